@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Drivers;
+
+/// <summary>Where a driver hands its samples. Implementations apply back-pressure rather than drop.</summary>
+public interface ISampleWriter
+{
+    /// <summary>Queues a sample; waits when the pipeline is full.</summary>
+    ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken);
+}
+
+/// <summary>The connection state a driver reports for health pages and metrics.</summary>
+public enum DriverState
+{
+    Starting,
+    Connected,
+    Degraded,
+    Disconnected,
+    Stopped,
+}
+
+/// <summary>A southbound driver: owns its connection(s), polls or subscribes, and emits samples.</summary>
+public interface IDriver : IAsyncDisposable
+{
+    /// <summary>The driver's name from the configuration.</summary>
+    string Name { get; }
+
+    /// <summary>The tags the driver produces.</summary>
+    IReadOnlyList<TagInfo> Tags { get; }
+
+    /// <summary>The current connection state.</summary>
+    DriverState State { get; }
+
+    /// <summary>The last error, for the health page; null when healthy. Never contains secrets.</summary>
+    string? LastError { get; }
+
+    /// <summary>
+    /// Runs until cancelled. Must not throw on device errors: a lost device turns its tags Bad once
+    /// and is retried with backoff.
+    /// </summary>
+    Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes a value to a tag. Only tags configured <c>writable</c> accept writes; the others
+    /// throw <see cref="InvalidOperationException"/>.
+    /// </summary>
+    ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException($"driver '{Name}' does not support writes");
+}
+
+/// <summary>What a driver gets from the host.</summary>
+public sealed class DriverContext
+{
+    public DriverContext(TimeProvider timeProvider, ILoggerFactory loggerFactory, string? stateDirectory = null)
+    {
+        TimeProvider = timeProvider;
+        LoggerFactory = loggerFactory;
+        StateDirectory = stateDirectory;
+    }
+
+    public TimeProvider TimeProvider { get; }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    /// <summary>The gateway's state directory (PKI, persisted state); null in tools.</summary>
+    public string? StateDirectory { get; }
+}
+
+/// <summary>One problem found in a configuration: the JSON path and the reason.</summary>
+public readonly record struct ConfigProblem(string Path, string Reason)
+{
+    public override string ToString() => $"{Path}: {Reason}";
+}
+
+/// <summary>
+/// Creates drivers of one or more <c>type</c>s. The host checks unknown keys against
+/// <see cref="SettingsType"/> and <see cref="TagSettingsType"/>, then asks the factory to validate.
+/// </summary>
+public interface IDriverFactory
+{
+    /// <summary>The <c>type</c> values this factory serves (for example <c>modbus-tcp</c>).</summary>
+    IReadOnlyCollection<string> Types { get; }
+
+    /// <summary>The class whose properties are the driver-level keys beyond the common ones; null if none.</summary>
+    Type? SettingsType(string type);
+
+    /// <summary>The class whose properties are the tag-level keys beyond the common ones; null if none.</summary>
+    Type? TagSettingsType(string type);
+
+    /// <summary>Checks the driver's section; <paramref name="path"/> is its JSON path (for example <c>drivers[0]</c>).</summary>
+    IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path);
+
+    /// <summary>Builds the driver. Called only after <see cref="Validate"/> found no problem.</summary>
+    IDriver Create(DriverConfig config, IConfigurationSection section, DriverContext context);
+}

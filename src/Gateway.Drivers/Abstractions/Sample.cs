@@ -1,0 +1,131 @@
+namespace Gateway.Drivers;
+
+/// <summary>How far a value can be trusted, after OPC UA's three severities.</summary>
+public enum Quality : byte
+{
+    /// <summary>The value is reliable.</summary>
+    Good = 0,
+
+    /// <summary>The value may be stale, out of range or otherwise doubtful.</summary>
+    Uncertain = 1,
+
+    /// <summary>The value is not usable: the source is unreachable, failed or misconfigured.</summary>
+    Bad = 2,
+}
+
+/// <summary>The kind of value a sample carries.</summary>
+public enum SampleValueKind : byte
+{
+    /// <summary>No value (for example a Bad sample emitted when a device is lost).</summary>
+    None = 0,
+    Boolean = 1,
+    Integer = 2,
+    Double = 3,
+    String = 4,
+}
+
+/// <summary>
+/// A typed value without boxing: a boolean, a 64-bit integer, a double or a string.
+/// </summary>
+public readonly struct SampleValue : IEquatable<SampleValue>
+{
+    private readonly long _integer;
+    private readonly double _double;
+    private readonly string? _string;
+
+    private SampleValue(SampleValueKind kind, long integer, double @double, string? @string)
+    {
+        Kind = kind;
+        _integer = integer;
+        _double = @double;
+        _string = @string;
+    }
+
+    public SampleValueKind Kind { get; }
+
+    public static SampleValue None => default;
+
+    public static SampleValue FromBoolean(bool value) => new(SampleValueKind.Boolean, value ? 1 : 0, 0, null);
+
+    public static SampleValue FromInteger(long value) => new(SampleValueKind.Integer, value, 0, null);
+
+    public static SampleValue FromDouble(double value) => new(SampleValueKind.Double, 0, value, null);
+
+    public static SampleValue FromString(string value) => new(SampleValueKind.String, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
+
+    public bool AsBoolean => Kind switch
+    {
+        SampleValueKind.Boolean or SampleValueKind.Integer => _integer != 0,
+        SampleValueKind.Double => _double != 0,
+        _ => false,
+    };
+
+    public long AsInteger => Kind switch
+    {
+        SampleValueKind.Boolean or SampleValueKind.Integer => _integer,
+        SampleValueKind.Double => (long)_double,
+        _ => 0,
+    };
+
+    public double AsDouble => Kind switch
+    {
+        SampleValueKind.Boolean or SampleValueKind.Integer => _integer,
+        SampleValueKind.Double => _double,
+        _ => double.NaN,
+    };
+
+    public string? AsString => Kind == SampleValueKind.String ? _string : null;
+
+    /// <summary>True for booleans, integers and doubles, on which a deadband applies.</summary>
+    public bool IsNumeric => Kind is SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.Double;
+
+    public bool Equals(SampleValue other) => Kind == other.Kind && Kind switch
+    {
+        SampleValueKind.None => true,
+        SampleValueKind.Double => _double.Equals(other._double),
+        SampleValueKind.String => string.Equals(_string, other._string, StringComparison.Ordinal),
+        _ => _integer == other._integer,
+    };
+
+    public override bool Equals(object? obj) => obj is SampleValue other && Equals(other);
+
+    public override int GetHashCode() => HashCode.Combine(Kind, _integer, _double, _string);
+
+    public static bool operator ==(SampleValue left, SampleValue right) => left.Equals(right);
+
+    public static bool operator !=(SampleValue left, SampleValue right) => !left.Equals(right);
+
+    public override string ToString() => Kind switch
+    {
+        SampleValueKind.None => "null",
+        SampleValueKind.Boolean => _integer != 0 ? "true" : "false",
+        SampleValueKind.Integer => _integer.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        SampleValueKind.Double => _double.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        _ => _string ?? string.Empty,
+    };
+}
+
+/// <summary>
+/// One reading, protocol-neutral: which tag, when the source measured it, when the gateway received it,
+/// its typed value, its quality (with the OPC UA status code where there is one).
+/// </summary>
+/// <param name="Tag">The tag the sample belongs to; carries the machine, the UNS path and the unit.</param>
+/// <param name="SourceTimestamp">When the source measured the value (UTC).</param>
+/// <param name="GatewayTimestamp">When the gateway received it (UTC).</param>
+/// <param name="Value">The typed value; <see cref="SampleValue.None"/> when there is none.</param>
+/// <param name="Quality">Good, Uncertain or Bad.</param>
+/// <param name="StatusCode">The OPC UA status code (0 = Good); drivers of other protocols map their errors onto it.</param>
+public readonly record struct Sample(
+    TagInfo Tag,
+    DateTimeOffset SourceTimestamp,
+    DateTimeOffset GatewayTimestamp,
+    SampleValue Value,
+    Quality Quality,
+    uint StatusCode = 0)
+{
+    public static Sample Good(TagInfo tag, DateTimeOffset sourceTimestamp, DateTimeOffset gatewayTimestamp, SampleValue value) =>
+        new(tag, sourceTimestamp, gatewayTimestamp, value, Quality.Good, 0);
+
+    public static Sample Bad(TagInfo tag, DateTimeOffset timestamp, uint statusCode) =>
+        new(tag, timestamp, timestamp, SampleValue.None, Quality.Bad, statusCode);
+}

@@ -1,0 +1,12 @@
+using Gateway.Drivers.Simulation;
+
+namespace Gateway.Drivers;
+
+/// <summary>Every driver family the gateway ships; one line per family.</summary>
+public static class BuiltInDrivers
+{
+    public static IReadOnlyList<IDriverFactory> Factories { get; } =
+    [
+        new SimulatedDriverFactory(),
+    ];
+}

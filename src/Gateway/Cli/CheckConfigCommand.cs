@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Gateway.Configuration;
+using Gateway.Drivers;
+
+namespace Gateway.Cli;
+
+/// <summary><c>gateway check-config [FILE]</c>: validates without starting.</summary>
+internal static class CheckConfigCommand
+{
+    public const string DefaultConfigPath = "config/gateway.json";
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("FILE") { Description = "The configuration file", DefaultValueFactory = _ => DefaultConfigPath };
+        var command = new Command("check-config", "Validate a configuration file: exit 0 when valid, else exit 2 with one '<json path>: <reason>' line per problem on stderr.") { file };
+        command.SetAction(parseResult => Run(parseResult.GetValue(file)!));
+        return command;
+    }
+
+    public static int Run(string path)
+    {
+        var loaded = ConfigLoader.Load(path, BuiltInDrivers.Factories);
+        if (!loaded.IsValid)
+        {
+            PrintProblems(loaded.Problems);
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        var config = loaded.Config!;
+        Console.WriteLine($"{path}: valid ({config.Drivers.Count} driver(s), {config.Drivers.Sum(d => d.Tags.Count)} configured tag(s))");
+        return ExitCodes.Success;
+    }
+
+    public static void PrintProblems(IEnumerable<ConfigProblem> problems)
+    {
+        foreach (var problem in problems)
+        {
+            Console.Error.WriteLine(problem.ToString());
+        }
+    }
+}

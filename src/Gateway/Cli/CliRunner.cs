@@ -1,0 +1,47 @@
+using System.CommandLine;
+
+namespace Gateway.Cli;
+
+/// <summary>Exit codes of every verb (DESIGN.md).</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int RuntimeFailure = 1;
+    public const int UsageOrConfiguration = 2;
+    public const int PeerUnreachable = 3;
+}
+
+internal static class CliRunner
+{
+    /// <summary>Parses and runs; parse errors exit 2 (usage), as DESIGN.md asks, rather than System.CommandLine's 1.</summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
+        {
+            args = ["run", .. args];
+        }
+
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.Message);
+            }
+
+            await Console.Error.WriteLineAsync("Run 'gateway --help' for usage.");
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        return await parseResult.InvokeAsync();
+    }
+}
+
+/// <summary>Verbs beyond run and check-config (protocol tools, the simulator), one line each.</summary>
+internal static partial class CliCommands
+{
+    public static IEnumerable<Command> Extra()
+    {
+        yield break;
+    }
+}

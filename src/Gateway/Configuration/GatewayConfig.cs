@@ -1,0 +1,140 @@
+using System.ComponentModel.DataAnnotations;
+using Gateway.Drivers;
+
+namespace Gateway.Configuration;
+
+/// <summary>The whole configuration file (config/gateway.json). Every key is documented on its property.</summary>
+public sealed class GatewayConfig
+{
+    public GatewayIdentity Gateway { get; set; } = new();
+
+    public List<DriverConfig> Drivers { get; set; } = [];
+
+    public BufferOptions Buffer { get; set; } = new();
+
+    public MqttOptions Mqtt { get; set; } = new();
+
+    public HttpOptions Http { get; set; } = new();
+}
+
+/// <summary>This gateway's id and its place in the ISA-95 hierarchy; the UNS topics are built from it.</summary>
+public sealed class GatewayIdentity
+{
+    private const string TopicLevel = "^[^/+#\\s][^/+#]*$";
+    private const string TopicLevelMessage = "must be a non-empty topic level without '/', '+' or '#'";
+
+    [Required]
+    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
+    public string Id { get; set; } = "";
+
+    [Required]
+    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
+    public string Enterprise { get; set; } = "";
+
+    [Required]
+    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
+    public string Site { get; set; } = "";
+
+    [Required]
+    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
+    public string Area { get; set; } = "";
+
+    [Required]
+    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
+    public string Line { get; set; } = "";
+}
+
+/// <summary>The store-and-forward buffer on disk (SQLite, WAL).</summary>
+public sealed class BufferOptions
+{
+    /// <summary>The SQLite file; relative paths are relative to the working directory (the state directory under systemd).</summary>
+    [Required]
+    public string Path { get; set; } = "data/buffer.db";
+
+    /// <summary>Quota of buffered sample bytes; over it the oldest samples are dropped and counted. Default 256 MiB.</summary>
+    [Range(4096, long.MaxValue)]
+    public long MaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How often buffered samples are written to disk, in milliseconds: what a kill -9 may lose at most.</summary>
+    [Range(1, 60_000)]
+    public int FlushIntervalMs { get; set; } = 100;
+
+    /// <summary>How many samples the publisher reads from the buffer at a time.</summary>
+    [Range(1, 100_000)]
+    public int ReadBatchSize { get; set; } = 1000;
+}
+
+/// <summary>The MQTT northbound. Without <see cref="Host"/> the gateway starts an embedded broker on 127.0.0.1:<see cref="Port"/>.</summary>
+public sealed class MqttOptions
+{
+    /// <summary>The broker's host name or address; absent starts the embedded broker.</summary>
+    public string? Host { get; set; }
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 1883;
+
+    public MqttTlsOptions? Tls { get; set; }
+
+    public string? Username { get; set; }
+
+    /// <summary>File holding the password (first line); the password is never written in the JSON nor logged.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>MQTT client id; default <c>gateway-&lt;gateway.id&gt;</c>.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>Prefix of every UNS topic; empty means the topics start at the enterprise.</summary>
+    public string TopicPrefix { get; set; } = "";
+
+    /// <summary><c>uns</c> (default), <c>sparkplugb</c> or <c>both</c>.</summary>
+    [RegularExpression("^(uns|sparkplugb|both)$", ErrorMessage = "must be 'uns', 'sparkplugb' or 'both'")]
+    public string Format { get; set; } = "uns";
+
+    /// <summary>1 or 2: samples leave the buffer only once the broker acknowledged them.</summary>
+    [Range(1, 2)]
+    public int Qos { get; set; } = 1;
+
+    /// <summary><c>5</c> (default) or <c>3.1.1</c>.</summary>
+    [RegularExpression("^(5|3\\.1\\.1)$", ErrorMessage = "must be '5' or '3.1.1'")]
+    public string ProtocolVersion { get; set; } = "5";
+
+    [Range(1, 3600)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>How many QoS 1 publications may wait for their PUBACK at once.</summary>
+    [Range(1, 65535)]
+    public int MaxInflight { get; set; } = 200;
+
+    /// <summary>Longest wait between two reconnection attempts, in milliseconds (exponential backoff with jitter).</summary>
+    [Range(100, 600_000)]
+    public int MaxReconnectDelayMs { get; set; } = 30_000;
+}
+
+/// <summary>TLS towards the broker; TLS 1.2 at least.</summary>
+public sealed class MqttTlsOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>PEM file of the CA that signed the broker's certificate; absent means the system's trust store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>PEM client certificate, for brokers that require one.</summary>
+    public string? CertFile { get; set; }
+
+    /// <summary>PEM private key of the client certificate.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Checks that the broker's certificate names the host. Turn off only for a lab broker.</summary>
+    public bool VerifyHostname { get; set; } = true;
+}
+
+/// <summary>The HTTP endpoints: dashboard, API, health and metrics.</summary>
+public sealed class HttpOptions
+{
+    /// <summary>Semicolon-separated listen URLs; any non-loopback one requires <see cref="PasswordFile"/>.</summary>
+    [Required]
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>File holding the dashboard password; required for any non-loopback binding.</summary>
+    public string? PasswordFile { get; set; }
+}
