@@ -1,5 +1,11 @@
+using Gateway.Buffering;
 using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Northbound;
+using Gateway.Observability;
+using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
 
@@ -8,12 +14,83 @@ internal static class GatewayApplication
 {
     public static async Task<int> RunAsync(GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Configuration.AddConfiguration(root);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Host.UseSystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.Services.AddGateway(config, root);
         var app = builder.Build();
-        app.MapGet("/healthz", () => "ok");
-        await app.RunAsync(cancellationToken);
+        app.MapGatewayEndpoints();
+        try
+        {
+            await app.RunAsync(cancellationToken);
+        }
+        catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException or null)
+        {
+            await Console.Error.WriteLineAsync($"gateway: cannot start: {ex.Message}");
+            return 1;
+        }
+
         return 0;
     }
+
+    /// <summary>Registers the pipeline, the buffer, the northbound publishers and one service per driver.</summary>
+    public static IServiceCollection AddGateway(this IServiceCollection services, GatewayConfig config, IConfigurationRoot root)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(config));
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<LiveTags>();
+        services.AddSingleton(sp =>
+        {
+            var pipeline = new SamplePipeline(sp.GetRequiredService<GatewayMetrics>());
+            pipeline.Observe(sp.GetRequiredService<LiveTags>().Update);
+            return pipeline;
+        });
+        services.AddSingleton<BufferSignal>();
+        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+
+        // Hosted services start in this order and stop in the reverse: drivers stop first, then the
+        // writer flushes what they produced, then the publisher and the embedded broker.
+        services.AddHostedService<EmbeddedBroker>();
+        services.AddHostedService<MqttPublisherService>();
+        services.AddHostedService<BufferWriterService>();
+
+        var drivers = root.GetSection("drivers");
+        for (var i = 0; i < config.Drivers.Count; i++)
+        {
+            var driverConfig = config.Drivers[i];
+            if (!driverConfig.Enabled)
+            {
+                continue;
+            }
+
+            var section = drivers.GetSection(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            services.AddSingleton(sp =>
+            {
+                var factory = BuiltInDrivers.Factories.First(f => f.Types.Contains(driverConfig.Type));
+                var context = new DriverContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path)));
+                return new DriverService(factory.Create(driverConfig, section, context), sp.GetRequiredService<SamplePipeline>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriverService>>());
+            });
+        }
+
+        services.AddHostedService(sp => new DriverHostedServices(sp.GetServices<DriverService>()));
+        return services;
+    }
+}
+
+/// <summary>Starts and stops every driver service together.</summary>
+internal sealed class DriverHostedServices(IEnumerable<DriverService> drivers) : IHostedService
+{
+    private readonly List<DriverService> _drivers = [.. drivers];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var driver in _drivers)
+        {
+            await driver.StartAsync(cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_drivers.Select(d => d.StopAsync(cancellationToken)));
 }

@@ -1,0 +1,128 @@
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Observability;
+using Gateway.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Buffering;
+
+/// <summary>
+/// Drains the pipeline every <c>buffer.flushIntervalMs</c> and writes what it drained to the disk buffer
+/// in one transaction. On shutdown it drains and writes what is left, so a clean stop loses nothing.
+/// </summary>
+public sealed class BufferWriterService(
+    SamplePipeline pipeline,
+    SampleBuffer buffer,
+    BufferSignal signal,
+    GatewayMetrics metrics,
+    IOptions<GatewayConfig> options,
+    TimeProvider timeProvider,
+    ILogger<BufferWriterService> logger) : BackgroundService
+{
+    private readonly List<Sample> _batch = new(4096);
+    private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.Buffer.FlushIntervalMs);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = pipeline.Reader;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (!await reader.WaitToReadAsync(stoppingToken))
+                {
+                    break;
+                }
+
+                // Samples that arrive within one interval share one transaction.
+                await Task.Delay(_interval, timeProvider, stoppingToken);
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await FlushAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var reader = pipeline.Reader;
+        while (reader.TryRead(out var sample))
+        {
+            _batch.Add(sample);
+        }
+
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            try
+            {
+                buffer.Append(_batch);
+                metrics.AddBuffered(_batch.Count);
+                _batch.Clear();
+                signal.Notify();
+                return;
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                // A full or failing disk: keep the batch in memory (the pipeline applies back-pressure) and retry.
+                BufferLog.WriteFailed(logger, ex, _batch.Count);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), timeProvider, cancellationToken);
+            }
+        }
+    }
+}
+
+/// <summary>Wakes the publishers when new samples reached the buffer.</summary>
+public sealed class BufferSignal
+{
+    private readonly List<SemaphoreSlim> _waiters = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>A new subscriber's wake-up handle.</summary>
+    public SemaphoreSlim Subscribe()
+    {
+        var semaphore = new SemaphoreSlim(0, 1);
+        lock (_lock)
+        {
+            _waiters.Add(semaphore);
+        }
+
+        return semaphore;
+    }
+
+    public void Notify()
+    {
+        lock (_lock)
+        {
+            foreach (var waiter in _waiters)
+            {
+                if (waiter.CurrentCount == 0)
+                {
+                    try
+                    {
+                        waiter.Release();
+                    }
+                    catch (SemaphoreFullException)
+                    {
+                        // Already signalled: one wake-up is enough.
+                    }
+                }
+            }
+        }
+    }
+}

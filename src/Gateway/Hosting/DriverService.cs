@@ -1,0 +1,64 @@
+using Gateway.Drivers;
+using Gateway.Observability;
+using Gateway.Pipeline;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// Runs one driver. Drivers handle their own device errors; should one still throw, its tags turn Bad
+/// and it is restarted with exponential backoff, while every other driver goes on.
+/// </summary>
+public sealed class DriverService(IDriver driver, SamplePipeline pipeline, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<DriverService> logger) : BackgroundService
+{
+    public IDriver Driver { get; } = driver;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var writer = pipeline.CreateWriter(Driver.Name);
+        var counters = metrics.Driver(Driver.Name);
+        var restart = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromMinutes(1),
+                OnRetry = async args =>
+                {
+                    counters.AddError();
+                    DriverLog.Crashed(logger, args.Outcome.Exception!, Driver.Name, args.RetryDelay.TotalSeconds);
+                    var now = timeProvider.GetUtcNow();
+                    foreach (var tag in Driver.Tags)
+                    {
+                        await writer.WriteAsync(Sample.Bad(tag, now, 0x80020000 /* BadInternalError */), stoppingToken);
+                    }
+                },
+            })
+            .Build();
+
+        using var stateWatch = new Timer(_ => counters.Connected = Driver.State == DriverState.Connected, null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        try
+        {
+            await restart.ExecuteAsync(async ct => await Driver.RunAsync(writer, ct), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            counters.Connected = false;
+            await Driver.DisposeAsync();
+        }
+    }
+}
+
+internal static partial class DriverLog
+{
+    [LoggerMessage(EventId = 1900, Level = LogLevel.Error, Message = "Driver {Driver} failed; its tags are Bad; restarting in {DelaySeconds:F1} s")]
+    public static partial void Crashed(ILogger logger, Exception exception, string driver, double delaySeconds);
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Northbound;
+using Gateway.Observability;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Hosting;
+
+/// <summary>The HTTP surface: health, metrics and the JSON API.</summary>
+internal static class Endpoints
+{
+    public static void MapGatewayEndpoints(this WebApplication app)
+    {
+        app.MapGet("/healthz", (GatewayMetrics metrics, IEnumerable<DriverService> drivers) =>
+            Results.Json(new
+            {
+                status = "ok",
+                mqttConnected = metrics.MqttConnected,
+                drivers = drivers.Select(d => new { name = d.Driver.Name, state = d.Driver.State.ToString() }),
+            }));
+
+        app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
+            Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
+
+        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, IOptions<GatewayConfig> options) =>
+            Results.Json(new
+            {
+                gateway = options.Value.Gateway,
+                mqtt = new { connected = metrics.MqttConnected, broker = options.Value.Mqtt.Host ?? "embedded", port = options.Value.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
+                buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
+                drivers = drivers.Select(d => new
+                {
+                    name = d.Driver.Name,
+                    state = d.Driver.State.ToString(),
+                    lastError = d.Driver.LastError,
+                    tags = d.Driver.Tags.Count,
+                    samplesRead = metrics.Driver(d.Driver.Name).SamplesRead,
+                }),
+            }));
+
+        app.MapGet("/api/tags", (LiveTags tags) =>
+            Results.Json(tags.Snapshot().Select(s => new
+            {
+                tag = s.Tag.Key,
+                machine = s.Tag.Machine,
+                path = s.Tag.Path,
+                value = ValueOf(s.Value),
+                quality = UnsFormatter.QualityName(s.Quality),
+                statusCode = s.StatusCode,
+                timestamp = s.SourceTimestamp,
+                unit = s.Tag.Unit,
+            })));
+    }
+
+    internal static object? ValueOf(Gateway.Drivers.SampleValue value) => value.Kind switch
+    {
+        Gateway.Drivers.SampleValueKind.Boolean => value.AsBoolean,
+        Gateway.Drivers.SampleValueKind.Integer => value.AsInteger,
+        Gateway.Drivers.SampleValueKind.Double when double.IsFinite(value.AsDouble) => value.AsDouble,
+        Gateway.Drivers.SampleValueKind.String => value.AsString,
+        _ => null,
+    };
+}

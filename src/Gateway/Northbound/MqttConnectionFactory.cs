@@ -1,0 +1,110 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Gateway.Configuration;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Gateway.Northbound;
+
+/// <summary>Builds MQTTnet client options from the configuration: broker, TLS, credentials, last will.</summary>
+public static class MqttConnectionFactory
+{
+    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, string clientIdSuffix = "")
+    {
+        var mqtt = config.Mqtt;
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(mqtt.Host ?? "127.0.0.1", mqtt.Port)
+            .WithClientId((mqtt.ClientId ?? $"gateway-{config.Gateway.Id}") + clientIdSuffix)
+            .WithProtocolVersion(mqtt.ProtocolVersion == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithCleanSession(true)
+            .WithWillTopic(willTopic)
+            .WithWillPayload(willPayload.ToArray())
+            .WithWillRetain(true)
+            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+
+        if (mqtt.Username is not null)
+        {
+            var password = mqtt.PasswordFile is null ? null : ReadSecret(mqtt.PasswordFile);
+            builder.WithCredentials(mqtt.Username, password is null ? null : Encoding.UTF8.GetBytes(password));
+        }
+
+        if (mqtt.Tls is { Enabled: true } tls)
+        {
+            builder.WithTlsOptions(o => ConfigureTls(o, tls, mqtt.Host ?? "127.0.0.1"));
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Reads a secret file's first line. The value is never logged.</summary>
+    public static string ReadSecret(string path)
+    {
+        using var reader = new StreamReader(path);
+        return (reader.ReadLine() ?? string.Empty).TrimEnd('\r');
+    }
+
+    private static void ConfigureTls(MqttClientTlsOptionsBuilder options, MqttTlsOptions tls, string host)
+    {
+        options.UseTls()
+            .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
+            .WithTargetHost(host);
+        X509Certificate2Collection? trust = null;
+        if (tls.CaFile is not null)
+        {
+            trust = [];
+            trust.ImportFromPemFile(tls.CaFile);
+        }
+
+        if (tls.CertFile is not null && tls.KeyFile is not null)
+        {
+            var certificate = X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile);
+            // Export and re-import so the key is usable by SslStream on every platform.
+            var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+            options.WithClientCertificates([usable]);
+        }
+
+        options.WithCertificateValidationHandler(args => Validate(args.Certificate, args.Chain, args.SslPolicyErrors, trust, tls.VerifyHostname));
+    }
+
+    /// <summary>
+    /// Checks the broker's certificate: against the configured CA when there is one (else the system store),
+    /// and its name against the host unless the configuration turned that off.
+    /// </summary>
+    internal static bool Validate(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, X509Certificate2Collection? trust, bool verifyHostname)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        if (verifyHostname && errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            return false;
+        }
+
+        if (trust is null)
+        {
+            return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
+        }
+
+        using var customChain = new X509Chain();
+        customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        customChain.ChainPolicy.CustomTrustStore.AddRange(trust);
+        customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = new X509Certificate2(certificate);
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                customChain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        return customChain.Build(leaf);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Text.Json;
+using Gateway.Configuration;
+using Gateway.Drivers;
+
+namespace Gateway.Northbound;
+
+/// <summary>
+/// Unified Namespace topics and JSON payloads (DESIGN.md):
+/// <c>&lt;prefix&gt;/&lt;enterprise&gt;/&lt;site&gt;/&lt;area&gt;/&lt;line&gt;/&lt;machine&gt;/&lt;tag path&gt;</c>, payload
+/// <c>{"value":23.4,"timestamp":"2026-11-26T10:00:00.123Z","quality":"Good","unit":"degC"}</c>.
+/// </summary>
+public sealed class UnsFormatter
+{
+    private readonly string _linePrefix;
+    private readonly Dictionary<TagInfo, string> _topics = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _lock = new();
+
+    public UnsFormatter(GatewayIdentity identity, string topicPrefix)
+    {
+        var prefix = topicPrefix.Trim('/');
+        _linePrefix = (prefix.Length > 0 ? prefix + "/" : "") + $"{identity.Enterprise}/{identity.Site}/{identity.Area}/{identity.Line}";
+        StatusTopic = $"{_linePrefix}/_gateway/{identity.Id}/status";
+    }
+
+    /// <summary>The retained status topic; its last will says <c>offline</c>.</summary>
+    public string StatusTopic { get; }
+
+    public string Topic(TagInfo tag)
+    {
+        lock (_lock)
+        {
+            if (!_topics.TryGetValue(tag, out var topic))
+            {
+                topic = $"{_linePrefix}/{tag.Machine}/{tag.Path}";
+                _topics[tag] = topic;
+            }
+
+            return topic;
+        }
+    }
+
+    /// <summary>Writes the JSON payload of a sample.</summary>
+    public static void WritePayload(in Sample sample, IBufferWriter<byte> output)
+    {
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        json.WriteStartObject();
+        json.WritePropertyName("value"u8);
+        WriteValue(json, sample.Value);
+        json.WriteString("timestamp"u8, sample.SourceTimestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        json.WriteString("quality"u8, QualityName(sample.Quality));
+        if (sample.StatusCode != 0)
+        {
+            json.WriteNumber("statusCode"u8, sample.StatusCode);
+        }
+
+        if (sample.Tag.Unit is { } unit)
+        {
+            json.WriteString("unit"u8, unit);
+        }
+
+        json.WriteEndObject();
+        json.Flush();
+    }
+
+    public static string QualityName(Quality quality) => quality switch
+    {
+        Quality.Good => "Good",
+        Quality.Uncertain => "Uncertain",
+        _ => "Bad",
+    };
+
+    private static void WriteValue(Utf8JsonWriter json, SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                json.WriteBooleanValue(value.AsBoolean);
+                break;
+            case SampleValueKind.Integer:
+                json.WriteNumberValue(value.AsInteger);
+                break;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                json.WriteNumberValue(value.AsDouble);
+                break;
+            case SampleValueKind.String:
+                json.WriteStringValue(value.AsString);
+                break;
+            default:
+                // No value, or a non-finite double that JSON cannot carry.
+                json.WriteNullValue();
+                break;
+        }
+    }
+}
