@@ -98,10 +98,17 @@ public sealed class SimulatedDriver : IDriver
         AddExtraSamples(now, sampleIndex);
         await FlushAsync(writer, cancellationToken);
 
+        var stopAt = _settings.StopAfterSeconds is { } seconds ? now + TimeSpan.FromSeconds(seconds) : DateTimeOffset.MaxValue;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (_timeProvider.GetUtcNow() >= stopAt)
+                {
+                    SimulatedLog.Stopped(_logger, Name);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken);
+                }
+
                 sampleIndex++;
                 var due = new DateTimeOffset(sampleIndex * intervalTicks, TimeSpan.Zero);
                 var wait = due - _timeProvider.GetUtcNow();
@@ -111,6 +118,11 @@ public sealed class SimulatedDriver : IDriver
                 }
 
                 now = _timeProvider.GetUtcNow();
+                if (now > stopAt)
+                {
+                    now = stopAt;
+                }
+
                 // After a long pause (suspended laptop), skip the missed analog samples rather than replaying them.
                 var currentIndex = now.UtcTicks / intervalTicks;
                 if (currentIndex > sampleIndex)
@@ -218,4 +230,7 @@ internal static partial class SimulatedLog
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Simulated driver {Driver} started: {Machines} machines, {Tags} tags, seed {Seed}")]
     public static partial void Started(ILogger logger, string driver, int machines, int tags, int seed);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Simulated driver {Driver} reached stopAfterSeconds: no more samples")]
+    public static partial void Stopped(ILogger logger, string driver);
 }

@@ -128,7 +128,15 @@ internal sealed class SimulatedMachine
         var scale = _settings.StateTimeScale;
         var previous = State;
         var draw = NextDouble();
-        if (previous != MachineState.Running)
+        if (_settings.AlwaysRunning)
+        {
+            // One endless running segment, at the ideal cycle time.
+            State = MachineState.Running;
+            DownReason = "";
+            _segmentEndTicks = DateTimeOffset.MaxValue.UtcTicks;
+            _cycleTicks = Math.Max(1, _settings.IdealCycleMs * TimeSpan.TicksPerMillisecond);
+        }
+        else if (previous != MachineState.Running)
         {
             State = MachineState.Running;
             DownReason = "";

@@ -15,6 +15,13 @@ public sealed class SimulatedSettings
     /// <summary>The machines of the line; three when empty.</summary>
     public List<SimulatedMachineSettings> Machines { get; set; } = [];
 
+    /// <summary>
+    /// Stops producing after this many seconds (the driver stays up, silent): a finite run for a lab
+    /// exercise or a test that needs to count every sample. Absent means forever.
+    /// </summary>
+    [Range(0.001, 31_536_000)]
+    public double? StopAfterSeconds { get; set; }
+
     /// <summary>Extra analog tags (noise) for load tests, on a machine named <c>load</c>.</summary>
     [Range(0, 1_000_000)]
     public int ExtraTags { get; set; }
@@ -45,4 +52,7 @@ public sealed class SimulatedMachineSettings
     /// <summary>Scales the durations of running, idle and down periods (1 = minutes, 0.01 = fast lab demo).</summary>
     [Range(0.0001, 1000)]
     public double StateTimeScale { get; set; } = 1.0;
+
+    /// <summary>Keeps the machine running without stops: steady counters for throughput demos and tests.</summary>
+    public bool AlwaysRunning { get; set; }
 }
