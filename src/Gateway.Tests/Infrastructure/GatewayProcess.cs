@@ -37,14 +37,24 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     public static string GatewayDll => Path.Combine(AppContext.BaseDirectory, "gateway.dll");
 
     /// <summary>Runs a verb to completion and returns its exit code, standard output and standard error.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(params string[] args) =>
+        RunVerbInAsync(Path.GetTempPath(), null, args);
+
+    /// <summary>Runs a verb in a working directory, with extra environment variables.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunVerbInAsync(string workingDirectory, IDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet", [GatewayDll, .. args])
         {
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

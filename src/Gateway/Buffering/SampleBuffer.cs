@@ -280,7 +280,7 @@ public sealed class SampleBuffer : IDisposable
         while (_bytes > _maxBytes && _count > 0)
         {
             var average = Math.Max(1, _bytes / _count);
-            var excessRows = Math.Max(1, ((_bytes - _maxBytes) / average) + 1);
+            var excessRows = Math.Max(1, (_bytes - _maxBytes + average - 1) / average);
             using var command = _connection.CreateCommand();
             command.CommandText = $"""
                 SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0), MAX(id) FROM (SELECT id, text FROM samples ORDER BY id LIMIT $n);

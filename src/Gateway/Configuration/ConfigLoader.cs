@@ -263,12 +263,14 @@ public static class ConfigLoader
             var properties = Properties(type);
             foreach (var child in section.GetChildren())
             {
-                var childPath = Join(path, child.Key);
                 if (!properties.TryGetValue(child.Key, out var property))
                 {
-                    problems.Add(new ConfigProblem(childPath, Suggest(child.Key, properties.Keys)));
+                    problems.Add(new ConfigProblem(Join(path, child.Key), Suggest(child.Key, properties.Keys)));
                     continue;
                 }
+
+                // Keys are case-insensitive (environment overrides arrive upper-case): report the canonical name.
+                var childPath = Join(path, JsonName(property.Name));
 
                 if (type == typeof(GatewayConfig) && property.Name == nameof(GatewayConfig.Drivers))
                 {
@@ -310,7 +312,7 @@ public static class ConfigLoader
                 var allowed = Properties(typeof(DriverConfig), settingsType);
                 foreach (var child in driver.GetChildren())
                 {
-                    var childPath = Join(driverPath, child.Key);
+                    var childPath = Join(driverPath, allowed.TryGetValue(child.Key, out var known) ? JsonName(known.Name) : child.Key);
                     if (!allowed.TryGetValue(child.Key, out var property))
                     {
                         problems.Add(new ConfigProblem(childPath, Suggest(child.Key, allowed.Keys)));
@@ -359,7 +361,7 @@ public static class ConfigLoader
                 var allowed = Properties(itemType, extraType);
                 foreach (var child in item.GetChildren())
                 {
-                    var childPath = Join(itemPath, child.Key);
+                    var childPath = Join(itemPath, allowed.TryGetValue(child.Key, out var known) ? JsonName(known.Name) : child.Key);
                     if (!allowed.TryGetValue(child.Key, out var property))
                     {
                         problems.Add(new ConfigProblem(childPath, Suggest(child.Key, allowed.Keys)));

@@ -1,0 +1,137 @@
+using Gateway.Buffering;
+using Gateway.Drivers;
+using Gateway.Observability;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Unit;
+
+public sealed class SampleBufferTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gw-buffer-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 1, 6, 0, 0, TimeSpan.Zero));
+    private readonly TagInfo _counter = new("press", "total-count", "parts");
+    private readonly TagInfo _state = new("press", "state");
+    private readonly TagInfo _temperature = new("press", "temperature", "degC");
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    [Fact]
+    public void ReadOldest_ReturnsSamplesInAppendOrder_WithEveryFieldIntact()
+    {
+        using var buffer = Create("order.db", 1 << 20, out _);
+        var samples = new List<Sample>
+        {
+            Sample.Good(_counter, _time.GetUtcNow(), _time.GetUtcNow().AddMilliseconds(5), SampleValue.FromInteger(long.MaxValue - 1)),
+            Sample.Good(_state, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromString("down: jam ✓")),
+            new(_temperature, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromDouble(-12.375), Quality.Uncertain, 0x40920000),
+            Sample.Bad(_temperature, _time.GetUtcNow().AddSeconds(1), 0x80310000),
+            Sample.Good(new TagInfo("press", "running"), _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromBoolean(true)),
+        };
+
+        buffer.Append(samples);
+        var read = new List<BufferedSample>();
+        buffer.ReadOldest(0, 100, read);
+
+        Assert.Equal(samples, read.Select(r => r.Sample));
+        Assert.Equal(read.Select(r => r.Id).Order(), read.Select(r => r.Id));
+        Assert.Equal(5, buffer.Count);
+    }
+
+    [Fact]
+    public void Acknowledge_DeletesOnlyTheAcknowledged()
+    {
+        using var buffer = Create("ack.db", 1 << 20, out _);
+        buffer.Append(Counters(0, 10));
+        var read = new List<BufferedSample>();
+        buffer.ReadOldest(0, 10, read);
+
+        buffer.Acknowledge([read[0].Id, read[1].Id, read[2].Id, read[5].Id]);
+        var left = new List<BufferedSample>();
+        buffer.ReadOldest(0, 100, left);
+
+        Assert.Equal([3L, 4, 6, 7, 8, 9], left.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(6, buffer.Count);
+        Assert.Equal(6 * SampleBuffer.RowOverheadBytes, buffer.Bytes);
+    }
+
+    [Fact]
+    public void Reopen_AfterDispose_ResumesWithTheUnacknowledgedSamples()
+    {
+        var path = PathOf("resume.db");
+        using (var buffer = Create(path, 1 << 20, out _))
+        {
+            buffer.Append(Counters(0, 100));
+            var read = new List<BufferedSample>();
+            buffer.ReadOldest(0, 40, read);
+            buffer.Acknowledge(read.Select(r => r.Id).ToList());
+        }
+
+        using var reopened = Create(path, 1 << 20, out var metrics);
+        var left = new List<BufferedSample>();
+        reopened.ReadOldest(0, 1000, left);
+
+        Assert.Equal(Enumerable.Range(40, 60).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(60, reopened.Count);
+        Assert.Equal(60, metrics.BufferSamples);
+        // New samples after a restart still come after the old ones.
+        reopened.Append(Counters(100, 1));
+        left.Clear();
+        reopened.ReadOldest(0, 1000, left);
+        Assert.Equal(100, left[^1].Sample.Value.AsInteger);
+    }
+
+    [Fact]
+    public void Append_OverQuota_DropsTheOldest_AndCountsThem()
+    {
+        const int maxBytes = 100 * SampleBuffer.RowOverheadBytes;
+        using var buffer = Create("quota.db", maxBytes, out var metrics);
+
+        var dropped = buffer.Append(Counters(0, 150));
+        dropped += buffer.Append(Counters(150, 30));
+
+        Assert.Equal(80, dropped);
+        Assert.Equal(80, metrics.SamplesDropped);
+        Assert.True(buffer.Bytes <= maxBytes);
+        var left = new List<BufferedSample>();
+        buffer.ReadOldest(0, 1000, left);
+        Assert.Equal(Enumerable.Range(80, 100).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
+    }
+
+    [Fact]
+    public void Append_StringsCountTheirLengthAgainstTheQuota()
+    {
+        using var buffer = Create("strings.db", 1 << 20, out var metrics);
+
+        buffer.Append([Sample.Good(_state, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromString(new string('x', 1000)))]);
+
+        Assert.Equal(SampleBuffer.RowOverheadBytes + 1000, buffer.Bytes);
+        Assert.Equal(buffer.Bytes, metrics.BufferBytes);
+    }
+
+    [Fact]
+    public void Metrics_ReportTheAgeOfTheOldestSample()
+    {
+        using var buffer = Create("age.db", 1 << 20, out var metrics);
+        buffer.Append(Counters(0, 3));
+
+        _time.Advance(TimeSpan.FromSeconds(42));
+
+        Assert.Equal(TimeSpan.FromSeconds(42), metrics.OldestSampleAge);
+    }
+
+    private List<Sample> Counters(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => Sample.Good(_counter, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i))).ToList();
+
+    private SampleBuffer Create(string name, long maxBytes, out GatewayMetrics metrics)
+    {
+        metrics = new GatewayMetrics(_time);
+        return new SampleBuffer(Path.IsPathRooted(name) ? name : PathOf(name), maxBytes, metrics, NullLogger<SampleBuffer>.Instance);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test of the gateway on a fresh Debian or Ubuntu machine with the .NET 10 SDK:
+# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, node-opcua), builds,
+# runs the whole suite, and ends with one line: "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
+
+packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing test peers: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The OPC UA peer (node-opcua), pinned by the committed lockfile.
+for peer in tests/peers/*/; do
+  if [ -f "$peer/package-lock.json" ] && [ ! -d "$peer/node_modules" ]; then
+    (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+dotnet build Gateway.sln -c Release -nologo -v quiet
+set +e
+dotnet test src/Gateway.Tests -c Release --no-build --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+trx="$results/results.trx"
+if [ ! -f "$trx" ]; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+value() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+passed=$(value passed)
+failed=$(( $(value failed) + $(value error) + $(value timeout) + $(value aborted) ))
+skipped=$(value notExecuted)
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
+  exit 1
+fi
