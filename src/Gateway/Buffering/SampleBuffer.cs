@@ -26,7 +26,9 @@ public sealed class SampleBuffer : IDisposable
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Dictionary<TagInfo, long> _tagIds = [];
-    private readonly Dictionary<long, TagInfo> _tagsById = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, TagInfo> _tagsById = [];
+    private readonly Lock _readLock = new();
+    private readonly SqliteConnection _readConnection;
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter[] _insertParameters;
     private long _count;
@@ -64,6 +66,9 @@ public sealed class SampleBuffer : IDisposable
                 status INTEGER NOT NULL);
             """);
         LoadTags();
+        // A second connection for the publisher's reads: under WAL they do not wait for the writer's transactions.
+        _readConnection = new SqliteConnection(_connection.ConnectionString);
+        _readConnection.Open();
         using (var stats = _connection.CreateCommand())
         {
             stats.CommandText = $"SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0) FROM samples";
@@ -192,10 +197,10 @@ public sealed class SampleBuffer : IDisposable
     /// <summary>Reads up to <paramref name="max"/> samples with ids above <paramref name="afterId"/>, oldest first.</summary>
     public int ReadOldest(long afterId, int max, List<BufferedSample> into)
     {
-        lock (_lock)
+        lock (_readLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _connection.CreateCommand();
+            using var command = _readConnection.CreateCommand();
             command.CommandText = "SELECT id, tag, source_ts, gateway_ts, kind, num, real, text, quality, status FROM samples WHERE id > $after ORDER BY id LIMIT $max";
             command.Parameters.AddWithValue("$after", afterId);
             command.Parameters.AddWithValue("$max", max);
@@ -384,7 +389,12 @@ public sealed class SampleBuffer : IDisposable
                 return;
             }
 
-            _disposed = true;
+            lock (_readLock)
+            {
+                _disposed = true;
+                _readConnection.Dispose();
+            }
+
             _insert.Dispose();
             _connection.Dispose();
         }

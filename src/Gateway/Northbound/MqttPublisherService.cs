@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Text.Json;
+using Gateway.Drivers;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Observability;
@@ -127,17 +129,18 @@ public sealed class MqttPublisherService : BackgroundService
             cancellationToken);
 
     /// <summary>
-    /// Publishes the buffer oldest first, window after window of at most <c>mqtt.maxInflight</c> messages.
-    /// Over one TCP connection PUBACKs come in order, so what failed is a suffix of the window: resending
-    /// it after reconnecting keeps each tag's order. Throws when the connection is lost.
+    /// Publishes the buffer oldest first, keeping at most <c>mqtt.maxInflight</c> messages waiting for their
+    /// PUBACK. Over one TCP connection PUBACKs come in order, so what fails is a suffix of what was sent:
+    /// resending it after reconnecting keeps each tag's order. Throws when the connection is lost.
     /// </summary>
     private async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
     {
         var batch = new List<BufferedSample>(_config.Buffer.ReadBatchSize);
         var acknowledged = new List<long>(_config.Buffer.ReadBatchSize);
         var window = Math.Max(1, _config.Mqtt.MaxInflight);
-        var tasks = new Task<MqttClientPublishResult>[window];
+        var inflight = new Queue<(long Id, TagInfo Tag, Task<MqttClientPublishResult> Publication)>(window);
         var payload = new ArrayBufferWriter<byte>(256);
+        using var json = new Utf8JsonWriter(payload, new JsonWriterOptions { SkipValidation = true });
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!client.IsConnected)
@@ -155,51 +158,49 @@ public sealed class MqttPublisherService : BackgroundService
 
             acknowledged.Clear();
             Exception? failure = null;
-            for (var start = 0; start < batch.Count && failure is null; start += window)
+            var refused = 0;
+            var next = 0;
+            while ((next < batch.Count && failure is null) || inflight.Count > 0)
             {
-                var count = Math.Min(window, batch.Count - start);
-                for (var i = 0; i < count; i++)
+                // Keep the window full, then retire the oldest publication.
+                while (next < batch.Count && failure is null && inflight.Count < window)
                 {
-                    var sample = batch[start + i].Sample;
+                    var item = batch[next++];
                     payload.ResetWrittenCount();
-                    UnsFormatter.WritePayload(sample, payload);
+                    json.Reset(payload);
+                    UnsFormatter.WritePayload(item.Sample, json);
                     var message = new MqttApplicationMessageBuilder()
-                        .WithTopic(_formatter.Topic(sample.Tag))
+                        .WithTopic(_formatter.Topic(item.Sample.Tag))
                         .WithPayload(payload.WrittenSpan.ToArray())
                         .WithQualityOfServiceLevel(_qos)
                         .Build();
-                    tasks[i] = client.PublishAsync(message, cancellationToken);
+                    inflight.Enqueue((item.Id, item.Sample.Tag, client.PublishAsync(message, cancellationToken)));
                 }
 
-                for (var i = 0; i < count; i++)
+                var (id, tag, publication) = inflight.Dequeue();
+                try
                 {
-                    var id = batch[start + i].Id;
-                    try
+                    var result = await publication;
+                    if ((int)result.ReasonCode >= 0x80)
                     {
-                        var result = await tasks[i];
-                        if ((int)result.ReasonCode < 0x80)
-                        {
-                            acknowledged.Add(id);
-                        }
-                        else
-                        {
-                            // The broker refused this message for good (not authorised, bad topic): drop it,
-                            // counted and logged, rather than block the buffer behind it forever.
-                            _metrics.AddPublishFailures(1);
-                            MqttLog.Rejected(_logger, batch[start + i].Sample.Tag.Key, result.ReasonCode.ToString());
-                            acknowledged.Add(id);
-                        }
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                    {
-                        failure ??= ex;
+                        // The broker refused this message for good (not authorised, bad topic): drop it,
+                        // counted and logged, rather than block the buffer behind it forever.
                         _metrics.AddPublishFailures(1);
+                        refused++;
+                        MqttLog.Rejected(_logger, tag.Key, result.ReasonCode.ToString());
                     }
+
+                    acknowledged.Add(id);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    failure ??= ex;
+                    _metrics.AddPublishFailures(1);
                 }
             }
 
             _buffer.Acknowledge(acknowledged);
-            _metrics.AddPublished(acknowledged.Count);
+            _metrics.AddPublished(acknowledged.Count - refused);
             if (failure is not null)
             {
                 throw failure;

@@ -40,14 +40,21 @@ public sealed class UnsFormatter
         }
     }
 
-    /// <summary>Writes the JSON payload of a sample.</summary>
+    /// <summary>Writes the JSON payload of a sample (static form, for tools and tests).</summary>
     public static void WritePayload(in Sample sample, IBufferWriter<byte> output)
     {
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        WritePayload(sample, json);
+    }
+
+    /// <summary>Writes the JSON payload of a sample with a reusable writer (reset onto the output by the caller).</summary>
+    public static void WritePayload(in Sample sample, Utf8JsonWriter json)
+    {
         json.WriteStartObject();
         json.WritePropertyName("value"u8);
         WriteValue(json, sample.Value);
-        json.WriteString("timestamp"u8, sample.SourceTimestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        Span<byte> timestamp = stackalloc byte[32];
+        json.WriteString("timestamp"u8, FormatTimestamp(sample.SourceTimestamp, timestamp));
         json.WriteString("quality"u8, QualityName(sample.Quality));
         if (sample.StatusCode != 0)
         {
@@ -61,6 +68,13 @@ public sealed class UnsFormatter
 
         json.WriteEndObject();
         json.Flush();
+    }
+
+    /// <summary>ISO 8601 UTC with milliseconds (<c>2026-11-26T10:00:00.123Z</c>), without allocating.</summary>
+    public static ReadOnlySpan<byte> FormatTimestamp(DateTimeOffset timestamp, Span<byte> destination)
+    {
+        timestamp.UtcDateTime.TryFormat(destination, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return destination[..written];
     }
 
     public static string QualityName(Quality quality) => quality switch
