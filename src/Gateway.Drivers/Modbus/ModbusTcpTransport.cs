@@ -22,6 +22,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
     private ushort _transactionId;
     private long _discarded;
     private bool _midFrame;
+    private int _consecutiveTimeouts;
 
     public ModbusTcpTransport(string host, int port, TimeProvider timeProvider, ILogger? logger = null)
         : this(cancellationToken => ConnectAsync(host, port, cancellationToken), $"{host}:{port}", timeProvider, logger)
@@ -36,6 +37,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
         _timeProvider = timeProvider;
         _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>Consecutive timeouts, with no response in between, after which the connection is reopened.</summary>
+    public int ReconnectAfterTimeouts { get; init; } = 3;
 
     public long DiscardedFrames => Interlocked.Read(ref _discarded);
 
@@ -85,14 +89,16 @@ public sealed class ModbusTcpTransport : IModbusTransport
                 }
 
                 _receive.AsSpan(MbapHeader.Size, header.PduLength).CopyTo(response.Span);
+                _consecutiveTimeouts = 0;
                 return header.PduLength;
             }
         }
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            if (_midFrame)
+            if (_midFrame || ++_consecutiveTimeouts >= ReconnectAfterTimeouts)
             {
-                // Part of a frame was read or written: the stream position is unknown.
+                // Part of a frame was read or written (the stream position is unknown), or the peer has been silent
+                // for several requests in a row (a half-open connection looks exactly like that): start afresh.
                 Disconnect();
             }
 
@@ -140,6 +146,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
         var stream = _stream;
         _stream = null;
         _midFrame = false;
+        _consecutiveTimeouts = 0;
         stream?.Dispose();
     }
 
