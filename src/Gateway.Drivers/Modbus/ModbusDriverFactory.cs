@@ -96,7 +96,8 @@ public sealed class ModbusDriverFactory : IDriverFactory
         return new ModbusDriver(config.Name, plan, new ModbusClient(transport), context);
     }
 
-    internal static ModbusParity ParseParity(string? text) => text?.ToLowerInvariant() switch
+    /// <summary><c>none</c>, <c>odd</c>; anything else is even (the specification's default).</summary>
+    public static ModbusParity ParseParity(string? text) => text?.ToLowerInvariant() switch
     {
         "none" or "n" => ModbusParity.None,
         "odd" or "o" => ModbusParity.Odd,
