@@ -94,7 +94,7 @@ internal static class ModbusCommands
             for (var offset = 0; offset + step <= registers.Length; offset += step)
             {
                 var value = ModbusValueCodec.Decode(registers.AsSpan(offset, step), request.Format);
-                await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + offset}{typeName} = {Format(value)}");
+                await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + offset}{typeName} = {Format(value, request.Format.Type)}");
             }
 
             return ExitCodes.Success;
@@ -121,8 +121,8 @@ internal static class ModbusCommands
         }
     }
 
-    private static string Format(SampleValue value) => value.Kind == SampleValueKind.Double
-        ? value.AsDouble.ToString("R", CultureInfo.InvariantCulture)
+    private static string Format(SampleValue value, ModbusDataType type = ModbusDataType.Float64) => value.Kind == SampleValueKind.Double
+        ? (type == ModbusDataType.Float32 ? ((float)value.AsDouble).ToString("R", CultureInfo.InvariantCulture) : value.AsDouble.ToString("R", CultureInfo.InvariantCulture))
         : value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
     private static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
