@@ -40,8 +40,8 @@ public sealed class ModbusConfigTests : IDisposable
                 { "name": "start", "address": "coil:1", "writable": true } ] },
             { "name": "rtu", "type": "modbus-rtu", "serialPort": "/dev/ttyUSB0", "baud": 9600, "parity": "none", "stopBits": 2,
               "devices": [ { "name": "oven", "unitId": 3 }, { "name": "chiller", "unitId": 4, "timeoutMs": 300 } ],
-              "tags": [ { "name": "t", "machine": "oven", "address": "input:0", "type": "int16", "scale": 0.1, "device": "oven" },
-                        { "name": "t", "machine": "chiller", "address": "input:0", "device": "chiller" } ] }
+              "tags": [ { "name": "oven-t", "path": "t", "machine": "oven", "address": "input:0", "type": "int16", "scale": 0.1, "device": "oven" },
+                        { "name": "chiller-t", "path": "t", "machine": "chiller", "address": "input:0", "device": "chiller" } ] }
             """);
 
         Assert.Empty(problems);

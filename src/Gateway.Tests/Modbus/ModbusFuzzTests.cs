@@ -59,7 +59,8 @@ public sealed class ModbusFuzzTests
                 default:
                     if (bytes.Count > 0)
                     {
-                        bytes.RemoveRange(random.Next(bytes.Count), bytes.Count - random.Next(bytes.Count));
+                        var keep = random.Next(bytes.Count);
+                        bytes.RemoveRange(keep, bytes.Count - keep);
                     }
 
                     break;
