@@ -3,6 +3,7 @@
 Extended from /work/shared/peers/modbus_server.py for the gateway's tests.
   tcp:  /usr/bin/python3 modbus_server.py tcp PORT             -> 127.0.0.1:PORT
   rtu:  /usr/bin/python3 modbus_server.py rtu /dev/pts/N 19200   (8N1)
+  rtutcp: /usr/bin/python3 modbus_server.py rtutcp PORT      -> RTU frames (CRC, no MBAP) over TCP on 127.0.0.1:PORT
 Units: 1 (live values below), 2 (same layout, static, HR0 = 2). Any other unit id gets no answer at all
 (ignore_missing_slaves): the "device that never answers".
 Map (0-based, zero_mode=True so wire address == index):
@@ -86,6 +87,10 @@ async def main(mode, arg, baud):
         print(f"modbus tcp server on 127.0.0.1:{arg}", flush=True)
         await StartAsyncTcpServer(context=ctx, address=("127.0.0.1", int(arg)), allow_reuse_address=True,
                                   ignore_missing_slaves=True)
+    elif mode == "rtutcp":
+        print(f"modbus rtu-over-tcp server on 127.0.0.1:{arg}", flush=True)
+        await StartAsyncTcpServer(context=ctx, framer=ModbusRtuFramer, address=("127.0.0.1", int(arg)),
+                                  allow_reuse_address=True, ignore_missing_slaves=True)
     else:  # NB: StartAsyncSerialServer defaults to the ASCII framer; force RTU
         print(f"modbus rtu server on {arg} {baud} 8N1", flush=True)
         await StartAsyncSerialServer(context=ctx, framer=ModbusRtuFramer, port=arg,

@@ -417,3 +417,47 @@ public sealed class ModbusPymodbusRtuTests(PymodbusRtuFixture peer) : IClassFixt
         Assert.Equal("input:170 string = GATEWAY-01", output.ToString().Trim());
     }
 }
+
+/// <summary>Against pymodbus's RTU framer over TCP (serial-to-Ethernet converters).</summary>
+public sealed class ModbusPymodbusRtuOverTcpTests(PymodbusRtuOverTcpFixture peer) : IClassFixture<PymodbusRtuOverTcpFixture>
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task RtuOverTcp_ReadsAndWritesRegisters()
+    {
+        await using var client = peer.NewClient();
+
+        await client.WriteMultipleRegistersAsync(2, 12, [5, 6], s_timeout, CancellationToken.None);
+        var registers = await client.ReadHoldingRegistersAsync(2, 12, 2, s_timeout, CancellationToken.None);
+        var coils = await client.ReadCoilsAsync(2, 20, 19, s_timeout, CancellationToken.None);
+
+        Assert.Equal(new ushort[] { 5, 6 }, registers);
+        Assert.Equal(PeerMap.SpecCoils, coils);
+    }
+
+    [Fact]
+    public async Task RtuOverTcp_UnmappedAddressAndSilentUnit_AreReportedAndTheConnectionRecovers()
+    {
+        await using var client = peer.NewClient();
+
+        var exception = await Assert.ThrowsAsync<ModbusException>(() => client.ReadInputRegistersAsync(2, 200, 1, s_timeout, CancellationToken.None));
+        await Assert.ThrowsAsync<TimeoutException>(() => client.ReadInputRegistersAsync(9, 0, 1, TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        var value = await client.ReadValueAsync(2, ModbusTable.InputRegister, 130, new ModbusValueFormat(ModbusDataType.Int64), -1, s_timeout, CancellationToken.None);
+
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, exception.Code);
+        Assert.Equal(-1234567890123, value.AsInteger);
+    }
+
+    [Fact]
+    public async Task Cli_ModbusRead_RtuOverTcp_PrintsValues()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await ModbusCommands.ReadAsync(new ModbusCommands.ReadOptions([$"127.0.0.1:{peer.Port}", "holding:150"], 2, "float64", RtuOverTcp: true), output, error, CancellationToken.None);
+
+        Assert.True(code == 0, error.ToString());
+        Assert.Equal("holding:150 float64 = -9876.54321", output.ToString().Trim());
+    }
+}

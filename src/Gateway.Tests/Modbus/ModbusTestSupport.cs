@@ -120,9 +120,12 @@ internal static class Peers
 }
 
 /// <summary>pymodbus (Debian) serving tests/peers/modbus_server.py over TCP on a free loopback port.</summary>
-public sealed class PymodbusTcpFixture : IAsyncLifetime, IDisposable
+public class PymodbusTcpFixture : IAsyncLifetime, IDisposable
 {
     private PeerProcess? _peer;
+
+    /// <summary>The script's mode: <c>tcp</c> (MBAP) or <c>rtutcp</c> (RTU frames over TCP).</summary>
+    protected virtual string Mode => "tcp";
 
     public int Port { get; private set; }
 
@@ -131,7 +134,7 @@ public sealed class PymodbusTcpFixture : IAsyncLifetime, IDisposable
         for (var attempt = 0; ; attempt++)
         {
             Port = FreePort.Next();
-            _peer = new PeerProcess(Peers.Python, Peers.ModbusScript, "tcp", Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _peer = new PeerProcess(Peers.Python, Peers.ModbusScript, Mode, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             try
             {
                 await Peers.WaitUntilAsync(
@@ -152,7 +155,7 @@ public sealed class PymodbusTcpFixture : IAsyncLifetime, IDisposable
         }
     }
 
-    public ModbusClient NewClient() => new(new ModbusTcpTransport("127.0.0.1", Port, TimeProvider.System));
+    public virtual ModbusClient NewClient() => new(new ModbusTcpTransport("127.0.0.1", Port, TimeProvider.System));
 
     public Task DisposeAsync()
     {
@@ -160,7 +163,20 @@ public sealed class PymodbusTcpFixture : IAsyncLifetime, IDisposable
         return Task.CompletedTask;
     }
 
-    public void Dispose() => _peer?.Dispose();
+    public void Dispose()
+    {
+        _peer?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>pymodbus with its RTU framer on a TCP socket: RTU over TCP.</summary>
+public sealed class PymodbusRtuOverTcpFixture : PymodbusTcpFixture
+{
+    protected override string Mode => "rtutcp";
+
+    public override ModbusClient NewClient() =>
+        new(new ModbusRtuTransport(new TcpSerialLine("127.0.0.1", Port), $"127.0.0.1:{Port}", 0, TimeProvider.System));
 }
 
 /// <summary>pymodbus serving RTU on one end of a socat pseudo-terminal pair; the client opens the other end.</summary>
