@@ -240,7 +240,7 @@ public sealed class ModbusDriver : IDriver
         await MarkBadAsync(unit, unit.Tags, ModbusStatusCodes.For(exception), writer, cancellationToken);
     }
 
-    /// <summary>Emits one Bad sample per tag whose status changed: a dead device is reported once, not on every retry.</summary>
+    /// <summary>Emits one Bad sample per tag that was not Bad yet: a dead device is reported once, not on every retry.</summary>
     private async ValueTask MarkBadAsync(PollUnit unit, IEnumerable<ModbusTag> tags, uint status, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
@@ -250,8 +250,9 @@ public sealed class ModbusDriver : IDriver
             foreach (var tag in tags)
             {
                 var index = unit.IndexOf(tag);
-                if (unit.BadStatus[index] == status)
+                if (unit.BadStatus[index] != 0)
                 {
+                    // Already reported Bad: an outage is published once, even if its cause changes while it lasts.
                     continue;
                 }
 

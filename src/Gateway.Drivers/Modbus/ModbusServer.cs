@@ -268,6 +268,8 @@ public sealed class ModbusTcpServer : IAsyncDisposable
         var listener = new Socket(_endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            // A restarted server must be able to take its port back while old connections sit in TIME_WAIT.
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Bind(_endpoint);
             listener.Listen(64);
         }

@@ -461,3 +461,54 @@ public sealed class ModbusPymodbusRtuOverTcpTests(PymodbusRtuOverTcpFixture peer
         Assert.Equal("holding:150 float64 = -9876.54321", output.ToString().Trim());
     }
 }
+
+/// <summary>The driver against our own TCP server that goes away and comes back.</summary>
+public sealed class ModbusReconnectTests
+{
+    [Fact]
+    public async Task Driver_WhenServerGoesAwayAndComesBack_ReportsBadOnceThenGoodAgain()
+    {
+        var store = new ModbusDataStore(10, 10, 10, 10);
+        store.SetRegisters(ModbusTable.HoldingRegister, 0, [42]);
+        var server = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), _ => store);
+        server.Start();
+        var port = server.LocalEndPoint.Port;
+        var json = $$"""
+            { "name": "plc", "type": "modbus-tcp", "host": "127.0.0.1", "port": {{port}}, "machine": "m", "intervalMs": 50, "timeoutMs": 300,
+              "backoffMinMs": 50, "backoffMaxMs": 200, "tags": [ { "name": "value", "address": "holding:0" } ] }
+            """;
+        await using var driver = ModbusDriverBuilder.Build(json, new ModbusTcpTransport("127.0.0.1", port, TimeProvider.System), TimeProvider.System);
+        var writer = new CollectingWriter();
+        using var stop = new CancellationTokenSource();
+        var run = driver.RunAsync(writer, stop.Token);
+
+        await WaitForAsync(() => writer.For("m/value").Count >= 3);
+        await server.DisposeAsync();
+        await WaitForAsync(() => writer.For("m/value").Any(s => s.Quality == Quality.Bad));
+        await Task.Delay(1000); // several failed retries while the server is away
+        var stateWhileDown = driver.State;
+        store.SetRegisters(ModbusTable.HoldingRegister, 0, [43]);
+        await using var restarted = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), _ => store);
+        restarted.Start();
+        await WaitForAsync(() => writer.For("m/value").LastOrDefault().Value.AsInteger == 43);
+        await stop.CancelAsync();
+        await run;
+
+        var samples = writer.For("m/value");
+        var bad = Assert.Single(samples, s => s.Quality == Quality.Bad);
+        Assert.True(bad.StatusCode is ModbusStatusCodes.BadNotConnected or ModbusStatusCodes.BadCommunicationError, $"0x{bad.StatusCode:X8}");
+        Assert.Equal(DriverState.Disconnected, stateWhileDown);
+        Assert.Equal(43, samples[^1].Value.AsInteger);
+        Assert.Equal(Quality.Good, samples[^1].Quality);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 300 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition(), "condition not reached within 15 s");
+    }
+}
