@@ -1,3 +1,4 @@
+using Gateway.Drivers.Modbus;
 using Gateway.Drivers.Simulation;
 
 namespace Gateway.Drivers;
@@ -8,5 +9,6 @@ public static class BuiltInDrivers
     public static IReadOnlyList<IDriverFactory> Factories { get; } =
     [
         new SimulatedDriverFactory(),
+        new ModbusDriverFactory(),
     ];
 }

@@ -42,6 +42,7 @@ internal static partial class CliCommands
 {
     public static IEnumerable<Command> Extra()
     {
-        yield break;
+        yield return ModbusCommands.Create();
+        yield return SimulateCommand.Create();
     }
 }

@@ -1,0 +1,361 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Gateway.Drivers.Modbus;
+
+/// <summary>OPC UA status codes the Modbus driver maps its failures onto.</summary>
+public static class ModbusStatusCodes
+{
+    /// <summary>The device did not answer in time.</summary>
+    public const uint BadNoCommunication = 0x80310000;
+
+    /// <summary>The connection (or serial port) could not be opened.</summary>
+    public const uint BadNotConnected = 0x808A0000;
+
+    /// <summary>The connection broke or the answer made no sense.</summary>
+    public const uint BadCommunicationError = 0x80050000;
+
+    /// <summary>Exception 2: the device does not map the address.</summary>
+    public const uint BadOutOfRange = 0x803C0000;
+
+    /// <summary>Other exception responses.</summary>
+    public const uint BadDeviceFailure = 0x808B0000;
+
+    public static uint For(Exception? exception) => exception switch
+    {
+        TimeoutException => BadNoCommunication,
+        ModbusConnectionException => BadNotConnected,
+        ModbusException { Code: ModbusExceptionCode.IllegalDataAddress } => BadOutOfRange,
+        ModbusException { Code: ModbusExceptionCode.GatewayTargetDeviceFailedToRespond or ModbusExceptionCode.GatewayPathUnavailable } => BadNoCommunication,
+        ModbusException => BadDeviceFailure,
+        _ => BadCommunicationError,
+    };
+}
+
+/// <summary>
+/// Polls Modbus devices: one loop per device and poll group, each with its own interval; tags coalesced into as few
+/// requests as the limits and the maximum gap allow. A device that stops answering turns its tags Bad once and is
+/// retried with exponential backoff and jitter (Polly); while it backs off it does not hold the line, so the other
+/// devices keep their pace. The connection is kept open and reopened on the next poll after a failure.
+/// </summary>
+public sealed class ModbusDriver : IDriver
+{
+    private static readonly Meter s_meter = new("Gateway.Drivers.Modbus");
+    private static readonly Counter<long> s_requests = s_meter.CreateCounter<long>("gateway_modbus_requests_total", description: "Modbus requests sent");
+    private static readonly Counter<long> s_failures = s_meter.CreateCounter<long>("gateway_modbus_failures_total", description: "Modbus requests that failed (timeout, connection, exception response)");
+
+    private readonly ModbusDriverPlan _plan;
+    private readonly ModbusClient _client;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly Dictionary<string, ModbusTag> _tagsByKey;
+    private readonly TagInfo[] _tagInfos;
+    private readonly List<PollUnit> _units = [];
+    private int _failingUnits;
+
+    internal ModbusDriver(string name, ModbusDriverPlan plan, ModbusClient client, DriverContext context)
+    {
+        Name = name;
+        _plan = plan;
+        _client = client;
+        _timeProvider = context.TimeProvider;
+        _logger = context.LoggerFactory.CreateLogger<ModbusDriver>();
+        _tagInfos = [.. plan.Tags.Select(t => t.Info)];
+        _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
+        foreach (var group in plan.Tags.GroupBy(t => (t.Device, t.PollGroup)))
+        {
+            _units.Add(new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap));
+        }
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<TagInfo> Tags => _tagInfos;
+
+    public DriverState State { get; private set; } = DriverState.Starting;
+
+    public string? LastError { get; private set; }
+
+    /// <summary>Requests sent so far (for tests and benchmarks).</summary>
+    public long RequestCount => _client.RequestCount;
+
+    /// <summary>Responses dropped because they did not match their request.</summary>
+    public long DiscardedFrames => _client.Transport.DiscardedFrames;
+
+    public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        ModbusDriverLog.Started(_logger, Name, _plan.Tags.Count, _units.Count, _units.Sum(u => u.Blocks.Count));
+        State = DriverState.Connected;
+        try
+        {
+            await Task.WhenAll(_units.Select(unit => PollLoopAsync(unit, writer, cancellationToken)));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            State = DriverState.Stopped;
+            _client.Transport.Disconnect();
+        }
+    }
+
+    private async Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
+                MaxDelay = TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
+            })
+            .Build();
+
+        var next = _timeProvider.GetUtcNow();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await pipeline.ExecuteAsync(async token => await PollOnceAsync(unit, writer, token), cancellationToken);
+            next += unit.Interval;
+            var now = _timeProvider.GetUtcNow();
+            if (next < now)
+            {
+                // Overrun (slow device or a long backoff): skip the missed polls rather than bursting.
+                next = now;
+            }
+
+            await Task.Delay(next - now, _timeProvider, cancellationToken);
+        }
+    }
+
+    private async ValueTask PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var device = unit.Device;
+        for (var b = 0; b < unit.Blocks.Count; b++)
+        {
+            var block = unit.Blocks[b];
+            s_requests.Add(1);
+            try
+            {
+                if (block.Table.IsBitTable())
+                {
+                    var bits = await _client.ReadBitsAsync(device.UnitId, block.Table, (ushort)block.Start, (ushort)block.Count, device.Timeout, cancellationToken);
+                    await EmitBitsAsync(unit, block, bits, writer, cancellationToken);
+                }
+                else
+                {
+                    var registers = await _client.ReadRegistersAsync(device.UnitId, block.Table, (ushort)block.Start, (ushort)block.Count, device.Timeout, cancellationToken);
+                    await EmitRegistersAsync(unit, block, registers, writer, cancellationToken);
+                }
+            }
+            catch (ModbusException ex)
+            {
+                s_failures.Add(1);
+                LastError = $"{device.Name}: {ex.Message}";
+                ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
+                if (ex.Code == ModbusExceptionCode.IllegalDataAddress && block.Items.Count > 1)
+                {
+                    // A coalesced block spans an address the device does not map: read these tags one by one from now on.
+                    unit.Split(b);
+                    b--;
+                    continue;
+                }
+
+                await MarkBadAsync(unit, block.Items.Select(i => unit.Tags[i]), ModbusStatusCodes.For(ex), writer, cancellationToken);
+            }
+        }
+
+        if (unit.Failing)
+        {
+            unit.Failing = false;
+            Interlocked.Decrement(ref _failingUnits);
+            ModbusDriverLog.DeviceRecovered(_logger, Name, device.Name, unit.GroupName);
+            UpdateState();
+        }
+    }
+
+    private async ValueTask EmitBitsAsync(PollUnit unit, ModbusReadBlock block, bool[] bits, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        await _writerGate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var index in block.Items)
+            {
+                var tag = unit.Tags[index];
+                unit.BadStatus[index] = 0;
+                await writer.WriteAsync(Sample.Good(tag.Info, now, now, SampleValue.FromBoolean(bits[tag.WireAddress - block.Start])), cancellationToken);
+            }
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
+    private async ValueTask EmitRegistersAsync(PollUnit unit, ModbusReadBlock block, ushort[] registers, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        await _writerGate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var index in block.Items)
+            {
+                var tag = unit.Tags[index];
+                var raw = ModbusValueCodec.Decode(registers.AsSpan(tag.WireAddress - block.Start, tag.Count), tag.Format, tag.Bit);
+                unit.BadStatus[index] = 0;
+                await writer.WriteAsync(Sample.Good(tag.Info, now, now, ModbusValueCodec.Scale(raw, tag.Scale, tag.Offset)), cancellationToken);
+            }
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
+    private async ValueTask OnDeviceFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        s_failures.Add(1);
+        LastError = $"{unit.Device.Name}: {exception?.Message}";
+        if (!unit.Failing)
+        {
+            unit.Failing = true;
+            Interlocked.Increment(ref _failingUnits);
+            UpdateState();
+        }
+
+        if (exception is IOException and not ModbusConnectionException and not ModbusProtocolException || exception is ModbusConnectionException)
+        {
+            // The connection broke or could not be made: start the next attempt from a fresh connection.
+            _client.Transport.Disconnect();
+        }
+
+        ModbusDriverLog.DeviceFailed(_logger, Name, unit.Device.Name, unit.GroupName, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
+        await MarkBadAsync(unit, unit.Tags, ModbusStatusCodes.For(exception), writer, cancellationToken);
+    }
+
+    /// <summary>Emits one Bad sample per tag that was not Bad yet: a dead device is reported once, not on every retry.</summary>
+    private async ValueTask MarkBadAsync(PollUnit unit, IEnumerable<ModbusTag> tags, uint status, ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        await _writerGate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var tag in tags)
+            {
+                var index = unit.IndexOf(tag);
+                if (unit.BadStatus[index] != 0)
+                {
+                    // Already reported Bad: an outage is published once, even if its cause changes while it lasts.
+                    continue;
+                }
+
+                unit.BadStatus[index] = status;
+                await writer.WriteAsync(Sample.Bad(tag.Info, now, status), cancellationToken);
+            }
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
+    private void UpdateState()
+    {
+        var failing = Volatile.Read(ref _failingUnits);
+        State = failing == 0 ? DriverState.Connected : failing >= _units.Count ? DriverState.Disconnected : DriverState.Degraded;
+        if (failing == 0)
+        {
+            LastError = null;
+        }
+    }
+
+    public async ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken)
+    {
+        if (!_tagsByKey.TryGetValue(tag.Key, out var modbusTag))
+        {
+            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
+        }
+
+        if (!modbusTag.Writable)
+        {
+            throw new InvalidOperationException($"tag '{tag.Key}' is not writable (set \"writable\": true in its configuration)");
+        }
+
+        var raw = ModbusValueCodec.Unscale(value, modbusTag.Scale, modbusTag.Offset);
+        await _client.WriteValueAsync(modbusTag.Device.UnitId, modbusTag.Table, (ushort)modbusTag.WireAddress, modbusTag.Format, modbusTag.Bit, raw, modbusTag.Device.Timeout, cancellationToken);
+        ModbusDriverLog.Written(_logger, Name, tag.Key);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        _writerGate.Dispose();
+    }
+
+    /// <summary>The tags of one device in one poll group, with their request plan and last reported status.</summary>
+    private sealed class PollUnit
+    {
+        private readonly Dictionary<ModbusTag, int> _indices;
+
+        public PollUnit(ModbusDevice device, string groupName, TimeSpan interval, List<ModbusTag> tags, int maxGap)
+        {
+            Device = device;
+            GroupName = groupName;
+            Interval = interval;
+            Tags = tags;
+            _indices = tags.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
+            BadStatus = new uint[tags.Count];
+            Blocks = ModbusBlockPlanner.Plan([.. tags.Select(t => t.Range)], maxGap);
+        }
+
+        public ModbusDevice Device { get; }
+
+        public string GroupName { get; }
+
+        public TimeSpan Interval { get; }
+
+        public List<ModbusTag> Tags { get; }
+
+        public List<ModbusReadBlock> Blocks { get; }
+
+        /// <summary>The Bad status last emitted per tag; 0 after a good value.</summary>
+        public uint[] BadStatus { get; }
+
+        public bool Failing { get; set; }
+
+        public int IndexOf(ModbusTag tag) => _indices[tag];
+
+        /// <summary>Replaces block <paramref name="index"/> by one block per tag.</summary>
+        public void Split(int index)
+        {
+            var block = Blocks[index];
+            Blocks.RemoveAt(index);
+            Blocks.InsertRange(index, block.Items.Select(i => new ModbusReadBlock(Tags[i].Table, Tags[i].WireAddress, Tags[i].Count, [i])));
+        }
+    }
+}
+
+internal static partial class ModbusDriverLog
+{
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Modbus driver {Driver} started: {Tags} tags, {Units} poll loops, {Requests} requests per cycle")]
+    public static partial void Started(ILogger logger, string driver, int tags, int units, int requests);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) failed, attempt {Attempt}, retry in {DelayMs:0} ms: {Reason}")]
+    public static partial void DeviceFailed(ILogger logger, string driver, string device, string group, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) answers again")]
+    public static partial void DeviceRecovered(ILogger logger, string driver, string device, string group);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count}: {Reason}")]
+    public static partial void ExceptionResponse(ILogger logger, string driver, string device, string table, int start, int count, string reason);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Modbus driver {Driver}: wrote {Tag}")]
+    public static partial void Written(ILogger logger, string driver, string tag);
+}

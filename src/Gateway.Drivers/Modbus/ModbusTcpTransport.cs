@@ -1,0 +1,185 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Drivers.Modbus;
+
+/// <summary>
+/// Modbus TCP: MBAP framing over one kept-open connection. Each request gets a new transaction id; a response whose
+/// transaction id or unit id does not match is discarded and counted, never accepted (a late answer to a timed-out
+/// request must not be taken for the answer to the next one). A malformed MBAP header means the byte stream can no
+/// longer be trusted, so the connection is dropped.
+/// </summary>
+public sealed class ModbusTcpTransport : IModbusTransport
+{
+    private readonly Func<CancellationToken, ValueTask<Stream>> _connect;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly string _peer;
+    private readonly byte[] _transmit = new byte[MbapHeader.Size + ModbusLimits.MaxPduLength];
+    private readonly byte[] _receive = new byte[MbapHeader.Size + 256];
+    private Stream? _stream;
+    private ushort _transactionId;
+    private long _discarded;
+    private bool _midFrame;
+    private int _consecutiveTimeouts;
+
+    public ModbusTcpTransport(string host, int port, TimeProvider timeProvider, ILogger? logger = null)
+        : this(cancellationToken => ConnectAsync(host, port, cancellationToken), $"{host}:{port}", timeProvider, logger)
+    {
+    }
+
+    /// <summary>A transport over any stream the <paramref name="connect"/> function opens (tests use in-memory pipes).</summary>
+    public ModbusTcpTransport(Func<CancellationToken, ValueTask<Stream>> connect, string peer, TimeProvider timeProvider, ILogger? logger = null)
+    {
+        _connect = connect;
+        _peer = peer;
+        _timeProvider = timeProvider;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Consecutive timeouts, with no response in between, after which the connection is reopened.</summary>
+    public int ReconnectAfterTimeouts { get; init; } = 3;
+
+    public long DiscardedFrames => Interlocked.Read(ref _discarded);
+
+    public bool IsConnected => _stream is not null;
+
+    public async ValueTask<int> TransceiveAsync(byte unitId, ReadOnlyMemory<byte> request, Memory<byte> response, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (request.Length is < 1 or > ModbusLimits.MaxPduLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
+        }
+
+        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
+        var token = linked.Token;
+        try
+        {
+            var stream = _stream ??= await _connect(token);
+            var transactionId = unchecked(++_transactionId);
+            new MbapHeader(transactionId, 0, (ushort)(request.Length + 1), unitId).Write(_transmit);
+            request.Span.CopyTo(_transmit.AsSpan(MbapHeader.Size));
+            _midFrame = true; // a write cut short leaves the peer with half a request
+            await stream.WriteAsync(_transmit.AsMemory(0, MbapHeader.Size + request.Length), token);
+            _midFrame = false;
+            while (true)
+            {
+                await ReadExactAsync(stream, _receive.AsMemory(0, MbapHeader.Size), token);
+                var header = MbapHeader.Read(_receive);
+                if (!header.IsValid)
+                {
+                    Disconnect();
+                    throw new ModbusProtocolException($"invalid MBAP header from {_peer} (protocol {header.ProtocolId}, length {header.Length}); connection dropped");
+                }
+
+                await ReadExactAsync(stream, _receive.AsMemory(MbapHeader.Size, header.PduLength), token);
+                _midFrame = false;
+                if (header.TransactionId != transactionId || header.UnitId != unitId)
+                {
+                    Interlocked.Increment(ref _discarded);
+                    ModbusTcpLog.Discarded(_logger, _peer, header.TransactionId, header.UnitId, transactionId, unitId);
+                    continue;
+                }
+
+                if (header.PduLength > response.Length)
+                {
+                    throw new ModbusProtocolException($"response of {header.PduLength} bytes does not fit the buffer");
+                }
+
+                _receive.AsSpan(MbapHeader.Size, header.PduLength).CopyTo(response.Span);
+                _consecutiveTimeouts = 0;
+                return header.PduLength;
+            }
+        }
+        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            if (_midFrame || ++_consecutiveTimeouts >= ReconnectAfterTimeouts)
+            {
+                // Part of a frame was read or written (the stream position is unknown), or the peer has been silent
+                // for several requests in a row (a half-open connection looks exactly like that): start afresh.
+                Disconnect();
+            }
+
+            throw new TimeoutException($"no response from {_peer} unit {unitId} within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (OperationCanceledException)
+        {
+            if (_midFrame)
+            {
+                Disconnect();
+            }
+
+            throw;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            Disconnect();
+            if (ex is ModbusProtocolException or ModbusConnectionException)
+            {
+                throw;
+            }
+
+            throw new IOException($"connection to {_peer} lost: {ex.Message}", ex);
+        }
+    }
+
+    private async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = await stream.ReadAsync(buffer[read..], cancellationToken);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"{_peer} closed the connection");
+            }
+
+            read += n;
+            _midFrame = true;
+        }
+    }
+
+    public void Disconnect()
+    {
+        var stream = _stream;
+        _stream = null;
+        _midFrame = false;
+        _consecutiveTimeouts = 0;
+        stream?.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Disconnect();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Opens a TCP connection with Nagle off (requests are small and latency-bound).</summary>
+    public static async ValueTask<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(host, port, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new ModbusConnectionException($"cannot connect to {host}:{port}: {ex.SocketErrorCode} ({ex.Message})", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}
+
+internal static partial class ModbusTcpLog
+{
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "Discarded a response from {Peer}: transaction {TransactionId} unit {UnitId}, expected transaction {ExpectedTransactionId} unit {ExpectedUnitId}")]
+    public static partial void Discarded(ILogger logger, string peer, ushort transactionId, byte unitId, ushort expectedTransactionId, byte expectedUnitId);
+}

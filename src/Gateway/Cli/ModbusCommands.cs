@@ -1,0 +1,267 @@
+using System.CommandLine;
+using System.Globalization;
+using Gateway.Drivers;
+using Gateway.Drivers.Modbus;
+
+namespace Gateway.Cli;
+
+/// <summary><c>gateway modbus read TARGET --unit N SPEC [--type T] [--order O]</c>.</summary>
+internal static class ModbusCommands
+{
+    public static Command Create()
+    {
+        var modbus = new Command("modbus", "Modbus tools: read coils and registers from a PLC over TCP, RTU over TCP, or a serial line.");
+        modbus.Subcommands.Add(CreateRead());
+        return modbus;
+    }
+
+    /// <summary>What <c>modbus read</c> was asked.</summary>
+    internal sealed record ReadOptions(
+        string[] Arguments,
+        int Unit,
+        string? Type = null,
+        string? Order = null,
+        string? Serial = null,
+        int Baud = 19200,
+        string Parity = "even",
+        int TimeoutMs = 1000,
+        bool RtuOverTcp = false);
+
+    private static Command CreateRead()
+    {
+        var arguments = new Argument<string[]>("TARGET SPEC")
+        {
+            Description = "TARGET is HOST[:PORT] (port 502 by default; omit it with --serial). SPEC is coils|discrete|holding|input:START[:COUNT]; "
+                + "COUNT counts values of --type (for strings: characters), 1 by default. Addresses are wire addresses, from 0.",
+            Arity = new ArgumentArity(1, 2),
+        };
+        var unit = new Option<int>("--unit", "-u") { Description = "Unit id (slave address), 1-247 on a serial line", DefaultValueFactory = _ => 1 };
+        var type = new Option<string?>("--type", "-t") { Description = "bool, int16, uint16 (default for registers), int32, uint32, int64, float32, float64, string" };
+        var order = new Option<string?>("--order", "-o") { Description = "Byte order of multi-register values: ABCD (default), CDAB, BADC, DCBA" };
+        var serial = new Option<string?>("--serial") { Description = "Serial device for Modbus RTU, for example /dev/ttyUSB0" };
+        var baud = new Option<int>("--baud") { Description = "Serial speed in baud", DefaultValueFactory = _ => 19200 };
+        var parity = new Option<string>("--parity") { Description = "Serial parity: none, even (default) or odd", DefaultValueFactory = _ => "even" };
+        var timeout = new Option<int>("--timeout") { Description = "Response timeout in milliseconds", DefaultValueFactory = _ => 1000 };
+        var rtuOverTcp = new Option<bool>("--rtu-over-tcp") { Description = "Send RTU frames over the TCP connection (serial-to-Ethernet converters)" };
+        var command = new Command("read", "Read coils, discrete inputs or registers and print one value per line. Exit 0 ok, 1 failure (exception response), 2 usage, 3 unreachable or no answer.")
+        {
+            arguments, unit, type, order, serial, baud, parity, timeout, rtuOverTcp,
+        };
+        command.SetAction((parseResult, cancellationToken) => ReadAsync(
+            new ReadOptions(
+                parseResult.GetValue(arguments) ?? [],
+                parseResult.GetValue(unit),
+                parseResult.GetValue(type),
+                parseResult.GetValue(order),
+                parseResult.GetValue(serial),
+                parseResult.GetValue(baud),
+                parseResult.GetValue(parity)!,
+                parseResult.GetValue(timeout),
+                parseResult.GetValue(rtuOverTcp)),
+            Console.Out,
+            Console.Error,
+            cancellationToken));
+        return command;
+    }
+
+    internal static async Task<int> ReadAsync(ReadOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (!TryParse(options, out var request, out var problem))
+        {
+            await error.WriteLineAsync($"modbus read: {problem}");
+            await error.WriteLineAsync("Run 'gateway modbus read --help' for usage.");
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
+        await using var client = new ModbusClient(CreateTransport(options, request));
+        try
+        {
+            if (request.Table.IsBitTable())
+            {
+                var bits = await client.ReadBitsAsync(request.Unit, request.Table, request.Start, (ushort)request.Count, timeout, cancellationToken);
+                for (var i = 0; i < bits.Length; i++)
+                {
+                    await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + i} = {(bits[i] ? "1" : "0")}");
+                }
+
+                return ExitCodes.Success;
+            }
+
+            var registers = await client.ReadRegistersAsync(request.Unit, request.Table, request.Start, (ushort)request.RegisterCount, timeout, cancellationToken);
+            var step = request.Format.RegisterCount;
+            var typeName = options.Type is null ? "" : " " + request.Format.Type.ToString().ToLowerInvariant();
+            for (var offset = 0; offset + step <= registers.Length; offset += step)
+            {
+                var value = ModbusValueCodec.Decode(registers.AsSpan(offset, step), request.Format);
+                await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + offset}{typeName} = {Format(value, request.Format.Type)}");
+            }
+
+            return ExitCodes.Success;
+        }
+        catch (ModbusException ex)
+        {
+            await error.WriteLineAsync($"modbus read: the device refused the request: exception {(byte)ex.Code} ({ex.CodeName})");
+            return ExitCodes.RuntimeFailure;
+        }
+        catch (ModbusConnectionException ex)
+        {
+            await error.WriteLineAsync($"modbus read: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (TimeoutException ex)
+        {
+            await error.WriteLineAsync($"modbus read: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (IOException ex)
+        {
+            await error.WriteLineAsync($"modbus read: {ex.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
+    }
+
+    private static string Format(SampleValue value, ModbusDataType type = ModbusDataType.Float64) => value.Kind == SampleValueKind.Double
+        ? (type == ModbusDataType.Float32 ? ((float)value.AsDouble).ToString("R", CultureInfo.InvariantCulture) : value.AsDouble.ToString("R", CultureInfo.InvariantCulture))
+        : value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
+
+    private static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
+    {
+        if (options.Serial is not null)
+        {
+            var line = new SerialPortLine(options.Serial, options.Baud, ModbusDriverFactory.ParseParity(options.Parity));
+            return new ModbusRtuTransport(line, options.Serial, options.Baud, TimeProvider.System, bitsPerCharacter: line.BitsPerCharacter);
+        }
+
+        return options.RtuOverTcp
+            ? new ModbusRtuTransport(new TcpSerialLine(request.Host!, request.Port), $"{request.Host}:{request.Port}", 0, TimeProvider.System)
+            : new ModbusTcpTransport(request.Host!, request.Port, TimeProvider.System);
+    }
+
+    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format)
+    {
+        public int RegisterCount => Format.Type == ModbusDataType.String ? Format.RegisterCount : Count * Format.RegisterCount;
+    }
+
+    private static bool TryParse(ReadOptions options, out ReadRequest request, out string problem)
+    {
+        request = null!;
+        problem = "";
+        var args = options.Arguments;
+        string? host = null;
+        var port = 502;
+        string spec;
+        if (options.Serial is not null)
+        {
+            if (args.Length != 1)
+            {
+                problem = "with --serial, give only SPEC (no HOST)";
+                return false;
+            }
+
+            if (options.RtuOverTcp)
+            {
+                problem = "--rtu-over-tcp applies to a HOST target, not to --serial";
+                return false;
+            }
+
+            if (options.Parity.ToLowerInvariant() is not ("none" or "even" or "odd"))
+            {
+                problem = $"--parity must be none, even or odd, got '{options.Parity}'";
+                return false;
+            }
+
+            if (options.Baud is < 300 or > 4_000_000)
+            {
+                problem = $"--baud must be between 300 and 4000000, got {options.Baud}";
+                return false;
+            }
+
+            spec = args[0];
+        }
+        else
+        {
+            if (args.Length != 2)
+            {
+                problem = "give TARGET (HOST[:PORT]) and SPEC, or --serial DEVICE and SPEC";
+                return false;
+            }
+
+            host = args[0];
+            var colon = host.LastIndexOf(':');
+            if (colon > 0 && !host.EndsWith(']'))
+            {
+                if (!int.TryParse(host[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+                {
+                    problem = $"'{args[0]}': the port must be a number from 1 to 65535";
+                    return false;
+                }
+
+                host = host[..colon];
+            }
+
+            host = host.Trim('[', ']');
+            spec = args[1];
+        }
+
+        var maxUnit = options.Serial is null ? 255 : ModbusLimits.MaxUnitId;
+        if (options.Unit < 1 || options.Unit > maxUnit)
+        {
+            problem = $"--unit must be between 1 and {maxUnit}, got {options.Unit}";
+            return false;
+        }
+
+        var parts = spec.Split(':');
+        if (parts.Length is < 2 or > 3 || !ModbusAddress.TryParseTable(parts[0], out var table)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start) || start > 65535)
+        {
+            problem = $"SPEC '{spec}' must be coils|discrete|holding|input:START[:COUNT] with START from 0 to 65535";
+            return false;
+        }
+
+        var count = 1;
+        if (parts.Length == 3 && (!int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
+        {
+            problem = $"SPEC '{spec}': COUNT must be a positive number";
+            return false;
+        }
+
+        var type = table.IsBitTable() ? ModbusDataType.Bool : ModbusDataType.UInt16;
+        if (options.Type is not null && !ModbusValueFormat.TryParseType(options.Type, out type))
+        {
+            problem = $"--type must be bool, int16, uint16, int32, uint32, int64, float32, float64 or string, got '{options.Type}'";
+            return false;
+        }
+
+        if (table.IsBitTable() && type != ModbusDataType.Bool)
+        {
+            problem = $"{parts[0]} hold bits: --type must be bool";
+            return false;
+        }
+
+        var order = ModbusWordOrder.ABCD;
+        if (options.Order is not null && !ModbusValueFormat.TryParseOrder(options.Order, out order))
+        {
+            problem = $"--order must be ABCD, CDAB, BADC or DCBA, got '{options.Order}'";
+            return false;
+        }
+
+        var format = new ModbusValueFormat(type, order, type == ModbusDataType.String ? count : 0);
+        request = new ReadRequest(host, port, (byte)options.Unit, table, (ushort)start, count, format);
+        var max = table.MaxReadCount();
+        var units = table.IsBitTable() ? count : request.RegisterCount;
+        if (units > max)
+        {
+            problem = $"SPEC '{spec}' asks for {units} {(table.IsBitTable() ? "bits" : "registers")}; one request reads at most {max}";
+            return false;
+        }
+
+        if (start + units > 65536)
+        {
+            problem = $"SPEC '{spec}' runs past address 65535";
+            return false;
+        }
+
+        return true;
+    }
+}
