@@ -9,6 +9,7 @@ namespace Gateway.Tests.Integration;
 public sealed class StoreAndForwardTests
 {
     private const string CounterTopic = "acme/lyon/assembly/line-1/m1/total-count";
+    private const string PublishedMetric = "gateway_samples_published_total{sink=\"mqtt-uns\"}";
 
     [Fact]
     public async Task BrokerDown20Seconds_EverySampleArrives_WithPerTagOrderKept()
@@ -33,7 +34,7 @@ public sealed class StoreAndForwardTests
         await Task.Delay(TimeSpan.FromSeconds(12));
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(30));
         var buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
-        var published = await gateway.MetricAsync("gateway_samples_published_total");
+        var published = await gateway.MetricAsync(PublishedMetric);
         var dropped = await gateway.MetricAsync("gateway_buffer_dropped_samples_total");
         await collector.WaitUntilAsync(m => Unique(m).Count >= buffered, TimeSpan.FromSeconds(30), $"{buffered} distinct samples");
 
@@ -114,7 +115,7 @@ public sealed class StoreAndForwardTests
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
         var buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
         var dropped = await gateway.MetricAsync("gateway_buffer_dropped_samples_total");
-        var published = await gateway.MetricAsync("gateway_samples_published_total");
+        var published = await gateway.MetricAsync(PublishedMetric);
         await collector.WaitUntilAsync(m => Unique(m).Count >= published, TimeSpan.FromSeconds(30), $"{published} samples");
 
         var received = Unique(collector.Messages);

@@ -39,20 +39,41 @@ public sealed class SampleBufferTests : IDisposable
     }
 
     [Fact]
-    public void Acknowledge_DeletesOnlyTheAcknowledged()
+    public void Acknowledge_DeletesWhatTheSinkDelivered_AndItReadsOnFromItsCursor()
     {
         using var buffer = Create("ack.db", 1 << 20, out _);
         buffer.Append(Counters(0, 10));
         var read = new List<BufferedSample>();
-        buffer.ReadOldest(0, 10, read);
+        buffer.ReadOldest(0, 4, read);
 
-        buffer.Acknowledge([read[0].Id, read[1].Id, read[2].Id, read[5].Id]);
+        buffer.Acknowledge(SampleBuffer.DefaultSink, read[3].Id);
         var left = new List<BufferedSample>();
-        buffer.ReadOldest(0, 100, left);
+        buffer.ReadOldest(buffer.CursorOf(SampleBuffer.DefaultSink), 100, left);
 
-        Assert.Equal([3L, 4, 6, 7, 8, 9], left.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal([4L, 5, 6, 7, 8, 9], left.Select(r => r.Sample.Value.AsInteger));
         Assert.Equal(6, buffer.Count);
         Assert.Equal(6 * SampleBuffer.RowOverheadBytes, buffer.Bytes);
+    }
+
+    [Fact]
+    public void Acknowledge_WithTwoSinks_KeepsASampleUntilBothDeliveredIt()
+    {
+        using var buffer = new SampleBuffer(PathOf("two.db"), 1 << 20, ["mqtt-uns", "influx"], new GatewayMetrics(_time), NullLogger<SampleBuffer>.Instance);
+        buffer.Append(Counters(0, 10));
+        var read = new List<BufferedSample>();
+        buffer.ReadOldest(0, 10, read);
+
+        buffer.Acknowledge("mqtt-uns", read[9].Id);
+        Assert.Equal(10, buffer.Count);
+        buffer.Acknowledge("influx", read[4].Id);
+        Assert.Equal(5, buffer.Count);
+        var forInflux = new List<BufferedSample>();
+        buffer.ReadOldest(buffer.CursorOf("influx"), 100, forInflux);
+        var forUns = new List<BufferedSample>();
+        buffer.ReadOldest(buffer.CursorOf("mqtt-uns"), 100, forUns);
+
+        Assert.Equal([5L, 6, 7, 8, 9], forInflux.Select(r => r.Sample.Value.AsInteger));
+        Assert.Empty(forUns);
     }
 
     [Fact]
@@ -64,12 +85,12 @@ public sealed class SampleBufferTests : IDisposable
             buffer.Append(Counters(0, 100));
             var read = new List<BufferedSample>();
             buffer.ReadOldest(0, 40, read);
-            buffer.Acknowledge(read.Select(r => r.Id).ToList());
+            buffer.Acknowledge(SampleBuffer.DefaultSink, read[^1].Id);
         }
 
         using var reopened = Create(path, 1 << 20, out var metrics);
         var left = new List<BufferedSample>();
-        reopened.ReadOldest(0, 1000, left);
+        reopened.ReadOldest(reopened.CursorOf(SampleBuffer.DefaultSink), 1000, left);
 
         Assert.Equal(Enumerable.Range(40, 60).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
         Assert.Equal(60, reopened.Count);

@@ -31,13 +31,22 @@ public sealed class SampleBuffer : IDisposable
     private readonly SqliteConnection _readConnection;
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter[] _insertParameters;
+    private readonly string[] _sinks;
+    private readonly Dictionary<string, long> _cursors = new(StringComparer.Ordinal);
     private long _count;
     private long _bytes;
     private bool _disposed;
 
     public SampleBuffer(string path, long maxBytes, GatewayMetrics metrics, ILogger<SampleBuffer> logger)
+        : this(path, maxBytes, [DefaultSink], metrics, logger)
+    {
+    }
+
+    /// <summary>A buffer consumed by <paramref name="sinks"/>: a sample is deleted once every one of them acknowledged it.</summary>
+    public SampleBuffer(string path, long maxBytes, IReadOnlyCollection<string> sinks, GatewayMetrics metrics, ILogger<SampleBuffer> logger)
     {
         _maxBytes = maxBytes;
+        _sinks = [.. sinks];
         _metrics = metrics;
         _logger = logger;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -64,8 +73,10 @@ public sealed class SampleBuffer : IDisposable
                 text TEXT,
                 quality INTEGER NOT NULL,
                 status INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, acked INTEGER NOT NULL);
             """);
         LoadTags();
+        LoadCursors();
         // A second connection for the publisher's reads: under WAL they do not wait for the writer's transactions.
         _readConnection = new SqliteConnection(_connection.ConnectionString);
         _readConnection.Open();
@@ -97,6 +108,18 @@ public sealed class SampleBuffer : IDisposable
         if (_count > 0)
         {
             BufferLog.Resumed(_logger, _count, _bytes, path);
+        }
+    }
+
+    /// <summary>The sink name used when the buffer has a single consumer.</summary>
+    public const string DefaultSink = "mqtt-uns";
+
+    /// <summary>The highest id a sink has acknowledged: it reads what comes after.</summary>
+    public long CursorOf(string sink)
+    {
+        lock (_lock)
+        {
+            return _cursors.GetValueOrDefault(sink);
         }
     }
 
@@ -232,45 +255,42 @@ public sealed class SampleBuffer : IDisposable
         }
     }
 
-    /// <summary>Deletes acknowledged samples. Ids already dropped by the quota are ignored.</summary>
-    public void Acknowledge(IReadOnlyList<long> ids)
+    /// <summary>
+    /// Records that <paramref name="sink"/> delivered every sample up to <paramref name="upToId"/>, and deletes
+    /// the samples that every sink has delivered. A sink sends in id order and acknowledges a prefix, so one
+    /// number per sink is enough, and it survives a restart.
+    /// </summary>
+    public void Acknowledge(string sink, long upToId)
     {
-        if (ids.Count == 0)
-        {
-            return;
-        }
-
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            // Contiguous runs of ids are deleted as ranges: one statement for a whole in-order batch.
-            command.CommandText = $"SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0) FROM samples WHERE id BETWEEN $from AND $to; DELETE FROM samples WHERE id BETWEEN $from AND $to;";
-            var from = command.Parameters.Add("$from", SqliteType.Integer);
-            var to = command.Parameters.Add("$to", SqliteType.Integer);
-            var sorted = ids as List<long> ?? [.. ids];
-            sorted.Sort();
-            var start = 0;
-            while (start < sorted.Count)
+            if (upToId <= _cursors.GetValueOrDefault(sink))
             {
-                var end = start;
-                while (end + 1 < sorted.Count && sorted[end + 1] == sorted[end] + 1)
-                {
-                    end++;
-                }
+                return;
+            }
 
-                from.Value = sorted[start];
-                to.Value = sorted[end];
-                using (var reader = command.ExecuteReader())
-                {
-                    reader.Read();
-                    _count -= reader.GetInt64(0);
-                    _bytes -= reader.GetInt64(1);
-                }
+            _cursors[sink] = upToId;
+            var deletable = _sinks.Min(s => _cursors.GetValueOrDefault(s));
+            using var transaction = _connection.BeginTransaction();
+            using (var save = _connection.CreateCommand())
+            {
+                save.Transaction = transaction;
+                save.CommandText = "INSERT INTO cursors (sink, acked) VALUES ($sink, $acked) ON CONFLICT (sink) DO UPDATE SET acked = excluded.acked";
+                save.Parameters.AddWithValue("$sink", sink);
+                save.Parameters.AddWithValue("$acked", upToId);
+                save.ExecuteNonQuery();
+            }
 
-                start = end + 1;
+            using (var command = _connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = $"SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0) FROM samples WHERE id <= $to; DELETE FROM samples WHERE id <= $to;";
+                command.Parameters.AddWithValue("$to", deletable);
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                _count -= reader.GetInt64(0);
+                _bytes -= reader.GetInt64(1);
             }
 
             transaction.Commit();
@@ -342,6 +362,17 @@ public sealed class SampleBuffer : IDisposable
         _tagIds[tag] = id;
         _tagsById[id] = tag;
         return id;
+    }
+
+    private void LoadCursors()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT sink, acked FROM cursors";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _cursors[reader.GetString(0)] = reader.GetInt64(1);
+        }
     }
 
     private void LoadTags()

@@ -52,7 +52,7 @@ internal static class GatewayApplication
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the
         // writer flushes what they produced, then the publisher and the embedded broker.
         services.AddHostedService<EmbeddedBroker>();
-        services.AddHostedService<MqttPublisherService>();
+        services.AddHostedService<UnsPublisher>();
         services.AddHostedService<BufferWriterService>();
 
         var drivers = root.GetSection("drivers");

@@ -18,25 +18,22 @@ public sealed class GatewayMetrics : IDisposable
     private long _samplesFiltered;
     private long _samplesBuffered;
     private long _samplesDropped;
-    private long _samplesPublished;
-    private long _publishFailures;
+    private readonly ConcurrentDictionary<string, SinkCounters> _sinks = new(StringComparer.Ordinal);
     private long _bufferFlushes;
-    private long _mqttConnects;
     private long _bufferSamples;
     private long _bufferBytes;
     private long _oldestSampleUnixMs;
-    private int _mqttConnected;
 
     public GatewayMetrics(TimeProvider timeProvider)
     {
         TimeProvider = timeProvider;
         _meter.CreateObservableCounter("gateway_samples_buffered_total", () => Volatile.Read(ref _samplesBuffered), "{sample}", "Samples written to the disk buffer");
         _meter.CreateObservableCounter("gateway_buffer_dropped_samples_total", () => Volatile.Read(ref _samplesDropped), "{sample}", "Samples dropped by the buffer quota");
-        _meter.CreateObservableCounter("gateway_samples_published_total", () => Volatile.Read(ref _samplesPublished), "{sample}", "Samples acknowledged by the broker");
-        _meter.CreateObservableCounter("gateway_publish_failures_total", () => Volatile.Read(ref _publishFailures), "{failure}", "Publications that failed");
+        _meter.CreateObservableCounter("gateway_samples_published_total", () => SamplesPublished, "{sample}", "Samples acknowledged by the northbound outputs");
+        _meter.CreateObservableCounter("gateway_publish_failures_total", () => PublishFailures, "{failure}", "Publications that failed");
         _meter.CreateObservableGauge("gateway_buffer_samples", () => Volatile.Read(ref _bufferSamples), "{sample}", "Samples waiting in the buffer");
         _meter.CreateObservableGauge("gateway_buffer_bytes", () => Volatile.Read(ref _bufferBytes), "By", "Bytes of samples waiting in the buffer");
-        _meter.CreateObservableGauge("gateway_mqtt_connected", () => Volatile.Read(ref _mqttConnected), null, "1 when connected to the broker");
+        _meter.CreateObservableGauge("gateway_mqtt_connected", () => MqttConnected ? 1 : 0, null, "1 when every MQTT output is connected");
     }
 
     public TimeProvider TimeProvider { get; }
@@ -45,15 +42,22 @@ public sealed class GatewayMetrics : IDisposable
 
     public long SamplesDropped => Volatile.Read(ref _samplesDropped);
 
-    public long SamplesPublished => Volatile.Read(ref _samplesPublished);
+    /// <summary>Samples acknowledged, summed over the northbound outputs.</summary>
+    public long SamplesPublished => _sinks.Values.Sum(s => s.Published);
 
-    public long PublishFailures => Volatile.Read(ref _publishFailures);
+    public long PublishFailures => _sinks.Values.Sum(s => s.Failures);
 
     public long BufferSamples => Volatile.Read(ref _bufferSamples);
 
     public long BufferBytes => Volatile.Read(ref _bufferBytes);
 
-    public bool MqttConnected => Volatile.Read(ref _mqttConnected) == 1;
+    /// <summary>True when every MQTT output is connected (false before the first one registers).</summary>
+    public bool MqttConnected => _sinks.Values.Any(s => s.IsMqtt) && _sinks.Values.Where(s => s.IsMqtt).All(s => s.Connected);
+
+    /// <summary>The counters of one northbound output (<c>mqtt-uns</c>, <c>mqtt-sparkplug</c>, <c>influx</c>).</summary>
+    public SinkCounters Sink(string name) => _sinks.GetOrAdd(name, n => new SinkCounters(n));
+
+    public IEnumerable<SinkCounters> Sinks => _sinks.Values;
 
     /// <summary>Age of the oldest buffered sample (by its gateway timestamp); zero when the buffer is empty.</summary>
     public TimeSpan OldestSampleAge
@@ -79,18 +83,6 @@ public sealed class GatewayMetrics : IDisposable
 
     public void AddDropped(long count) => Interlocked.Add(ref _samplesDropped, count);
 
-    public void AddPublished(long count) => Interlocked.Add(ref _samplesPublished, count);
-
-    public void AddPublishFailures(long count) => Interlocked.Add(ref _publishFailures, count);
-
-    public void MqttConnectedChanged(bool connected)
-    {
-        Volatile.Write(ref _mqttConnected, connected ? 1 : 0);
-        if (connected)
-        {
-            Interlocked.Increment(ref _mqttConnects);
-        }
-    }
 
     public void SetBufferState(long samples, long bytes, long oldestUnixMs)
     {
@@ -114,10 +106,11 @@ public sealed class GatewayMetrics : IDisposable
         Single(text, "gateway_buffer_max_bytes", "gauge", "Buffer quota in bytes", bufferMaxBytes);
         Single(text, "gateway_buffer_oldest_sample_age_seconds", "gauge", "Age of the oldest buffered sample", OldestSampleAge.TotalSeconds);
         Single(text, "gateway_buffer_dropped_samples_total", "counter", "Samples dropped because the buffer was over its quota", SamplesDropped);
-        Single(text, "gateway_samples_published_total", "counter", "Samples acknowledged by the broker", SamplesPublished);
-        Single(text, "gateway_publish_failures_total", "counter", "Publications that failed and stayed in the buffer", PublishFailures);
-        Single(text, "gateway_mqtt_connected", "gauge", "1 when connected to the MQTT broker", MqttConnected ? 1 : 0);
-        Single(text, "gateway_mqtt_connects_total", "counter", "Successful connections to the MQTT broker", Volatile.Read(ref _mqttConnects));
+        Metric(text, "gateway_samples_published_total", "counter", "Samples acknowledged by each northbound output (MQTT PUBACK, InfluxDB 204)", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Published)));
+        Metric(text, "gateway_publish_failures_total", "counter", "Publications that failed (the samples stay in the buffer) or were refused for good", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Failures)));
+        Metric(text, "gateway_sink_connected", "gauge", "1 when the northbound output is connected", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Connected ? 1.0 : 0.0)));
+        Single(text, "gateway_mqtt_connected", "gauge", "1 when every MQTT output is connected to its broker", MqttConnected ? 1 : 0);
+        Metric(text, "gateway_sink_connects_total", "counter", "Successful connections of each northbound output", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Connects)));
         return text.ToString();
     }
 
@@ -162,4 +155,37 @@ public sealed class DriverCounters(string name)
     public void AddRead() => Interlocked.Increment(ref _samplesRead);
 
     public void AddError() => Interlocked.Increment(ref _errors);
+}
+
+/// <summary>Counters of one northbound output.</summary>
+public sealed class SinkCounters(string name)
+{
+    private long _published;
+    private long _failures;
+    private long _connects;
+    private int _connected;
+
+    public string Name { get; } = name;
+
+    public bool IsMqtt => Name.StartsWith("mqtt", StringComparison.Ordinal);
+
+    public long Published => Volatile.Read(ref _published);
+
+    public long Failures => Volatile.Read(ref _failures);
+
+    public long Connects => Volatile.Read(ref _connects);
+
+    public bool Connected => Volatile.Read(ref _connected) == 1;
+
+    public void AddPublished(long count) => Interlocked.Add(ref _published, count);
+
+    public void AddFailures(long count) => Interlocked.Add(ref _failures, count);
+
+    public void ConnectedChanged(bool connected)
+    {
+        if (Interlocked.Exchange(ref _connected, connected ? 1 : 0) == 0 && connected)
+        {
+            Interlocked.Increment(ref _connects);
+        }
+    }
 }
