@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Protocol;
+using System.Buffers;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -32,7 +33,8 @@ public sealed class MqttCollector : IAsyncDisposable
             .Build();
         _client.ApplicationMessageReceivedAsync += e =>
         {
-            _messages.Enqueue(new Received(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(e.ApplicationMessage.Payload), e.ApplicationMessage.Retain));
+            var bytes = e.ApplicationMessage.Payload.ToArray();
+            _messages.Enqueue(new Received(e.ApplicationMessage.Topic, Encoding.UTF8.GetString(bytes), e.ApplicationMessage.Retain) { Bytes = bytes });
             return Task.CompletedTask;
         };
     }
@@ -84,6 +86,10 @@ public sealed class MqttCollector : IAsyncDisposable
         }
     }
 
+    /// <summary>Publishes a message through the collector's own connection (commands to the gateway).</summary>
+    public Task PublishAsync(string topic, byte[] payload) =>
+        _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -105,6 +111,8 @@ public sealed class MqttCollector : IAsyncDisposable
 /// <summary>One received message.</summary>
 public sealed record Received(string Topic, string Payload, bool Retained)
 {
+    public byte[] Bytes { get; init; } = [];
+
     public JsonElement Json => JsonDocument.Parse(Payload).RootElement;
 
     public long LongValue => Json.GetProperty("value").GetInt64();

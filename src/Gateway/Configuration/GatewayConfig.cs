@@ -105,9 +105,38 @@ public sealed class MqttOptions
     [Range(1, 65535)]
     public int MaxInflight { get; set; } = 200;
 
+    /// <summary>Sparkplug B settings, used when <see cref="Format"/> is <c>sparkplugb</c> or <c>both</c>.</summary>
+    public SparkplugOptions Sparkplug { get; set; } = new();
+
     /// <summary>Longest wait between two reconnection attempts, in milliseconds (exponential backoff with jitter).</summary>
     [Range(100, 600_000)]
     public int MaxReconnectDelayMs { get; set; } = 30_000;
+}
+
+/// <summary>Sparkplug B 3.0: the gateway is an edge node, each machine a device.</summary>
+public sealed class SparkplugOptions
+{
+    private const string IdPattern = "^[^/+#]+$";
+    private const string IdMessage = "must be non-empty and contain no '/', '+' or '#'";
+
+    /// <summary>Sparkplug group id; default <c>gateway.site</c>.</summary>
+    [RegularExpression(IdPattern, ErrorMessage = IdMessage)]
+    public string? GroupId { get; set; }
+
+    /// <summary>Edge node id; default <c>gateway.id</c>.</summary>
+    [RegularExpression(IdPattern, ErrorMessage = IdMessage)]
+    public string? EdgeNodeId { get; set; }
+
+    /// <summary>
+    /// QoS of NDATA/DDATA. Sparkplug 3.0 asks for 0; the default 1 keeps the buffer's promise (a sample
+    /// leaves the buffer only on PUBACK). Births and deaths follow the specification whatever this says.
+    /// </summary>
+    [Range(0, 1)]
+    public int DataQos { get; set; } = 1;
+
+    /// <summary>How many metrics one DDATA carries at most.</summary>
+    [Range(1, 100_000)]
+    public int MaxMetricsPerMessage { get; set; } = 500;
 }
 
 /// <summary>TLS towards the broker; TLS 1.2 at least.</summary>

@@ -2,6 +2,7 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Northbound;
+using Gateway.Northbound.Sparkplug;
 using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -33,6 +34,23 @@ internal static class GatewayApplication
         return 0;
     }
 
+    /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
+    public static List<string> Sinks(GatewayConfig config)
+    {
+        var sinks = new List<string>();
+        if (config.Mqtt.Format is "uns" or "both")
+        {
+            sinks.Add(UnsPublisher.SinkName);
+        }
+
+        if (config.Mqtt.Format is "sparkplugb" or "both")
+        {
+            sinks.Add(SparkplugPublisher.SinkName);
+        }
+
+        return sinks;
+    }
+
     /// <summary>Registers the pipeline, the buffer, the northbound publishers and one service per driver.</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services, GatewayConfig config, IConfigurationRoot root)
     {
@@ -47,12 +65,21 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
-        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
 
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the
         // writer flushes what they produced, then the publisher and the embedded broker.
         services.AddHostedService<EmbeddedBroker>();
-        services.AddHostedService<UnsPublisher>();
+        if (config.Mqtt.Format is "uns" or "both")
+        {
+            services.AddHostedService<UnsPublisher>();
+        }
+
+        if (config.Mqtt.Format is "sparkplugb" or "both")
+        {
+            services.AddHostedService<SparkplugPublisher>();
+        }
+
         services.AddHostedService<BufferWriterService>();
 
         var drivers = root.GetSection("drivers");

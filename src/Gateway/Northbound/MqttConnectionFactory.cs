@@ -12,7 +12,7 @@ namespace Gateway.Northbound;
 /// <summary>Builds MQTTnet client options from the configuration: broker, TLS, credentials, last will.</summary>
 public static class MqttConnectionFactory
 {
-    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, string clientIdSuffix = "")
+    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, bool willRetain = true, string clientIdSuffix = "")
     {
         var mqtt = config.Mqtt;
         var builder = new MqttClientOptionsBuilder()
@@ -24,7 +24,7 @@ public static class MqttConnectionFactory
             .WithCleanSession(true)
             .WithWillTopic(willTopic)
             .WithWillPayload(willPayload.ToArray())
-            .WithWillRetain(true)
+            .WithWillRetain(willRetain)
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
 
         if (mqtt.Username is not null)

@@ -63,6 +63,9 @@ public abstract class MqttSink : BackgroundService
     /// <summary>Publishes a batch (oldest first); returns how many leading samples the broker acknowledged.</summary>
     protected abstract Task<BatchOutcome> PublishBatchAsync(IMqttClient client, IReadOnlyList<BufferedSample> batch, CancellationToken cancellationToken);
 
+    /// <summary>Runs before each read of the buffer, while connected (pending rebirths).</summary>
+    protected virtual Task OnIdleAsync(IMqttClient client, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>A hook for incoming messages (Sparkplug commands).</summary>
     protected virtual Task OnMessageAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs message) => Task.CompletedTask;
 
@@ -159,6 +162,7 @@ public abstract class MqttSink : BackgroundService
                 throw new InvalidOperationException("the connection to the broker was lost");
             }
 
+            await OnIdleAsync(client, cancellationToken);
             batch.Clear();
             Buffer.ReadOldest(cursor, Config.Buffer.ReadBatchSize, batch);
             if (batch.Count == 0)

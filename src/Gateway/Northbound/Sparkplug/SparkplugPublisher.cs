@@ -1,0 +1,451 @@
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Hosting;
+using Gateway.Northbound.Sparkplug.Protobuf;
+using Gateway.Observability;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Gateway.Northbound.Sparkplug;
+
+/// <summary>
+/// Sparkplug B 3.0 edge node: the gateway is the node, each machine a device. NBIRTH and DBIRTH carry every
+/// metric with its datatype, alias and engineering unit; data messages use the aliases; seq runs 0-255;
+/// bdSeq is in NBIRTH and in the NDEATH registered as the last will. A device whose tags all turned Bad
+/// (its PLC is lost) gets a DDEATH, and a DBIRTH when a Good value returns. A <c>Node Control/Rebirth</c>
+/// NCMD is honoured. Samples buffered before this connection are sent with <c>is_historical</c> and their
+/// original timestamps.
+/// </summary>
+public sealed class SparkplugPublisher : MqttSink
+{
+    public const string SinkName = "mqtt-sparkplug";
+    public const string RebirthMetric = "Node Control/Rebirth";
+
+    private readonly LiveTags _liveTags;
+    private readonly IEnumerable<DriverService> _drivers;
+    private readonly string _group;
+    private readonly string _node;
+    private readonly string _bdSeqFile;
+    private readonly Dictionary<string, ulong> _aliases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
+    private readonly List<(MqttApplicationMessage Message, int Samples)> _outgoing = [];
+    private long _bdSeq;
+    private long _lastSessionBdSeq;
+    private int _seq;
+    private DateTimeOffset _connectedAt;
+    private volatile bool _rebirthRequested;
+
+    public SparkplugPublisher(IOptions<GatewayConfig> options, SampleBuffer buffer, BufferSignal signal, GatewayMetrics metrics, LiveTags liveTags, IEnumerable<DriverService> drivers, TimeProvider timeProvider, ILogger<SparkplugPublisher> logger)
+        : base(SinkName, options.Value, buffer, signal, metrics, timeProvider, logger)
+    {
+        _liveTags = liveTags;
+        _drivers = drivers;
+        _group = Config.Mqtt.Sparkplug.GroupId ?? Config.Gateway.Site;
+        _node = Config.Mqtt.Sparkplug.EdgeNodeId ?? Config.Gateway.Id;
+        _bdSeqFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Config.Buffer.Path))!, "sparkplug-bdseq");
+        _lastSessionBdSeq = File.Exists(_bdSeqFile) && long.TryParse(File.ReadAllText(_bdSeqFile).Trim(), out var stored) ? stored : -1;
+    }
+
+    public string Topic(string type, string? device = null) =>
+        device is null ? $"spBv1.0/{_group}/{type}/{_node}" : $"spBv1.0/{_group}/{type}/{_node}/{device}";
+
+    /// <summary>
+    /// Each CONNECT registers an NDEATH whose bdSeq is one more than the previous session's (0-255). An attempt
+    /// that never reached the broker did not use its number: the next attempt offers the same one.
+    /// </summary>
+    protected override MqttClientOptions BuildOptions()
+    {
+        _bdSeq = (_lastSessionBdSeq + 1) % 256;
+        var death = new Payload { Timestamp = Now(), Metrics = { BdSeqMetric() } };
+        return MqttConnectionFactory.Build(Config, Topic("NDEATH"), death.ToByteArray(), willRetain: false, clientIdSuffix: "-spb");
+    }
+
+    protected override async Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        _lastSessionBdSeq = _bdSeq;
+        WriteBdSeq();
+        _connectedAt = Time.GetUtcNow();
+        await client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(Topic("NCMD"), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(Topic("DCMD") + "/+", MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(),
+            cancellationToken);
+        await BirthAsync(client, cancellationToken);
+    }
+
+    protected override Task OnStoppingAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        // A clean stop sends the death certificate itself: the broker does not send a will on DISCONNECT.
+        var death = new Payload { Timestamp = Now(), Metrics = { BdSeqMetric() } };
+        return client.PublishAsync(Message(Topic("NDEATH"), death, MqttQualityOfServiceLevel.AtLeastOnce), cancellationToken);
+    }
+
+    protected override Task OnMessageAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs message)
+    {
+        if (message.ApplicationMessage.Topic != Topic("NCMD"))
+        {
+            return Task.CompletedTask;
+        }
+
+        try
+        {
+            var payload = Payload.Parser.ParseFrom(message.ApplicationMessage.Payload);
+            if (payload.Metrics.Any(m => (m.Name == RebirthMetric || (m.HasAlias && _aliases.GetValueOrDefault(RebirthMetric) == m.Alias)) && m.BooleanValue))
+            {
+                // Publishing from the receive loop would wait for a PUBACK that this very loop must read:
+                // the drain loop does the rebirth instead.
+                SparkplugLog.RebirthRequested(Logger, _node);
+                _rebirthRequested = true;
+                Signal.Notify();
+            }
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            Counters.AddFailures(1);
+            SparkplugLog.MalformedCommand(Logger, message.ApplicationMessage.Topic, ex.Message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    protected override async Task OnIdleAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        if (_rebirthRequested)
+        {
+            _rebirthRequested = false;
+            await BirthAsync(client, cancellationToken);
+        }
+    }
+
+    protected override async Task<BatchOutcome> PublishBatchAsync(IMqttClient client, IReadOnlyList<BufferedSample> batch, CancellationToken cancellationToken)
+    {
+        _outgoing.Clear();
+        var qos = Config.Mqtt.Sparkplug.DataQos == 0 ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce;
+        Payload? data = null;
+        string? dataDevice = null;
+        var dataSamples = 0;
+        var carry = 0; // samples that need no message of their own (Bad values of a dead machine)
+        var now = Now();
+
+        void Emit(MqttApplicationMessage message, int samples)
+        {
+            _outgoing.Add((message, samples + carry));
+            carry = 0;
+        }
+
+        void FlushData()
+        {
+            if (data is not null)
+            {
+                data.Seq = NextSeq();
+                Emit(Message(Topic("DDATA", dataDevice), data, qos), dataSamples);
+                data = null;
+                dataSamples = 0;
+            }
+        }
+
+        foreach (var item in batch)
+        {
+            var sample = item.Sample;
+            var device = Device(sample.Tag.Machine);
+            var known = device.Tags.ContainsKey(sample.Tag.Path);
+            device.Tags[sample.Tag.Path] = sample;
+            if (device.Tags.Values.All(s => s.Quality == Quality.Bad))
+            {
+                if (device.Alive)
+                {
+                    // The machine's source is lost: its data ends with a death certificate.
+                    FlushData();
+                    device.Alive = false;
+                    Emit(Message(Topic("DDEATH", device.Name), new Payload { Timestamp = now, Seq = NextSeq() }, MqttQualityOfServiceLevel.AtLeastOnce), 1);
+                }
+                else
+                {
+                    carry++;
+                }
+
+                continue;
+            }
+
+            if (!device.Alive || !known)
+            {
+                // A returning machine, or a metric its last birth did not announce: a new DBIRTH, which
+                // carries this sample's value.
+                FlushData();
+                device.Alive = true;
+                Emit(Message(Topic("DBIRTH", device.Name), DeviceBirth(device, now), MqttQualityOfServiceLevel.AtLeastOnce), 1);
+                continue;
+            }
+
+            if (dataDevice != device.Name || (data is not null && data.Metrics.Count >= Config.Mqtt.Sparkplug.MaxMetricsPerMessage))
+            {
+                FlushData();
+            }
+
+            data ??= new Payload { Timestamp = now };
+            dataDevice = device.Name;
+            data.Metrics.Add(DataMetric(sample, historical: sample.GatewayTimestamp < _connectedAt));
+            dataSamples++;
+        }
+
+        FlushData();
+        if (carry > 0 && _outgoing.Count > 0)
+        {
+            _outgoing[^1] = (_outgoing[^1].Message, _outgoing[^1].Samples + carry);
+            carry = 0;
+        }
+
+        return await SendAsync(client, carry, cancellationToken);
+    }
+
+    /// <summary>Publishes the prepared messages; the delivered prefix counts their samples.</summary>
+    private async Task<BatchOutcome> SendAsync(IMqttClient client, int withoutMessage, CancellationToken cancellationToken)
+    {
+        var publications = _outgoing.Select(o => client.PublishAsync(o.Message, cancellationToken)).ToList();
+        var delivered = withoutMessage;
+        Exception? failure = null;
+        for (var i = 0; i < publications.Count; i++)
+        {
+            try
+            {
+                await publications[i];
+                if (failure is null)
+                {
+                    delivered += _outgoing[i].Samples;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failure ??= ex;
+            }
+        }
+
+        Counters.AddPublished(delivered);
+        return new BatchOutcome(delivered, failure);
+    }
+
+    /// <summary>NBIRTH (seq 0) then a DBIRTH per machine, with the values the gateway holds now.</summary>
+    private async Task BirthAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        _seq = 0;
+        var now = Now();
+        var nodeBirth = new Payload { Timestamp = now, Seq = 0 };
+        nodeBirth.Metrics.Add(BdSeqMetric());
+        nodeBirth.Metrics.Add(new Payload.Types.Metric { Name = RebirthMetric, Alias = Alias(RebirthMetric), Timestamp = now, Datatype = (uint)DataType.Boolean, BooleanValue = false });
+        await client.PublishAsync(Message(Topic("NBIRTH"), nodeBirth, MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
+
+        foreach (var tag in _drivers.SelectMany(d => d.Driver.Tags))
+        {
+            var device = Device(tag.Machine);
+            if (!device.Tags.ContainsKey(tag.Path))
+            {
+                device.Tags[tag.Path] = new Sample(tag, _connectedAt, _connectedAt, SampleValue.None, Quality.Uncertain, 0x40000000);
+            }
+        }
+
+        foreach (var sample in _liveTags.Snapshot())
+        {
+            Device(sample.Tag.Machine).Tags[sample.Tag.Path] = sample;
+        }
+
+        foreach (var device in _devices.Values)
+        {
+            device.Alive = true;
+            await client.PublishAsync(Message(Topic("DBIRTH", device.Name), DeviceBirth(device, now), MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
+            if (device.Tags.Values.All(s => s.Quality == Quality.Bad))
+            {
+                device.Alive = false;
+                await client.PublishAsync(Message(Topic("DDEATH", device.Name), new Payload { Timestamp = now, Seq = NextSeq() }, MqttQualityOfServiceLevel.AtLeastOnce), cancellationToken);
+            }
+        }
+
+        SparkplugLog.Born(Logger, _group, _node, _devices.Count, _bdSeq);
+    }
+
+    private Payload DeviceBirth(DeviceState device, ulong now)
+    {
+        var birth = new Payload { Timestamp = now, Seq = NextSeq() };
+        foreach (var sample in device.Tags.Values.OrderBy(s => s.Tag.Path, StringComparer.Ordinal))
+        {
+            var metric = DataMetric(sample, historical: false);
+            metric.Name = sample.Tag.Path;
+            metric.Datatype = (uint)device.DataTypeOf(sample);
+            metric.Properties ??= new Payload.Types.PropertySet();
+            if (sample.Tag.Unit is { } unit)
+            {
+                metric.Properties.Keys.Add("engUnit");
+                metric.Properties.Values.Add(new Payload.Types.PropertyValue { Type = (uint)DataType.String, StringValue = unit });
+            }
+
+            birth.Metrics.Add(metric);
+        }
+
+        return birth;
+    }
+
+    /// <summary>A data metric: alias only, value with its original timestamp, quality as a property when not Good.</summary>
+    private Payload.Types.Metric DataMetric(in Sample sample, bool historical)
+    {
+        var metric = new Payload.Types.Metric
+        {
+            Alias = Alias(sample.Tag.Machine + "/" + sample.Tag.Path),
+            Timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds(),
+        };
+        if (historical)
+        {
+            metric.IsHistorical = true;
+        }
+
+        switch (sample.Value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                metric.BooleanValue = sample.Value.AsBoolean;
+                break;
+            case SampleValueKind.Integer:
+                metric.LongValue = unchecked((ulong)sample.Value.AsInteger);
+                break;
+            case SampleValueKind.Double:
+                metric.DoubleValue = sample.Value.AsDouble;
+                break;
+            case SampleValueKind.String:
+                metric.StringValue = sample.Value.AsString;
+                break;
+            default:
+                metric.IsNull = true;
+                break;
+        }
+
+        if (sample.Quality != Quality.Good)
+        {
+            // Ignition's convention: a Quality property with the OPC classic codes (192 good, 64 uncertain, 0 bad).
+            metric.Properties = new Payload.Types.PropertySet
+            {
+                Keys = { "Quality" },
+                Values = { new Payload.Types.PropertyValue { Type = (uint)DataType.Int32, IntValue = sample.Quality == Quality.Uncertain ? 64u : 0u } },
+            };
+        }
+
+        return metric;
+    }
+
+    private Payload.Types.Metric BdSeqMetric() =>
+        new() { Name = "bdSeq", Timestamp = Now(), Datatype = (uint)DataType.Int64, LongValue = (ulong)_bdSeq };
+
+    private ulong Alias(string key)
+    {
+        if (!_aliases.TryGetValue(key, out var alias))
+        {
+            alias = (ulong)_aliases.Count + 1;
+            _aliases[key] = alias;
+        }
+
+        return alias;
+    }
+
+    private ulong NextSeq()
+    {
+        _seq = (_seq + 1) % 256;
+        return (ulong)_seq;
+    }
+
+    private DeviceState Device(string name)
+    {
+        if (!_devices.TryGetValue(name, out var device))
+        {
+            device = new DeviceState(name);
+            _devices[name] = device;
+        }
+
+        return device;
+    }
+
+    private ulong Now() => (ulong)Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static MqttApplicationMessage Message(string topic, Payload payload, MqttQualityOfServiceLevel qos) =>
+        new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload.ToByteArray()).WithQualityOfServiceLevel(qos).Build();
+
+    private void WriteBdSeq()
+    {
+        try
+        {
+            var temporary = _bdSeqFile + ".tmp";
+            File.WriteAllText(temporary, _bdSeq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(temporary, _bdSeqFile, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            SparkplugLog.BdSeqNotSaved(Logger, ex.Message);
+        }
+    }
+
+    private sealed class DeviceState(string name)
+    {
+        private readonly Dictionary<string, DataType> _types = new(StringComparer.Ordinal);
+
+        public string Name { get; } = name;
+
+        public Dictionary<string, Sample> Tags { get; } = new(StringComparer.Ordinal);
+
+        public bool Alive { get; set; }
+
+        /// <summary>The datatype announced at birth: from the first value, kept when a value goes null.</summary>
+        public DataType DataTypeOf(in Sample sample)
+        {
+            var type = sample.Value.Kind switch
+            {
+                SampleValueKind.Boolean => DataType.Boolean,
+                SampleValueKind.Integer => DataType.Int64,
+                SampleValueKind.Double => DataType.Double,
+                SampleValueKind.String => DataType.String,
+                _ => DataType.Unknown,
+            };
+            if (type != DataType.Unknown)
+            {
+                _types[sample.Tag.Path] = type;
+                return type;
+            }
+
+            return _types.GetValueOrDefault(sample.Tag.Path, DataType.Double);
+        }
+    }
+}
+
+/// <summary>Sparkplug B datatypes (sparkplug_b.proto's DataType enumeration).</summary>
+public enum DataType : uint
+{
+    Unknown = 0,
+    Int8 = 1,
+    Int16 = 2,
+    Int32 = 3,
+    Int64 = 4,
+    UInt8 = 5,
+    UInt16 = 6,
+    UInt32 = 7,
+    UInt64 = 8,
+    Float = 9,
+    Double = 10,
+    Boolean = 11,
+    String = 12,
+    DateTime = 13,
+    Text = 14,
+}
+
+internal static partial class SparkplugLog
+{
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Sparkplug node {Group}/{Node} born with {Devices} devices (bdSeq {BdSeq})")]
+    public static partial void Born(ILogger logger, string group, string node, int devices, long bdSeq);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Sparkplug rebirth requested for node {Node}")]
+    public static partial void RebirthRequested(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Malformed Sparkplug command on {Topic} ignored: {Reason}")]
+    public static partial void MalformedCommand(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "Could not save the Sparkplug bdSeq: {Reason}")]
+    public static partial void BdSeqNotSaved(ILogger logger, string reason);
+}
