@@ -6,6 +6,8 @@ namespace Gateway.Tests.Oee;
 
 public sealed class OeeEngineTests
 {
+    private static readonly JsonSerializerOptions s_web = new(JsonSerializerDefaults.Web);
+
     [Fact]
     public void Shift_WithBreakdownMicroStopsAndRejects_GivesIsoIndicatorsAndLosses()
     {
@@ -367,7 +369,7 @@ public sealed class OeeEngineTests
         s.To(Thursday(8, 30)).Total(1500).State("down").Reason("jam");
         s.To(Thursday(8, 40));
 
-        var json = JsonSerializer.Serialize(s.Engine.Snapshot(), new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        var json = JsonSerializer.Serialize(s.Engine.Snapshot(), s_web);
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
 
