@@ -76,6 +76,40 @@ public sealed class OeeEngineTests
     }
 
     [Fact]
+    public void CountsOfAFullShift_AreCompacted_WithoutChangingTheShiftTotals()
+    {
+        using var s = new OeeScenario(Thursday(6, 0));
+        s.State("running").Total(0).Reject(0);
+
+        // One part every 2 s for 2 h, a reject every 100th part, ticking every 10 s as the service does.
+        long total = 0, rejects = 0;
+        for (var second = 2; second <= 7200; second += 2)
+        {
+            s.To(Thursday(6, 0).AddSeconds(second)).Total(++total);
+            if (total % 100 == 0)
+            {
+                s.Reject(++rejects);
+            }
+
+            if (second % 10 == 0)
+            {
+                s.Engine.Tick();
+            }
+        }
+
+        var m = s.Snapshot();
+
+        // 3600 parts, 36 rejects in 7200 s: P = 1 s × 3600 / 7200 = 0.5. The last hour [07:00, 08:00] holds the parts
+        // of 07:00:00, 07:00:02, ..., 08:00:00: 1801 (both ends included while the window ends now).
+        Assert.Equal(3600, m.CurrentShift!.TotalCount);
+        Assert.Equal(36, m.CurrentShift.RejectCount);
+        Assert.Equal(0.5, m.CurrentShift.Performance!.Value, Tolerance);
+        Assert.Equal(1801, m.LastHour.TotalCount);
+        var size = s.Engine.Save();
+        Assert.True(size < 48 * 1024, $"the persisted state stays small: {size} bytes");
+    }
+
+    [Fact]
     public void StateCodes_AreMappedByTheDefaultPackMlMap()
     {
         using var s = new OeeScenario(Thursday(7, 0));
@@ -233,6 +267,12 @@ public sealed class OeeEngineTests
         // Published once, at the change: the next tick carries no previous-shift values.
         s.To(Thursday(14, 0, 20));
         Assert.DoesNotContain(s.Engine.Tick(), x => x.Tag.Path.StartsWith("oee/previous-shift/", StringComparison.Ordinal));
+
+        // The previous shift survives a restart, value for value.
+        s.Engine.Save();
+        s.NewEngine();
+        s.Engine.Load();
+        Assert.Equal(previous, s.Snapshot().PreviousShift);
     }
 
     [Fact]
