@@ -178,7 +178,9 @@ public sealed class OeeEngineTests
         s.To(Thursday(11, 45)).State("running");
         s.To(Thursday(12, 0)).Total(17000);
 
-        var shift = s.Snapshot().CurrentShift!;
+        var m = s.Snapshot();
+        var shift = m.CurrentShift!;
+        Assert.Equal([new OeeBreak(Thursday(10, 0), Thursday(10, 30))], m.Breaks);
 
         // Run: 14400 + 1800 + 1200 + 900 = 18300 s. Planned: 6 h - 30 min break - 15 min planned stop = 18900 s.
         // A = 18300 / 18900 = 0.968254; P = 17000 / 18300 = 0.928962; Q = 1; OEE = 17000 / 18900 = 0.899471.
@@ -446,6 +448,7 @@ public sealed class OeeEngineTests
         Assert.Equal(600, losses.GetProperty("breakdownSeconds").GetDouble(), Tolerance);
         Assert.Equal("last-hour", machine.GetProperty("lastHour").GetProperty("name").GetString());
 
+        Assert.Equal(0, machine.GetProperty("breaks").GetArrayLength());
         var timeline = machine.GetProperty("timeline");
         Assert.Equal(2, timeline.GetArrayLength());
         Assert.Equal("down", timeline[1].GetProperty("state").GetString());

@@ -616,6 +616,26 @@ internal sealed class MachineOee
             .Take(MaxTopReasons)
             .Select(r => new OeeDowntimeReason(r.Key, r.Value.Seconds, r.Value.Count))
             .ToList();
+        var breaks = new List<OeeBreak>();
+        if (shift is not null)
+        {
+            var cursor = shift.Start;
+            foreach (var (start, end) in _calendar.PlannedIntervals(shift.Start, shift.End))
+            {
+                if (start > cursor)
+                {
+                    breaks.Add(new OeeBreak(cursor, start));
+                }
+
+                cursor = end;
+            }
+
+            if (cursor < shift.End)
+            {
+                breaks.Add(new OeeBreak(cursor, shift.End));
+            }
+        }
+
         var state = Current!;
         return new OeeMachineSnapshot(
             Name,
@@ -626,6 +646,7 @@ internal sealed class MachineOee
             _state.PreviousShift,
             lastHour,
             timeline,
+            breaks,
             top,
             events);
     }
