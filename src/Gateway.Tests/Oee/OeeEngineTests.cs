@@ -399,8 +399,19 @@ public sealed class OeeEngineTests
         Assert.Contains("m1/oee/losses/reduced-speed-seconds", published.Keys);
         Assert.Contains("m1/oee/losses/startup-reject-count", published.Keys);
 
-        // No reject yet but parts: quality 1. A period without planned time has no ratio: Uncertain, no value.
+        // No reject yet but parts: quality 1.
         Assert.Equal(1, published["m1/oee/current-shift/quality"].Value.AsDouble, Tolerance);
+    }
+
+    [Fact]
+    public void Tick_WithoutPlannedTime_PublishesRatiosWithoutValueAsUncertain()
+    {
+        using var s = new OeeScenario(Thursday(7, 0));   // no state sample yet: unknown, nothing planned
+
+        var availability = Assert.Single(s.Engine.Tick(), x => x.Tag.Key == "m1/oee/last-hour/availability");
+
+        Assert.Equal(Gateway.Drivers.Quality.Uncertain, availability.Quality);
+        Assert.Equal(Gateway.Drivers.SampleValueKind.None, availability.Value.Kind);
     }
 
     [Fact]
