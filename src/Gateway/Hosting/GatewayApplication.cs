@@ -4,6 +4,7 @@ using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Northbound.Sparkplug;
 using Gateway.Observability;
+using Gateway.Oee;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -81,6 +82,7 @@ internal static class GatewayApplication
         }
 
         services.AddHostedService<BufferWriterService>();
+        services.AddOee(config);
 
         var drivers = root.GetSection("drivers");
         for (var i = 0; i < config.Drivers.Count; i++)
