@@ -13,14 +13,17 @@ public sealed class Mosquitto : IAsyncDisposable
     private readonly string _configFile;
     private Process? _process;
 
-    public Mosquitto(string? extraConfig = null)
+    /// <param name="extraConfig">Lines appended to the configuration.</param>
+    /// <param name="listeners">Replaces the default anonymous listener; <c>{PORT}</c> is the broker's main port.</param>
+    public Mosquitto(string? extraConfig = null, string? listeners = null)
     {
         Port = PortAllocator.FreeTcpPort();
-        _directory = Directory.CreateTempSubdirectory("gw-mosquitto-").FullName;
+        _directory = System.IO.Directory.CreateTempSubdirectory("gw-mosquitto-").FullName;
         _configFile = Path.Combine(_directory, "mosquitto.conf");
+        var listenerLines = listeners?.Replace("{PORT}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            ?? $"listener {Port} 127.0.0.1\nallow_anonymous true";
         File.WriteAllText(_configFile, $"""
-            listener {Port} 127.0.0.1
-            allow_anonymous true
+            {listenerLines}
             persistence true
             persistence_location {_directory}/
             autosave_interval 1
@@ -33,6 +36,9 @@ public sealed class Mosquitto : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The broker's working folder (certificates and password files go here).</summary>
+    public string Directory => _directory;
 
     public string Log => File.Exists(Path.Combine(_directory, "mosquitto.log")) ? File.ReadAllText(Path.Combine(_directory, "mosquitto.log")) : "";
 
@@ -83,7 +89,7 @@ public sealed class Mosquitto : IAsyncDisposable
         _process?.Dispose();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {

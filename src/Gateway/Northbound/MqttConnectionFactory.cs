@@ -12,7 +12,7 @@ namespace Gateway.Northbound;
 /// <summary>Builds MQTTnet client options from the configuration: broker, TLS, credentials, last will.</summary>
 public static class MqttConnectionFactory
 {
-    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, bool willRetain = true, string clientIdSuffix = "")
+    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, bool willRetain = true, string clientIdSuffix = "", Action<string>? certificateRejected = null)
     {
         var mqtt = config.Mqtt;
         var builder = new MqttClientOptionsBuilder()
@@ -35,7 +35,7 @@ public static class MqttConnectionFactory
 
         if (mqtt.Tls is { Enabled: true } tls)
         {
-            builder.WithTlsOptions(o => ConfigureTls(o, tls, mqtt.Host ?? "127.0.0.1"));
+            builder.WithTlsOptions(o => ConfigureTls(o, tls, mqtt.Host ?? "127.0.0.1", certificateRejected));
         }
 
         return builder.Build();
@@ -48,7 +48,7 @@ public static class MqttConnectionFactory
         return (reader.ReadLine() ?? string.Empty).TrimEnd('\r');
     }
 
-    private static void ConfigureTls(MqttClientTlsOptionsBuilder options, MqttTlsOptions tls, string host)
+    private static void ConfigureTls(MqttClientTlsOptionsBuilder options, MqttTlsOptions tls, string host, Action<string>? certificateRejected)
     {
         options.UseTls()
             .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
@@ -68,35 +68,47 @@ public static class MqttConnectionFactory
             options.WithClientCertificates([usable]);
         }
 
-        options.WithCertificateValidationHandler(args => Validate(args.Certificate, args.Chain, args.SslPolicyErrors, trust, tls.VerifyHostname));
+        options.WithCertificateValidationHandler(args =>
+        {
+            var problem = Validate(args.Certificate, args.Chain, args.SslPolicyErrors, trust, tls.VerifyHostname, host);
+            if (problem is not null)
+            {
+                certificateRejected?.Invoke(problem);
+            }
+
+            return problem is null;
+        });
     }
 
     /// <summary>
     /// Checks the broker's certificate: against the configured CA when there is one (else the system store),
-    /// and its name against the host unless the configuration turned that off.
+    /// and its name against the host unless the configuration turned that off. Returns why it is refused,
+    /// or null when it is accepted.
     /// </summary>
-    internal static bool Validate(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, X509Certificate2Collection? trust, bool verifyHostname)
+    internal static string? Validate(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors, X509Certificate2Collection? trust, bool verifyHostname, string host)
     {
         if (certificate is null)
         {
-            return false;
+            return "the broker presented no certificate";
         }
 
+        using var leaf = new X509Certificate2(certificate);
         if (verifyHostname && errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
         {
-            return false;
+            return $"the broker's certificate ({leaf.Subject}) does not name '{host}' (set mqtt.tls.verifyHostname to false only for a lab broker)";
         }
 
         if (trust is null)
         {
-            return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None;
+            return (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None
+                ? null
+                : $"the broker's certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not trusted by the system: {errors}";
         }
 
         using var customChain = new X509Chain();
         customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         customChain.ChainPolicy.CustomTrustStore.AddRange(trust);
         customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var leaf = new X509Certificate2(certificate);
         if (chain is not null)
         {
             foreach (var element in chain.ChainElements)
@@ -105,6 +117,8 @@ public static class MqttConnectionFactory
             }
         }
 
-        return customChain.Build(leaf);
+        return customChain.Build(leaf)
+            ? null
+            : $"the broker's certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not signed by the CA in mqtt.tls.caFile: {string.Join("; ", customChain.ChainStatus.Select(s => s.StatusInformation.Trim()))}";
     }
 }

@@ -51,6 +51,9 @@ public abstract class MqttSink : BackgroundService
 
     public string Endpoint => $"{Config.Mqtt.Host ?? "127.0.0.1 (embedded)"}:{Config.Mqtt.Port}";
 
+    /// <summary>Logs why the broker's certificate was refused (the TLS exception alone does not say).</summary>
+    protected void CertificateRejected(string reason) => MqttLog.CertificateRejected(Logger, Name, Endpoint, reason);
+
     /// <summary>The connection options, with this sink's last will; called before every connection attempt.</summary>
     protected abstract MqttClientOptions BuildOptions();
 
@@ -107,7 +110,22 @@ public abstract class MqttSink : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await reconnect.ExecuteAsync(async ct => await client.ConnectAsync(BuildOptions(), ct), stoppingToken);
+                await reconnect.ExecuteAsync(
+                    async ct =>
+                    {
+                        var result = await client.ConnectAsync(BuildOptions(), ct);
+                        if (result.ResultCode != MqttClientConnectResultCode.Success)
+                        {
+                            // MQTT 5 brokers answer a refusal with a CONNACK reason code rather than a dropped socket.
+                            if (client.IsConnected)
+                            {
+                                await client.DisconnectAsync(new MqttClientDisconnectOptions(), ct);
+                            }
+
+                            throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
+                        }
+                    },
+                    stoppingToken);
                 Counters.ConnectedChanged(true);
                 MqttLog.Connected(Logger, Name, Endpoint, Buffer.Count);
                 try
@@ -190,8 +208,23 @@ public abstract class MqttSink : BackgroundService
     {
         null => "unknown error",
         MQTTnet.Adapter.MqttConnectingFailedException connecting => $"connection refused by the broker: {connecting.Message}",
+        BrokerRefusedException refused => refused.Message,
         _ => exception.GetBaseException().Message,
     };
+}
+
+/// <summary>The broker answered CONNECT with a refusal (bad credentials, not authorised, banned...).</summary>
+public sealed class BrokerRefusedException(MqttClientConnectResultCode code, string? reason)
+    : Exception($"connection refused by the broker: {code}{(string.IsNullOrEmpty(reason) ? "" : " (" + reason + ")")}{Hint(code)}")
+{
+    private static string Hint(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized => " - check mqtt.username and mqtt.passwordFile",
+        MqttClientConnectResultCode.ClientIdentifierNotValid => " - check mqtt.clientId",
+        _ => "",
+    };
+
+    public MqttClientConnectResultCode Code { get; } = code;
 }
 
 internal static partial class MqttLog
@@ -207,6 +240,9 @@ internal static partial class MqttLog
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "{Sink}: publishing to {Endpoint} interrupted: {Reason}; unacknowledged samples stay in the buffer")]
     public static partial void PublishInterrupted(ILogger logger, string sink, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "{Sink}: TLS refused for {Endpoint}: {Reason}")]
+    public static partial void CertificateRejected(ILogger logger, string sink, string endpoint, string reason);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "{Sink}: the broker refused the sample of {Tag} ({ReasonCode}); it is dropped")]
     public static partial void Rejected(ILogger logger, string sink, string tag, string reasonCode);

@@ -38,7 +38,7 @@ public sealed class UnsPublisher : MqttSink
     }
 
     protected override MqttClientOptions BuildOptions() =>
-        MqttConnectionFactory.Build(Config, _formatter.StatusTopic, s_offline);
+        MqttConnectionFactory.Build(Config, _formatter.StatusTopic, s_offline, certificateRejected: CertificateRejected);
 
     protected override Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken) =>
         PublishStatusAsync(client, s_online, cancellationToken);

@@ -33,6 +33,7 @@ public sealed class SparkplugPublisher : MqttSink
     private readonly Dictionary<string, ulong> _aliases = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
     private readonly List<(MqttApplicationMessage Message, int Samples)> _outgoing = [];
+    private readonly HashSet<string> _needBirth = new(StringComparer.Ordinal);
     private long _bdSeq;
     private long _lastSessionBdSeq;
     private int _seq;
@@ -61,7 +62,7 @@ public sealed class SparkplugPublisher : MqttSink
     {
         _bdSeq = (_lastSessionBdSeq + 1) % 256;
         var death = new Payload { Timestamp = Now(), Metrics = { BdSeqMetric() } };
-        return MqttConnectionFactory.Build(Config, Topic("NDEATH"), death.ToByteArray(), willRetain: false, clientIdSuffix: "-spb");
+        return MqttConnectionFactory.Build(Config, Topic("NDEATH"), death.ToByteArray(), willRetain: false, clientIdSuffix: "-spb", certificateRejected: CertificateRejected);
     }
 
     protected override async Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
@@ -149,11 +150,23 @@ public sealed class SparkplugPublisher : MqttSink
             }
         }
 
+        // Metrics the last births did not announce (a tag appearing later, like OEE results): one DBIRTH per
+        // machine announces all of this batch's new ones at once.
+        _needBirth.Clear();
+        foreach (var item in batch)
+        {
+            var device = Device(item.Sample.Tag.Machine);
+            if (device.Tags.TryAdd(item.Sample.Tag.Path, item.Sample))
+            {
+                _needBirth.Add(device.Name);
+            }
+        }
+
         foreach (var item in batch)
         {
             var sample = item.Sample;
             var device = Device(sample.Tag.Machine);
-            var known = device.Tags.ContainsKey(sample.Tag.Path);
+            var known = !_needBirth.Remove(device.Name);
             device.Tags[sample.Tag.Path] = sample;
             if (device.Tags.Values.All(s => s.Quality == Quality.Bad))
             {
