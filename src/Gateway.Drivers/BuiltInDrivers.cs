@@ -1,3 +1,4 @@
+using Gateway.Drivers.Gpio;
 using Gateway.Drivers.Simulation;
 
 namespace Gateway.Drivers;
@@ -8,5 +9,7 @@ public static class BuiltInDrivers
     public static IReadOnlyList<IDriverFactory> Factories { get; } =
     [
         new SimulatedDriverFactory(),
+        new GpioDriverFactory(),
+        new I2cDriverFactory(),
     ];
 }
