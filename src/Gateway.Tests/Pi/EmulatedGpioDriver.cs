@@ -12,6 +12,7 @@ public sealed class EmulatedGpioDriver : GpioDriver
     private readonly object _gate = new();
     private readonly Dictionary<int, PinValue> _levels = [];
     private readonly Dictionary<int, PinMode> _modes = [];
+    private readonly HashSet<int> _driven = [];
     private readonly Dictionary<int, List<(PinEventTypes Types, PinChangeEventHandler Handler)>> _callbacks = [];
 
     public bool Disposed { get; private set; }
@@ -26,6 +27,7 @@ public sealed class EmulatedGpioDriver : GpioDriver
         List<(PinEventTypes Types, PinChangeEventHandler Handler)> callbacks;
         lock (_gate)
         {
+            _driven.Add(pin);
             var old = _levels.GetValueOrDefault(pin, PinValue.Low);
             _levels[pin] = high ? PinValue.High : PinValue.Low;
             if ((old == PinValue.High) == high)
@@ -75,9 +77,10 @@ public sealed class EmulatedGpioDriver : GpioDriver
         lock (_gate)
         {
             _modes[pinNumber] = mode;
-            if (mode == PinMode.InputPullUp && !_levels.ContainsKey(pinNumber))
+            // An input nothing drives floats to its bias.
+            if (!_driven.Contains(pinNumber) && mode is PinMode.InputPullUp or PinMode.InputPullDown)
             {
-                _levels[pinNumber] = PinValue.High;
+                _levels[pinNumber] = mode == PinMode.InputPullUp ? PinValue.High : PinValue.Low;
             }
         }
     }
