@@ -2,10 +2,15 @@ using System.Diagnostics;
 
 namespace Gateway.Tests.Pi;
 
+/// <summary>Runs alone: a self-contained publish takes both cores for a while and would slow timing-sensitive integration tests.</summary>
+[CollectionDefinition(nameof(Arm64CheckTests), DisableParallelization = true)]
+public sealed class Arm64CheckCollection;
+
 /// <summary>
 /// The linux-arm64 self-contained build starts and validates configurations under qemu-user
 /// (tests/arm64/check.sh; test.sh installs qemu-user-static and the arm64 cross libraries). Takes a minute or more.
 /// </summary>
+[Collection(nameof(Arm64CheckTests))]
 public sealed class Arm64CheckTests
 {
     [Fact]
