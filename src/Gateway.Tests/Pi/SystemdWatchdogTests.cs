@@ -66,6 +66,34 @@ public sealed class SystemdWatchdogTests
         Assert.All(notifier.States, s => Assert.Equal("WATCHDOG=1", s));
     }
 
+    private sealed class FailingNotifier : ISystemdNotifier
+    {
+        public int Attempts;
+
+        public bool IsEnabled => true;
+
+        public void Notify(ServiceState state)
+        {
+            Interlocked.Increment(ref Attempts);
+            throw new SocketException((int)SocketError.ConnectionRefused);
+        }
+    }
+
+    [Fact]
+    public async Task Watchdog_NotifySocketFails_KeepsTryingWithoutStoppingTheHost()
+    {
+        var time = new FakeTimeProvider(PiTestKit.Start);
+        var notifier = new FailingNotifier();
+        var environment = new Dictionary<string, string?> { ["WATCHDOG_USEC"] = "2000000" };
+        using var watchdog = new SystemdWatchdog(time, NullLogger<SystemdWatchdog>.Instance, name => environment.GetValueOrDefault(name), () => notifier);
+
+        await watchdog.StartAsync(CancellationToken.None);
+        await PiTestKit.UntilAsync(() => Volatile.Read(ref notifier.Attempts) >= 3, time, TimeSpan.FromSeconds(1), "retries");
+
+        Assert.False(watchdog.ExecuteTask!.IsFaulted);
+        await watchdog.StopAsync(CancellationToken.None);
+    }
+
     [Fact]
     public async Task Watchdog_WithoutWatchdogUsec_SendsNothing()
     {

@@ -15,9 +15,7 @@ internal static class GatewayApplication
     public static async Task<int> RunAsync(GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        // Under systemd: READY/STOPPING notifications and the systemd console formatter (journald severities).
-        builder.Host.UseSystemd();
-        builder.Services.AddHostedService<SystemdWatchdog>();
+        builder.AddGatewaySystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         var app = builder.Build();

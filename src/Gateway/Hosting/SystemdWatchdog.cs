@@ -64,9 +64,25 @@ internal sealed partial class SystemdWatchdog : BackgroundService
         var watchdog = new ServiceState("WATCHDOG=1");
         try
         {
+            var failing = false;
             while (!stoppingToken.IsCancellationRequested)
             {
-                notifier.Notify(watchdog);
+                try
+                {
+                    notifier.Notify(watchdog);
+                    failing = false;
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
+                {
+                    // A failed keep-alive must not stop the gateway: systemd restarts it if they keep failing.
+                    if (!failing)
+                    {
+                        Log.NotifyFailed(_logger, ex);
+                    }
+
+                    failing = true;
+                }
+
                 await Task.Delay(interval, _timeProvider, stoppingToken);
             }
         }
@@ -82,5 +98,8 @@ internal sealed partial class SystemdWatchdog : BackgroundService
 
         [LoggerMessage(EventId = 1951, Level = LogLevel.Warning, Message = "WATCHDOG_USEC is set but NOTIFY_SOCKET is not: the watchdog cannot be fed (use Type=notify)")]
         public static partial void NoSocket(ILogger logger);
+
+        [LoggerMessage(EventId = 1952, Level = LogLevel.Warning, Message = "systemd watchdog: WATCHDOG=1 could not be sent")]
+        public static partial void NotifyFailed(ILogger logger, Exception exception);
     }
 }
