@@ -99,7 +99,7 @@ RULES
 udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev 2>/dev/null || true
 
 # 4. The program under /opt/gateway, owned by root: the service cannot modify itself.
-systemctl stop gateway.service 2>/dev/null || true
+[ -d /run/systemd/system ] && systemctl stop gateway.service 2>/dev/null || true
 rm -rf "$prefix.new"
 mkdir -p "$prefix.new"
 cp -a "$from/." "$prefix.new/"
@@ -125,12 +125,20 @@ fi
 # 6. The state directory (buffer, PKI) is made by systemd (StateDirectory=); check the configuration as the service will.
 install -d -m 0750 -o gateway -g gateway /var/lib/gateway
 if ! (cd /var/lib/gateway && runuser -u gateway -- "$prefix/gateway" check-config "$config_dir/gateway.json"); then
+  # Exit 2 with one '<json path>: <reason>' line per problem.
   echo "install.sh: $config_dir/gateway.json is not valid (see above); fix it, then: systemctl restart gateway" >&2
   start=0
 fi
 
 # 7. The unit.
 install -m 0644 "$repo/deploy/systemd/gateway.service" "$unit"
+if [ ! -d /run/systemd/system ]; then
+  # Building an image in a chroot, or a machine without systemd: enable for the next boot only.
+  mkdir -p /etc/systemd/system/multi-user.target.wants
+  ln -sf "$unit" /etc/systemd/system/multi-user.target.wants/gateway.service
+  echo "Installed; systemd is not running here: the service starts at the next boot."
+  exit 0
+fi
 systemctl daemon-reload
 systemctl enable gateway.service
 if [ "$start" -eq 1 ]; then
