@@ -217,7 +217,8 @@ public sealed class GpioPinsDriver : IDriver
         {
             if (pin.IsOutput)
             {
-                controller.OpenPin(pin.Pin, PinMode.Output);
+                // Off at start: an active-low relay must not switch on while the gateway starts.
+                controller.OpenPin(pin.Pin, PinMode.Output, pin.Settings.ActiveLow ? PinValue.High : PinValue.Low);
                 continue;
             }
 

@@ -166,10 +166,15 @@ internal sealed class Sht3xCrcCheck(I2cDevice inner) : I2cDevice
 internal sealed class Ads1115Sensor : II2cSensor
 {
     private readonly Ads1115 _ads1115;
+    private readonly I2cDevice _device;
 
-    public Ads1115Sensor(I2cDevice device, double fullScaleVolts) =>
+    public Ads1115Sensor(I2cDevice device, double fullScaleVolts)
+    {
+        _device = device;
+
         // Single-shot (power-down) mode: each read starts a conversion on the asked input, as advised when switching inputs.
         _ads1115 = new Ads1115(device, InputMultiplexer.AIN0, I2cSensorKinds.MeasuringRange(fullScaleVolts) ?? Iot.Device.Ads1115.MeasuringRange.FS4096, DataRate.SPS128, DeviceMode.PowerDown);
+    }
 
     public IQuantity? Read(string quantity) => _ads1115.ReadVoltage(quantity switch
     {
@@ -184,7 +189,18 @@ internal sealed class Ads1115Sensor : II2cSensor
         _ => throw new ArgumentOutOfRangeException(nameof(quantity), quantity, "ADS1115 inputs are ain0..ain3 or a differential pair"),
     });
 
-    public void Dispose() => _ads1115.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            // The binding resets the comparator registers first: on a lost chip that throws before it closes the bus.
+            _ads1115.Dispose();
+        }
+        finally
+        {
+            _device.Dispose();
+        }
+    }
 }
 
 internal sealed class Ina219Sensor : II2cSensor

@@ -189,6 +189,28 @@ public sealed class GpioDriverTests
     }
 
     [Fact]
+    public async Task GpioDriver_ActiveLowOutput_StartsOffAndWritesInverted()
+    {
+        var time = new FakeTimeProvider(PiTestKit.Start);
+        var chip = new EmulatedGpioDriver();
+        await using var driver = PiTestKit.Create(new GpioDriverFactory(_ => chip), """
+            { "name": "relays", "type": "gpio", "machine": "cell",
+              "tags": [ { "name": "lamp", "address": "pin:5", "mode": "output", "activeLow": true, "writable": true } ] }
+            """, time);
+        var samples = new SampleCollector();
+        using var stop = new CancellationTokenSource();
+        var run = driver.RunAsync(samples, stop.Token);
+        await PiTestKit.UntilAsync(() => driver.State == DriverState.Connected, what: "connected");
+
+        Assert.Equal(PinValue.High, chip.Level(5)); // relay released
+        Assert.False(samples.Of("lamp")[0].Value.AsBoolean);
+        await driver.WriteAsync(driver.Tags[0], SampleValue.FromBoolean(true), CancellationToken.None);
+        Assert.Equal(PinValue.Low, chip.Level(5));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task GpioDriver_ChipMissing_TagsBadOnceThenRetriedUntilItAppears()
     {
         var time = new FakeTimeProvider(PiTestKit.Start);
