@@ -92,6 +92,7 @@ else
 fi
 
 # Device permissions for those groups where the OS does not set them (Raspberry Pi OS already does).
+mkdir -p /etc/udev/rules.d
 cat > /etc/udev/rules.d/60-gateway-devices.rules <<'RULES'
 SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
 SUBSYSTEM=="i2c-dev", GROUP="i2c", MODE="0660"

@@ -104,24 +104,32 @@ public sealed partial class GpioDriverFactory : IDriverFactory
 
     private static GpioDriver CreateAuto(int chip)
     {
-        // libgpiod v2 (Debian 13 / Raspberry Pi OS trixie), then v1 (bookworm), then the deprecated sysfs.
+        // libgpiod v2 (Debian 13 / Raspberry Pi OS trixie), then v1 (bookworm), then the deprecated sysfs interface.
+        var failures = new List<string>();
         try
         {
             return new LibGpiodV2Driver(chip);
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or PlatformNotSupportedException or IOException or InvalidOperationException or TypeInitializationException)
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or PlatformNotSupportedException or IOException or InvalidOperationException or TypeInitializationException or ArgumentException)
         {
+            failures.Add("libgpiod v2: " + ex.Message);
         }
 
         try
         {
             return new LibGpiodDriver(chip);
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or PlatformNotSupportedException or IOException or InvalidOperationException or TypeInitializationException)
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or PlatformNotSupportedException or IOException or InvalidOperationException or TypeInitializationException or ArgumentException)
         {
+            failures.Add("libgpiod v1: " + ex.Message);
         }
 
-        return new SysFsDriver();
+        if (Directory.Exists("/sys/class/gpio"))
+        {
+            return new SysFsDriver();
+        }
+
+        throw new IOException($"no GPIO interface for gpiochip{chip}: install libgpiod (apt install libgpiod2 or libgpiod3), or check that /dev/gpiochip{chip} exists ({string.Join("; ", failures)})");
     }
 
     private static GpioSettings Bind(IConfigurationSection section)

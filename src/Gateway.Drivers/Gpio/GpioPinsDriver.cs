@@ -113,10 +113,14 @@ public sealed class GpioPinsDriver : IDriver
                     var error = args.Outcome.Exception!;
                     LastError = error.Message;
                     State = DriverState.Disconnected;
-                    GpioLog.OpenFailed(_logger, error, Name, _settings.Chip, args.RetryDelay.TotalSeconds);
                     CloseController();
-                    if (!markedBad)
+                    if (markedBad)
                     {
+                        GpioLog.StillFailing(_logger, Name, args.AttemptNumber + 1, error.Message, args.RetryDelay.TotalSeconds);
+                    }
+                    else
+                    {
+                        GpioLog.OpenFailed(_logger, error, Name, _settings.Chip, args.RetryDelay.TotalSeconds);
                         markedBad = true;
                         var now = _timeProvider.GetUtcNow();
                         foreach (var tag in _tags)
@@ -341,6 +345,9 @@ internal static partial class GpioLog
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "GPIO driver {Driver} wrote {Tag} = {Value}")]
     public static partial void Wrote(ILogger logger, string driver, string tag, bool value);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Debug, Message = "GPIO driver {Driver}: attempt {Attempt} failed ({Error}); retrying in {DelaySeconds:F1} s")]
+    public static partial void StillFailing(ILogger logger, string driver, int attempt, string error, double delaySeconds);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Debug, Message = "GPIO driver {Driver}: closing pin {Pin} failed")]
     public static partial void CloseFailed(ILogger logger, Exception exception, string driver, int pin);
