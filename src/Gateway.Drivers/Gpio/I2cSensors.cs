@@ -216,12 +216,25 @@ internal sealed class Ina219Sensor : II2cSensor
         _ina219.BusVoltageRange = Ina219BusVoltageRange.Range32v;
         _ina219.PgaSensitivity = Ina219PgaSensitivity.PlusOrMinus320mv;
         var (calibration, lsb) = I2cSensorKinds.Ina219Calibration(settings);
-        _ina219.SetCalibration(calibration, (float)lsb);
+        _currentLsb = (float)lsb;
+        _ina219.SetCalibration(calibration, _currentLsb);
+    }
+
+    private readonly float _currentLsb;
+
+    /// <summary>
+    /// The current register is two's complement (datasheet 8.6.3.5) but the binding reads it unsigned, so a
+    /// small reverse current (or noise around zero) would read as tens of amperes: undo the wrap.
+    /// </summary>
+    private ElectricCurrent Signed(ElectricCurrent unsigned)
+    {
+        var register = Math.Round(unsigned.Amperes / _currentLsb);
+        return register > short.MaxValue ? ElectricCurrent.FromAmperes((register - 65536) * _currentLsb) : unsigned;
     }
 
     public IQuantity? Read(string quantity) => quantity switch
     {
-        "current" => _ina219.ReadCurrent(),
+        "current" => Signed(_ina219.ReadCurrent()),
         "power" => _ina219.ReadPower(),
         "bus-voltage" => _ina219.ReadBusVoltage(),
         "shunt-voltage" => _ina219.ReadShuntVoltage(),

@@ -232,6 +232,27 @@ public sealed class I2cSensorTests
     }
 
     [Fact]
+    public async Task I2cDriver_Ina219ReverseCurrent_IsNegativeNotWrapped()
+    {
+        // Datasheet example reversed: -20 mV across 2 mΩ is -10 A; the chip's current register holds -10000.
+        var time = new FakeTimeProvider(PiTestKit.Start);
+        var chip = new Ina219Chip { ShuntRegister = -2000, BusCounts = 3000 };
+        await using var driver = PiTestKit.Create(new I2cDriverFactory(chip.Bus), """
+            { "name": "power", "type": "i2c", "sensor": "ina219", "shuntOhms": 0.002, "currentLsbAmps": 0.001, "machine": "press",
+              "tags": [ { "name": "i", "address": "current" } ] }
+            """, time);
+        var samples = new SampleCollector();
+        using var stop = new CancellationTokenSource();
+        var run = driver.RunAsync(samples, stop.Token);
+
+        await PiTestKit.UntilAsync(() => samples.Snapshot().Count >= 1);
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(-10.0, samples.Of("i")[0].Value.AsDouble, 1e-5);
+    }
+
+    [Fact]
     public async Task I2cDriver_SensorDisappears_TagsTurnBadOnceAndRecoverAfterBackoff()
     {
         var time = new FakeTimeProvider(PiTestKit.Start);
