@@ -1,4 +1,5 @@
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Gpio;
 using Gateway.Drivers.Simulation;
 
 namespace Gateway.Drivers;
@@ -10,5 +11,7 @@ public static class BuiltInDrivers
     [
         new SimulatedDriverFactory(),
         new ModbusDriverFactory(),
+        new GpioDriverFactory(),
+        new I2cDriverFactory(),
     ];
 }

@@ -18,7 +18,7 @@ internal static class GatewayApplication
     {
         // The content root is the install folder (appsettings.json, static assets), not the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Host.UseSystemd();
+        builder.AddGatewaySystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         var app = builder.Build();

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Installs the gateway as a systemd service on a Raspberry Pi (linux-arm64) or an industrial PC (linux-x64).
+#
+#   sudo deploy/install.sh --config agro-food-packaging          # publish here, install, enable, start
+#   sudo deploy/install.sh --from ./out --config my-line.json    # install an already published folder
+#
+# Options:
+#   --config NAME|FILE  example config (a name from config/examples/) or a file, written to /etc/gateway/gateway.json
+#                       (an existing /etc/gateway/gateway.json is kept unless --force-config; default: config/gateway.json)
+#   --arch arm64|x64    target runtime (default: this machine's)
+#   --from DIR          install a folder made by 'dotnet publish -r linux-ARCH --self-contained' instead of publishing
+#   --force-config      replace an existing /etc/gateway/gateway.json (the old one is kept as gateway.json.bak)
+#   --no-start          install and enable, but do not start now
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+prefix=/opt/gateway
+config_dir=/etc/gateway
+unit=/etc/systemd/system/gateway.service
+config=""
+arch=""
+from=""
+force_config=0
+start=1
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) config=$2; shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
+    --from) from=$2; shift 2 ;;
+    --force-config) force_config=1; shift ;;
+    --no-start) start=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (sudo)" >&2
+  exit 2
+fi
+
+if [ -z "$arch" ]; then
+  case "$(uname -m)" in
+    aarch64|arm64) arch=arm64 ;;
+    x86_64|amd64) arch=x64 ;;
+    *) echo "install.sh: unsupported machine $(uname -m); pass --arch arm64 or --arch x64" >&2; exit 2 ;;
+  esac
+fi
+case "$arch" in arm64|x64) ;; *) echo "install.sh: --arch must be arm64 or x64" >&2; exit 2 ;; esac
+
+# 1. The self-contained build: no .NET runtime needed on the target.
+if [ -z "$from" ]; then
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "install.sh: no 'dotnet' here: publish on a PC (dotnet publish src/Gateway -c Release -r linux-$arch --self-contained -o out) and pass --from out" >&2
+    exit 2
+  fi
+  from=$(mktemp -d)
+  trap 'rm -rf "$from"' EXIT
+  echo "Publishing linux-$arch self-contained..."
+  dotnet publish "$repo/src/Gateway" -c Release -r "linux-$arch" --self-contained -o "$from" -nologo -v quiet
+fi
+if [ ! -x "$from/gateway" ]; then
+  echo "install.sh: $from/gateway is missing or not executable" >&2
+  exit 2
+fi
+
+# 2. The configuration to install.
+if [ -z "$config" ]; then
+  config="$from/config/gateway.json"
+elif [ ! -f "$config" ]; then
+  for candidate in "$repo/config/examples/$config" "$repo/config/examples/$config.json" "$from/config/examples/$config" "$from/config/examples/$config.json"; do
+    if [ -f "$candidate" ]; then config=$candidate; break; fi
+  done
+fi
+if [ ! -f "$config" ]; then
+  echo "install.sh: no configuration '$config'; examples:" >&2
+  ls "$repo/config/examples" >&2 || true
+  exit 2
+fi
+
+# 3. A system user in the groups that own the GPIO chips, the I2C buses and the serial ports.
+#    Raspberry Pi OS has the gpio and i2c groups; on a PC they are made here (systemd refuses unknown groups).
+for group in gpio i2c dialout; do
+  getent group "$group" >/dev/null || groupadd --system "$group"
+done
+if ! id gateway >/dev/null 2>&1; then
+  useradd --system --user-group --home-dir /var/lib/gateway --no-create-home --shell /usr/sbin/nologin \
+    --comment "IIoT gateway" --groups gpio,i2c,dialout gateway
+else
+  usermod --append --groups gpio,i2c,dialout gateway
+fi
+
+# Device permissions for those groups where the OS does not set them (Raspberry Pi OS already does).
+mkdir -p /etc/udev/rules.d
+cat > /etc/udev/rules.d/60-gateway-devices.rules <<'RULES'
+SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
+SUBSYSTEM=="i2c-dev", GROUP="i2c", MODE="0660"
+RULES
+udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev 2>/dev/null || true
+
+# 4. The program under /opt/gateway, owned by root: the service cannot modify itself.
+[ -d /run/systemd/system ] && systemctl stop gateway.service 2>/dev/null || true
+rm -rf "$prefix.new"
+mkdir -p "$prefix.new"
+cp -a "$from/." "$prefix.new/"
+mkdir -p "$prefix.new/docs"
+cp "$repo"/docs/*.md "$prefix.new/docs/" 2>/dev/null || true
+chown -R root:root "$prefix.new"
+chmod -R u=rwX,go=rX "$prefix.new"
+rm -rf "$prefix.old"
+[ -d "$prefix" ] && mv "$prefix" "$prefix.old"
+mv "$prefix.new" "$prefix"
+rm -rf "$prefix.old"
+
+# 5. The configuration, readable by the service only; secrets (password files) go beside it, mode 0640.
+install -d -m 0750 -o root -g gateway "$config_dir"
+if [ -f "$config_dir/gateway.json" ] && [ "$force_config" -eq 0 ]; then
+  echo "Keeping $config_dir/gateway.json (use --force-config to replace it)"
+else
+  [ -f "$config_dir/gateway.json" ] && cp -a "$config_dir/gateway.json" "$config_dir/gateway.json.bak"
+  install -m 0640 -o root -g gateway "$config" "$config_dir/gateway.json"
+  echo "Wrote $config_dir/gateway.json from $config"
+fi
+
+# 6. The state directory (buffer, PKI) is made by systemd (StateDirectory=); check the configuration as the service will.
+install -d -m 0750 -o gateway -g gateway /var/lib/gateway
+if ! (cd /var/lib/gateway && runuser -u gateway -- "$prefix/gateway" check-config "$config_dir/gateway.json"); then
+  # Exit 2 with one '<json path>: <reason>' line per problem.
+  echo "install.sh: $config_dir/gateway.json is not valid (see above); fix it, then: systemctl restart gateway" >&2
+  start=0
+fi
+
+# 7. The unit.
+install -m 0644 "$repo/deploy/systemd/gateway.service" "$unit"
+if [ ! -d /run/systemd/system ]; then
+  # Building an image in a chroot, or a machine without systemd: enable for the next boot only.
+  mkdir -p /etc/systemd/system/multi-user.target.wants
+  ln -sf "$unit" /etc/systemd/system/multi-user.target.wants/gateway.service
+  echo "Installed; systemd is not running here: the service starts at the next boot."
+  exit 0
+fi
+systemctl daemon-reload
+systemctl enable gateway.service
+if [ "$start" -eq 1 ]; then
+  systemctl restart gateway.service
+  systemctl --no-pager --lines=10 status gateway.service || true
+fi
+echo "Installed. Logs: journalctl -u gateway -f    Status: systemctl status gateway"
