@@ -1,5 +1,6 @@
 using Gateway.Drivers.Modbus;
 using Gateway.Drivers.Gpio;
+using Gateway.Drivers.OpcUa;
 using Gateway.Drivers.Simulation;
 
 namespace Gateway.Drivers;
@@ -13,5 +14,6 @@ public static class BuiltInDrivers
         new ModbusDriverFactory(),
         new GpioDriverFactory(),
         new I2cDriverFactory(),
+        new OpcUaDriverFactory(),
     ];
 }

@@ -44,5 +44,6 @@ internal static partial class CliCommands
     {
         yield return ModbusCommands.Create();
         yield return SimulateCommand.Create();
+        yield return OpcUaCommands.Create();
     }
 }

@@ -1,0 +1,445 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gateway.Drivers.OpcUa.Channel;
+using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Drivers.OpcUa.Client;
+
+/// <summary>
+/// An OPC UA client session (OPC 10000-4 §5.6) over a secure channel: endpoint selection, CreateSession and
+/// ActivateSession (anonymous or user name), the attribute, view and subscription services, keep-alive, and the
+/// reconnect ladder (new channel → re-activate → new session → transfer or recreate subscriptions).
+/// </summary>
+public sealed partial class UaClient : IAsyncDisposable
+{
+    public static readonly NodeId ServerStatusState = new(0, 2259u);
+    public static readonly NodeId MaxNodesPerReadId = new(0, 11705u);
+    public static readonly NodeId MaxNodesPerBrowseId = new(0, 11710u);
+    public static readonly NodeId MaxMonitoredItemsPerCallId = new(0, 11714u);
+    public static readonly NodeId MaxNodesPerWriteId = new(0, 11707u);
+    public static readonly NodeId MaxNodesPerTranslateId = new(0, 11712u);
+
+    private readonly UaClientOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly SemaphoreSlim _reconnectLock = new(1, 1);
+    private SecureChannel? _channel;
+    private NodeId _authenticationToken = NodeId.Null;
+    private byte[] _serverNonce = [];
+    private long _lastActivityTicks;
+    private CancellationTokenSource? _sessionCts;
+    private Task _keepAlive = Task.CompletedTask;
+    private uint _requestHandle;
+
+    public UaClient(UaClientOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        (_host, _port) = ParseEndpoint(options.EndpointUrl);
+        if (SecurityPolicies.UriOf(options.SecurityPolicy) is null)
+        {
+            throw new ArgumentException($"unknown security policy '{options.SecurityPolicy}' (None, Basic256Sha256, Aes128_Sha256_RsaOaep)", nameof(options));
+        }
+
+        if (options.SecurityPolicy != "None" || options.SecurityMode != "None")
+        {
+            throw new NotSupportedException($"security policy {options.SecurityPolicy} with mode {options.SecurityMode} is not supported yet: only None is implemented");
+        }
+    }
+
+    /// <summary>The endpoint chosen from GetEndpoints.</summary>
+    public EndpointDescription? Endpoint { get; private set; }
+
+    /// <summary>The endpoint URL used for the session: the host the user typed, the path the server advertises.</summary>
+    public string SessionEndpointUrl { get; private set; } = "";
+
+    public NodeId SessionId { get; private set; } = NodeId.Null;
+
+    public SecureChannel? Channel => _channel;
+
+    public bool IsConnected => _channel is { IsOpen: true } && !_authenticationToken.IsNull;
+
+    /// <summary>Server operation limits read after activation; 0 = no limit.</summary>
+    public uint MaxNodesPerRead { get; private set; }
+
+    public uint MaxNodesPerBrowse { get; private set; }
+
+    public uint MaxMonitoredItemsPerCall { get; private set; }
+
+    public uint MaxNodesPerWrite { get; private set; }
+
+    public uint MaxNodesPerTranslate { get; private set; }
+
+    /// <summary>How many times the session had to be created anew after a reconnect.</summary>
+    public int SessionsCreated { get; private set; }
+
+    /// <summary>Completes when the current channel is lost.</summary>
+    public Task<Exception?> ChannelLost => _channel?.Completion ?? Task.FromResult<Exception?>(null);
+
+    /// <summary>Splits <c>opc.tcp://host:port/path</c>; the default port is 4840.</summary>
+    public static (string Host, int Port) ParseEndpoint(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "opc.tcp" || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException($"'{url}' is not an opc.tcp://host:port URL", nameof(url));
+        }
+
+        return (uri.Host.Trim('[', ']'), uri.Port > 0 ? uri.Port : 4840);
+    }
+
+    /// <summary>Connects: channel, GetEndpoints, CreateSession, ActivateSession, operation limits, keep-alive.</summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        await StopSessionTasksAsync();
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync();
+        }
+
+        _authenticationToken = NodeId.Null;
+        _channel = await OpenChannelAsync(cancellationToken);
+        await SelectEndpointAsync(cancellationToken);
+        await CreateAndActivateSessionAsync(cancellationToken);
+        await ReadOperationLimitsAsync(cancellationToken);
+        StartSessionTasks();
+    }
+
+    private Task<SecureChannel> OpenChannelAsync(CancellationToken cancellationToken) =>
+        SecureChannel.OpenAsync(_host, _port, _options.EndpointUrl, SecurityPolicyNone.Instance, _options.TransportLimits,
+            (uint)_options.ChannelLifetime.TotalMilliseconds, _timeProvider, _logger, cancellationToken);
+
+    private async Task SelectEndpointAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAsync<GetEndpointsResponse>(new GetEndpointsRequest { EndpointUrl = _options.EndpointUrl }, cancellationToken);
+        var endpoints = response.Endpoints ?? [];
+        var policyUri = SecurityPolicies.UriOf(_options.SecurityPolicy);
+        Endpoint = endpoints.FirstOrDefault(e => e.SecurityPolicyUri == policyUri && e.SecurityMode == MessageSecurityMode.None)
+            ?? throw new UaException(StatusCodes.BadSecurityChecksFailed,
+                $"the server offers no endpoint with security {_options.SecurityPolicy}/{_options.SecurityMode} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
+        SessionEndpointUrl = CombineEndpointUrl(_options.EndpointUrl, Endpoint.EndpointUrl);
+    }
+
+    /// <summary>Keeps the scheme, host and port the user typed, with the path the server advertises.</summary>
+    public static string CombineEndpointUrl(string typed, string? advertised)
+    {
+        if (advertised is null || !Uri.TryCreate(advertised, UriKind.Absolute, out var server) || !Uri.TryCreate(typed, UriKind.Absolute, out var user))
+        {
+            return typed;
+        }
+
+        var path = server.AbsolutePath == "/" && !advertised.EndsWith('/') ? "" : server.AbsolutePath;
+        return $"{user.Scheme}://{user.Authority}{path}";
+    }
+
+    private async Task CreateAndActivateSessionAsync(CancellationToken cancellationToken)
+    {
+        var request = new CreateSessionRequest
+        {
+            ClientDescription = new ApplicationDescription
+            {
+                ApplicationUri = _options.ApplicationUri,
+                ProductUri = "urn:iiot-gateway",
+                ApplicationName = new LocalizedText(null, _options.ApplicationName),
+                ApplicationType = 1,
+            },
+            ServerUri = Endpoint?.Server.ApplicationUri,
+            EndpointUrl = SessionEndpointUrl,
+            SessionName = _options.SessionName,
+            ClientNonce = RandomNumberGenerator.GetBytes(32),
+            RequestedSessionTimeout = _options.SessionTimeout.TotalMilliseconds,
+            MaxResponseMessageSize = _options.TransportLimits.MaxMessageSize,
+        };
+        var response = await CallAsync<CreateSessionResponse>(request, cancellationToken);
+        SessionId = response.SessionId;
+        _authenticationToken = response.AuthenticationToken;
+        _serverNonce = response.ServerNonce ?? [];
+        if (response.ServerCertificate is { Length: > 0 } certificate && Endpoint is not null && Endpoint.ServerCertificate is null or { Length: 0 })
+        {
+            Endpoint.ServerCertificate = certificate;
+        }
+
+        await ActivateAsync(cancellationToken);
+        SessionsCreated++;
+        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserName is null ? "anonymous" : "user name");
+    }
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
+    {
+        var request = new ActivateSessionRequest
+        {
+            LocaleIds = ["en"],
+            UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
+        };
+        var response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
+        _serverNonce = response.ServerNonce ?? _serverNonce;
+    }
+
+    /// <summary>The identity token for the endpoint's token policy: anonymous, or user name with the password encrypted when the policy asks for it.</summary>
+    private IEncodeable CreateIdentityToken()
+    {
+        var policies = Endpoint?.UserIdentityTokens ?? [];
+        if (_options.UserName is null)
+        {
+            var anonymous = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Anonymous)
+                ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept anonymous users: give a user name");
+            return new AnonymousIdentityToken { PolicyId = anonymous.PolicyId };
+        }
+
+        var policy = policies.FirstOrDefault(p => p.TokenType == UserTokenType.UserName)
+            ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept user names");
+        var tokenPolicyUri = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
+        var password = System.Text.Encoding.UTF8.GetBytes(_options.Password ?? "");
+        if (tokenPolicyUri is null or SecurityPolicies.None)
+        {
+            return new UserNameIdentityToken { PolicyId = policy.PolicyId, UserName = _options.UserName, Password = password };
+        }
+
+        if (tokenPolicyUri is not (SecurityPolicies.Basic256Sha256 or SecurityPolicies.Aes128Sha256RsaOaep))
+        {
+            throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the user token policy {tokenPolicyUri} is not supported");
+        }
+
+        var certificate = Endpoint!.ServerCertificate is { Length: > 0 } der ? der : throw new UaException(StatusCodes.BadSecurityChecksFailed, "the endpoint has no server certificate to encrypt the password with");
+        return new UserNameIdentityToken
+        {
+            PolicyId = policy.PolicyId,
+            UserName = _options.UserName,
+            Password = EncryptSecret(certificate, password, _serverNonce),
+            EncryptionAlgorithm = "http://www.w3.org/2001/04/xmlenc#rsa-oaep",
+        };
+    }
+
+    /// <summary>UInt32 length ‖ secret ‖ server nonce, RSA-OAEP-SHA1 encrypted block by block with the server's public key.</summary>
+    public static byte[] EncryptSecret(byte[] serverCertificateDer, byte[] secret, byte[] serverNonce)
+    {
+        var plain = new byte[4 + secret.Length + serverNonce.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(plain, (uint)(secret.Length + serverNonce.Length));
+        secret.CopyTo(plain, 4);
+        serverNonce.CopyTo(plain, 4 + secret.Length);
+        using var certificate = X509CertificateLoader.LoadCertificate(FirstCertificate(serverCertificateDer));
+        using var rsa = certificate.GetRSAPublicKey() ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, "the server certificate has no RSA key");
+        var keyBytes = rsa.KeySize / 8;
+        var block = keyBytes - 42; // OAEP with SHA-1
+        using var output = new MemoryStream();
+        for (var offset = 0; offset < plain.Length; offset += block)
+        {
+            var encrypted = rsa.Encrypt(plain.AsSpan(offset, Math.Min(block, plain.Length - offset)).ToArray(), RSAEncryptionPadding.OaepSHA1);
+            output.Write(encrypted);
+        }
+
+        CryptographicOperations.ZeroMemory(plain);
+        return output.ToArray();
+    }
+
+    /// <summary>A server may send a chain: the first DER element is its own certificate.</summary>
+    private static byte[] FirstCertificate(byte[] der)
+    {
+        if (der.Length > 4 && der[0] == 0x30 && der[1] == 0x82)
+        {
+            var length = 4 + ((der[2] << 8) | der[3]);
+            if (length < der.Length)
+            {
+                return der[..length];
+            }
+        }
+
+        return der;
+    }
+
+    private async Task ReadOperationLimitsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var request = new ReadRequest
+            {
+                NodesToRead =
+                [
+                    new ReadValueId { NodeId = MaxNodesPerReadId }, new ReadValueId { NodeId = MaxNodesPerBrowseId }, new ReadValueId { NodeId = MaxMonitoredItemsPerCallId },
+                    new ReadValueId { NodeId = MaxNodesPerWriteId }, new ReadValueId { NodeId = MaxNodesPerTranslateId },
+                ],
+            };
+            var response = await CallAsync<ReadResponse>(request, cancellationToken);
+            var results = response.Results ?? [];
+            MaxNodesPerRead = LimitOf(results, 0);
+            MaxNodesPerBrowse = LimitOf(results, 1);
+            MaxMonitoredItemsPerCall = LimitOf(results, 2);
+            MaxNodesPerWrite = LimitOf(results, 3);
+            MaxNodesPerTranslate = LimitOf(results, 4);
+        }
+        catch (UaException)
+        {
+            // Servers without OperationLimits: no limits known.
+        }
+
+        static uint LimitOf(DataValue[] results, int index) =>
+            index < results.Length && results[index].StatusCode.IsGood && results[index].Value.Value is uint value ? value : 0;
+    }
+
+    private void StartSessionTasks()
+    {
+        _sessionCts = new CancellationTokenSource();
+        Touch();
+        _keepAlive = KeepAliveLoopAsync(_sessionCts.Token);
+        StartPublishing(_sessionCts.Token);
+    }
+
+    private async Task StopSessionTasksAsync()
+    {
+        if (_sessionCts is null)
+        {
+            return;
+        }
+
+        await _sessionCts.CancelAsync();
+        await _keepAlive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await StopPublishingAsync();
+        _sessionCts.Dispose();
+        _sessionCts = null;
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastActivityTicks, _timeProvider.GetTimestamp());
+
+    /// <summary>Reads ServerStatus.State whenever nothing else flowed for the keep-alive interval.</summary>
+    private async Task KeepAliveLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var idle = _timeProvider.GetElapsedTime(Interlocked.Read(ref _lastActivityTicks));
+                var wait = _options.KeepAliveInterval - idle;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _timeProvider, cancellationToken);
+                    continue;
+                }
+
+                await ReadAsync([ServerStatusState], cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (UaException ex)
+            {
+                OpcUaLog.KeepAliveFailed(_logger, ex);
+                if (_channel is not { IsOpen: true } channel)
+                {
+                    return;
+                }
+
+                if (ex.StatusCode is StatusCodes.BadSessionIdInvalid or StatusCodes.BadSessionClosed or StatusCodes.BadSessionNotActivated)
+                {
+                    // The server dropped the session while the channel lives: end the channel so the reconnect ladder runs.
+                    await channel.AbortAsync();
+                    return;
+                }
+
+                Touch();
+            }
+        }
+    }
+
+    /// <summary>Sends a request with the session's authentication token; a Bad service result throws <see cref="UaException"/>.</summary>
+    public async Task<TResponse> CallAsync<TResponse>(UaRequest request, CancellationToken cancellationToken, TimeSpan? timeout = null)
+        where TResponse : UaResponse
+    {
+        var channel = _channel ?? throw new UaConnectionException(StatusCodes.BadNotConnected, "not connected");
+        request.RequestHeader.AuthenticationToken = _authenticationToken;
+        request.RequestHeader.RequestHandle = Interlocked.Increment(ref _requestHandle);
+        var response = await channel.SendRequestAsync(request, timeout ?? _options.RequestTimeout, cancellationToken);
+        Touch();
+        return response as TResponse ?? throw new UaException(StatusCodes.BadUnexpectedError, $"expected {typeof(TResponse).Name}, got {response.GetType().Name}");
+    }
+
+    /// <summary>
+    /// After a lost connection: a new channel, then ActivateSession of the existing session on it; if the session is
+    /// gone, a new session. Returns true when the session is new (subscriptions must be transferred or recreated).
+    /// </summary>
+    public async Task<bool> ReconnectAsync(CancellationToken cancellationToken)
+    {
+        await _reconnectLock.WaitAsync(cancellationToken);
+        try
+        {
+            await StopSessionTasksAsync();
+            if (_channel is not null)
+            {
+                await _channel.DisposeAsync();
+            }
+
+            _channel = await OpenChannelAsync(cancellationToken);
+            var newSession = false;
+            if (!_authenticationToken.IsNull && Endpoint is not null)
+            {
+                try
+                {
+                    await ActivateAsync(cancellationToken);
+                    OpcUaLog.SessionReactivated(_logger, SessionId.ToString());
+                }
+                catch (UaException ex) when (ex is not UaConnectionException)
+                {
+                    OpcUaLog.SessionRecreated(_logger, StatusCodes.Name(ex.StatusCode));
+                    newSession = true;
+                }
+            }
+            else
+            {
+                newSession = true;
+            }
+
+            if (newSession)
+            {
+                await SelectEndpointAsync(cancellationToken);
+                await CreateAndActivateSessionAsync(cancellationToken);
+                await ReadOperationLimitsAsync(cancellationToken);
+            }
+
+            await RestoreSubscriptionsAsync(newSession, cancellationToken);
+            StartSessionTasks();
+            return newSession;
+        }
+        finally
+        {
+            _reconnectLock.Release();
+        }
+    }
+
+    /// <summary>Closes the session (deleting its subscriptions) and the channel.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        await StopSessionTasksAsync();
+        if (_channel is { IsOpen: true } && !_authenticationToken.IsNull)
+        {
+            try
+            {
+                await CallAsync<CloseSessionResponse>(new CloseSessionRequest { DeleteSubscriptions = true }, cancellationToken, TimeSpan.FromSeconds(5));
+            }
+            catch (UaException)
+            {
+                // closing anyway
+            }
+        }
+
+        _authenticationToken = NodeId.Null;
+        if (_channel is not null)
+        {
+            await _channel.CloseAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopSessionTasksAsync();
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync();
+        }
+    }
+}

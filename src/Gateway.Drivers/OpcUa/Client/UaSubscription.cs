@@ -1,0 +1,545 @@
+using System.Collections.Concurrent;
+using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Transport;
+
+namespace Gateway.Drivers.OpcUa.Client;
+
+/// <summary>What to monitor: a node's Value with its sampling interval, queue size and optional absolute deadband.</summary>
+public sealed class MonitoredItem
+{
+    public MonitoredItem(NodeId nodeId, double samplingIntervalMs, uint queueSize = 1, double? deadband = null, object? context = null)
+    {
+        NodeId = nodeId;
+        SamplingInterval = samplingIntervalMs;
+        QueueSize = queueSize;
+        Deadband = deadband;
+        Context = context;
+    }
+
+    public NodeId NodeId { get; }
+
+    /// <summary>Milliseconds.</summary>
+    public double SamplingInterval { get; }
+
+    public uint QueueSize { get; }
+
+    /// <summary>Absolute deadband for a DataChangeFilter; null for none.</summary>
+    public double? Deadband { get; }
+
+    /// <summary>The caller's object (the driver's tag).</summary>
+    public object? Context { get; }
+
+    /// <summary>Assigned by the client, unique within the session.</summary>
+    public uint ClientHandle { get; internal set; }
+
+    public uint ServerId { get; internal set; }
+
+    /// <summary>The result of CreateMonitoredItems.</summary>
+    public StatusCode Status { get; internal set; }
+
+    public double RevisedSamplingInterval { get; internal set; }
+}
+
+/// <summary>A subscription and its monitored items, kept by the client so that it survives reconnects.</summary>
+public sealed class UaSubscription
+{
+    internal UaSubscription(double publishingInterval, uint keepAliveCount, uint lifetimeCount, Action<MonitoredItem, DataValue> onDataChange)
+    {
+        RequestedPublishingInterval = publishingInterval;
+        RequestedKeepAliveCount = keepAliveCount;
+        RequestedLifetimeCount = lifetimeCount;
+        OnDataChange = onDataChange;
+    }
+
+    public uint Id { get; internal set; }
+
+    public double RequestedPublishingInterval { get; }
+
+    public uint RequestedKeepAliveCount { get; }
+
+    public uint RequestedLifetimeCount { get; }
+
+    public double RevisedPublishingInterval { get; internal set; }
+
+    public uint RevisedKeepAliveCount { get; internal set; }
+
+    /// <summary>The sequence number of the last notification message processed.</summary>
+    public uint LastSequenceNumber { get; internal set; }
+
+    public int NotificationMessages => _notificationMessages;
+
+    public int KeepAlives => _keepAlives;
+
+    /// <summary>How many times the subscription was recreated after its session was lost.</summary>
+    public int Recreated { get; internal set; }
+
+    /// <summary>How many times it was transferred to a new session.</summary>
+    public int Transferred { get; internal set; }
+
+    /// <summary>Messages recovered with Republish after a reconnect.</summary>
+    public int Republished { get; internal set; }
+
+    internal Action<MonitoredItem, DataValue> OnDataChange { get; }
+
+    internal ConcurrentDictionary<uint, MonitoredItem> Items { get; } = new();
+
+    public IReadOnlyCollection<MonitoredItem> MonitoredItems => (IReadOnlyCollection<MonitoredItem>)Items.Values;
+
+    internal object ProcessLock { get; } = new();
+
+    /// <summary>Messages that arrived ahead of their predecessor (several publish requests complete concurrently).</summary>
+    internal SortedDictionary<uint, NotificationMessage> Ahead { get; } = [];
+
+    internal int _notificationMessages;
+    internal int _keepAlives;
+}
+
+public sealed partial class UaClient
+{
+    private readonly ConcurrentDictionary<uint, UaSubscription> _subscriptions = new();
+    private readonly List<UaSubscription> _owned = [];
+    private bool _restorePending;
+    private readonly ConcurrentQueue<SubscriptionAcknowledgement> _acks = new();
+    private readonly List<Task> _publishWorkers = [];
+    private CancellationTokenSource? _publishCts;
+    private int _activeWorkers;
+    private uint _nextClientHandle;
+
+    /// <summary>Publish requests currently kept outstanding (reduced on BadTooManyPublishRequests).</summary>
+    public int OutstandingPublishTarget => Volatile.Read(ref _activeWorkers);
+
+    public IReadOnlyCollection<UaSubscription> Subscriptions => (IReadOnlyCollection<UaSubscription>)_subscriptions.Values;
+
+    /// <summary>Creates a subscription; data changes are delivered to <paramref name="onDataChange"/>, in order per item.</summary>
+    public async Task<UaSubscription> CreateSubscriptionAsync(double publishingIntervalMs, Action<MonitoredItem, DataValue> onDataChange, CancellationToken cancellationToken,
+        uint keepAliveCount = 10, uint lifetimeCount = 100)
+    {
+        var subscription = new UaSubscription(publishingIntervalMs, keepAliveCount, Math.Max(lifetimeCount, keepAliveCount * 3), onDataChange);
+        await CreateOnServerAsync(subscription, cancellationToken);
+        lock (_owned)
+        {
+            _owned.Add(subscription);
+        }
+
+        EnsurePublishing();
+        return subscription;
+    }
+
+    private async Task CreateOnServerAsync(UaSubscription subscription, CancellationToken cancellationToken)
+    {
+        var response = await CallAsync<CreateSubscriptionResponse>(new CreateSubscriptionRequest
+        {
+            RequestedPublishingInterval = subscription.RequestedPublishingInterval,
+            RequestedMaxKeepAliveCount = subscription.RequestedKeepAliveCount,
+            RequestedLifetimeCount = subscription.RequestedLifetimeCount,
+            MaxNotificationsPerPublish = 0,
+            PublishingEnabled = true,
+        }, cancellationToken);
+        subscription.Id = response.SubscriptionId;
+        subscription.RevisedPublishingInterval = response.RevisedPublishingInterval;
+        subscription.RevisedKeepAliveCount = response.RevisedMaxKeepAliveCount;
+        lock (subscription.ProcessLock)
+        {
+            subscription.LastSequenceNumber = 0;
+            subscription.Ahead.Clear();
+        }
+
+        _subscriptions[subscription.Id] = subscription;
+    }
+
+    /// <summary>Creates monitored items (in batches of the server's MaxMonitoredItemsPerCall); each item gets its status.</summary>
+    public async Task AddMonitoredItemsAsync(UaSubscription subscription, IReadOnlyList<MonitoredItem> items, CancellationToken cancellationToken)
+    {
+        foreach (var item in items)
+        {
+            item.ClientHandle = Interlocked.Increment(ref _nextClientHandle);
+            subscription.Items[item.ClientHandle] = item;
+        }
+
+        await CreateMonitoredItemsOnServerAsync(subscription, items, cancellationToken);
+    }
+
+    private async Task CreateMonitoredItemsOnServerAsync(UaSubscription subscription, IReadOnlyList<MonitoredItem> items, CancellationToken cancellationToken)
+    {
+        var batch = MaxMonitoredItemsPerCall == 0 ? 1000 : (int)MaxMonitoredItemsPerCall;
+        for (var start = 0; start < items.Count; start += batch)
+        {
+            var slice = items.Skip(start).Take(batch).ToArray();
+            var response = await CallAsync<CreateMonitoredItemsResponse>(new CreateMonitoredItemsRequest
+            {
+                SubscriptionId = subscription.Id,
+                TimestampsToReturn = TimestampsToReturn.Both,
+                ItemsToCreate = slice.Select(item => new MonitoredItemCreateRequest
+                {
+                    ItemToMonitor = new ReadValueId { NodeId = item.NodeId, AttributeId = AttributeIds.Value },
+                    MonitoringMode = MonitoringMode.Reporting,
+                    RequestedParameters = new MonitoringParameters
+                    {
+                        ClientHandle = item.ClientHandle,
+                        SamplingInterval = item.SamplingInterval,
+                        QueueSize = item.QueueSize,
+                        DiscardOldest = true,
+                        Filter = item.Deadband is { } deadband && deadband > 0
+                            ? new ExtensionObject(new DataChangeFilter { Trigger = 1, DeadbandType = 1, DeadbandValue = deadband })
+                            : ExtensionObject.Null,
+                    },
+                }).ToArray(),
+            }, cancellationToken, TimeSpan.FromSeconds(60));
+            var results = response.Results ?? [];
+            for (var i = 0; i < slice.Length; i++)
+            {
+                var result = i < results.Length ? results[i] : new MonitoredItemCreateResult { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) };
+                slice[i].Status = result.StatusCode;
+                slice[i].ServerId = result.MonitoredItemId;
+                slice[i].RevisedSamplingInterval = result.RevisedSamplingInterval;
+            }
+        }
+    }
+
+    /// <summary>Deletes subscriptions on the server and forgets them.</summary>
+    public async Task DeleteSubscriptionsAsync(IReadOnlyList<UaSubscription> subscriptions, CancellationToken cancellationToken)
+    {
+        foreach (var subscription in subscriptions)
+        {
+            _subscriptions.TryRemove(subscription.Id, out _);
+            lock (_owned)
+            {
+                _owned.Remove(subscription);
+            }
+        }
+
+        await CallAsync<DeleteSubscriptionsResponse>(new DeleteSubscriptionsRequest { SubscriptionIds = subscriptions.Select(s => s.Id).ToArray() }, cancellationToken);
+    }
+
+    private void StartPublishing(CancellationToken sessionToken)
+    {
+        _publishCts = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
+        EnsurePublishing();
+    }
+
+    private void EnsurePublishing()
+    {
+        var cts = _publishCts;
+        if (cts is null || cts.IsCancellationRequested || _subscriptions.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_publishWorkers)
+        {
+            _publishWorkers.RemoveAll(t => t.IsCompleted);
+            while (_publishWorkers.Count < Math.Max(1, _options.PublishRequests))
+            {
+                Interlocked.Increment(ref _activeWorkers);
+                _publishWorkers.Add(Task.Run(() => PublishWorkerAsync(cts.Token), CancellationToken.None));
+            }
+        }
+    }
+
+    private async Task StopPublishingAsync()
+    {
+        if (_publishCts is null)
+        {
+            return;
+        }
+
+        await _publishCts.CancelAsync();
+        Task[] workers;
+        lock (_publishWorkers)
+        {
+            workers = [.. _publishWorkers];
+            _publishWorkers.Clear();
+        }
+
+        await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _publishCts.Dispose();
+        _publishCts = null;
+    }
+
+    /// <summary>One outstanding Publish request at a time; several workers keep the pipeline full.</summary>
+    private async Task PublishWorkerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var acks = new List<SubscriptionAcknowledgement>();
+                while (acks.Count < 100 && _acks.TryDequeue(out var ack))
+                {
+                    acks.Add(ack);
+                }
+
+                var interval = _subscriptions.Values.Select(s => s.RevisedPublishingInterval * Math.Max(1, s.RevisedKeepAliveCount)).DefaultIfEmpty(10_000).Max();
+                try
+                {
+                    var response = await CallAsync<PublishResponse>(new PublishRequest { SubscriptionAcknowledgements = [.. acks] }, cancellationToken,
+                        _options.RequestTimeout + TimeSpan.FromMilliseconds(interval * 2));
+                    try
+                    {
+                        HandlePublishResponse(response);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A failing data-change callback must not stop publishing for the other items.
+                        OpcUaLog.PublishFailed(_logger, ex);
+                    }
+                }
+                catch (UaException ex) when (ex.StatusCode == StatusCodes.BadTooManyPublishRequests)
+                {
+                    Requeue(acks);
+                    var active = Volatile.Read(ref _activeWorkers);
+                    OpcUaLog.PublishBackoff(_logger, StatusCodes.Name(ex.StatusCode), active - 1);
+                    if (active > 1)
+                    {
+                        return; // one fewer outstanding request (the finally block counts it)
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(100, interval / 10)), _timeProvider, cancellationToken);
+                }
+                catch (UaException ex) when (ex.StatusCode is StatusCodes.BadNoSubscription)
+                {
+                    bool expected;
+                    lock (_owned)
+                    {
+                        expected = _owned.Count > 0;
+                    }
+
+                    if (expected && _channel is { } channel)
+                    {
+                        // The server has none of our subscriptions: let the ladder recreate them.
+                        _restorePending = true;
+                        _ = channel.AbortAsync();
+                        return;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), _timeProvider, cancellationToken);
+                }
+                catch (UaException ex) when (ex.StatusCode == StatusCodes.BadTimeout)
+                {
+                    Requeue(acks);
+                }
+                catch (UaException ex)
+                {
+                    Requeue(acks);
+                    if (_channel is not { IsOpen: true })
+                    {
+                        return; // the reconnect ladder restarts publishing
+                    }
+
+                    OpcUaLog.PublishFailed(_logger, ex);
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), _timeProvider, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeWorkers);
+        }
+    }
+
+    private void Requeue(List<SubscriptionAcknowledgement> acks)
+    {
+        foreach (var ack in acks)
+        {
+            _acks.Enqueue(ack);
+        }
+    }
+
+    private void HandlePublishResponse(PublishResponse response)
+    {
+        if (!_subscriptions.TryGetValue(response.SubscriptionId, out var subscription))
+        {
+            return;
+        }
+
+        var message = response.NotificationMessage;
+        if (message.NotificationData is not { Length: > 0 })
+        {
+            Interlocked.Increment(ref subscription._keepAlives);
+            return;
+        }
+
+        // Acknowledge only messages that carried notifications; keep-alives carry none.
+        _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = subscription.Id, SequenceNumber = message.SequenceNumber });
+        Process(subscription, message);
+        if (message.NotificationData.Any(n => n.Body is StatusChangeNotification { Status.IsBad: true }))
+        {
+            // The server ended the subscription (for example BadTimeout after its lifetime): recreate it through the ladder.
+            _restorePending = true;
+            if (_channel is { } channel)
+            {
+                _ = channel.AbortAsync();
+            }
+        }
+    }
+
+    /// <summary>Messages one ahead of the other wait this many successors for the gap to fill before it is skipped.</summary>
+    private const int MaxMessagesAhead = 8;
+
+    /// <summary>
+    /// Delivers notification messages in sequence-number order, so that the values of one item stay in order even
+    /// though several publish responses are handled at once. A message that skipped ahead waits for its predecessor;
+    /// a gap that does not fill (the message is gone) is passed over.
+    /// </summary>
+    private static void Process(UaSubscription subscription, NotificationMessage message)
+    {
+        lock (subscription.ProcessLock)
+        {
+            var last = subscription.LastSequenceNumber;
+            // A new subscription numbers its messages from 1.
+            if (message.SequenceNumber > last + 1 && message.SequenceNumber - last < 1_000_000)
+            {
+                subscription.Ahead[message.SequenceNumber] = message;
+                if (subscription.Ahead.Count <= MaxMessagesAhead)
+                {
+                    return;
+                }
+            }
+            else if (last != 0 && message.SequenceNumber <= last && last - message.SequenceNumber < 1_000_000)
+            {
+                Deliver(subscription, message); // a republished message: deliver, keep the position
+                return;
+            }
+            else
+            {
+                Deliver(subscription, message);
+                subscription.LastSequenceNumber = message.SequenceNumber;
+            }
+
+            while (subscription.Ahead.Count > 0)
+            {
+                var next = subscription.Ahead.First();
+                if (next.Key != subscription.LastSequenceNumber + 1 && subscription.Ahead.Count <= MaxMessagesAhead)
+                {
+                    break;
+                }
+
+                subscription.Ahead.Remove(next.Key);
+                Deliver(subscription, next.Value);
+                subscription.LastSequenceNumber = next.Key;
+            }
+        }
+    }
+
+    private static void Deliver(UaSubscription subscription, NotificationMessage message)
+    {
+        Interlocked.Increment(ref subscription._notificationMessages);
+        foreach (var data in message.NotificationData ?? [])
+        {
+            if (data.Body is DataChangeNotification change)
+            {
+                foreach (var notification in change.MonitoredItems ?? [])
+                {
+                    if (subscription.Items.TryGetValue(notification.ClientHandle, out var item))
+                    {
+                        subscription.OnDataChange(item, notification.Value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a reconnect. Same session: Republish what was missed. New session: TransferSubscriptions and Republish
+    /// the available sequence numbers past the last one processed; when refused, recreate subscription and items.
+    /// </summary>
+    private async Task RestoreSubscriptionsAsync(bool newSession, CancellationToken cancellationToken)
+    {
+        UaSubscription[] subscriptions;
+        lock (_owned)
+        {
+            subscriptions = [.. _owned];
+        }
+
+        if (subscriptions.Length == 0)
+        {
+            return;
+        }
+
+        _acks.Clear();
+        // A ladder that failed half-way through a restore finishes it on the next attempt.
+        newSession |= _restorePending;
+        _restorePending = newSession;
+        if (!newSession)
+        {
+            foreach (var subscription in subscriptions)
+            {
+                await RepublishMissingAsync(subscription, null, cancellationToken);
+            }
+
+            return;
+        }
+
+        TransferResult[] results;
+        try
+        {
+            var response = await CallAsync<TransferSubscriptionsResponse>(new TransferSubscriptionsRequest
+            {
+                SubscriptionIds = subscriptions.Select(s => s.Id).ToArray(),
+                SendInitialValues = true,
+            }, cancellationToken);
+            results = response.Results ?? [];
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            results = [];
+        }
+
+        for (var i = 0; i < subscriptions.Length; i++)
+        {
+            var subscription = subscriptions[i];
+            if (i < results.Length && results[i].StatusCode.Code == StatusCodes.BadNothingToDo)
+            {
+                continue; // already restored into this session by an earlier attempt
+            }
+
+            if (i < results.Length && results[i].StatusCode.IsGood)
+            {
+                subscription.Transferred++;
+                var count = await RepublishMissingAsync(subscription, results[i].AvailableSequenceNumbers, cancellationToken);
+                OpcUaLog.SubscriptionTransferred(_logger, subscription.Id, count);
+                continue;
+            }
+
+            var oldId = subscription.Id;
+            _subscriptions.TryRemove(oldId, out _);
+            await CreateOnServerAsync(subscription, cancellationToken);
+            await CreateMonitoredItemsOnServerAsync(subscription, subscription.Items.Values.ToArray(), cancellationToken);
+            subscription.Recreated++;
+            OpcUaLog.SubscriptionRecreated(_logger, oldId, subscription.Id, subscription.Items.Count);
+        }
+
+        _restorePending = false;
+    }
+
+    private async Task<int> RepublishMissingAsync(UaSubscription subscription, uint[]? available, CancellationToken cancellationToken)
+    {
+        var sequenceNumbers = available is not null
+            ? available.Where(n => n > subscription.LastSequenceNumber).Order().ToArray()
+            : Enumerable.Range(1, 100).Select(i => subscription.LastSequenceNumber + (uint)i).ToArray();
+        var count = 0;
+        foreach (var sequenceNumber in sequenceNumbers)
+        {
+            try
+            {
+                var response = await CallAsync<RepublishResponse>(new RepublishRequest { SubscriptionId = subscription.Id, RetransmitSequenceNumber = sequenceNumber }, cancellationToken);
+                _acks.Enqueue(new SubscriptionAcknowledgement { SubscriptionId = subscription.Id, SequenceNumber = sequenceNumber });
+                Process(subscription, response.NotificationMessage);
+                count++;
+            }
+            catch (UaException ex) when (ex.StatusCode is StatusCodes.BadMessageNotAvailable or StatusCodes.BadSequenceNumberUnknown)
+            {
+                if (available is null)
+                {
+                    break;
+                }
+            }
+        }
+
+        subscription.Republished += count;
+        return count;
+    }
+}

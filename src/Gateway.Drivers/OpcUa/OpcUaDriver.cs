@@ -1,0 +1,427 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Gateway.Drivers.OpcUa.Client;
+using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Transport;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Gateway.Drivers.OpcUa;
+
+/// <summary>
+/// The <c>opcua</c> driver: one session per driver, tags by NodeId or browse path, data changes from a subscription
+/// (or periodic reads) turned into samples with the source timestamp and the status code mapped to quality.
+/// A lost server turns every tag Bad once; the reconnect ladder (Polly backoff) brings them back Good by itself.
+/// </summary>
+public sealed class OpcUaDriver : IDriver
+{
+    private readonly OpcUaSettings _settings;
+    private readonly List<OpcUaTag> _tags;
+    private readonly Dictionary<TagInfo, OpcUaTag> _byInfo;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly UaClient _client;
+    private readonly ResiliencePipeline _reconnect;
+
+    // Notifications arrive on the client's publish workers; this bounded queue hands them to RunAsync's writer.
+    // Full mode Wait: when the pipeline is slow the publish worker blocks, so the server keeps the backlog in its queues.
+    private readonly System.Threading.Channels.Channel<Sample> _samples = System.Threading.Channels.Channel.CreateBounded<Sample>(new BoundedChannelOptions(50_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    public OpcUaDriver(string name, OpcUaSettings settings, string? password, IReadOnlyList<OpcUaTag> tags, DriverContext context)
+    {
+        Name = name;
+        _settings = settings;
+        _tags = [.. tags];
+        _byInfo = _tags.ToDictionary(t => t.Info);
+        Tags = _tags.Select(t => t.Info).ToArray();
+        _timeProvider = context.TimeProvider;
+        _logger = context.LoggerFactory.CreateLogger<OpcUaDriver>();
+        _client = new UaClient(new UaClientOptions
+        {
+            EndpointUrl = settings.EndpointUrl,
+            SecurityPolicy = settings.SecurityPolicy,
+            SecurityMode = settings.SecurityMode,
+            UserName = settings.Username,
+            Password = password,
+            SessionName = "iiot-gateway/" + name,
+            RequestTimeout = TimeSpan.FromMilliseconds(settings.RequestTimeoutMs),
+            KeepAliveInterval = TimeSpan.FromMilliseconds(settings.KeepAliveIntervalMs),
+            SessionTimeout = TimeSpan.FromMilliseconds(settings.SessionTimeoutMs),
+        }, _timeProvider, _logger);
+        _reconnect = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<UaException>().Handle<IOException>(),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(settings.ReconnectDelayMs),
+                MaxDelay = TimeSpan.FromMilliseconds(settings.MaxReconnectDelayMs),
+                OnRetry = args =>
+                {
+                    LastError = args.Outcome.Exception?.Message;
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<TagInfo> Tags { get; }
+
+    public DriverState State { get; private set; } = DriverState.Starting;
+
+    public string? LastError { get; private set; }
+
+    /// <summary>The client, for tests and tools.</summary>
+    internal UaClient Client => _client;
+
+    public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        var pump = PumpAsync(writer, cancellationToken);
+        var setUp = false;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                // The ladder: a new channel, then the session re-activated, or a new session with its subscriptions
+                // transferred or recreated. The first pass (no session yet) creates the session and the subscription.
+                await _reconnect.ExecuteAsync(async ct =>
+                {
+                    try
+                    {
+                        await _client.ReconnectAsync(ct);
+                        if (!setUp)
+                        {
+                            await SetUpAsync(ct);
+                            setUp = true;
+                        }
+                    }
+                    catch (UaException ex)
+                    {
+                        await MarkAllBadAsync(ex.StatusCode, ex.Message, ct);
+                        throw;
+                    }
+                }, cancellationToken);
+                Connected();
+                var lost = _settings.Mode == "polling"
+                    ? await PollUntilLostAsync(cancellationToken)
+                    : await _client.ChannelLost.WaitAsync(cancellationToken);
+                var reason = lost?.Message ?? "connection closed";
+                OpcUaLog.DriverDisconnected(_logger, Name, _settings.EndpointUrl, reason);
+                await MarkAllBadAsync(lost is UaException ua ? ua.StatusCode : StatusCodes.BadConnectionClosed, reason, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            State = DriverState.Stopped;
+            _samples.Writer.TryComplete();
+            await pump.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                await _client.CloseAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), _timeProvider, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is UaException or TimeoutException or OperationCanceledException)
+            {
+                // the server will expire the session
+            }
+        }
+    }
+
+    private UaSubscription? _subscription;
+
+    private async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        await ResolveAsync(cancellationToken);
+        if (_settings.Mode != "subscription")
+        {
+            return;
+        }
+
+        if (_subscription is not null)
+        {
+            // A set-up interrupted by a lost connection: start again from a clean subscription.
+            var previous = _subscription;
+            _subscription = null;
+            try
+            {
+                await _client.DeleteSubscriptionsAsync([previous], cancellationToken);
+            }
+            catch (UaException ex) when (ex is not UaConnectionException)
+            {
+                // already gone on the server
+            }
+        }
+
+        await SubscribeAsync(cancellationToken);
+    }
+
+    private void Connected()
+    {
+        State = DriverState.Connected;
+        LastError = null;
+        OpcUaLog.DriverConnected(_logger, Name, _settings.EndpointUrl, _tags.Count, _settings.Mode);
+    }
+
+    private async Task PumpAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        await foreach (var sample in _samples.Reader.ReadAllAsync(cancellationToken))
+        {
+            await writer.WriteAsync(sample, cancellationToken);
+        }
+    }
+
+    /// <summary>Browse paths become NodeIds once; a tag that cannot be resolved turns Bad with the server's status.</summary>
+    private async Task ResolveAsync(CancellationToken cancellationToken)
+    {
+        var pending = _tags.Where(t => t.NodeId is null && t.Address.BrowsePath is not null).ToArray();
+        if (pending.Length == 0)
+        {
+            return;
+        }
+
+        var results = await _client.TranslateAsync(pending.Select(t => t.Address.BrowsePath!).ToArray(), cancellationToken);
+        for (var i = 0; i < pending.Length; i++)
+        {
+            pending[i].NodeId = results[i].NodeId;
+            if (results[i].NodeId is null)
+            {
+                OpcUaLog.TagUnusable(_logger, Name, pending[i].Info.Key, $"browse path {pending[i].Address.Text} does not resolve ({results[i].Status})");
+                await EmitAsync(pending[i], new DataValue { StatusCode = results[i].Status }, cancellationToken);
+            }
+        }
+    }
+
+    private async Task SubscribeAsync(CancellationToken cancellationToken)
+    {
+        var subscription = await _client.CreateSubscriptionAsync(_settings.PublishingIntervalMs, OnDataChange, cancellationToken);
+        _subscription = subscription;
+        var items = _tags.Where(t => t.NodeId is not null)
+            .Select(t => new MonitoredItem(t.NodeId!, t.SamplingIntervalMs, (uint)_settings.QueueSize, t.Info.Deadband, t))
+            .ToArray();
+        await _client.AddMonitoredItemsAsync(subscription, items, cancellationToken);
+        foreach (var item in items.Where(i => i.Status.IsBad))
+        {
+            var tag = (OpcUaTag)item.Context!;
+            OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"monitored item for {tag.Address.Text} refused ({item.Status})");
+            await EmitAsync(tag, new DataValue { StatusCode = item.Status }, cancellationToken);
+        }
+    }
+
+    private void OnDataChange(MonitoredItem item, DataValue value)
+    {
+        var sample = ToSample((OpcUaTag)item.Context!, value);
+        if (sample is { } s && !_samples.Writer.TryWrite(s))
+        {
+            try
+            {
+                // Back-pressure: block this publish worker until the pipeline takes the sample (see the queue's comment).
+                _samples.Writer.WriteAsync(s).AsTask().GetAwaiter().GetResult();
+            }
+            catch (ChannelClosedException)
+            {
+                // the driver is stopping
+            }
+        }
+    }
+
+    /// <summary>Reads every tag each publishing interval; returns the cause when the connection is lost.</summary>
+    private async Task<Exception?> PollUntilLostAsync(CancellationToken cancellationToken)
+    {
+        var tags = _tags.Where(t => t.NodeId is not null).ToArray();
+        var nodes = tags.Select(t => t.NodeId!).ToArray();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var values = await _client.ReadAsync(nodes, cancellationToken);
+                for (var i = 0; i < tags.Length; i++)
+                {
+                    await EmitAsync(tags[i], values[i], cancellationToken, onlyChanges: true);
+                }
+            }
+            catch (UaException ex)
+            {
+                if (_client.Channel is not { IsOpen: true })
+                {
+                    return ex;
+                }
+
+                LastError = ex.Message;
+                State = DriverState.Degraded;
+            }
+
+            var delay = Task.Delay(TimeSpan.FromMilliseconds(_settings.PublishingIntervalMs), _timeProvider, cancellationToken);
+            var lost = _client.ChannelLost;
+            if (await Task.WhenAny(delay, lost) == lost)
+            {
+                return await lost;
+            }
+
+            await delay;
+        }
+    }
+
+    private async ValueTask EmitAsync(OpcUaTag tag, DataValue value, CancellationToken cancellationToken, bool onlyChanges = false)
+    {
+        var sample = ToSample(tag, value, onlyChanges);
+        if (sample is { } s)
+        {
+            await _samples.Writer.WriteAsync(s, cancellationToken);
+        }
+    }
+
+    /// <summary>Bad once per disconnect: tags already Bad are not repeated.</summary>
+    private async Task MarkAllBadAsync(uint statusCode, string reason, CancellationToken cancellationToken)
+    {
+        State = DriverState.Disconnected;
+        LastError = reason;
+        var now = _timeProvider.GetUtcNow();
+        foreach (var tag in _tags)
+        {
+            Sample sample;
+            lock (tag)
+            {
+                if (tag.LastQuality == Quality.Bad)
+                {
+                    continue;
+                }
+
+                tag.LastQuality = Quality.Bad;
+                tag.LastValue = SampleValue.None;
+                sample = Sample.Bad(tag.Info, now, statusCode == 0 ? StatusCodes.BadNotConnected : statusCode);
+            }
+
+            await _samples.Writer.WriteAsync(sample, cancellationToken);
+        }
+    }
+
+    private Sample? ToSample(OpcUaTag tag, DataValue value, bool onlyChanges = false)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var quality = QualityOf(value.StatusCode);
+        var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
+        lock (tag)
+        {
+            if (onlyChanges && tag.LastQuality == quality && tag.LastValue == converted)
+            {
+                return null;
+            }
+
+            tag.LastQuality = quality;
+            tag.LastValue = converted;
+            if (!value.Value.IsNull)
+            {
+                tag.LastType = value.Value.Type;
+            }
+        }
+
+        var source = value.SourceTimestamp != default ? value.SourceTimestamp : value.ServerTimestamp;
+        var sourceTime = source == default ? now : new DateTimeOffset(DateTime.SpecifyKind(source, DateTimeKind.Utc));
+        return new Sample(tag.Info, sourceTime, now, converted, quality, value.StatusCode.Code);
+    }
+
+    /// <summary>Top two bits of the status code: 00 Good, 01 Uncertain, 10 and 11 Bad.</summary>
+    public static Quality QualityOf(StatusCode status) => (status.Code >> 30) switch
+    {
+        0 => Quality.Good,
+        1 => Quality.Uncertain,
+        _ => Quality.Bad,
+    };
+
+    /// <summary>A Variant as a sample value: booleans, integers and doubles (scaled when the tag says so), text for the rest.</summary>
+    public static SampleValue Convert(Variant variant, TagConfig? config = null)
+    {
+        var raw = variant.IsArray ? SampleValue.FromString(Variant.Format(variant.Value)) : variant.Value switch
+        {
+            null => SampleValue.None,
+            bool b => SampleValue.FromBoolean(b),
+            sbyte or byte or short or ushort or int or uint or long => SampleValue.FromInteger(System.Convert.ToInt64(variant.Value, CultureInfo.InvariantCulture)),
+            ulong u => u <= long.MaxValue ? SampleValue.FromInteger((long)u) : SampleValue.FromDouble(u),
+            float f => SampleValue.FromDouble(f),
+            double d => SampleValue.FromDouble(d),
+            string s => SampleValue.FromString(s),
+            LocalizedText text => SampleValue.FromString(text.Text ?? ""),
+            _ => SampleValue.FromString(Variant.Format(variant.Value)),
+        };
+        if (config is null || !raw.IsNumeric || raw.Kind == SampleValueKind.Boolean || (config.Scale == 1.0 && config.Offset == 0))
+        {
+            return raw;
+        }
+
+        return SampleValue.FromDouble(raw.AsDouble * config.Scale + config.Offset);
+    }
+
+    public async ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken)
+    {
+        if (!_byInfo.TryGetValue(tag, out var opcTag))
+        {
+            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag}'");
+        }
+
+        if (!opcTag.Config.Writable)
+        {
+            throw new InvalidOperationException($"tag '{tag}' is not writable (set \"writable\": true in its configuration)");
+        }
+
+        if (opcTag.NodeId is null)
+        {
+            throw new InvalidOperationException($"tag '{tag}' is not resolved on the server");
+        }
+
+        var type = opcTag.LastType;
+        if (type == BuiltInType.Null)
+        {
+            var current = await _client.ReadAsync([opcTag.NodeId], cancellationToken);
+            type = current[0].Value.Type;
+        }
+
+        var raw = value;
+        if (value.IsNumeric && value.Kind != SampleValueKind.Boolean && (opcTag.Config.Scale != 1.0 || opcTag.Config.Offset != 0))
+        {
+            raw = SampleValue.FromDouble((value.AsDouble - opcTag.Config.Offset) / opcTag.Config.Scale);
+        }
+
+        var variant = ToVariant(raw, type);
+        var results = await _client.WriteAsync([(opcTag.NodeId, variant)], cancellationToken);
+        if (results.Length != 1 || results[0].IsBad)
+        {
+            throw new UaException(results.Length == 1 ? results[0].Code : StatusCodes.BadUnexpectedError, $"writing {tag} failed");
+        }
+    }
+
+    /// <summary>A sample value in the node's own built-in type.</summary>
+    public static Variant ToVariant(SampleValue value, BuiltInType type)
+    {
+        return type switch
+        {
+            BuiltInType.Boolean => new Variant(type, value.AsBoolean),
+            BuiltInType.SByte => new Variant(type, checked((sbyte)Math.Round(value.AsDouble))),
+            BuiltInType.Byte => new Variant(type, checked((byte)Math.Round(value.AsDouble))),
+            BuiltInType.Int16 => new Variant(type, checked((short)Math.Round(value.AsDouble))),
+            BuiltInType.UInt16 => new Variant(type, checked((ushort)Math.Round(value.AsDouble))),
+            BuiltInType.Int32 => new Variant(type, checked((int)Math.Round(value.AsDouble))),
+            BuiltInType.UInt32 => new Variant(type, checked((uint)Math.Round(value.AsDouble))),
+            BuiltInType.Int64 => new Variant(type, value.Kind == SampleValueKind.Integer ? value.AsInteger : checked((long)Math.Round(value.AsDouble))),
+            BuiltInType.UInt64 => new Variant(type, checked((ulong)(value.Kind == SampleValueKind.Integer ? value.AsInteger : Math.Round(value.AsDouble)))),
+            BuiltInType.Float => new Variant(type, (float)value.AsDouble),
+            BuiltInType.Double => new Variant(type, value.AsDouble),
+            BuiltInType.String => new Variant(type, value.ToString()),
+            _ => value.Kind switch
+            {
+                SampleValueKind.Boolean => new Variant(BuiltInType.Boolean, value.AsBoolean),
+                SampleValueKind.Integer => new Variant(BuiltInType.Int64, value.AsInteger),
+                SampleValueKind.Double => new Variant(BuiltInType.Double, value.AsDouble),
+                _ => new Variant(BuiltInType.String, value.ToString()),
+            },
+        };
+    }
+
+    public async ValueTask DisposeAsync() => await _client.DisposeAsync();
+}

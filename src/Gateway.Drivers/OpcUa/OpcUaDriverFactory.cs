@@ -1,0 +1,187 @@
+using System.Globalization;
+using Gateway.Drivers.OpcUa.Client;
+using Gateway.Drivers.OpcUa.Encoding;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Drivers.OpcUa;
+
+/// <summary>Creates <c>opcua</c> drivers.</summary>
+public sealed class OpcUaDriverFactory : IDriverFactory
+{
+    public IReadOnlyCollection<string> Types { get; } = ["opcua"];
+
+    public Type? SettingsType(string type) => typeof(OpcUaSettings);
+
+    public Type? TagSettingsType(string type) => typeof(OpcUaTagSettings);
+
+    public IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path)
+    {
+        var settings = Bind(section);
+        var problems = new List<ConfigProblem>(ConfigValidation.Annotations(settings, path));
+        if (!string.IsNullOrWhiteSpace(settings.EndpointUrl))
+        {
+            try
+            {
+                UaClient.ParseEndpoint(settings.EndpointUrl);
+            }
+            catch (ArgumentException)
+            {
+                problems.Add(new ConfigProblem(path + ".endpointUrl", $"'{settings.EndpointUrl}' is not an opc.tcp://host:port URL"));
+            }
+        }
+
+        switch (settings.SecurityPolicy)
+        {
+            case "None":
+                break;
+            case "Basic256Sha256" or "Aes128_Sha256_RsaOaep":
+                problems.Add(new ConfigProblem(path + ".securityPolicy", $"'{settings.SecurityPolicy}' is not supported yet: only None is implemented"));
+                break;
+            default:
+                problems.Add(new ConfigProblem(path + ".securityPolicy", $"must be None, Basic256Sha256 or Aes128_Sha256_RsaOaep, got '{settings.SecurityPolicy}'"));
+                break;
+        }
+
+        switch (settings.SecurityMode)
+        {
+            case "None":
+                break;
+            case "Sign" or "SignAndEncrypt":
+                problems.Add(new ConfigProblem(path + ".securityMode", $"'{settings.SecurityMode}' is not supported yet: only None is implemented"));
+                break;
+            default:
+                problems.Add(new ConfigProblem(path + ".securityMode", $"must be None, Sign or SignAndEncrypt, got '{settings.SecurityMode}'"));
+                break;
+        }
+
+        if (settings.Mode is not ("subscription" or "polling"))
+        {
+            problems.Add(new ConfigProblem(path + ".mode", $"must be subscription or polling, got '{settings.Mode}'"));
+        }
+
+        if (settings.Username is not null && settings.PasswordFile is null)
+        {
+            problems.Add(new ConfigProblem(path + ".passwordFile", "is required when username is set"));
+        }
+
+        if (settings.PasswordFile is not null)
+        {
+            if (settings.Username is null)
+            {
+                problems.Add(new ConfigProblem(path + ".username", "is required when passwordFile is set"));
+            }
+
+            if (!File.Exists(settings.PasswordFile))
+            {
+                problems.Add(new ConfigProblem(path + ".passwordFile", $"file '{settings.PasswordFile}' does not exist"));
+            }
+        }
+
+        if (settings.MaxReconnectDelayMs < settings.ReconnectDelayMs)
+        {
+            problems.Add(new ConfigProblem(path + ".maxReconnectDelayMs", "must not be below reconnectDelayMs"));
+        }
+
+        for (var i = 0; i < config.Tags.Count; i++)
+        {
+            var address = config.Tags[i].Address;
+            var tagPath = $"{path}.tags[{i}].address";
+            if (string.IsNullOrWhiteSpace(address))
+            {
+                problems.Add(new ConfigProblem(tagPath, "is required: a NodeId (ns=2;s=Machine1.Temperature, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or a browse path (/Objects/1:Machine1/1:Temperature)"));
+            }
+            else if (!TryParseAddress(address, out _, out var reason))
+            {
+                problems.Add(new ConfigProblem(tagPath, reason));
+            }
+        }
+
+        return problems;
+    }
+
+    public IDriver Create(DriverConfig config, IConfigurationSection section, DriverContext context)
+    {
+        var settings = Bind(section);
+        var tagSections = section.GetSection("tags").GetChildren().ToArray();
+        var tags = new List<OpcUaTag>(config.Tags.Count);
+        for (var i = 0; i < config.Tags.Count; i++)
+        {
+            var tagSettings = new OpcUaTagSettings();
+            if (i < tagSections.Length)
+            {
+                tagSections[i].Bind(tagSettings);
+            }
+
+            if (!TryParseAddress(config.Tags[i].Address!, out var address, out var reason))
+            {
+                throw new ArgumentException($"tag '{config.Tags[i].Name}': {reason}", nameof(config));
+            }
+
+            tags.Add(new OpcUaTag(config.Tags[i], config.Tags[i].ToTagInfo(config), address, tagSettings.SamplingIntervalMs ?? settings.SamplingIntervalMs));
+        }
+
+        var password = settings.PasswordFile is null ? null : File.ReadAllText(settings.PasswordFile).TrimEnd('\r', '\n');
+        return new OpcUaDriver(config.Name, settings, password, tags, context);
+    }
+
+    /// <summary>A NodeId (<c>ns=2;s=...</c>, <c>i=85</c>, ...) or a browse path starting with '/'.</summary>
+    public static bool TryParseAddress(string address, out OpcUaAddress parsed, out string reason)
+    {
+        parsed = default;
+        reason = "";
+        if (address.StartsWith('/'))
+        {
+            try
+            {
+                parsed = new OpcUaAddress(null, UaClient.ParseBrowsePath(address), address);
+                return true;
+            }
+            catch (FormatException ex)
+            {
+                reason = ex.Message;
+                return false;
+            }
+        }
+
+        if (NodeId.TryParse(address, out var nodeId))
+        {
+            parsed = new OpcUaAddress(nodeId, null, address);
+            return true;
+        }
+
+        reason = string.Create(CultureInfo.InvariantCulture, $"'{address}' is neither a NodeId (ns=2;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) nor a browse path (/Objects/1:Machine1/1:Temperature)");
+        return false;
+    }
+
+    private static OpcUaSettings Bind(IConfigurationSection section)
+    {
+        var settings = new OpcUaSettings();
+        section.Bind(settings);
+        return settings;
+    }
+}
+
+/// <summary>A tag address: a NodeId, or a browse path resolved after connecting.</summary>
+public readonly record struct OpcUaAddress(NodeId? NodeId, BrowsePath? BrowsePath, string Text);
+
+/// <summary>One configured tag of an OPC UA driver.</summary>
+public sealed class OpcUaTag(TagConfig config, TagInfo info, OpcUaAddress address, int samplingIntervalMs)
+{
+    public TagConfig Config { get; } = config;
+
+    public TagInfo Info { get; } = info;
+
+    public OpcUaAddress Address { get; } = address;
+
+    public int SamplingIntervalMs { get; } = samplingIntervalMs;
+
+    /// <summary>Resolved after connecting.</summary>
+    public NodeId? NodeId { get; set; } = address.NodeId;
+
+    /// <summary>The built-in type of the last value, used to encode writes.</summary>
+    public BuiltInType LastType { get; set; }
+
+    public Quality? LastQuality { get; set; }
+
+    public SampleValue LastValue { get; set; }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Gateway.Tests.OpcUa;
+
+/// <summary>
+/// Runs tests/peers/opcua/server.mjs (node-opcua 2.186.4) on a free loopback port: installs node_modules with
+/// <c>npm ci</c> when missing, waits until the port accepts, and kills the process afterwards.
+/// </summary>
+public sealed class NodeOpcUaServer : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim s_install = new(1, 1);
+    private readonly string[] _arguments;
+    private Process? _process;
+
+    private NodeOpcUaServer(int port, string[] arguments)
+    {
+        Port = port;
+        _arguments = arguments;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"opc.tcp://127.0.0.1:{Port}";
+
+    public static string PeerDirectory
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "tests", "peers", "opcua", "server.mjs")))
+            {
+                directory = directory.Parent;
+            }
+
+            return directory is null
+                ? throw new InvalidOperationException("tests/peers/opcua/server.mjs not found above " + AppContext.BaseDirectory)
+                : Path.Combine(directory.FullName, "tests", "peers", "opcua");
+        }
+    }
+
+    /// <summary>Starts a server; <paramref name="arguments"/> are the script's options (for example <c>--small-chunks</c>).</summary>
+    public static async Task<NodeOpcUaServer> StartAsync(params string[] arguments)
+    {
+        await EnsureInstalledAsync();
+        var server = new NodeOpcUaServer(FreePort(), arguments);
+        await server.StartProcessAsync();
+        return server;
+    }
+
+    private static async Task EnsureInstalledAsync()
+    {
+        await s_install.WaitAsync();
+        try
+        {
+            if (Directory.Exists(Path.Combine(PeerDirectory, "node_modules", "node-opcua")))
+            {
+                return;
+            }
+
+            using var npm = Process.Start(new ProcessStartInfo("npm", "ci --no-audit --no-fund")
+            {
+                WorkingDirectory = PeerDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var output = npm.StandardOutput.ReadToEndAsync();
+            var error = npm.StandardError.ReadToEndAsync();
+            await npm.WaitForExitAsync();
+            if (npm.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"npm ci failed in {PeerDirectory}: {await output}{await error}");
+            }
+        }
+        finally
+        {
+            s_install.Release();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var info = new ProcessStartInfo("node") { WorkingDirectory = PeerDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("server.mjs");
+        info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var argument in _arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"node server.mjs exited with {_process.ExitCode}");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        throw new TimeoutException($"node-opcua did not listen on port {Port} within 60 s");
+    }
+
+    /// <summary>Kills the server (as a crash would).</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port.</summary>
+    public Task RestartAsync() => StartProcessAsync();
+
+    public async ValueTask DisposeAsync() => await KillAsync();
+}

@@ -1,0 +1,368 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Gateway.Drivers.OpcUa.Client;
+using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Transport;
+using StatusCodes = Gateway.Drivers.OpcUa.Encoding.StatusCodes;
+
+namespace Gateway.Cli;
+
+/// <summary><c>gateway opcua browse|read|subscribe</c>: protocol tools over the gateway's own OPC UA client.</summary>
+internal static class OpcUaCommands
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var command = new Command("opcua", "OPC UA tools: browse the address space, read values, subscribe to data changes.");
+        command.Subcommands.Add(Browse());
+        command.Subcommands.Add(Read());
+        command.Subcommands.Add(Subscribe());
+        return command;
+    }
+
+    private sealed class Common
+    {
+        public Argument<string> Url { get; } = new("URL") { Description = "Endpoint URL, for example opc.tcp://127.0.0.1:4840" };
+
+        public Option<string> Security { get; } = new("--security") { Description = "Security policy: None, Basic256Sha256 or Aes128_Sha256_RsaOaep (only None is implemented yet)", DefaultValueFactory = _ => "None" };
+
+        public Option<string?> Mode { get; } = new("--mode") { Description = "Message security mode: Sign or SignAndEncrypt (with a policy other than None)" };
+
+        public Option<string?> User { get; } = new("--user") { Description = "User name (anonymous when absent)" };
+
+        public Option<FileInfo?> PasswordFile { get; } = new("--password-file") { Description = "File holding the user's password" };
+
+        public void AddTo(Command command)
+        {
+            command.Arguments.Add(Url);
+            command.Options.Add(Security);
+            command.Options.Add(Mode);
+            command.Options.Add(User);
+            command.Options.Add(PasswordFile);
+        }
+
+        /// <summary>Client options, or a usage error (exit 2) printed to stderr.</summary>
+        public UaClientOptions? Options(ParseResult parseResult)
+        {
+            var url = parseResult.GetValue(Url)!;
+            var security = parseResult.GetValue(Security) ?? "None";
+            var mode = parseResult.GetValue(Mode);
+            if (security is not ("None" or "Basic256Sha256" or "Aes128_Sha256_RsaOaep"))
+            {
+                return Usage($"--security must be None, Basic256Sha256 or Aes128_Sha256_RsaOaep, got '{security}'");
+            }
+
+            if (mode is not (null or "None" or "Sign" or "SignAndEncrypt"))
+            {
+                return Usage($"--mode must be Sign or SignAndEncrypt, got '{mode}'");
+            }
+
+            if (security != "None" || mode is "Sign" or "SignAndEncrypt")
+            {
+                return Usage($"security {security}{(mode is null ? "" : "/" + mode)} is not supported yet: only --security None is implemented");
+            }
+
+            try
+            {
+                UaClient.ParseEndpoint(url);
+            }
+            catch (ArgumentException ex)
+            {
+                return Usage(ex.Message);
+            }
+
+            var user = parseResult.GetValue(User);
+            var passwordFile = parseResult.GetValue(PasswordFile);
+            string? password = null;
+            if (user is not null)
+            {
+                if (passwordFile is null)
+                {
+                    return Usage("--user needs --password-file");
+                }
+
+                try
+                {
+                    password = File.ReadAllText(passwordFile.FullName).TrimEnd('\r', '\n');
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return Usage($"cannot read --password-file '{passwordFile}': {ex.Message}");
+                }
+            }
+
+            return new UaClientOptions { EndpointUrl = url, SecurityPolicy = security, SecurityMode = mode ?? "None", UserName = user, Password = password };
+        }
+
+        private static UaClientOptions? Usage(string message)
+        {
+            Console.Error.WriteLine(message);
+            return null;
+        }
+    }
+
+    private static Command Browse()
+    {
+        var common = new Common();
+        var node = new Option<string>("--node") { Description = "Start node (NodeId or browse path); default the Objects folder", DefaultValueFactory = _ => "i=85" };
+        var depth = new Option<int>("--depth") { Description = "Levels to descend", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of an indented tree" };
+        var command = new Command("browse", "Print the address space tree: NodeId, BrowseName, NodeClass, DataType.");
+        common.AddTo(command);
+        command.Options.Add(node);
+        command.Options.Add(depth);
+        command.Options.Add(json);
+        command.SetAction((parseResult, ct) => RunAsync(common, parseResult, async client =>
+        {
+            var start = await ResolveAsync(client, [parseResult.GetValue(node)!], ct);
+            if (start[0] is null)
+            {
+                Console.Error.WriteLine($"cannot resolve {parseResult.GetValue(node)}");
+                return ExitCodes.RuntimeFailure;
+            }
+
+            var tree = await BrowseTreeAsync(client, start[0]!, Math.Max(0, parseResult.GetValue(depth)), ct);
+            if (parseResult.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(tree, s_json));
+            }
+            else
+            {
+                Print(tree, 0);
+            }
+
+            return ExitCodes.Success;
+        }, ct));
+        return command;
+    }
+
+    private static Command Read()
+    {
+        var common = new Common();
+        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds (ns=1;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or browse paths (/Objects/1:Machine1/1:Temperature)", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("read", "Print value, status and timestamps of each node.");
+        common.AddTo(command);
+        command.Arguments.Add(nodes);
+        command.SetAction((parseResult, ct) => RunAsync(common, parseResult, async client =>
+        {
+            var names = parseResult.GetValue(nodes)!;
+            var ids = await ResolveAsync(client, names, ct);
+            var values = await client.ReadAsync(ids.Select(id => id ?? NodeId.Null).ToArray(), ct);
+            var exit = ExitCodes.Success;
+            for (var i = 0; i < names.Length; i++)
+            {
+                var value = ids[i] is null ? new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) } : values[i];
+                Console.WriteLine($"{names[i]} = {Format(value)}");
+                if (value.StatusCode.IsBad)
+                {
+                    exit = ExitCodes.RuntimeFailure;
+                }
+            }
+
+            return exit;
+        }, ct));
+        return command;
+    }
+
+    private static Command Subscribe()
+    {
+        var common = new Common();
+        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds or browse paths", Arity = ArgumentArity.OneOrMore };
+        var interval = new Option<int>("--interval") { Description = "Publishing and sampling interval in milliseconds", DefaultValueFactory = _ => 1000 };
+        var count = new Option<int>("--count") { Description = "Stop after this many data changes (0 = until Ctrl+C)", DefaultValueFactory = _ => 0 };
+        var command = new Command("subscribe", "Print data changes as they arrive.");
+        common.AddTo(command);
+        command.Arguments.Add(nodes);
+        command.Options.Add(interval);
+        command.Options.Add(count);
+        command.SetAction((parseResult, ct) => RunAsync(common, parseResult, async client =>
+        {
+            var names = parseResult.GetValue(nodes)!;
+            var ms = Math.Max(1, parseResult.GetValue(interval));
+            var max = Math.Max(0, parseResult.GetValue(count));
+            var ids = await ResolveAsync(client, names, ct);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (ids[i] is null)
+                {
+                    Console.Error.WriteLine($"cannot resolve {names[i]}");
+                    return ExitCodes.RuntimeFailure;
+                }
+            }
+
+            // Bounded: a terminal slower than the server drops the oldest changes rather than growing without limit.
+            var changes = Channel.CreateBounded<(string Name, DataValue Value)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+            var subscription = await client.CreateSubscriptionAsync(ms, (item, value) => changes.Writer.TryWrite(((string)item.Context!, value)), ct);
+            await client.AddMonitoredItemsAsync(subscription, ids.Select((id, i) => new MonitoredItem(id!, ms, 10, null, names[i])).ToArray(), ct);
+            foreach (var item in subscription.MonitoredItems.Where(m => m.Status.IsBad))
+            {
+                Console.Error.WriteLine($"{item.Context}: {item.Status}");
+            }
+
+            var seen = 0;
+            try
+            {
+                await foreach (var (name, value) in changes.Reader.ReadAllAsync(ct))
+                {
+                    Console.WriteLine($"{name} = {Format(value)}");
+                    if (max > 0 && ++seen >= max)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+
+            return ExitCodes.Success;
+        }, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Common common, ParseResult parseResult, Func<UaClient, Task<int>> body, CancellationToken cancellationToken)
+    {
+        var options = common.Options(parseResult);
+        if (options is null)
+        {
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        await using var client = new UaClient(options);
+        try
+        {
+            await client.ConnectAsync(cancellationToken);
+        }
+        catch (UaConnectionException ex)
+        {
+            Console.Error.WriteLine($"{options.EndpointUrl}: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadIdentityTokenInvalid or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadUserAccessDenied or StatusCodes.BadSecurityChecksFailed)
+        {
+            Console.Error.WriteLine($"{options.EndpointUrl}: refused: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (UaException ex)
+        {
+            Console.Error.WriteLine($"{options.EndpointUrl}: {ex.Message}");
+            return ExitCodes.RuntimeFailure;
+        }
+
+        try
+        {
+            return await body(client);
+        }
+        catch (UaException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return ExitCodes.RuntimeFailure;
+        }
+        finally
+        {
+            await client.CloseAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>NodeIds parse directly; browse paths are translated in one request.</summary>
+    private static async Task<NodeId?[]> ResolveAsync(UaClient client, string[] names, CancellationToken ct)
+    {
+        var result = new NodeId?[names.Length];
+        var paths = new List<(int Index, BrowsePath Path)>();
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (names[i].StartsWith('/'))
+            {
+                paths.Add((i, UaClient.ParseBrowsePath(names[i])));
+            }
+            else if (NodeId.TryParse(names[i], out var id))
+            {
+                result[i] = id;
+            }
+            else
+            {
+                Console.Error.WriteLine($"'{names[i]}' is neither a NodeId nor a browse path");
+            }
+        }
+
+        if (paths.Count > 0)
+        {
+            var translated = await client.TranslateAsync(paths.Select(p => p.Path).ToArray(), ct);
+            for (var i = 0; i < paths.Count; i++)
+            {
+                result[paths[i].Index] = translated[i].NodeId;
+            }
+        }
+
+        return result;
+    }
+
+    internal sealed record TreeNode(string NodeId, string BrowseName, string NodeClass, string? DataType, List<TreeNode>? Children);
+
+    private static async Task<TreeNode> BrowseTreeAsync(UaClient client, NodeId start, int depth, CancellationToken ct)
+    {
+        var attributes = await client.ReadAsync([new ReadValueId { NodeId = start, AttributeId = AttributeIds.BrowseName }, new ReadValueId { NodeId = start, AttributeId = AttributeIds.NodeClass }], ct);
+        var browseName = attributes[0].Value.Value is QualifiedName qn ? qn.ToString() : start.ToString();
+        var nodeClass = attributes[1].Value.Value is int nc ? ((NodeClass)nc).ToString() : "";
+        var root = new TreeNode(start.ToString(), browseName, nodeClass, null, []);
+        await ExpandAsync(client, root, start, depth, ct);
+        return root;
+    }
+
+    private static async Task ExpandAsync(UaClient client, TreeNode node, NodeId nodeId, int depth, CancellationToken ct)
+    {
+        if (depth <= 0)
+        {
+            return;
+        }
+
+        var references = await client.BrowseAsync(nodeId, ct);
+        var local = references.Where(r => r.NodeId.ServerIndex == 0).ToArray();
+        var variables = local.Where(r => r.NodeClass is NodeClass.Variable or NodeClass.VariableType).ToArray();
+        var dataTypes = new Dictionary<NodeId, string>();
+        if (variables.Length > 0)
+        {
+            var values = await client.ReadAsync(variables.Select(r => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = AttributeIds.DataType }).ToArray(), ct);
+            for (var i = 0; i < variables.Length; i++)
+            {
+                if (values[i].Value.Value is NodeId dataType)
+                {
+                    dataTypes[variables[i].NodeId.NodeId] = DataTypeName(dataType);
+                }
+            }
+        }
+
+        foreach (var reference in local)
+        {
+            var child = new TreeNode(reference.NodeId.NodeId.ToString(), reference.BrowseName.ToString(), reference.NodeClass.ToString(),
+                dataTypes.GetValueOrDefault(reference.NodeId.NodeId), []);
+            node.Children!.Add(child);
+            if (reference.NodeClass is NodeClass.Object or NodeClass.Variable or NodeClass.View)
+            {
+                await ExpandAsync(client, child, reference.NodeId.NodeId, depth - 1, ct);
+            }
+        }
+    }
+
+    private static string DataTypeName(NodeId dataType) =>
+        dataType.NamespaceIndex == 0 && dataType.IdType == NodeIdType.Numeric && dataType.Numeric is >= 1 and <= 25
+            ? ((BuiltInType)dataType.Numeric).ToString()
+            : dataType.NamespaceIndex == 0 && dataType.Numeric == 22 ? "Structure" : dataType.ToString();
+
+    private static void Print(TreeNode node, int indent)
+    {
+        Console.WriteLine($"{new string(' ', indent * 2)}{node.NodeId}  {node.BrowseName}  {node.NodeClass}{(node.DataType is null ? "" : "  " + node.DataType)}");
+        foreach (var child in node.Children ?? [])
+        {
+            Print(child, indent + 1);
+        }
+    }
+
+    private static string Format(DataValue value) =>
+        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({(value.Value.IsArray ? value.Value.Type + "[]" : value.Value.Type)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+
+    private static string Timestamp(DateTime time) => time == default ? "-" : time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,133 @@
+// OPC UA test peer for the gateway's integration tests (extends /work/shared/peers/server.mjs).
+// usage: node server.mjs PORT [--small-chunks] [--big N] [--max-nodes-per-read N]
+//   --small-chunks         Acknowledge with 8192-byte buffers and at most 4 chunks per message
+//   --big N                a folder "Big" with N children (default 2000)
+//   --max-nodes-per-read N OperationLimits.MaxNodesPerRead (default 100)
+//   --load N               a folder "Load" with N Double variables that all change once per second (benchmarks)
+import path from "node:path";
+import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
+         MessageSecurityMode, RegisterServerMethod, StatusCodes, coerceNodeId, Range } from "node-opcua";
+
+const args = process.argv.slice(2);
+const port = Number(args[0] ?? 48400);
+const option = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : fallback; };
+const smallChunks = args.includes("--small-chunks");
+const bigCount = option("--big", 2000);
+const maxNodesPerRead = option("--max-nodes-per-read", 100);
+const loadCount = option("--load", 0);
+
+const pki = path.join(import.meta.dirname ?? ".", "pki-server");
+const server = new OPCUAServer({
+  port, host: "127.0.0.1", hostname: "127.0.0.1",
+  alternateHostname: ["localhost", "127.0.0.1"],
+  resourcePath: "/UA/TestPeer", registerServerMethod: RegisterServerMethod.HIDDEN,
+  serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true }),
+  securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
+  securityModes: [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt],
+  allowAnonymous: true,
+  userManager: { isValidUser: (u, p) => u === "gwuser" && p === "gwpass" },
+  buildInfo: { productName: "GatewayTestPeer", buildNumber: "1" },
+  serverCapabilities: { maxSessions: 100, maxMonitoredItemsPerSubscription: 100000, maxMonitoredItems: 200000,
+    operationLimits: { maxNodesPerRead, maxNodesPerBrowse: 100, maxMonitoredItemsPerCall: 1000 } },
+  transportSettings: smallChunks ? {
+    adjustTransportLimits: (hello) => ({ receiveBufferSize: 8192, sendBufferSize: 8192, maxMessageSize: 8192 * 4, maxChunkCount: 4 }),
+  } : undefined,
+});
+await server.initialize();
+
+const addressSpace = server.engine.addressSpace;
+const ns = addressSpace.getOwnNamespace();
+const objects = addressSpace.rootFolder.objects;
+
+// Machine1, as in the shared peer, plus a writable setpoint.
+const machine = ns.addObject({ organizedBy: objects, browseName: "Machine1" });
+const st = { temp: 20, parts: 0, running: true, state: "Running", setpoint: 42.5 };
+const v = (id, name, dataType, get) => ns.addVariable({ componentOf: machine, nodeId: `s=${id}`, browseName: name,
+  dataType, minimumSamplingInterval: 100, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+  value: { get: () => new Variant({ dataType: DataType[dataType], value: get() }) } });
+v("Machine1.Temperature", "Temperature", "Double", () => st.temp);
+v("Machine1.PartCount", "PartCount", "UInt32", () => st.parts);
+v("Machine1.Running", "Running", "Boolean", () => st.running);
+v("Machine1.State", "State", "String", () => st.state);
+ns.addVariable({ componentOf: machine, nodeId: "s=Machine1.Setpoint", browseName: "Setpoint", dataType: "Double",
+  accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 100,
+  value: { get: () => new Variant({ dataType: DataType.Double, value: st.setpoint }),
+           set: (variant) => { st.setpoint = variant.value; return StatusCodes.Good; } } });
+ns.addVariable({ componentOf: machine, nodeId: "i=1001", browseName: "Counter", dataType: "Int32", minimumSamplingInterval: 100,
+  value: { get: () => new Variant({ dataType: DataType.Int32, value: st.parts * 2 }) } });
+ns.addVariable({ componentOf: machine, nodeId: "g=72962b91-fa75-4ae6-8d28-b404dc7daf63", browseName: "GuidNode", dataType: "Int32",
+  value: new Variant({ dataType: DataType.Int32, value: 7 }) });
+ns.addVariable({ componentOf: machine, nodeId: "b=T3BhcXVl", browseName: "OpaqueNode", dataType: "Int32",
+  value: new Variant({ dataType: DataType.Int32, value: 8 }) });
+
+// Every built-in type, scalar and array.
+const types = ns.addFolder(objects, { browseName: "Types" });
+const samples = {
+  Boolean: [true, [true, false, true]],
+  SByte: [-5, [-128, 0, 127]],
+  Byte: [200, [0, 1, 255]],
+  Int16: [-1234, [-32768, 0, 32767]],
+  UInt16: [54321, [0, 1, 65535]],
+  Int32: [-123456, [-2147483648, 0, 2147483647]],
+  UInt32: [4000000000, [0, 1, 4294967295]],
+  Int64: [[0xFFFFFFFF, 0xFFFFFFFE], [[0, 1], [0x7FFFFFFF, 0xFFFFFFFF]]],
+  UInt64: [[1, 2], [[0, 3], [0xFFFFFFFF, 0xFFFFFFFF]]],
+  Float: [1.5, [0.5, -2.25, 3.125]],
+  Double: [3.14159, [1.0, -2.5, 1e300]],
+  String: ["héllo wörld", ["a", "", "ü"]],
+  DateTime: [new Date(Date.UTC(2026, 10, 26, 10, 0, 0, 123)), [new Date(Date.UTC(2000, 0, 1)), new Date(Date.UTC(2030, 5, 15, 12))]],
+  Guid: ["72962B91-FA75-4AE6-8D28-B404DC7DAF63", ["00000000-0000-0000-0000-000000000001", "72962B91-FA75-4AE6-8D28-B404DC7DAF63"]],
+  ByteString: [Buffer.from([1, 2, 3, 250]), [Buffer.from([1]), Buffer.from([2, 3])]],
+  XmlElement: ["<a>1</a>", ["<b/>", "<c/>"]],
+  NodeId: [coerceNodeId("ns=1;s=Machine1.Temperature"), [coerceNodeId("i=85"), coerceNodeId("ns=1;i=1001")]],
+  ExpandedNodeId: [coerceNodeId("i=2253"), [coerceNodeId("i=84")]],
+  StatusCode: [StatusCodes.BadNodeIdUnknown, [StatusCodes.Good, StatusCodes.UncertainLastUsableValue]],
+  QualifiedName: [{ namespaceIndex: 1, name: "Qn" }, [{ namespaceIndex: 0, name: "A" }, { namespaceIndex: 2, name: "B" }]],
+  LocalizedText: [{ locale: "en", text: "Hello" }, [{ text: "One" }, { locale: "fr", text: "Deux" }]],
+  ExtensionObject: [new Range({ low: 1, high: 99 }), [new Range({ low: 0, high: 1 })]],
+};
+const created = [];
+for (const [type, [scalar, array]] of Object.entries(samples)) {
+  for (const [suffix, value, arrayType] of [["", scalar, VariantArrayType.Scalar], ["Array", array, VariantArrayType.Array]]) {
+    try {
+      ns.addVariable({ organizedBy: types, nodeId: `s=Types.${type}${suffix}`, browseName: `${type}${suffix}`,
+        dataType: type === "ExtensionObject" ? "Structure" : type, valueRank: suffix ? 1 : -1,
+        value: new Variant({ dataType: DataType[type], arrayType, value }) });
+      created.push(type + suffix);
+    } catch (err) { console.error("cannot create", type + suffix, err.message); }
+  }
+}
+ns.addVariable({ organizedBy: types, nodeId: "s=Types.DoubleMatrix", browseName: "DoubleMatrix", dataType: "Double", valueRank: 2,
+  value: new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Matrix, dimensions: [2, 3], value: [1, 2, 3, 4, 5, 6] }) });
+ns.addVariable({ organizedBy: types, nodeId: "s=Types.Variant", browseName: "Variant", dataType: "BaseDataType",
+  value: new Variant({ dataType: DataType.Variant, value: new Variant({ dataType: DataType.Int32, value: 5 }) }) });
+
+// A folder with more children than one Browse response returns.
+const big = ns.addFolder(objects, { browseName: "Big" });
+for (let i = 0; i < bigCount; i++) {
+  ns.addVariable({ organizedBy: big, nodeId: `s=Big.Item${String(i).padStart(5, "0")}`, browseName: `Item${String(i).padStart(5, "0")}`,
+    dataType: "Int32", value: new Variant({ dataType: DataType.Int32, value: i }) });
+}
+
+// Load for benchmarks: every value changes once per second.
+if (loadCount > 0) {
+  const load = ns.addFolder(objects, { browseName: "Load" });
+  for (let i = 0; i < loadCount; i++) {
+    ns.addVariable({ organizedBy: load, nodeId: `s=Load.Item${String(i).padStart(5, "0")}`, browseName: `Item${String(i).padStart(5, "0")}`,
+      dataType: "Double", minimumSamplingInterval: 500, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+      value: { get: () => new Variant({ dataType: DataType.Double, value: Math.floor(Date.now() / 1000) + i }) } });
+  }
+}
+
+let tick = 0;
+const timer = setInterval(() => {
+  tick++;
+  st.temp = 20 + 5 * Math.sin(tick / 10);
+  if (tick % 10 === 0) st.parts++;
+  if (tick % 100 === 0) { st.running = !st.running; st.state = st.running ? "Running" : "Stopped"; }
+}, 100);
+
+await server.start();
+console.log("OPC UA server ready:", server.getEndpointUrl(), "pid", process.pid, "types", created.length);
+const stop = async () => { clearInterval(timer); await server.shutdown(200); process.exit(0); };
+process.on("SIGINT", stop); process.on("SIGTERM", stop);
