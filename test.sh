@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 
 # qemu-user-static and the arm64 cross libraries run the linux-arm64 build (tests/arm64/check.sh).
-packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat
+packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 missing=()
 for package in "${packages[@]}"; do

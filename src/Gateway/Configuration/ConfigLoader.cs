@@ -185,7 +185,58 @@ public static class ConfigLoader
             problems.Add(new ConfigProblem("mqtt.host", "must not be empty; remove the key to use the embedded broker"));
         }
 
+        if (config.Influx is { } influx)
+        {
+            CheckInflux(influx, problems);
+        }
+
         CheckHttp(config.Http, problems);
+    }
+
+    private static void CheckInflux(InfluxOptions influx, List<ConfigProblem> problems)
+    {
+        if (!Uri.TryCreate(influx.Url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            problems.Add(new ConfigProblem("influx.url", $"'{influx.Url}' is not an http:// or https:// URL"));
+        }
+
+        if (influx.Version == 1)
+        {
+            if (string.IsNullOrWhiteSpace(influx.Database))
+            {
+                problems.Add(new ConfigProblem("influx.database", "is required for InfluxDB 1.x (version 1)"));
+            }
+
+            if (influx.PasswordFile is not null)
+            {
+                CheckReadableFile(influx.PasswordFile, "influx.passwordFile", problems);
+                if (string.IsNullOrEmpty(influx.Username))
+                {
+                    problems.Add(new ConfigProblem("influx.username", "is required when influx.passwordFile is set"));
+                }
+            }
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(influx.Bucket))
+            {
+                problems.Add(new ConfigProblem("influx.bucket", $"is required for InfluxDB {influx.Version}.x"));
+            }
+
+            if (influx.Version == 2 && string.IsNullOrWhiteSpace(influx.Org))
+            {
+                problems.Add(new ConfigProblem("influx.org", "is required for InfluxDB 2.x"));
+            }
+
+            if (influx.TokenFile is null)
+            {
+                problems.Add(new ConfigProblem("influx.tokenFile", $"is required for InfluxDB {influx.Version}.x"));
+            }
+            else
+            {
+                CheckReadableFile(influx.TokenFile, "influx.tokenFile", problems);
+            }
+        }
     }
 
     private static void CheckHttp(HttpOptions http, List<ConfigProblem> problems)

@@ -15,6 +15,9 @@ public sealed class GatewayConfig
 
     public MqttOptions Mqtt { get; set; } = new();
 
+    /// <summary>The optional InfluxDB output; absent means none.</summary>
+    public InfluxOptions? Influx { get; set; }
+
     public HttpOptions Http { get; set; } = new();
 
     /// <summary>OEE per machine (ISO 22400); absent means no OEE.</summary>
@@ -142,6 +145,54 @@ public sealed class SparkplugOptions
     /// <summary>How many metrics one DDATA carries at most.</summary>
     [Range(1, 100_000)]
     public int MaxMetricsPerMessage { get; set; } = 500;
+}
+
+/// <summary>
+/// InfluxDB output: line protocol, batched, fed from the disk buffer like MQTT. Version 1 writes through
+/// <c>/write</c>; versions 2 and 3 through InfluxDB.Client (<c>/api/v2/write</c>).
+/// </summary>
+public sealed class InfluxOptions
+{
+    /// <summary>Base URL, for example <c>http://127.0.0.1:8086</c>.</summary>
+    [Required]
+    public string Url { get; set; } = "";
+
+    /// <summary>1 (InfluxDB 1.x), 2 (InfluxDB 2.x) or 3 (InfluxDB 3, through its v2-compatible write API).</summary>
+    [Range(1, 3)]
+    public int Version { get; set; } = 2;
+
+    /// <summary>Version 1: the database.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Version 1: an optional retention policy.</summary>
+    public string? RetentionPolicy { get; set; }
+
+    /// <summary>Version 1: user name, with <see cref="PasswordFile"/>.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Version 1: the file holding the password.</summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>Versions 2 and 3: the organisation.</summary>
+    public string? Org { get; set; }
+
+    /// <summary>Versions 2 and 3: the bucket (the database for InfluxDB 3).</summary>
+    public string? Bucket { get; set; }
+
+    /// <summary>Versions 2 and 3: the file holding the API token.</summary>
+    public string? TokenFile { get; set; }
+
+    /// <summary>Lines per write request.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>Request timeout in milliseconds.</summary>
+    [Range(100, 600_000)]
+    public int TimeoutMs { get; set; } = 10_000;
+
+    /// <summary>Longest wait between two retries after a 5xx or a network error, in milliseconds.</summary>
+    [Range(100, 600_000)]
+    public int MaxRetryDelayMs { get; set; } = 30_000;
 }
 
 /// <summary>TLS towards the broker; TLS 1.2 at least.</summary>

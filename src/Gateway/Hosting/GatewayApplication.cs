@@ -2,6 +2,7 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Northbound;
+using Gateway.Northbound.Influx;
 using Gateway.Northbound.Sparkplug;
 using Gateway.Observability;
 using Gateway.Oee;
@@ -50,6 +51,11 @@ internal static class GatewayApplication
             sinks.Add(SparkplugPublisher.SinkName);
         }
 
+        if (config.Influx is not null)
+        {
+            sinks.Add(InfluxPublisher.SinkName);
+        }
+
         return sinks;
     }
 
@@ -80,6 +86,11 @@ internal static class GatewayApplication
         if (config.Mqtt.Format is "sparkplugb" or "both")
         {
             services.AddHostedService<SparkplugPublisher>();
+        }
+
+        if (config.Influx is not null)
+        {
+            services.AddHostedService<InfluxPublisher>();
         }
 
         services.AddHostedService<BufferWriterService>();

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.Drivers;
+
+namespace Gateway.Northbound.Influx;
+
+/// <summary>
+/// InfluxDB line protocol for samples: the measurement is the machine, the ISA-95 place is in tags, the field
+/// is the tag's path, the timestamp the source timestamp in nanoseconds. A sample that is not Good also writes
+/// <c>&lt;path&gt;_quality</c> (a string field); a Bad sample without a value writes only that.
+/// <code>press,enterprise=acme,site=lyon,area=assembly,line=line-1 temperature=65.2 1764151200123000000</code>
+/// </summary>
+public sealed class LineProtocol(GatewayIdentity identity)
+{
+    private readonly string _placeTags =
+        $",enterprise={EscapeTag(identity.Enterprise)},site={EscapeTag(identity.Site)},area={EscapeTag(identity.Area)},line={EscapeTag(identity.Line)}";
+
+    /// <summary>Appends the sample's line (without a newline); returns false when there is nothing to write.</summary>
+    public bool Append(StringBuilder line, in Sample sample)
+    {
+        var start = line.Length;
+        line.Append(EscapeMeasurement(sample.Tag.Machine)).Append(_placeTags);
+        if (sample.Tag.Unit is { } unit)
+        {
+            line.Append(",unit=").Append(EscapeTag(unit));
+        }
+
+        line.Append(' ');
+        var field = EscapeTag(sample.Tag.Path);
+        var hasValue = AppendValue(line, field, sample.Value);
+        if (sample.Quality != Quality.Good)
+        {
+            if (hasValue)
+            {
+                line.Append(',');
+            }
+
+            line.Append(field).Append("_quality=\"").Append(UnsFormatter.QualityName(sample.Quality)).Append('"');
+            hasValue = true;
+        }
+
+        if (!hasValue)
+        {
+            line.Length = start;
+            return false;
+        }
+
+        var nanoseconds = (sample.SourceTimestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+        line.Append(' ').Append(nanoseconds.ToString(CultureInfo.InvariantCulture));
+        return true;
+    }
+
+    private static bool AppendValue(StringBuilder line, string field, SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                line.Append(field).Append('=').Append(value.AsBoolean ? "true" : "false");
+                return true;
+            case SampleValueKind.Integer:
+                line.Append(field).Append('=').Append(value.AsInteger.ToString(CultureInfo.InvariantCulture)).Append('i');
+                return true;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                // Always with a decimal point or exponent, so that a whole number stays a float field.
+                var text = value.AsDouble.ToString("R", CultureInfo.InvariantCulture);
+                line.Append(field).Append('=').Append(text);
+                if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal))
+                {
+                    line.Append(".0");
+                }
+
+                return true;
+            case SampleValueKind.String:
+                line.Append(field).Append("=\"").Append(EscapeString(value.AsString!)).Append('"');
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Measurements escape commas and spaces.</summary>
+    public static string EscapeMeasurement(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal).Replace(" ", "\\ ", StringComparison.Ordinal);
+
+    /// <summary>Tag keys, tag values and field keys escape commas, equal signs and spaces.</summary>
+    public static string EscapeTag(string value) =>
+        EscapeMeasurement(value).Replace("=", "\\=", StringComparison.Ordinal);
+
+    /// <summary>String field values escape double quotes and backslashes.</summary>
+    public static string EscapeString(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+}
