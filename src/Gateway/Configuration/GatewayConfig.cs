@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Gateway.Drivers;
+using Gateway.Oee;
 
 namespace Gateway.Configuration;
 
@@ -15,6 +16,10 @@ public sealed class GatewayConfig
     public MqttOptions Mqtt { get; set; } = new();
 
     public HttpOptions Http { get; set; } = new();
+
+    /// <summary>OEE per machine (ISO 22400); absent means no OEE.</summary>
+    [ValidOee]
+    public OeeOptions? Oee { get; set; }
 }
 
 /// <summary>This gateway's id and its place in the ISA-95 hierarchy; the UNS topics are built from it.</summary>

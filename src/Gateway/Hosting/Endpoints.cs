@@ -3,6 +3,7 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Northbound;
 using Gateway.Observability;
+using Gateway.Oee;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -51,6 +52,10 @@ internal static class Endpoints
                 timestamp = s.SourceTimestamp,
                 unit = s.Tag.Unit,
             })));
+
+        // The JSON shape is documented on OeeReport (Oee/OeeSnapshot.cs); without an oee section, no machines.
+        app.MapGet("/api/oee", (IServiceProvider services) =>
+            Results.Json(services.GetService<OeeEngine>()?.Snapshot() ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], [])));
     }
 
     internal static object? ValueOf(Gateway.Drivers.SampleValue value) => value.Kind switch

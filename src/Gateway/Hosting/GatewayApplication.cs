@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Observability;
+using Gateway.Oee;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -54,6 +55,7 @@ internal static class GatewayApplication
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<MqttPublisherService>();
         services.AddHostedService<BufferWriterService>();
+        services.AddOee(config);
 
         var drivers = root.GetSection("drivers");
         for (var i = 0; i < config.Drivers.Count; i++)

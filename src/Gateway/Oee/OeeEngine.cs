@@ -1,0 +1,317 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Gateway.Drivers;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Oee;
+
+/// <summary>
+/// The OEE of every configured machine: fed with the pipeline's samples (<see cref="Observe"/>), ticked every
+/// publish interval (<see cref="Tick"/>) to produce the result samples, persisted to a JSON file so that a
+/// restart mid-shift continues the shift. Thread-safe: drivers observe, the service ticks, HTTP reads.
+/// </summary>
+public sealed class OeeEngine
+{
+    /// <summary>The file name of the persisted state, in the state directory.</summary>
+    public const string StateFileName = "oee-state.json";
+
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly string? _stateFile;
+    private readonly List<MachineOee> _machines = [];
+    private readonly Dictionary<string, MachineOee> _byTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TagInfo> _resultTags = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _loggedUnmapped = new(StringComparer.Ordinal);
+    private readonly List<string> _problems = [];
+
+    /// <param name="options">The validated <c>oee</c> section.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">Logs counter resets, unmapped states, configuration problems.</param>
+    /// <param name="stateDirectory">Where <see cref="StateFileName"/> is kept; null persists nothing.</param>
+    /// <param name="knownTagKeys">The tags the drivers produce (<c>machine/path</c>); a machine referring to another is left out. Null skips the check.</param>
+    public OeeEngine(OeeOptions options, TimeProvider timeProvider, ILogger logger, string? stateDirectory, IReadOnlySet<string>? knownTagKeys = null)
+    {
+        Options = options;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _stateFile = stateDirectory is null ? null : Path.Combine(stateDirectory, StateFileName);
+        var problems = knownTagKeys is null ? [] : OeeConfigRules.CheckTags(options, knownTagKeys);
+        foreach (var problem in problems)
+        {
+            _problems.Add(problem.ToString());
+            OeeLog.TagMissing(logger, problem.Path, problem.Reason);
+        }
+
+        for (var i = 0; i < options.Machines.Count; i++)
+        {
+            var machineOptions = options.Machines[i];
+            var prefix = $"oee.machines[{i}].";
+            if (problems.Any(p => p.Path.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            var machine = new MachineOee(machineOptions, (machineOptions.ShiftPlan ?? options.ShiftPlan)!);
+            _machines.Add(machine);
+            foreach (var (_, tag) in OeeConfigRules.TagReferences(machineOptions))
+            {
+                _byTag[machineOptions.Name + "/" + tag.Trim('/')] = machine;
+            }
+        }
+    }
+
+    public OeeOptions Options { get; }
+
+    /// <summary>
+    /// Loads the persisted state, if any: each machine continues where it was, the time since the save marked
+    /// unknown. Machines without a saved state start fresh (unknown until their first state sample).
+    /// </summary>
+    public void Load()
+    {
+        var now = _timeProvider.GetUtcNow();
+        PersistedState? saved = null;
+        if (_stateFile is not null && File.Exists(_stateFile))
+        {
+            try
+            {
+                saved = JsonSerializer.Deserialize<PersistedState>(File.ReadAllText(_stateFile), s_json);
+            }
+            catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+            {
+                OeeLog.StateUnreadable(_logger, ex, _stateFile);
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (var machine in _machines)
+            {
+                if (saved?.Machines.TryGetValue(machine.Name, out var state) == true && state.Segments.Count > 0)
+                {
+                    machine.Resume(state, saved.SavedAt, now);
+                    OeeLog.Resumed(_logger, machine.Name, saved.SavedAt, (now - saved.SavedAt).TotalSeconds);
+                }
+                else
+                {
+                    machine.Start(now);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads one sample; the samples of other tags are ignored. Quick: called on the drivers' path.</summary>
+    public void Observe(Sample sample)
+    {
+        if (!_byTag.TryGetValue(sample.Tag.Key, out var machine))
+        {
+            return;
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        CounterEvent counter;
+        string? unmapped;
+        lock (_lock)
+        {
+            counter = machine.OnSample(sample.Tag.Path, sample, now);
+            unmapped = machine.UnmappedValue;
+        }
+
+        if (counter == CounterEvent.Reset)
+        {
+            OeeLog.CounterReset(_logger, sample.Tag.Key, sample.Value.AsInteger);
+        }
+        else if (counter == CounterEvent.Rollover)
+        {
+            OeeLog.CounterRollover(_logger, sample.Tag.Key, sample.Value.AsInteger);
+        }
+
+        if (unmapped is not null)
+        {
+            lock (_lock)
+            {
+                if (!_loggedUnmapped.Add(machine.Name + "\n" + unmapped))
+                {
+                    return;
+                }
+            }
+
+            OeeLog.UnmappedState(_logger, machine.Name, unmapped);
+        }
+    }
+
+    /// <summary>
+    /// Closes finished shifts and returns the result samples to publish: current shift, last hour, losses and
+    /// state of every machine, plus the final values of a shift that just closed (<c>oee/previous-shift/...</c>).
+    /// </summary>
+    /// <param name="includePreviousShift">Also publish the previous shift when none just closed (at start).</param>
+    public List<Sample> Tick(bool includePreviousShift = false)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var samples = new List<Sample>();
+        lock (_lock)
+        {
+            foreach (var machine in _machines)
+            {
+                var closed = machine.Tick(now);
+                if (closed is not null)
+                {
+                    OeeLog.ShiftClosed(_logger, machine.Name, closed.Name, closed.Oee ?? 0, closed.TotalCount);
+                }
+
+                var snapshot = machine.Snapshot(now);
+                AddSample(samples, machine.Name, "oee/state", now, SampleValue.FromString(snapshot.State), null);
+                if (snapshot.CurrentShift is { } shift)
+                {
+                    AddPeriod(samples, machine.Name, "oee/current-shift", now, shift);
+                    AddLosses(samples, machine.Name, "oee/losses", now, shift.Losses);
+                }
+
+                AddPeriod(samples, machine.Name, "oee/last-hour", now, snapshot.LastHour);
+                if ((closed is not null || includePreviousShift) && snapshot.PreviousShift is { } previous)
+                {
+                    AddPeriod(samples, machine.Name, "oee/previous-shift", previous.End, previous);
+                    AddLosses(samples, machine.Name, "oee/previous-shift/losses", previous.End, previous.Losses);
+                }
+            }
+        }
+
+        return samples;
+    }
+
+    /// <summary>Every machine's OEE now: the body of <c>/api/oee</c>.</summary>
+    public OeeReport Snapshot()
+    {
+        var now = _timeProvider.GetUtcNow();
+        lock (_lock)
+        {
+            return new OeeReport(now, [.. _machines.Select(m => m.Snapshot(now))], [.. _problems]);
+        }
+    }
+
+    /// <summary>Writes the state atomically: a temporary file, flushed, then renamed over the previous one.</summary>
+    public void Save()
+    {
+        if (_stateFile is null)
+        {
+            return;
+        }
+
+        string json;
+        lock (_lock)
+        {
+            var state = new PersistedState
+            {
+                Version = 1,
+                SavedAt = _timeProvider.GetUtcNow(),
+                Machines = _machines.ToDictionary(m => m.Name, m => m.State, StringComparer.Ordinal),
+            };
+            json = JsonSerializer.Serialize(state, s_json);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(_stateFile)!);
+        var temporary = _stateFile + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            using var writer = new StreamWriter(stream);
+            writer.Write(json);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, _stateFile, overwrite: true);
+    }
+
+    private void AddPeriod(List<Sample> samples, string machine, string prefix, DateTimeOffset at, OeePeriod period)
+    {
+        AddRatio(samples, machine, prefix + "/availability", at, period.Availability);
+        AddRatio(samples, machine, prefix + "/performance", at, period.Performance);
+        AddRatio(samples, machine, prefix + "/quality", at, period.Quality);
+        AddRatio(samples, machine, prefix + "/oee", at, period.Oee);
+        AddSample(samples, machine, prefix + "/total-count", at, SampleValue.FromInteger(period.TotalCount), "parts");
+        AddSample(samples, machine, prefix + "/good-count", at, SampleValue.FromInteger(period.GoodCount), "parts");
+        AddSample(samples, machine, prefix + "/reject-count", at, SampleValue.FromInteger(period.RejectCount), "parts");
+        AddSample(samples, machine, prefix + "/run-time-seconds", at, Seconds(period.RunSeconds), "s");
+        AddSample(samples, machine, prefix + "/planned-time-seconds", at, Seconds(period.PlannedSeconds), "s");
+        AddSample(samples, machine, prefix + "/downtime-seconds", at, Seconds(period.DowntimeSeconds), "s");
+    }
+
+    private void AddLosses(List<Sample> samples, string machine, string prefix, DateTimeOffset at, OeeLosses losses)
+    {
+        AddSample(samples, machine, prefix + "/breakdown-seconds", at, Seconds(losses.BreakdownSeconds), "s");
+        AddSample(samples, machine, prefix + "/setup-seconds", at, Seconds(losses.SetupSeconds), "s");
+        AddSample(samples, machine, prefix + "/micro-stop-seconds", at, Seconds(losses.MicroStopSeconds), "s");
+        AddSample(samples, machine, prefix + "/idle-seconds", at, Seconds(losses.IdleSeconds), "s");
+        AddSample(samples, machine, prefix + "/reduced-speed-seconds", at, Seconds(losses.ReducedSpeedSeconds), "s");
+        AddSample(samples, machine, prefix + "/startup-reject-count", at, SampleValue.FromInteger(losses.StartupRejectCount), "parts");
+        AddSample(samples, machine, prefix + "/production-reject-count", at, SampleValue.FromInteger(losses.ProductionRejectCount), "parts");
+    }
+
+    private static SampleValue Seconds(double seconds) => SampleValue.FromDouble(Math.Round(seconds, 3));
+
+    /// <summary>A ratio 0..1 (unit "1"); an undefined one (zero denominator) is published without a value, quality Uncertain.</summary>
+    private void AddRatio(List<Sample> samples, string machine, string path, DateTimeOffset at, double? ratio)
+    {
+        var tag = ResultTag(machine, path, "1");
+        samples.Add(ratio is { } value
+            ? Sample.Good(tag, at, _timeProvider.GetUtcNow(), SampleValue.FromDouble(Math.Round(value, 6)))
+            : new Sample(tag, at, _timeProvider.GetUtcNow(), SampleValue.None, Quality.Uncertain));
+    }
+
+    private void AddSample(List<Sample> samples, string machine, string path, DateTimeOffset at, SampleValue value, string? unit) =>
+        samples.Add(Sample.Good(ResultTag(machine, path, unit), at, _timeProvider.GetUtcNow(), value));
+
+    private TagInfo ResultTag(string machine, string path, string? unit)
+    {
+        var key = machine + "/" + path;
+        if (!_resultTags.TryGetValue(key, out var tag))
+        {
+            tag = new TagInfo(machine, path, unit);
+            _resultTags[key] = tag;
+        }
+
+        return tag;
+    }
+
+    private sealed class PersistedState
+    {
+        public int Version { get; set; }
+
+        public DateTimeOffset SavedAt { get; set; }
+
+        public Dictionary<string, MachineOeeState> Machines { get; set; } = new(StringComparer.Ordinal);
+    }
+}
+
+internal static partial class OeeLog
+{
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Error, Message = "OEE configuration: {Path}: {Reason}; this machine's OEE is not computed")]
+    public static partial void TagMissing(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "OEE state file {File} cannot be read; starting fresh")]
+    public static partial void StateUnreadable(ILogger logger, Exception exception, string file);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "OEE of {Machine} resumed from the state saved at {SavedAt:o}; the {GapSeconds:F0} s since are unknown")]
+    public static partial void Resumed(ILogger logger, string machine, DateTimeOffset savedAt, double gapSeconds);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Counter {Tag} went down to {Value} without rollover: counted as a reset")]
+    public static partial void CounterReset(ILogger logger, string tag, long value);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Counter {Tag} rolled over to {Value}")]
+    public static partial void CounterRollover(ILogger logger, string tag, long value);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "OEE of {Machine}: state value '{Value}' is not in the state map; the state is unknown")]
+    public static partial void UnmappedState(ILogger logger, string machine, string value);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "OEE of {Machine}: shift {Shift} closed with OEE {Oee:P1}, {Total} parts")]
+    public static partial void ShiftClosed(ILogger logger, string machine, string shift, double oee, long total);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "OEE publish or save failed; retrying at the next interval")]
+    public static partial void TickFailed(ILogger logger, Exception exception);
+}

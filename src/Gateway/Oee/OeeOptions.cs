@@ -1,0 +1,272 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace Gateway.Oee;
+
+/// <summary>
+/// The <c>oee</c> section: which machines get an OEE (ISO 22400-2) and how their tags and shifts read.
+/// Validated in two steps: shapes, ranges, time zones and times by the annotations (so <c>check-config</c>
+/// reports them), and whether the referenced tags exist by the OEE service at start, against the tags the
+/// drivers really produce (each missing tag is logged with its JSON path and that machine is left out).
+/// </summary>
+public sealed class OeeOptions
+{
+    /// <summary>How often the results are published as samples and the state persisted, in seconds. Default 10.</summary>
+    [Range(1, 3600)]
+    public int PublishIntervalSeconds { get; set; } = 10;
+
+    /// <summary>The shift plan of every machine that has none of its own.</summary>
+    [ValidShiftPlan]
+    public ShiftPlanOptions? ShiftPlan { get; set; }
+
+    /// <summary>The machines; each one's tags are <c>&lt;machine&gt;/&lt;path&gt;</c>.</summary>
+    public List<OeeMachineOptions> Machines { get; set; } = [];
+}
+
+/// <summary>One machine's OEE inputs.</summary>
+public sealed class OeeMachineOptions
+{
+    /// <summary>The machine (the ISA-95 work unit) whose tags feed the OEE; the results are published under it.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "may contain only letters, digits, '_', '.' and '-'")]
+    public string Name { get; set; } = "";
+
+    /// <summary>Path under the machine of a boolean tag, true while producing. Either this or <see cref="StateTag"/>; false counts as down.</summary>
+    public string? RunningTag { get; set; }
+
+    /// <summary>Path under the machine of a state tag (a code or a string), read through <see cref="StateMap"/>.</summary>
+    public string? StateTag { get; set; }
+
+    /// <summary>How the values of <see cref="StateTag"/> read; absent uses the PackML-like default (see <see cref="OeeStateMapOptions"/>).</summary>
+    public OeeStateMapOptions? StateMap { get; set; }
+
+    /// <summary>Path under the machine of a string tag giving the reason of the current stop (optional).</summary>
+    public string? DownReasonTag { get; set; }
+
+    /// <summary>Path under the machine of the counter of every part made, good or not.</summary>
+    [Required]
+    public string TotalCountTag { get; set; } = "";
+
+    /// <summary>Path of the good-part counter. Either this or <see cref="RejectCountTag"/>.</summary>
+    public string? GoodCountTag { get; set; }
+
+    /// <summary>Path of the reject counter. Either this or <see cref="GoodCountTag"/>.</summary>
+    public string? RejectCountTag { get; set; }
+
+    /// <summary>
+    /// Where the counters wrap to zero (65536 for a 16-bit register, 4294967296 for 32 bits). A decrease is a
+    /// rollover when the counter went past this value by less than half of it; any other decrease is a reset
+    /// (the new value counts from zero). Absent: every decrease is a reset.
+    /// </summary>
+    [Range(2, long.MaxValue)]
+    public long? RolloverAt { get; set; }
+
+    /// <summary>Ideal cycle time in milliseconds: the planned run time per part (ISO 22400 "planned run time per item").</summary>
+    [Required]
+    [Range(0.001, 86_400_000)]
+    public double? IdealCycleMs { get; set; }
+
+    /// <summary>Unplanned stops (down or idle) shorter than this are micro-stops (small stops), in seconds. Default 120.</summary>
+    [Range(0, 86_400)]
+    public double MicroStopSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Rejects within this many minutes after a setup or changeover, a planned stop, a break or a shift start
+    /// are start-up rejects; later ones are production rejects. Default 10; 0 turns start-up rejects off.
+    /// </summary>
+    [Range(0, 1440)]
+    public double StartupRejectMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// Stop reasons (case-insensitive) that mean setup or changeover rather than breakdown. Empty means the default:
+    /// <c>tool change</c>, <c>changeover</c>, <c>setup</c>, <c>set-up</c>, <c>adjustment</c>.
+    /// </summary>
+    public List<string> SetupReasons { get; set; } = [];
+
+    /// <summary>This machine's shift plan; absent uses <c>oee.shiftPlan</c>.</summary>
+    [ValidShiftPlan]
+    public ShiftPlanOptions? ShiftPlan { get; set; }
+
+    internal static readonly string[] DefaultSetupReasons = ["tool change", "changeover", "setup", "set-up", "adjustment"];
+}
+
+/// <summary>
+/// Which values of the state tag mean which state; values are compared as text, case-insensitive
+/// (an integer 6 matches "6"). A list left empty keeps its default: running = 6, "running", "execute";
+/// idle = 4, "idle"; down = 11, "down", "held", "aborted", "stopped-unplanned"; setup = "setup", "changeover";
+/// planned stop = 2, "planned-stop", "stopped". An unmapped value makes the state unknown (logged once).
+/// </summary>
+public sealed class OeeStateMapOptions
+{
+    public List<string> Running { get; set; } = [];
+
+    public List<string> Idle { get; set; } = [];
+
+    public List<string> Down { get; set; } = [];
+
+    /// <summary>Setup and changeover states: availability losses of their own.</summary>
+    public List<string> Setup { get; set; } = [];
+
+    /// <summary>Planned stops: excluded from the planned production time.</summary>
+    public List<string> PlannedStop { get; set; } = [];
+
+    internal static readonly string[] DefaultRunning = ["6", "running", "execute"];
+    internal static readonly string[] DefaultIdle = ["4", "idle"];
+    internal static readonly string[] DefaultDown = ["11", "down", "held", "aborted", "stopped-unplanned"];
+    internal static readonly string[] DefaultSetup = ["setup", "changeover"];
+    internal static readonly string[] DefaultPlannedStop = ["2", "planned-stop", "stopped"];
+}
+
+/// <summary>When a machine is planned to produce: shifts, breaks and non-working days, in a local time zone.</summary>
+public sealed class ShiftPlanOptions
+{
+    /// <summary>IANA time zone of the plant, for example <c>Europe/Paris</c>; shift times are local (daylight saving applied).</summary>
+    [Required]
+    [TimeZoneId]
+    public string TimeZone { get; set; } = "";
+
+    /// <summary>The shifts of a working day; a shift belongs to the day it starts on and may cross midnight.</summary>
+    public List<ShiftOptions> Shifts { get; set; } = [];
+
+    /// <summary>Breaks: planned stops within the shifts, every working day.</summary>
+    public List<BreakOptions> Breaks { get; set; } = [];
+
+    /// <summary>Days without shifts: day names (<c>Sunday</c>) and dates (<c>2026-12-25</c>).</summary>
+    [DaysOrDates]
+    public List<string> NonWorkingDays { get; set; } = [];
+}
+
+/// <summary>One shift: <c>start</c> and <c>end</c> as local <c>HH:mm</c>; an end at or before the start is on the next day.</summary>
+public sealed class ShiftOptions
+{
+    [Required]
+    public string Name { get; set; } = "";
+
+    [Required]
+    [TimeOfDay]
+    public string Start { get; set; } = "";
+
+    [Required]
+    [TimeOfDay]
+    public string End { get; set; } = "";
+}
+
+/// <summary>A break within the shifts, local <c>HH:mm</c>; may cross midnight.</summary>
+public sealed class BreakOptions
+{
+    public string? Name { get; set; }
+
+    [Required]
+    [TimeOfDay]
+    public string Start { get; set; } = "";
+
+    [Required]
+    [TimeOfDay]
+    public string End { get; set; } = "";
+}
+
+/// <summary>A local time of day, <c>HH:mm</c> or <c>HH:mm:ss</c>.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class TimeOfDayAttribute : ValidationAttribute
+{
+    private static readonly string[] s_formats = ["HH:mm", "H:mm", "HH:mm:ss"];
+
+    public TimeOfDayAttribute() : base("must be a time of day HH:mm") { }
+
+    public override bool IsValid(object? value) => value is not string text || TryParse(text, out _);
+
+    public static bool TryParse(string text, out TimeOnly time) =>
+        TimeOnly.TryParseExact(text, s_formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out time);
+}
+
+/// <summary>An IANA time zone id known to this machine.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class TimeZoneIdAttribute : ValidationAttribute
+{
+    public TimeZoneIdAttribute() : base("must be an IANA time zone id such as Europe/Paris, known to this machine (tzdata)") { }
+
+    public override bool IsValid(object? value) => value is not string text || text.Length == 0 || TimeZoneInfo.TryFindSystemTimeZoneById(text, out _);
+}
+
+/// <summary>Every item is a day of the week (English name) or an ISO date <c>yyyy-MM-dd</c>.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DaysOrDatesAttribute : ValidationAttribute
+{
+    private string _bad = "";
+
+    public override bool IsValid(object? value)
+    {
+        foreach (var item in value as IEnumerable<string> ?? [])
+        {
+            if (!TryParse(item, out _, out _))
+            {
+                _bad = item;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override string FormatErrorMessage(string name) => $"'{_bad}' is neither a day of the week (Sunday) nor a date (2026-12-25)";
+
+    internal static bool TryParse(string text, out DayOfWeek? day, out DateOnly? date)
+    {
+        day = null;
+        date = null;
+        if (Enum.TryParse<DayOfWeek>(text, ignoreCase: true, out var d) && !int.TryParse(text, out _))
+        {
+            day = d;
+            return true;
+        }
+
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        {
+            date = parsed;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>A shift plan whose shifts do not overlap and whose breaks lie within shifts.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ValidShiftPlanAttribute : ValidationAttribute
+{
+    private string _reason = "";
+
+    public override bool IsValid(object? value)
+    {
+        if (value is not ShiftPlanOptions plan)
+        {
+            return true;
+        }
+
+        _reason = ShiftCalendar.Check(plan) ?? "";
+        return _reason.Length == 0;
+    }
+
+    public override string FormatErrorMessage(string name) => _reason;
+}
+
+/// <summary>The rules between keys of the <c>oee</c> section, reported with their JSON paths.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class ValidOeeAttribute : ValidationAttribute
+{
+    private string _reason = "";
+
+    public override bool IsValid(object? value)
+    {
+        if (value is not OeeOptions options)
+        {
+            return true;
+        }
+
+        var problems = OeeConfigRules.Check(options, "oee");
+        _reason = problems.Count == 0 ? "" : string.Join("; ", problems.Select(p => p.ToString()));
+        return problems.Count == 0;
+    }
+
+    public override string FormatErrorMessage(string name) => _reason;
+}

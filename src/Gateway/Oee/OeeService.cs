@@ -1,0 +1,89 @@
+using Gateway.Configuration;
+using Gateway.Hosting;
+using Gateway.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Oee;
+
+/// <summary>
+/// Runs the <see cref="OeeEngine"/>: loads its state and subscribes it to the pipeline at start (before the
+/// drivers start, so no sample is missed and the observer list is not changed under a writer), then every
+/// <c>oee.publishIntervalSeconds</c> publishes the results through the pipeline and persists the state; on stop,
+/// publishes and persists once more.
+/// </summary>
+public sealed class OeeService(OeeEngine engine, SamplePipeline pipeline, TimeProvider timeProvider, ILogger<OeeService> logger) : BackgroundService
+{
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        engine.Load();
+        pipeline.Observe(engine.Observe);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var first = true;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(engine.Options.PublishIntervalSeconds), timeProvider);
+        try
+        {
+            do
+            {
+                await PublishAsync(includePreviousShift: first, stoppingToken);
+                first = false;
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await PublishAsync(includePreviousShift: false, cancellationToken);
+    }
+
+    private async Task PublishAsync(bool includePreviousShift, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var sample in engine.Tick(includePreviousShift))
+            {
+                await pipeline.WriteInternalAsync(sample, cancellationToken);
+            }
+
+            engine.Save();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // A full disk or a completed pipeline must not stop the OEE: the next interval tries again.
+            OeeLog.TickFailed(logger, ex);
+        }
+    }
+}
+
+/// <summary>Registration of the OEE engine, its service and nothing else.</summary>
+internal static class OeeRegistration
+{
+    /// <summary>
+    /// Registers the engine and its service when the configuration has an <c>oee</c> section. Call before the
+    /// drivers are registered: hosted services start in registration order.
+    /// </summary>
+    public static IServiceCollection AddOee(this IServiceCollection services, GatewayConfig config)
+    {
+        if (config.Oee is not { } options)
+        {
+            return services;
+        }
+
+        services.AddSingleton(sp =>
+        {
+            var known = sp.GetServices<DriverService>().SelectMany(d => d.Driver.Tags).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+            var stateDirectory = Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path));
+            return new OeeEngine(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<OeeEngine>(), stateDirectory, known);
+        });
+        services.AddHostedService<OeeService>();
+        return services;
+    }
+}
