@@ -12,7 +12,7 @@ namespace Gateway.Tests.Dashboard;
 /// </summary>
 public sealed class DashboardGateway : IAsyncDisposable
 {
-    public const string Password = "Sésame ouvre-toi 42";
+    public const string Password = "Sesame ouvre-toi 42!";
 
     private readonly TestConfig _config = new();
     private GatewayProcess? _gateway;

@@ -20,8 +20,8 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
             Assert.Equal(200, response!.Status);
             await WaitForDataAsync(page);
 
-            Assert.Equal(3, await page.Locator(".machine").CountAsync());
-            Assert.Equal(["press", "welder", "assembly"], await page.Locator(".machine").EvaluateAllAsync<string[]>("cards => cards.map(c => c.dataset.machine)"));
+            Assert.Equal(3, await page.Locator("article.machine").CountAsync());
+            Assert.Equal(["press", "welder", "assembly"], await page.Locator("article.machine").EvaluateAllAsync<string[]>("cards => cards.map(c => c.dataset.machine)"));
             Assert.Equal("Connected", await page.Locator("#drivers [data-driver='line-sim'] .badge").InnerTextAsync());
             Assert.True(await page.Locator("#tag-rows tr").CountAsync() >= 24, "every tag of the three machines has a row");
             await Expect(page.Locator("#mqtt-state")).ToHaveTextAsync("Connected");
@@ -42,7 +42,7 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
             var counter = page.Locator("#tag-rows tr[data-tag='press/total-count'] td.value");
             var before = await counter.InnerTextAsync();
             var updatedBefore = await page.Locator("#updated").InnerTextAsync();
-            var total = page.Locator(".machine[data-machine='press'] .count-total");
+            var total = page.Locator("article.machine[data-machine='press'] .count-total");
             var totalBefore = await total.InnerTextAsync();
 
             await Expect(counter).Not.ToHaveTextAsync(before, new() { Timeout = 15_000 });
@@ -67,12 +67,12 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
             await Expect(page.Locator("h1")).ToHaveTextAsync("Tableau de bord de la ligne");
             await Expect(page.Locator("html")).ToHaveAttributeAsync("lang", "fr");
             await Expect(page.Locator("#h-tags")).ToHaveTextAsync("Variables en direct");
-            await Expect(page.Locator(".machine[data-machine='press'] .gauge .lbl")).ToHaveTextAsync("TRS");
+            await Expect(page.Locator("article.machine[data-machine='press'] .gauge .lbl")).ToHaveTextAsync("TRS");
 
             await page.ClickAsync("#lang-en");
             await Expect(page.Locator("h1")).ToHaveTextAsync("Line dashboard");
             await Expect(page.Locator("#h-tags")).ToHaveTextAsync("Live tags");
-            await Expect(page.Locator(".machine[data-machine='press'] .gauge .lbl")).ToHaveTextAsync("OEE");
+            await Expect(page.Locator("article.machine[data-machine='press'] .gauge .lbl")).ToHaveTextAsync("OEE");
             await Expect(page.Locator("#tag-rows tr[data-tag='press/total-count'] .quality")).ToHaveTextAsync("Good");
 
             // The choice is kept in localStorage over the browser's language.
@@ -128,7 +128,7 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
         {
             await page.GotoAsync("/");
             await WaitForDataAsync(page);
-            await Expect(page.Locator(".machine .state").First).Not.ToHaveClassAsync(new Regex("state-unknown"), new() { Timeout = 10_000 });
+            await Expect(page.Locator("article.machine .state").First).Not.ToHaveClassAsync(new Regex("state-unknown"), new() { Timeout = 10_000 });
             await page.WaitForTimeoutAsync(1200); // let the gauge and bar transitions finish
             var path = Path.Combine(DashboardGateway.ArtefactsDirectory, name);
             await page.ScreenshotAsync(new() { Path = path, FullPage = false });
@@ -150,7 +150,7 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
     {
         await Expect(page.Locator("#conn")).ToHaveClassAsync(new Regex("\\blive\\b"), new() { Timeout = 15_000 });
         await Expect(page.Locator("#tag-rows tr[data-tag='press/total-count']")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
-        await Expect(page.Locator(".machine")).ToHaveCountAsync(3, new() { Timeout = 15_000 });
+        await Expect(page.Locator("article.machine")).ToHaveCountAsync(3, new() { Timeout = 15_000 });
         await Expect(page.Locator("#drivers li")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
     }
 
