@@ -222,7 +222,7 @@ function makeRow(s) {
   row.dataset.tag = s.tag;
   row.dataset.machine = s.machine;
   const tag = el("td", "tag");
-  tag.append(el("span", "machine", s.machine + "/"), el("span", "path", s.path));
+  tag.append(el("span", "tag-machine", s.machine + "/"), el("span", "path", s.path));
   const value = el("td", "value num");
   const quality = el("td", "q");
   const time = el("td", "time");
