@@ -137,6 +137,13 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
             var full = Path.Combine(DashboardGateway.ArtefactsDirectory, Path.GetFileNameWithoutExtension(name) + "-full.png");
             await page.ScreenshotAsync(new() { Path = full, FullPage = true });
 
+            // The second screen: health and the top of the live tag table.
+            await page.EvaluateAsync("() => { document.getElementById('h-health').scrollIntoView(); window.scrollBy(0, -10); }");
+            await page.WaitForTimeoutAsync(200);
+            var health = Path.Combine(DashboardGateway.ArtefactsDirectory, Path.GetFileNameWithoutExtension(name) + "-health.png");
+            await page.ScreenshotAsync(new() { Path = health, FullPage = false });
+            Console.WriteLine($"screenshot: {health}");
+
             // No horizontal scrolling on a phone: everything fits the width.
             Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways");
             output.WriteLine($"screenshot: {path}");

@@ -120,7 +120,7 @@ function fmtBytes(b) {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: i ? 1 : 0 }).format(b) + " " + units[i];
 }
 function fmtValue(v) {
-  if (v === null || v === undefined) return "—";
+  if (v === null || v === undefined || v === "") return "—";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") return fmtNumber(v);
   return String(v);
@@ -234,7 +234,8 @@ function makeRow(s) {
 function fillRow(row, s) {
   const [, value, quality, time] = row.children;
   value.replaceChildren(document.createTextNode(fmtValue(s.value)));
-  if (s.unit && s.value !== null && typeof s.value === "number") value.append(el("span", "unit", s.unit));
+  // "1" is the unit of a ratio: it says nothing on a screen.
+  if (s.unit && s.unit !== "1" && s.value !== null && typeof s.value === "number") value.append(el("span", "unit", s.unit));
   let badge = quality.firstChild;
   if (!badge) { badge = el("span"); quality.append(badge); }
   badge.className = "quality q-" + s.quality;
