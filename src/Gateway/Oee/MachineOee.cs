@@ -413,7 +413,42 @@ internal sealed class MachineOee
         // Keep the current segment and everything that ends after the horizon.
         _state.Segments.RemoveAll(s => s.End is { } end && end <= horizon);
         _state.Counts.RemoveAll(c => c.Time < horizon);
+
+        // Keep the persisted state small (it is written every publish): parts older than two minutes are summed
+        // per 10 s, older than an hour per minute. Shift boundaries fall on whole minutes, so no part changes shift;
+        // the last hour's start is exact to 10 s.
+        Compact(now - TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
+        Compact(now - s_hour, TimeSpan.FromMinutes(1));
         return closed;
+    }
+
+    private void Compact(DateTimeOffset olderThan, TimeSpan bucket)
+    {
+        var counts = _state.Counts;
+        var result = new List<CountDelta>(counts.Count);
+        foreach (var count in counts)
+        {
+            if (count.Time >= olderThan)
+            {
+                result.Add(count);
+                continue;
+            }
+
+            var time = new DateTimeOffset(count.Time.UtcTicks - (count.Time.UtcTicks % bucket.Ticks), TimeSpan.Zero);
+            if (result.Count > 0 && result[^1].Time == time && result[^1].Startup == count.Startup)
+            {
+                result[^1].Total += count.Total;
+                result[^1].Good += count.Good;
+                result[^1].Reject += count.Reject;
+            }
+            else
+            {
+                count.Time = time;
+                result.Add(count);
+            }
+        }
+
+        _state.Counts = result;
     }
 
     /// <summary>
@@ -581,6 +616,26 @@ internal sealed class MachineOee
             .Take(MaxTopReasons)
             .Select(r => new OeeDowntimeReason(r.Key, r.Value.Seconds, r.Value.Count))
             .ToList();
+        var breaks = new List<OeeBreak>();
+        if (shift is not null)
+        {
+            var cursor = shift.Start;
+            foreach (var (start, end) in _calendar.PlannedIntervals(shift.Start, shift.End))
+            {
+                if (start > cursor)
+                {
+                    breaks.Add(new OeeBreak(cursor, start));
+                }
+
+                cursor = end;
+            }
+
+            if (cursor < shift.End)
+            {
+                breaks.Add(new OeeBreak(cursor, shift.End));
+            }
+        }
+
         var state = Current!;
         return new OeeMachineSnapshot(
             Name,
@@ -591,6 +646,7 @@ internal sealed class MachineOee
             _state.PreviousShift,
             lastHour,
             timeline,
+            breaks,
             top,
             events);
     }

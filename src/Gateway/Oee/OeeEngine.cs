@@ -18,6 +18,7 @@ public sealed class OeeEngine
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = false,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault,
         Converters = { new JsonStringEnumConverter() },
     };
 
@@ -196,11 +197,12 @@ public sealed class OeeEngine
     }
 
     /// <summary>Writes the state atomically: a temporary file, flushed, then renamed over the previous one.</summary>
-    public void Save()
+    /// <returns>The size of the state written, in bytes (0 without a state directory).</returns>
+    public long Save()
     {
         if (_stateFile is null)
         {
-            return;
+            return 0;
         }
 
         string json;
@@ -226,6 +228,7 @@ public sealed class OeeEngine
         }
 
         File.Move(temporary, _stateFile, overwrite: true);
+        return json.Length;
     }
 
     private void AddPeriod(List<Sample> samples, string machine, string prefix, DateTimeOffset at, OeePeriod period)

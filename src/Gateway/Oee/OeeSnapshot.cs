@@ -23,6 +23,7 @@ namespace Gateway.Oee;
 //     "previousShift": { ...same shape... } | null,
 //     "lastHour": { ...same shape, "name": "last-hour"... },
 //     "timeline": [ { "start": "...", "end": "...", "state": "down", "reason": "jam" } ],
+//     "breaks": [ { "start": "...", "end": "..." } ],   // scheduled breaks of the current shift, whole shift
 //     "topDowntimeReasons": [ { "reason": "jam", "seconds": 300, "count": 1 } ],
 //     "recentDowntimeEvents": [ { "start": "...", "end": "..." | null, "durationSeconds": 300,
 //                                 "state": "down", "category": "breakdown", "reason": "jam" } ] } ],
@@ -44,6 +45,7 @@ public sealed record OeeReport(DateTimeOffset GeneratedAt, IReadOnlyList<OeeMach
 /// <param name="PreviousShift">The last closed shift, final values; null until a shift has closed.</param>
 /// <param name="LastHour">The rolling hour ending now.</param>
 /// <param name="Timeline">The states of the current shift (or of the last hour between shifts), oldest first.</param>
+/// <param name="Breaks">The scheduled breaks (planned stops of the plan) of the current shift, including those still to come.</param>
 /// <param name="TopDowntimeReasons">Stops of the current shift grouped by reason, most seconds first (at most 10).</param>
 /// <param name="RecentDowntimeEvents">The latest stops (at most 20), newest first.</param>
 public sealed record OeeMachineSnapshot(
@@ -55,6 +57,7 @@ public sealed record OeeMachineSnapshot(
     OeePeriod? PreviousShift,
     OeePeriod LastHour,
     IReadOnlyList<OeeTimelineEntry> Timeline,
+    IReadOnlyList<OeeBreak> Breaks,
     IReadOnlyList<OeeDowntimeReason> TopDowntimeReasons,
     IReadOnlyList<OeeDowntimeEvent> RecentDowntimeEvents);
 
@@ -117,6 +120,9 @@ public sealed record OeeLosses(
 
 /// <summary>A stretch of one state; <paramref name="End"/> is now for the current state.</summary>
 public sealed record OeeTimelineEntry(DateTimeOffset Start, DateTimeOffset End, string State, string? Reason);
+
+/// <summary>A scheduled break: [start, end) in UTC.</summary>
+public sealed record OeeBreak(DateTimeOffset Start, DateTimeOffset End);
 
 /// <summary>Stops grouped by reason (the state name when the stop had no reason), in seconds within planned time.</summary>
 public sealed record OeeDowntimeReason(string Reason, double Seconds, int Count);
