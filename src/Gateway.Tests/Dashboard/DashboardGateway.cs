@@ -50,6 +50,12 @@ public sealed class DashboardGateway : IAsyncDisposable
                     ["start"] = start.ToString("HH:mm", CultureInfo.InvariantCulture),
                     ["end"] = start.AddMinutes(8).ToString("HH:mm", CultureInfo.InvariantCulture),
                 }),
+                ["breaks"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = "coffee",
+                    ["start"] = start.AddMinutes(5).ToString("HH:mm", CultureInfo.InvariantCulture),
+                    ["end"] = start.AddMinutes(6).ToString("HH:mm", CultureInfo.InvariantCulture),
+                }),
             },
             ["machines"] = new JsonArray(
                 OeeMachine("press", 400),

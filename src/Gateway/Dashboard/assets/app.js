@@ -21,7 +21,7 @@ const I18N = {
     "s.running": "Running", "s.idle": "Idle", "s.down": "Down", "s.setup": "Setup", "s.planned-stop": "Planned stop", "s.unknown": "Unknown",
     "q.Good": "Good", "q.Uncertain": "Uncertain", "q.Bad": "Bad",
     "d.Starting": "Starting", "d.Connected": "Connected", "d.Degraded": "Degraded", "d.Disconnected": "Disconnected", "d.Stopped": "Stopped",
-    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×",
+    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Break",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -40,7 +40,7 @@ const I18N = {
     "s.running": "En production", "s.idle": "En attente", "s.down": "En panne", "s.setup": "Réglage", "s.planned-stop": "Arrêt planifié", "s.unknown": "Inconnu",
     "q.Good": "Bonne", "q.Uncertain": "Incertaine", "q.Bad": "Mauvaise",
     "d.Starting": "Démarrage", "d.Connected": "Connecté", "d.Degraded": "Dégradé", "d.Disconnected": "Déconnecté", "d.Stopped": "Arrêté",
-    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×",
+    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Pause",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -150,6 +150,9 @@ function renderLegend() {
     li.append(el("i", "seg-" + s), document.createTextNode(t("s." + s)));
     return li;
   }));
+  const brk = el("li");
+  brk.append(el("i", "brk"), document.createTextNode(t("break")));
+  ul.append(brk);
 }
 
 // ---------- connection ----------
@@ -450,6 +453,17 @@ function fillCard(c, m, now) {
     const r = svg("rect", { x: x0.toFixed(2), y: 0, width: Math.max(0.8, x1 - x0).toFixed(2), height: 40, class: "seg-" + s });
     const title = svg("title");
     title.textContent = t("s." + s) + (e.reason ? " · " + e.reason : "") + " — " + fmtTime(e.start, false) + "–" + fmtTime(e.end, false) + " (" + fmtDuration((new Date(e.end) - new Date(e.start)) / 1000) + ")";
+    r.append(title);
+    rects.push(r);
+  }
+  // Scheduled breaks of the shift (past and to come), hatched over the states.
+  for (const b of m.breaks || []) {
+    const x0 = x(new Date(b.start).getTime());
+    const x1 = x(new Date(b.end).getTime());
+    if (x1 <= x0) continue;
+    const r = svg("rect", { x: x0.toFixed(2), y: 0, width: (x1 - x0).toFixed(2), height: 40, class: "brk" });
+    const title = svg("title");
+    title.textContent = t("break") + " " + fmtTime(b.start, false) + "–" + fmtTime(b.end, false);
     r.append(title);
     rects.push(r);
   }
