@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of the gateway on a fresh Debian or Ubuntu machine with the .NET 10 SDK:
-# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, node-opcua), builds,
+# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, node-opcua, chromium), builds,
 # runs the whole suite, and ends with one line: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 
-packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat)
+# chromium: the dashboard tests drive Debian's browser through Microsoft.Playwright (no browser download).
+packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
