@@ -92,3 +92,36 @@ public sealed class DashboardAuthTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => new DashboardAuth(Options.Create(new GatewayConfig { Http = new HttpOptions { PasswordFile = _file } }), _time));
     }
 }
+
+/// <summary>The password file as check-config sees it.</summary>
+public sealed class DashboardPasswordConfigTests
+{
+    [Fact]
+    public async Task CheckConfig_WithEmptyPasswordFile_ExitsWith2AndNamesTheKey()
+    {
+        using var config = new Gateway.Tests.Infrastructure.TestConfig();
+        var file = Path.Combine(config.Directory, "empty.password");
+        await File.WriteAllTextAsync(file, "\n");
+        config.Root["http"]!["passwordFile"] = file;
+
+        var (exitCode, _, stderr) = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("check-config", config.Write());
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("http.passwordFile: the first line", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckConfig_WithPasswordFile_AcceptsAnAddressBeyondLoopback()
+    {
+        using var config = new Gateway.Tests.Infrastructure.TestConfig();
+        var file = Path.Combine(config.Directory, "dashboard.password");
+        await File.WriteAllTextAsync(file, "s3cret\n");
+        config.Root["http"]!["passwordFile"] = file;
+        config.Root["http"]!["urls"] = "http://0.0.0.0:18080";
+
+        var (exitCode, _, stderr) = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("check-config", config.Write());
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.DoesNotContain("s3cret", stderr, StringComparison.Ordinal);
+    }
+}
