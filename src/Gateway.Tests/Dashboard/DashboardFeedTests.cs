@@ -102,8 +102,9 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
         await client.WaitForAsync(e => e.StartsWith("event: oee", StringComparison.Ordinal));
         var first = client.Events.Count;
 
-        _time.Advance(DashboardFeed.HealthInterval);
-        await client.WaitForAsync(e => e.StartsWith("event: status", StringComparison.Ordinal), skip: first);
+        // The feed's timer may start a little after the feed (ExecuteAsync runs in the background): step the clock.
+        await TickUntilAsync(client, e => client.Events.Skip(first).Any(x => x.StartsWith("event: status", StringComparison.Ordinal)));
+        await client.WaitForAsync(e => e.StartsWith("event: oee", StringComparison.Ordinal), skip: first);
         Assert.DoesNotContain(client.Events.Skip(first), e => e.StartsWith("event: tags", StringComparison.Ordinal));
 
         await aborted.CancelAsync();
