@@ -115,6 +115,58 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
     }
 
     [Fact]
+    public async Task TagTable_ShowsGoodUncertainAndBadDistinctly_AndFiltersByQuality()
+    {
+        var (context, page, errors) = await _gateway.NewPageAsync(width: 1280, height: 720);
+        await using (context)
+        {
+            await page.GotoAsync("/");
+            await WaitForDataAsync(page);
+
+            // The simulated line is always Good: a PLC tag of each quality is fed to the page's own frame handler,
+            // exactly as the stream delivers it (a Bad tag has no value and an OPC UA status code).
+            await page.EvaluateAsync("""
+                () => {
+                  const now = new Date().toISOString();
+                  onTags({ full: false, generatedAt: now, tags: [
+                    { tag: "zz-plc/pressure", machine: "zz-plc", path: "pressure", value: null, quality: "Bad", statusCode: 2150891520, timestamp: now, unit: "bar" },
+                    { tag: "zz-plc/flow", machine: "zz-plc", path: "flow", value: 3.25, quality: "Uncertain", statusCode: 1083441152, timestamp: now, unit: "m3/h" },
+                    { tag: "zz-plc/level", machine: "zz-plc", path: "level", value: 71.5, quality: "Good", statusCode: 0, timestamp: now, unit: "%" } ] });
+                }
+                """);
+
+            var bad = page.Locator("#tag-rows tr[data-tag='zz-plc/pressure']");
+            var uncertain = page.Locator("#tag-rows tr[data-tag='zz-plc/flow']");
+            var good = page.Locator("#tag-rows tr[data-tag='zz-plc/level']");
+            await Expect(bad.Locator(".quality")).ToHaveTextAsync("Bad");
+            await Expect(bad.Locator("td.value")).ToHaveTextAsync("—");
+            await Expect(bad.Locator(".quality")).ToHaveAttributeAsync("title", "0x80340000");
+            await Expect(uncertain.Locator(".quality")).ToHaveTextAsync("Uncertain");
+            await Expect(good.Locator(".quality")).ToHaveTextAsync("Good");
+
+            // Distinct by colour (badge and row) and by symbol, not by colour alone.
+            const string Look = "row => { const b = row.querySelector('.quality'); return getComputedStyle(b).backgroundColor + '|' + getComputedStyle(b, '::before').content + '|' + getComputedStyle(row.cells[1]).backgroundColor; }";
+            var looks = new[] { await good.EvaluateAsync<string>(Look), await uncertain.EvaluateAsync<string>(Look), await bad.EvaluateAsync<string>(Look) };
+            Assert.Equal(3, looks.Distinct().Count());
+            Assert.Equal(3, looks.Select(l => l.Split('|')[1]).Distinct().Count());
+
+            await page.SelectOptionAsync("#f-machine", "zz-plc");
+            await Expect(page.Locator("#tag-rows tr:not(.hidden)")).ToHaveCountAsync(3);
+            var shot = Path.Combine(DashboardGateway.ArtefactsDirectory, "dashboard-tag-qualities.png");
+            await page.Locator(".table-wrap").ScreenshotAsync(new() { Path = shot });
+            Console.WriteLine($"screenshot: {shot}");
+
+            await page.SelectOptionAsync("#f-machine", "");
+            await page.SelectOptionAsync("#f-quality", "Bad");
+            var visible = page.Locator("#tag-rows tr:not(.hidden)");
+            await Expect(visible.First).ToBeVisibleAsync();
+            Assert.All(await visible.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.quality)"), q => Assert.Equal("Bad", q));
+            Assert.Contains("zz-plc/pressure", await visible.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.tag)"));
+            Assert.Empty(errors);
+        }
+    }
+
+    [Fact]
     public async Task Screenshots_AtPhoneAndProjectorSize()
     {
         var phone = await ScreenshotAsync("dashboard-phone-390x844.png", 390, 844, scale: 2, mobile: true, locale: "fr-FR");
