@@ -78,7 +78,13 @@ public sealed class DashboardLoginTests(PasswordDashboardFixture fixture) : ICla
             var api = await page.APIRequest.GetAsync("/api/tags");
             Assert.Equal(200, api.Status);
 
-            // The cookie is refused once the gateway's key signed it no more (a forged value).
+            // Logging out drops the cookie: the API is closed again.
+            await page.ClickAsync("#logout button");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("/login$"));
+            Assert.Empty(await context.CookiesAsync());
+            Assert.Equal(401, (await page.APIRequest.GetAsync("/api/tags")).Status);
+
+            // A cookie the gateway did not sign is refused (a forged value).
             await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "gateway_session", Value = "9999999999.AAAA.AAAA", Domain = "127.0.0.1", Path = "/" }]);
             var forged = await page.APIRequest.GetAsync("/api/tags");
             Assert.Equal(401, forged.Status);
