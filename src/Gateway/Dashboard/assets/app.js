@@ -114,7 +114,7 @@ function fmtDuration(s) {
 }
 function fmtBytes(b) {
   if (b == null) return "—";
-  const units = ["B", "KiB", "MiB", "GiB"];
+  const units = view.lang === "fr" ? ["o", "Kio", "Mio", "Gio"] : ["B", "KiB", "MiB", "GiB"];
   let i = 0;
   while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: i ? 1 : 0 }).format(b) + " " + units[i];
