@@ -4,7 +4,6 @@ using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Northbound;
 using Gateway.Observability;
-using Gateway.Oee;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
