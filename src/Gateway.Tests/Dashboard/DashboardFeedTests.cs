@@ -82,7 +82,10 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
         // After the stalled frame (2): one delta with each tag once, at its latest value; nothing in between.
         var after = client.Events.Skip(before).Where(e => e.StartsWith("event: tags", StringComparison.Ordinal)).ToList();
         var counters = after.SelectMany(Tags).Where(t => t.Key == "press/total-count").Select(t => t.Value).ToList();
-        Assert.Equal([2, 20], counters);
+        // (Usually [2, 20]; [20] when the stalled write was a health frame and 2 was coalesced too.)
+        Assert.Equal(20, counters[^1]);
+        Assert.DoesNotContain(counters, v => v is > 2 and < 20);
+        Assert.InRange(counters.Count, 1, 2);
         var temperatures = after.SelectMany(Tags).Where(t => t.Key == "press/temperature").Select(t => t.Value).ToList();
         Assert.Equal([22.0], temperatures);
 
@@ -120,7 +123,7 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
 
     private async Task TickUntilAsync(StallableStream client, Func<string, bool> condition)
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 500; i++)
         {
             _time.Advance(DashboardFeed.TagInterval);
             await Task.Delay(20);
@@ -178,7 +181,7 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
 
         public async Task WaitForAsync(Func<string, bool> condition, int skip = 0)
         {
-            for (var i = 0; i < 250; i++)
+            for (var i = 0; i < 1000; i++)
             {
                 if (Events.Skip(skip).Any(condition))
                 {
