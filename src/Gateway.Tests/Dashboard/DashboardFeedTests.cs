@@ -114,6 +114,30 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
         await stream.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task Stream_BeyondMaxClients_Answers503_AndFreesTheSlotWhenAClientLeaves()
+    {
+        using var aborted = new CancellationTokenSource();
+        var clients = new List<(StallableStream Body, Task Stream)>();
+        for (var i = 0; i < DashboardFeed.MaxClients; i++)
+        {
+            var body = new StallableStream();
+            var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+            context.Response.Body = body;
+            clients.Add((body, _feed.StreamAsync(context)));
+        }
+
+        await clients[^1].Body.WaitForAsync(e => e.StartsWith("event: oee", StringComparison.Ordinal));
+        var extra = new DefaultHttpContext();
+        await _feed.StreamAsync(extra).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, extra.Response.StatusCode);
+        Assert.Equal(DashboardFeed.MaxClients, _feed.Clients);
+
+        await aborted.CancelAsync();
+        await Task.WhenAll(clients.Select(c => c.Stream)).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, _feed.Clients);
+    }
+
     private void Publish(TagInfo tag, double value)
     {
         var now = _time.GetUtcNow();

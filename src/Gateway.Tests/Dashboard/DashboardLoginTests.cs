@@ -59,6 +59,9 @@ public sealed class DashboardLoginTests(PasswordDashboardFixture fixture) : ICla
             await page.ClickAsync("button.primary");
             await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("Wrong password.");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/login\\?error=password"));
+            var shot = Path.Combine(DashboardGateway.ArtefactsDirectory, "dashboard-login-wrong-password.png");
+            await page.ScreenshotAsync(new() { Path = shot });
+            Console.WriteLine($"screenshot: {shot}");
             Assert.Empty(await context.CookiesAsync());
 
             await page.FillAsync("#password", DashboardGateway.Password);
