@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the gateway on a fresh Debian or Ubuntu machine with the .NET 10 SDK:
-# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, node-opcua, qemu-user), builds,
+# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, influxd, node-opcua, chromium, qemu-user), builds,
 # runs the whole suite, and ends with one line: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")"
 
 sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 
+# influxdb: Debian's influxd 1.x for the InfluxDB output tests.
+# chromium: the dashboard tests drive Debian's browser through Microsoft.Playwright (no browser download).
 # qemu-user-static and the arm64 cross libraries run the linux-arm64 build (tests/arm64/check.sh).
-packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb
+packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 missing=()
 for package in "${packages[@]}"; do

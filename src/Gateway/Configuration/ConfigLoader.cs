@@ -263,7 +263,13 @@ public static class ConfigLoader
 
         if (http.PasswordFile is { } file)
         {
+            var before = problems.Count;
             CheckReadableFile(file, "http.passwordFile", problems);
+            if (problems.Count == before && string.IsNullOrEmpty(File.ReadLines(file).FirstOrDefault()))
+            {
+                // The password is the first line (Dashboard/DashboardAuth.cs); an empty one would open nothing.
+                problems.Add(new ConfigProblem("http.passwordFile", $"the first line of '{file}' (the password) is empty"));
+            }
         }
     }
 

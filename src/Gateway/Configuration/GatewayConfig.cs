@@ -220,6 +220,10 @@ public sealed class HttpOptions
     [Required]
     public string Urls { get; set; } = "http://127.0.0.1:8080";
 
-    /// <summary>File holding the dashboard password; required for any non-loopback binding.</summary>
+    /// <summary>
+    /// File holding the dashboard password (its first line); required for any non-loopback binding. When set, every
+    /// page, <c>/api/*</c> and <c>/metrics</c> need a login session or <c>Authorization: Bearer &lt;password&gt;</c>;
+    /// only <c>/healthz</c> stays open. See Dashboard/DashboardAuth.cs.
+    /// </summary>
     public string? PasswordFile { get; set; }
 }

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
+using Gateway.Dashboard;
 using Gateway.Northbound;
 using Gateway.Observability;
-using Gateway.Oee;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -24,21 +24,8 @@ internal static class Endpoints
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
 
-        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, IOptions<GatewayConfig> options) =>
-            Results.Json(new
-            {
-                gateway = options.Value.Gateway,
-                mqtt = new { connected = metrics.MqttConnected, broker = options.Value.Mqtt.Host ?? "embedded", port = options.Value.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
-                buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
-                drivers = drivers.Select(d => new
-                {
-                    name = d.Driver.Name,
-                    state = d.Driver.State.ToString(),
-                    lastError = d.Driver.LastError,
-                    tags = d.Driver.Tags.Count,
-                    samplesRead = metrics.Driver(d.Driver.Name).SamplesRead,
-                }),
-            }));
+        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
+            Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider)));
 
         app.MapGet("/api/tags", (LiveTags tags) =>
             Results.Json(tags.Snapshot().Select(s => new
@@ -54,8 +41,7 @@ internal static class Endpoints
             })));
 
         // The JSON shape is documented on OeeReport (Oee/OeeSnapshot.cs); without an oee section, no machines.
-        app.MapGet("/api/oee", (IServiceProvider services) =>
-            Results.Json(services.GetService<OeeEngine>()?.Snapshot() ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], [])));
+        app.MapGet("/api/oee", (IServiceProvider services) => Results.Json(DashboardData.Oee(services)));
     }
 
     internal static object? ValueOf(Gateway.Drivers.SampleValue value) => value.Kind switch

@@ -1,5 +1,6 @@
 using Gateway.Buffering;
 using Gateway.Configuration;
+using Gateway.Dashboard;
 using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Northbound.Influx;
@@ -23,6 +24,7 @@ internal static class GatewayApplication
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         var app = builder.Build();
+        app.MapDashboard();
         app.MapGatewayEndpoints();
         try
         {
@@ -95,6 +97,7 @@ internal static class GatewayApplication
 
         services.AddHostedService<BufferWriterService>();
         services.AddOee(config);
+        services.AddDashboard();
 
         var drivers = root.GetSection("drivers");
         for (var i = 0; i < config.Drivers.Count; i++)

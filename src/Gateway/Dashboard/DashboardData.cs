@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Hosting;
+using Gateway.Northbound;
+using Gateway.Observability;
+using Gateway.Oee;
+
+namespace Gateway.Dashboard;
+
+/// <summary>
+/// The JSON documents shared by the HTTP API and the live stream, so that <c>/api/status</c>, <c>/api/tags</c>,
+/// <c>/api/oee</c> and the events of <c>/api/stream</c> always have the same shape.
+/// </summary>
+internal static class DashboardData
+{
+    /// <summary>The options of every JSON answer: camelCase, ISO 8601 times (the ASP.NET Core web defaults).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, TimeProvider timeProvider) => new
+    {
+        generatedAt = timeProvider.GetUtcNow(),
+        gateway = config.Gateway,
+        mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
+        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
+        drivers = drivers.Select(d => new
+        {
+            name = d.Driver.Name,
+            state = d.Driver.State.ToString(),
+            lastError = d.Driver.LastError,
+            tags = d.Driver.Tags.Count,
+            samplesRead = metrics.Driver(d.Driver.Name).SamplesRead,
+        }),
+    };
+
+    /// <summary>The OEE of every machine (<c>/api/oee</c>, stream event <c>oee</c>); no machines without an <c>oee</c> section.</summary>
+    public static OeeReport Oee(IServiceProvider services) =>
+        services.GetService<OeeEngine>()?.Snapshot() ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], []);
+
+    /// <summary>
+    /// Writes one tag as <c>{"tag","machine","path","value","quality","statusCode","timestamp","unit"}</c>: value is a
+    /// boolean, a number, a string or null (no value, or a non-finite double); timestamp is the source timestamp.
+    /// </summary>
+    public static void WriteTag(Utf8JsonWriter json, in Sample sample)
+    {
+        json.WriteStartObject();
+        json.WriteString("tag"u8, sample.Tag.Key);
+        json.WriteString("machine"u8, sample.Tag.Machine);
+        json.WriteString("path"u8, sample.Tag.Path);
+        json.WritePropertyName("value"u8);
+        var value = sample.Value;
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                json.WriteBooleanValue(value.AsBoolean);
+                break;
+            case SampleValueKind.Integer:
+                json.WriteNumberValue(value.AsInteger);
+                break;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                json.WriteNumberValue(value.AsDouble);
+                break;
+            case SampleValueKind.String:
+                json.WriteStringValue(value.AsString);
+                break;
+            default:
+                json.WriteNullValue();
+                break;
+        }
+
+        json.WriteString("quality"u8, UnsFormatter.QualityName(sample.Quality));
+        json.WriteNumber("statusCode"u8, sample.StatusCode);
+        json.WriteString("timestamp"u8, sample.SourceTimestamp);
+        if (sample.Tag.Unit is { } unit)
+        {
+            json.WriteString("unit"u8, unit);
+        }
+        else
+        {
+            json.WriteNull("unit"u8);
+        }
+
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,516 @@
+// Gateway dashboard: live over server-sent events (/api/stream), read-only, no dependency.
+// Events: "tags" ({full, generatedAt, tags:[{tag, machine, path, value, quality, statusCode, timestamp, unit}]}),
+// "status" (the /api/status document) and "oee" (the /api/oee document).
+"use strict";
+
+const I18N = {
+  en: {
+    title: "Line dashboard", connecting: "Connecting…", live: "Live", lost: "Reconnecting…", updated: "Updated",
+    logout: "Log out", machines: "Machines", health: "Gateway health", liveTags: "Live tags",
+    noOee: "No machine has an OEE: add an oee section to the configuration.", noTags: "No tag matches the filter.",
+    broker: "Broker", published: "Published", failures: "Failures", buffer: "Store-and-forward buffer",
+    samples: "Samples", size: "Size", oldest: "Oldest", dropped: "Dropped", drivers: "Drivers",
+    machine: "Machine", quality: "Quality", search: "Search", allMachines: "All machines", allQualities: "All qualities",
+    searchPlaceholder: "Filter by tag…", tag: "Tag", value: "Value", time: "Time",
+    readOnly: "Read-only view: nothing on this page writes to the machines.",
+    connected: "Connected", disconnected: "Disconnected", embedded: "embedded",
+    availability: "Availability", performance: "Performance", qualityKpi: "Quality",
+    total: "Total", good: "Good", reject: "Rejects", lastHour: "Last hour", since: "since",
+    shift: "Shift", noShift: "No shift now", topReasons: "Top downtime reasons", noDowntime: "No downtime this shift",
+    tagsCount: "{n} tags", tagsFiltered: "{shown} of {n} tags", readCount: "{tags} tags · {samples} samples read",
+    "s.running": "Running", "s.idle": "Idle", "s.down": "Down", "s.setup": "Setup", "s.planned-stop": "Planned stop", "s.unknown": "Unknown",
+    "q.Good": "Good", "q.Uncertain": "Uncertain", "q.Bad": "Bad",
+    "d.Starting": "Starting", "d.Connected": "Connected", "d.Degraded": "Degraded", "d.Disconnected": "Disconnected", "d.Stopped": "Stopped",
+    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Break",
+  },
+  fr: {
+    title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
+    logout: "Se déconnecter", machines: "Machines", health: "État de la passerelle", liveTags: "Variables en direct",
+    noOee: "Aucune machine n'a de TRS : ajoutez une section oee à la configuration.", noTags: "Aucune variable ne correspond au filtre.",
+    broker: "Broker", published: "Publiés", failures: "Échecs", buffer: "Tampon de stockage",
+    samples: "Échantillons", size: "Taille", oldest: "Plus ancien", dropped: "Perdus", drivers: "Pilotes",
+    machine: "Machine", quality: "Qualité", search: "Recherche", allMachines: "Toutes les machines", allQualities: "Toutes les qualités",
+    searchPlaceholder: "Filtrer par variable…", tag: "Variable", value: "Valeur", time: "Heure",
+    readOnly: "Vue en lecture seule : rien sur cette page n'écrit vers les machines.",
+    connected: "Connecté", disconnected: "Déconnecté", embedded: "intégré",
+    availability: "Disponibilité", performance: "Performance", qualityKpi: "Qualité",
+    total: "Total", good: "Bonnes", reject: "Rebuts", lastHour: "Dernière heure", since: "depuis",
+    shift: "Équipe", noShift: "Pas d'équipe en cours", topReasons: "Principales causes d'arrêt", noDowntime: "Aucun arrêt sur cette équipe",
+    tagsCount: "{n} variables", tagsFiltered: "{shown} sur {n} variables", readCount: "{tags} variables · {samples} échantillons lus",
+    "s.running": "En production", "s.idle": "En attente", "s.down": "En panne", "s.setup": "Réglage", "s.planned-stop": "Arrêt planifié", "s.unknown": "Inconnu",
+    "q.Good": "Bonne", "q.Uncertain": "Incertaine", "q.Bad": "Mauvaise",
+    "d.Starting": "Démarrage", "d.Connected": "Connecté", "d.Degraded": "Dégradé", "d.Disconnected": "Déconnecté", "d.Stopped": "Arrêté",
+    unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Pause",
+  },
+};
+const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
+const OEE_NAME = { en: "OEE", fr: "TRS" };
+const STATES = ["running", "idle", "down", "setup", "planned-stop", "unknown"];
+const SVG = "http://www.w3.org/2000/svg";
+
+const view = {
+  lang: pickLanguage(),
+  tags: new Map(), // tag key -> {sample, row}
+  machines: new Set(),
+  status: null,
+  oee: null,
+  lastUpdate: null,
+};
+
+function pickLanguage() {
+  const stored = safeStorage("get");
+  if (stored === "fr" || stored === "en") return stored;
+  const langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  return String(langs[0]).toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+function safeStorage(op, value) {
+  try {
+    if (op === "get") return localStorage.getItem("gateway.lang");
+    localStorage.setItem("gateway.lang", value);
+  } catch { /* private mode: the choice lasts for this page only */ }
+  return null;
+}
+
+function t(key, args) {
+  let text = (I18N[view.lang] && I18N[view.lang][key]) ?? I18N.en[key] ?? key;
+  if (args) for (const [k, v] of Object.entries(args)) text = text.replace("{" + k + "}", v);
+  return text;
+}
+
+const $ = (id) => document.getElementById(id);
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  return e;
+}
+
+// ---------- formatting ----------
+function locale() { return view.lang === "fr" ? "fr-FR" : "en-GB"; }
+function fmtInt(n) { return n == null ? "—" : new Intl.NumberFormat(locale()).format(n); }
+function fmtNumber(v) {
+  if (typeof v !== "number") return String(v);
+  if (Number.isInteger(v)) return new Intl.NumberFormat(locale()).format(v);
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: Math.abs(v) >= 100 ? 1 : 2, minimumFractionDigits: 0 }).format(v);
+}
+function fmtPct(r) { return r == null ? "—" : new Intl.NumberFormat(locale(), { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(r * 100) + " %"; }
+function fmtTime(iso, seconds = true) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return d.toLocaleTimeString(locale(), seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+}
+function fmtDuration(s) {
+  if (s == null || !isFinite(s)) return "—";
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return s + " " + t("unitSeconds");
+  if (s < 3600) return Math.floor(s / 60) + " " + t("unitMinutes") + " " + String(s % 60).padStart(2, "0") + " " + t("unitSeconds");
+  return Math.floor(s / 3600) + " " + t("unitHours") + " " + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + " " + t("unitMinutes");
+}
+function fmtBytes(b) {
+  if (b == null) return "—";
+  const units = view.lang === "fr" ? ["o", "Kio", "Mio", "Gio"] : ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: i ? 1 : 0 }).format(b) + " " + units[i];
+}
+function fmtValue(v) {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (typeof v === "number") return fmtNumber(v);
+  return String(v);
+}
+function level(r) { return r == null ? "none" : r >= 0.85 ? "good" : r >= 0.6 ? "fair" : "poor"; }
+
+// ---------- language ----------
+function applyLanguage() {
+  document.documentElement.lang = view.lang;
+  document.title = t("title");
+  for (const e of document.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
+  for (const e of document.querySelectorAll("[data-i18n-placeholder]")) e.placeholder = t(e.dataset.i18nPlaceholder);
+  for (const b of document.querySelectorAll(".lang button")) b.setAttribute("aria-pressed", String(b.dataset.lang === view.lang));
+  renderLegend();
+  setConnection(view.connection || "wait");
+  if (view.status) renderStatus(view.status);
+  if (view.oee) renderOee(view.oee);
+  for (const entry of view.tags.values()) fillRow(entry.row, entry.sample);
+  if (view.lastUpdate) $("updated").textContent = fmtTime(view.lastUpdate);
+  updateTagCount();
+}
+
+function renderLegend() {
+  const ul = $("legend");
+  ul.replaceChildren(...STATES.map((s) => {
+    const li = el("li");
+    li.append(el("i", "seg-" + s), document.createTextNode(t("s." + s)));
+    return li;
+  }));
+  const brk = el("li");
+  brk.append(el("i", "brk"), document.createTextNode(t("break")));
+  ul.append(brk);
+}
+
+// ---------- connection ----------
+function setConnection(state) {
+  view.connection = state;
+  const c = $("conn");
+  c.className = "conn " + state;
+  $("conn-text").textContent = t(state === "live" ? "live" : state === "lost" ? "lost" : "connecting");
+}
+
+let source = null;
+function connect() {
+  source = new EventSource("/api/stream");
+  source.addEventListener("open", () => setConnection("live"));
+  source.addEventListener("tags", (e) => onTags(JSON.parse(e.data)));
+  source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); renderStatus(view.status); });
+  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); renderOee(view.oee); });
+  source.addEventListener("error", () => {
+    setConnection("lost");
+    if (source.readyState === EventSource.CLOSED) {
+      // The browser gave up (a 401 after the session expired, or a 503): ask why, then retry or log in.
+      fetch("/api/session", { credentials: "same-origin" }).then((r) => {
+        if (r.status === 401) location.href = "/login?next=" + encodeURIComponent(location.pathname);
+        else setTimeout(connect, 3000);
+      }, () => setTimeout(connect, 3000));
+    }
+  });
+}
+
+// ---------- live tags ----------
+function onTags(frame) {
+  if (frame.full) {
+    for (const { row } of view.tags.values()) row.remove();
+    view.tags.clear();
+  }
+  const fresh = [];
+  for (const s of frame.tags) {
+    const entry = view.tags.get(s.tag);
+    if (entry) {
+      const changed = entry.sample.value !== s.value || entry.sample.quality !== s.quality;
+      entry.sample = s;
+      fillRow(entry.row, s);
+      if (changed && !frame.full) {
+        entry.row.classList.remove("flash");
+        void entry.row.offsetWidth; // restart the animation
+        entry.row.classList.add("flash");
+      }
+    } else {
+      const row = makeRow(s);
+      view.tags.set(s.tag, { sample: s, row });
+      fresh.push(s.tag);
+      if (!view.machines.has(s.machine)) addMachineOption(s.machine);
+    }
+  }
+  if (fresh.length) {
+    // Keep the table sorted by tag: rebuild the order once per frame that brought new tags.
+    const body = $("tag-rows");
+    const keys = [...view.tags.keys()].sort();
+    const fragment = document.createDocumentFragment();
+    for (const k of keys) fragment.append(view.tags.get(k).row);
+    body.append(fragment);
+  }
+  view.lastUpdate = frame.generatedAt;
+  $("updated").textContent = fmtTime(frame.generatedAt);
+  applyFilter(fresh.length ? null : frame.tags.map((s) => s.tag));
+}
+
+function makeRow(s) {
+  const row = el("tr");
+  row.dataset.tag = s.tag;
+  row.dataset.machine = s.machine;
+  const tag = el("td", "tag");
+  tag.append(el("span", "tag-machine", s.machine + "/"), el("span", "path", s.path));
+  const value = el("td", "value num");
+  const quality = el("td", "q");
+  const time = el("td", "time");
+  row.append(tag, value, quality, time);
+  fillRow(row, s);
+  return row;
+}
+
+function fillRow(row, s) {
+  const [, value, quality, time] = row.children;
+  value.replaceChildren(document.createTextNode(fmtValue(s.value)));
+  // "1" is the unit of a ratio: it says nothing on a screen.
+  if (s.unit && s.unit !== "1" && s.value !== null && typeof s.value === "number") value.append(el("span", "unit", s.unit));
+  let badge = quality.firstChild;
+  if (!badge) { badge = el("span"); quality.append(badge); }
+  badge.className = "quality q-" + s.quality;
+  badge.textContent = t("q." + s.quality);
+  if (s.statusCode) badge.title = "0x" + (s.statusCode >>> 0).toString(16).toUpperCase().padStart(8, "0");
+  else badge.removeAttribute("title");
+  row.className = "row-" + s.quality + (row.classList.contains("hidden") ? " hidden" : "");
+  row.dataset.quality = s.quality;
+  time.textContent = fmtTime(s.timestamp);
+}
+
+function addMachineOption(machine) {
+  view.machines.add(machine);
+  const select = $("f-machine");
+  const options = [...select.options].slice(1).map((o) => o.value).concat(machine).sort();
+  select.replaceChildren(select.options[0], ...options.map((m) => { const o = el("option", null, m); o.value = m; return o; }));
+  select.value = select.dataset.value || "";
+}
+
+function matches(sample) {
+  const machine = $("f-machine").value;
+  const quality = $("f-quality").value;
+  const text = $("f-text").value.trim().toLowerCase();
+  return (!machine || sample.machine === machine)
+    && (!quality || sample.quality === quality)
+    && (!text || sample.tag.toLowerCase().includes(text) || fmtValue(sample.value).toLowerCase().includes(text));
+}
+
+function applyFilter(onlyKeys) {
+  const keys = onlyKeys || view.tags.keys();
+  for (const k of keys) {
+    const entry = view.tags.get(k);
+    if (entry) entry.row.classList.toggle("hidden", !matches(entry.sample));
+  }
+  updateTagCount();
+}
+
+function updateTagCount() {
+  let shown = 0;
+  for (const { row } of view.tags.values()) if (!row.classList.contains("hidden")) shown++;
+  const n = view.tags.size;
+  $("tag-count").textContent = shown === n ? t("tagsCount", { n: fmtInt(n) }) : t("tagsFiltered", { shown: fmtInt(shown), n: fmtInt(n) });
+  $("no-tags").hidden = shown > 0 || n === 0;
+}
+
+// ---------- health ----------
+function renderStatus(st) {
+  const g = st.gateway || {};
+  $("place").textContent = [g.enterprise, g.site, g.area, g.line].filter(Boolean).join(" › ") + (g.id ? "  ·  " + g.id : "");
+  const mqtt = st.mqtt || {};
+  const ms = $("mqtt-state");
+  ms.textContent = t(mqtt.connected ? "connected" : "disconnected");
+  ms.className = "badge " + (mqtt.connected ? "ok" : "err");
+  $("mqtt-broker").textContent = (mqtt.broker === "embedded" ? t("embedded") : mqtt.broker) + ":" + mqtt.port;
+  $("mqtt-published").textContent = fmtInt(mqtt.published);
+  $("mqtt-failures").textContent = fmtInt(mqtt.failures);
+
+  const b = st.buffer || {};
+  const fill = Math.min(1, Math.max(0, b.fill || 0));
+  const bar = $("buffer-bar");
+  bar.style.width = (fill * 100).toFixed(2) + "%";
+  bar.className = "fill-bar" + (fill >= 0.9 ? " err" : fill >= 0.6 ? " warn" : "");
+  $("buffer-meter").setAttribute("aria-valuenow", (fill * 100).toFixed(1));
+  $("buffer-fill").textContent = fmtPct(fill) + " · " + fmtBytes(b.bytes) + " / " + fmtBytes(b.maxBytes);
+  $("buffer-samples").textContent = fmtInt(b.samples);
+  $("buffer-bytes").textContent = fmtBytes(b.bytes);
+  $("buffer-oldest").textContent = b.samples ? fmtDuration(b.oldestSampleAgeSeconds) : "—";
+  $("buffer-dropped").textContent = fmtInt(b.dropped);
+
+  $("drivers").replaceChildren(...(st.drivers || []).map((d) => {
+    const li = el("li");
+    li.dataset.driver = d.name;
+    const cls = d.state === "Connected" ? "ok" : d.state === "Degraded" || d.state === "Starting" ? "warn" : "err";
+    li.append(el("span", "name", d.name), el("span", "badge " + cls, t("d." + d.state)),
+      el("span", "meta", t("readCount", { tags: fmtInt(d.tags), samples: fmtInt(d.samplesRead) })));
+    if (d.lastError) li.append(el("span", "error", d.lastError));
+    return li;
+  }));
+}
+
+// ---------- OEE ----------
+const cards = new Map();
+
+function renderOee(report) {
+  const container = $("machines");
+  const names = new Set(report.machines.map((m) => m.name));
+  for (const [name, card] of cards) if (!names.has(name)) { card.root.remove(); cards.delete(name); }
+  for (const m of report.machines) {
+    let card = cards.get(m.name);
+    if (!card) { card = makeCard(m.name); cards.set(m.name, card); container.append(card.root); }
+    fillCard(card, m, report.generatedAt);
+  }
+  $("no-oee").hidden = report.machines.length > 0;
+  $("legend").hidden = report.machines.length === 0;
+}
+
+function makeCard(name) {
+  const root = el("article", "card machine");
+  root.dataset.machine = name;
+  const head = el("div", "machine-head");
+  const title = el("h3", null, name);
+  const state = el("span", "state");
+  const since = el("span", "since");
+  head.append(title, state, since);
+
+  const gauge = el("div", "gauge");
+  // A 270° arc: r = 80, circumference 502.65, three quarters 376.99, turned so the gap is at the bottom.
+  const g = svg("svg", { viewBox: "0 0 200 190", role: "img" });
+  const track = svg("circle", { cx: 100, cy: 100, r: 80, fill: "none", "stroke-width": 18, class: "track", "stroke-linecap": "round", "stroke-dasharray": "376.99 502.65", transform: "rotate(135 100 100)" });
+  const value = svg("circle", { cx: 100, cy: 100, r: 80, fill: "none", "stroke-width": 18, class: "value lvl-none", "stroke-linecap": "round", "stroke-dasharray": "0 502.65", transform: "rotate(135 100 100)" });
+  const pct = svg("text", { x: 100, y: 108, "text-anchor": "middle", class: "pct" });
+  const lbl = svg("text", { x: 100, y: 140, "text-anchor": "middle", class: "lbl" });
+  const titleEl = svg("title");
+  g.append(titleEl, track, value, pct, lbl);
+  gauge.append(g);
+
+  const kpis = el("div", "kpis");
+  const kpiRows = ["availability", "performance", "qualityKpi"].map((k) => {
+    const row = el("div", "kpi");
+    row.dataset.kpi = k;
+    const letter = el("b");
+    const bar = el("div", "bar");
+    const fill = el("span");
+    bar.append(fill);
+    const out = el("output");
+    row.append(letter, bar, out);
+    kpis.append(row);
+    return { row, letter, fill, out, key: k };
+  });
+  const lastHour = el("div", "last-hour");
+  kpis.append(lastHour);
+
+  const counts = el("dl", "counts");
+  const countEls = {};
+  for (const k of ["total", "good", "reject"]) {
+    const d = el("div", k);
+    const dt = el("dt");
+    const dd = el("dd", "count-" + k, "—");
+    d.append(dt, dd);
+    counts.append(d);
+    countEls[k] = { dt, dd };
+  }
+
+  const timeline = el("div", "timeline");
+  const tlHead = el("div", "timeline-head");
+  const tlShift = el("span");
+  const tlNow = el("span");
+  tlHead.append(tlShift, tlNow);
+  const tl = svg("svg", { viewBox: "0 0 1000 40", preserveAspectRatio: "none", role: "img" });
+  const tlAxis = el("div", "timeline-axis");
+  const tlStart = el("span");
+  const tlEnd = el("span");
+  tlAxis.append(tlStart, tlEnd);
+  timeline.append(tlHead, tl, tlAxis);
+
+  const reasons = el("div", "reasons");
+  const reasonsTitle = el("h4");
+  const reasonsList = el("ol");
+  reasons.append(reasonsTitle, reasonsList);
+
+  root.append(head, gauge, kpis, counts, timeline, reasons);
+  return { root, state, since, value, pct, lbl, titleEl, kpiRows, lastHour, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
+}
+
+function fillCard(c, m, now) {
+  const state = STATES.includes(m.state) ? m.state : "unknown";
+  c.state.className = "state state-" + state;
+  c.state.textContent = t("s." + state) + (m.reason ? " · " + m.reason : "");
+  c.since.textContent = m.stateSince ? t("since") + " " + fmtTime(m.stateSince, false) + " (" + fmtDuration((new Date(now) - new Date(m.stateSince)) / 1000) + ")" : "";
+
+  const p = m.currentShift || m.lastHour;
+  const oee = p ? p.oee : null;
+  const ratio = oee == null ? 0 : Math.min(1, Math.max(0, oee));
+  c.value.setAttribute("stroke-dasharray", (376.99 * ratio).toFixed(2) + " 502.65");
+  c.value.setAttribute("class", "value lvl-" + level(oee));
+  c.pct.textContent = oee == null ? "—" : Math.round(oee * 100) + "%";
+  c.lbl.textContent = OEE_NAME[view.lang];
+  c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee);
+
+  const letters = KPI_LETTERS[view.lang];
+  const values = p ? [p.availability, p.performance, p.quality] : [null, null, null];
+  c.kpiRows.forEach((k, i) => {
+    k.letter.textContent = letters[i];
+    k.letter.title = t(k.key);
+    k.row.title = t(k.key);
+    k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
+    k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
+    k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
+  });
+  c.lastHour.textContent = t("lastHour") + (view.lang === "fr" ? " : " : ": ") + fmtPct(m.lastHour ? m.lastHour.oee : null);
+
+  c.countEls.total.dt.textContent = t("total");
+  c.countEls.good.dt.textContent = t("good");
+  c.countEls.reject.dt.textContent = t("reject");
+  c.countEls.total.dd.textContent = fmtInt(p ? p.totalCount : null);
+  c.countEls.good.dd.textContent = fmtInt(p ? p.goodCount : null);
+  c.countEls.reject.dd.textContent = fmtInt(p ? p.rejectCount : null);
+
+  // Timeline: the whole shift from start to end, coloured up to now; between shifts, the last hour.
+  const shift = m.currentShift;
+  const from = new Date(shift ? shift.start : m.lastHour.start).getTime();
+  const to = new Date(shift ? shift.end : m.lastHour.end).getTime();
+  const nowMs = new Date(now).getTime();
+  const span = Math.max(1, to - from);
+  const x = (ms) => Math.min(1000, Math.max(0, ((ms - from) / span) * 1000));
+  const rects = [];
+  for (const e of m.timeline) {
+    const x0 = x(new Date(e.start).getTime());
+    const x1 = x(new Date(e.end).getTime());
+    if (x1 <= x0) continue;
+    const s = STATES.includes(e.state) ? e.state : "unknown";
+    const r = svg("rect", { x: x0.toFixed(2), y: 0, width: Math.max(0.8, x1 - x0).toFixed(2), height: 40, class: "seg-" + s });
+    const title = svg("title");
+    title.textContent = t("s." + s) + (e.reason ? " · " + e.reason : "") + " — " + fmtTime(e.start, false) + "–" + fmtTime(e.end, false) + " (" + fmtDuration((new Date(e.end) - new Date(e.start)) / 1000) + ")";
+    r.append(title);
+    rects.push(r);
+  }
+  // Scheduled breaks of the shift (past and to come), hatched over the states.
+  for (const b of m.breaks || []) {
+    const x0 = x(new Date(b.start).getTime());
+    const x1 = x(new Date(b.end).getTime());
+    if (x1 <= x0) continue;
+    const r = svg("rect", { x: x0.toFixed(2), y: 0, width: (x1 - x0).toFixed(2), height: 40, class: "brk" });
+    const title = svg("title");
+    title.textContent = t("break") + " " + fmtTime(b.start, false) + "–" + fmtTime(b.end, false);
+    r.append(title);
+    rects.push(r);
+  }
+  if (nowMs > from && nowMs < to) rects.push(svg("line", { x1: x(nowMs), x2: x(nowMs), y1: 0, y2: 40, class: "now", "vector-effect": "non-scaling-stroke" }));
+  c.tl.replaceChildren(...rects);
+  c.tlShift.textContent = shift ? t("shift") + " " + shift.name : t("noShift") + " · " + t("lastHour");
+  c.tlNow.textContent = fmtTime(now, false);
+  c.tlStart.textContent = fmtTime(new Date(from).toISOString(), false);
+  c.tlEnd.textContent = fmtTime(new Date(to).toISOString(), false);
+
+  c.reasonsTitle.textContent = t("topReasons");
+  const top = m.topDowntimeReasons.slice(0, 5);
+  const max = Math.max(1, ...top.map((r) => r.seconds));
+  if (top.length === 0) {
+    c.reasonsList.replaceChildren(el("li", "none", t("noDowntime")));
+  } else {
+    c.reasonsList.replaceChildren(...top.map((r) => {
+      const li = el("li");
+      const name = el("span", "name", r.reason);
+      name.title = r.reason;
+      const bar = el("span", "bar");
+      const fill = el("span");
+      fill.style.width = ((r.seconds / max) * 100).toFixed(1) + "%";
+      bar.append(fill);
+      li.append(name, bar, el("span", "dur", fmtDuration(r.seconds) + " · " + r.count + t("times")));
+      return li;
+    }));
+  }
+}
+
+// ---------- start ----------
+function start() {
+  for (const b of document.querySelectorAll(".lang button")) {
+    b.addEventListener("click", () => {
+      view.lang = b.dataset.lang;
+      safeStorage("set", view.lang);
+      applyLanguage();
+    });
+  }
+  $("f-machine").addEventListener("change", (e) => { e.target.dataset.value = e.target.value; applyFilter(); });
+  $("f-quality").addEventListener("change", () => applyFilter());
+  $("f-text").addEventListener("input", () => applyFilter());
+  fetch("/api/session", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((s) => {
+    if (s && s.loginRequired) $("logout").hidden = false;
+  }, () => {});
+  applyLanguage();
+  connect();
+}
+
+start();
