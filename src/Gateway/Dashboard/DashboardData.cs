@@ -50,26 +50,7 @@ internal static class DashboardData
         json.WriteString("machine"u8, sample.Tag.Machine);
         json.WriteString("path"u8, sample.Tag.Path);
         json.WritePropertyName("value"u8);
-        var value = sample.Value;
-        switch (value.Kind)
-        {
-            case SampleValueKind.Boolean:
-                json.WriteBooleanValue(value.AsBoolean);
-                break;
-            case SampleValueKind.Integer:
-                json.WriteNumberValue(value.AsInteger);
-                break;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
-                json.WriteNumberValue(value.AsDouble);
-                break;
-            case SampleValueKind.String:
-                json.WriteStringValue(value.AsString);
-                break;
-            default:
-                json.WriteNullValue();
-                break;
-        }
-
+        UnsFormatter.WriteValue(json, sample.Value);
         json.WriteString("quality"u8, UnsFormatter.QualityName(sample.Quality));
         json.WriteNumber("statusCode"u8, sample.StatusCode);
         json.WriteString("timestamp"u8, sample.SourceTimestamp);

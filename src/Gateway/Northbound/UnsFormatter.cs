@@ -84,7 +84,8 @@ public sealed class UnsFormatter
         _ => "Bad",
     };
 
-    private static void WriteValue(Utf8JsonWriter json, SampleValue value)
+    /// <summary>Writes a sample value as JSON: booleans, numbers, strings; null when there is none or it is not finite.</summary>
+    public static void WriteValue(Utf8JsonWriter json, SampleValue value)
     {
         switch (value.Kind)
         {
