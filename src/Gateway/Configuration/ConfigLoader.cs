@@ -190,7 +190,39 @@ public static class ConfigLoader
             CheckInflux(influx, problems);
         }
 
+        if (config.Oee is { } oee && problems.Count == 0)
+        {
+            problems.AddRange(Gateway.Oee.OeeConfigRules.CheckTags(oee, ConfiguredTagKeys(root, config)));
+        }
+
         CheckHttp(config.Http, problems);
+    }
+
+    /// <summary>The <c>machine/path</c> of every tag the enabled drivers will produce, known without starting them.</summary>
+    private static HashSet<string> ConfiguredTagKeys(IConfiguration root, GatewayConfig config)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < config.Drivers.Count; i++)
+        {
+            var driver = config.Drivers[i];
+            if (!driver.Enabled)
+            {
+                continue;
+            }
+
+            if (driver.Type == "simulated")
+            {
+                var settings = new Gateway.Drivers.Simulation.SimulatedSettings();
+                root.GetSection("drivers").GetSection(i.ToString(CultureInfo.InvariantCulture)).Bind(settings);
+                keys.UnionWith(Gateway.Drivers.Simulation.SimulatedDriver.TagNames(settings));
+            }
+            else
+            {
+                keys.UnionWith(driver.Tags.Select(t => t.ToTagInfo(driver).Key));
+            }
+        }
+
+        return keys;
     }
 
     private static void CheckInflux(InfluxOptions influx, List<ConfigProblem> problems)
