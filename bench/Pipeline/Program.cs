@@ -19,6 +19,7 @@ File.WriteAllText(Path.Combine(work, "mosquitto.conf"), $"listener {brokerPort} 
 using var broker = Process.Start(new ProcessStartInfo(File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto", ["-c", Path.Combine(work, "mosquitto.conf")]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
 await WaitPort(brokerPort);
 const int Window = 200;
+const string Published = "gateway_samples_published_total{sink=\"mqtt-uns\"}";
 try
 {
     Console.WriteLine($"mosquitto on 127.0.0.1:{brokerPort}; {Environment.ProcessorCount} cores; measuring {seconds} s each");
@@ -73,11 +74,11 @@ static async Task<(double PublishedPerSecond, double BufferedPerSecond, double B
 {
     await using var gateway = await StartGatewayAsync(work, "throughput", brokerPort, intervalMs: 1, extraTags: 1000);
     await Task.Delay(TimeSpan.FromSeconds(3));
-    var published0 = await gateway.MetricAsync("gateway_samples_published_total");
+    var published0 = await gateway.MetricAsync(Published);
     var buffered0 = await gateway.MetricAsync("gateway_samples_buffered_total");
     var watch = Stopwatch.StartNew();
     await Task.Delay(duration);
-    var published1 = await gateway.MetricAsync("gateway_samples_published_total");
+    var published1 = await gateway.MetricAsync(Published);
     var buffered1 = await gateway.MetricAsync("gateway_samples_buffered_total");
     var elapsed = watch.Elapsed.TotalSeconds;
     var backlog = await gateway.MetricAsync("gateway_buffer_samples");
@@ -102,7 +103,7 @@ static async Task<(double Samples, double PerSecond)> ReplayAsync(string work)
             await Task.Delay(100);
         }
 
-        return (backlog, await gateway.MetricAsync("gateway_samples_published_total") / watch.Elapsed.TotalSeconds);
+        return (backlog, await gateway.MetricAsync(Published) / watch.Elapsed.TotalSeconds);
     }
     finally
     {
