@@ -32,6 +32,12 @@ internal static class GatewayApplication
         }
         catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException or null)
         {
+            // Kestrel: the dashboard's address is taken.
+            await Console.Error.WriteLineAsync($"gateway: cannot start: {ex.Message} (set http.urls, for instance GATEWAY_HTTP__URLS=http://127.0.0.1:18080)");
+            return 1;
+        }
+        catch (GatewayStartException ex)
+        {
             await Console.Error.WriteLineAsync($"gateway: cannot start: {ex.Message}");
             return 1;
         }

@@ -49,7 +49,17 @@ public sealed class EmbeddedBroker(IOptions<GatewayConfig> options, ILogger<Embe
 
             return Task.CompletedTask;
         };
-        await _server.StartAsync();
+        try
+        {
+            await _server.StartAsync();
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            throw new GatewayStartException(
+                $"the embedded MQTT broker cannot listen on 127.0.0.1:{mqtt.Port}: the port is in use (a mosquitto service?). " +
+                $"Set mqtt.host to use that broker (GATEWAY_MQTT__HOST=127.0.0.1), or mqtt.port to another port.");
+        }
+
         EmbeddedBrokerLog.Started(logger, mqtt.Port);
     }
 
@@ -67,6 +77,9 @@ public sealed class EmbeddedBroker(IOptions<GatewayConfig> options, ILogger<Embe
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>A start-up failure with a message for the person at the console; no stack trace needed.</summary>
+public sealed class GatewayStartException(string message) : Exception(message);
 
 internal static partial class EmbeddedBrokerLog
 {
