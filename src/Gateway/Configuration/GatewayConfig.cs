@@ -69,7 +69,7 @@ public sealed class BufferOptions
 
     /// <summary>How many samples the publisher reads from the buffer at a time.</summary>
     [Range(1, 100_000)]
-    public int ReadBatchSize { get; set; } = 1000;
+    public int ReadBatchSize { get; set; } = 5000;
 }
 
 /// <summary>The MQTT northbound. Without <see cref="Host"/> the gateway starts an embedded broker on 127.0.0.1:<see cref="Port"/>.</summary>
