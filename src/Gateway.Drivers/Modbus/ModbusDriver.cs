@@ -140,7 +140,7 @@ public sealed class ModbusDriver : IDriver
         for (var b = 0; b < unit.Blocks.Count; b++)
         {
             var block = unit.Blocks[b];
-            s_requests.Add(1);
+            s_requests.Add(1, new KeyValuePair<string, object?>("driver", Name));
             try
             {
                 if (block.Table.IsBitTable())
@@ -156,7 +156,7 @@ public sealed class ModbusDriver : IDriver
             }
             catch (ModbusException ex)
             {
-                s_failures.Add(1);
+                s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
                 LastError = $"{device.Name}: {ex.Message}";
                 ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
                 if (ex.Code == ModbusExceptionCode.IllegalDataAddress && block.Items.Count > 1)
@@ -221,7 +221,7 @@ public sealed class ModbusDriver : IDriver
 
     private async ValueTask OnDeviceFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
     {
-        s_failures.Add(1);
+        s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
         LastError = $"{unit.Device.Name}: {exception?.Message}";
         if (!unit.Failing)
         {

@@ -24,9 +24,33 @@ public sealed class GatewayMetrics : IDisposable
     private long _bufferBytes;
     private long _oldestSampleUnixMs;
 
+    private readonly MeterListener _driverMeters = new();
+    private readonly ConcurrentDictionary<(string Name, string Labels), long> _driverCounters = new();
+    private readonly ConcurrentDictionary<string, string> _driverCounterHelp = new(StringComparer.Ordinal);
+
     public GatewayMetrics(TimeProvider timeProvider)
     {
         TimeProvider = timeProvider;
+        // Counters that driver families publish on their own meters (Gateway.Drivers.*), exported as they are.
+        _driverMeters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name.StartsWith("Gateway.Drivers", StringComparison.Ordinal) && instrument is Counter<long>)
+            {
+                _driverCounterHelp[instrument.Name] = instrument.Description ?? instrument.Name;
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var labels = new StringBuilder();
+            foreach (var tag in tags)
+            {
+                labels.Append(labels.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+            }
+
+            _driverCounters.AddOrUpdate((instrument.Name, labels.ToString()), value, (_, old) => old + value);
+        });
+        _driverMeters.Start();
         _meter.CreateObservableCounter("gateway_samples_buffered_total", () => Volatile.Read(ref _samplesBuffered), "{sample}", "Samples written to the disk buffer");
         _meter.CreateObservableCounter("gateway_buffer_dropped_samples_total", () => Volatile.Read(ref _samplesDropped), "{sample}", "Samples dropped by the buffer quota");
         _meter.CreateObservableCounter("gateway_samples_published_total", () => SamplesPublished, "{sample}", "Samples acknowledged by the northbound outputs");
@@ -98,6 +122,11 @@ public sealed class GatewayMetrics : IDisposable
         Metric(text, "gateway_driver_samples_read_total", "counter", "Samples produced by each driver, before filtering", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.SamplesRead)));
         Metric(text, "gateway_driver_errors_total", "counter", "Errors reported by each driver", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.Errors)));
         Metric(text, "gateway_driver_connected", "gauge", "1 when the driver's source is reachable", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", d.Connected ? 1.0 : 0.0)));
+        foreach (var family in _driverCounters.GroupBy(c => c.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Metric(text, family.Key, "counter", _driverCounterHelp.GetValueOrDefault(family.Key, family.Key), family.Select(c => (c.Key.Labels, (double)c.Value)));
+        }
+
         Single(text, "gateway_samples_filtered_total", "counter", "Samples suppressed by deadband or change-of-value filtering", Volatile.Read(ref _samplesFiltered));
         Single(text, "gateway_samples_buffered_total", "counter", "Samples written to the disk buffer", SamplesBuffered);
         Single(text, "gateway_buffer_flushes_total", "counter", "Batches written to the disk buffer", Volatile.Read(ref _bufferFlushes));
@@ -135,7 +164,11 @@ public sealed class GatewayMetrics : IDisposable
 
     private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _driverMeters.Dispose();
+        _meter.Dispose();
+    }
 }
 
 /// <summary>Per-driver counters.</summary>
