@@ -36,11 +36,6 @@ internal static class GatewayApplication
             await Console.Error.WriteLineAsync($"gateway: cannot start: {ex.Message} (set http.urls, for instance GATEWAY_HTTP__URLS=http://127.0.0.1:18080)");
             return 1;
         }
-        catch (GatewayStartException ex)
-        {
-            await Console.Error.WriteLineAsync($"gateway: cannot start: {ex.Message}");
-            return 1;
-        }
 
         return 0;
     }

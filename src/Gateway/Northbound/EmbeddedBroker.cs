@@ -55,9 +55,12 @@ public sealed class EmbeddedBroker(IOptions<GatewayConfig> options, ILogger<Embe
         }
         catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {
-            throw new GatewayStartException(
-                $"the embedded MQTT broker cannot listen on 127.0.0.1:{mqtt.Port}: the port is in use (a mosquitto service?). " +
-                $"Set mqtt.host to use that broker (GATEWAY_MQTT__HOST=127.0.0.1), or mqtt.port to another port.");
+            // Typically Debian's mosquitto service, installed by the test script: publish to it rather than
+            // refuse to start. If it is not an MQTT broker, the publishers say so and keep buffering.
+            _server.Dispose();
+            _server = null;
+            EmbeddedBrokerLog.PortTaken(logger, mqtt.Port);
+            return;
         }
 
         EmbeddedBrokerLog.Started(logger, mqtt.Port);
@@ -78,11 +81,11 @@ public sealed class EmbeddedBroker(IOptions<GatewayConfig> options, ILogger<Embe
     }
 }
 
-/// <summary>A start-up failure with a message for the person at the console; no stack trace needed.</summary>
-public sealed class GatewayStartException(string message) : Exception(message);
-
 internal static partial class EmbeddedBrokerLog
 {
     [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Embedded MQTT broker listening on 127.0.0.1:{Port}")]
     public static partial void Started(ILogger logger, int port);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Port 127.0.0.1:{Port} is already in use (a mosquitto service?): the embedded broker is not started and the gateway publishes to the broker listening there. Set mqtt.host, or mqtt.port for another port.")]
+    public static partial void PortTaken(ILogger logger, int port);
 }
