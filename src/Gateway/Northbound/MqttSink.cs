@@ -63,8 +63,12 @@ public abstract class MqttSink : BackgroundService
     /// <summary>Runs on a clean stop while still connected (offline status, death certificates).</summary>
     protected virtual Task OnStoppingAsync(IMqttClient client, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Publishes a batch (oldest first); returns how many leading samples the broker acknowledged.</summary>
-    protected abstract Task<BatchOutcome> PublishBatchAsync(IMqttClient client, IReadOnlyList<BufferedSample> batch, CancellationToken cancellationToken);
+    /// <summary>
+    /// Publishes a batch (oldest first); returns how many leading samples the broker acknowledged. Used by the
+    /// batch-at-a-time <see cref="DrainAsync"/>; a sink that streams overrides that instead.
+    /// </summary>
+    protected virtual Task<BatchOutcome> PublishBatchAsync(IMqttClient client, IReadOnlyList<BufferedSample> batch, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException($"{GetType().Name} overrides neither DrainAsync nor PublishBatchAsync");
 
     /// <summary>Runs before each read of the buffer, while connected (pending rebirths).</summary>
     protected virtual Task OnIdleAsync(IMqttClient client, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -169,7 +173,7 @@ public abstract class MqttSink : BackgroundService
     }
 
     /// <summary>Sends the buffer after this sink's cursor, batch after batch, until the connection fails.</summary>
-    private async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
+    protected virtual async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
     {
         var batch = new List<BufferedSample>(Config.Buffer.ReadBatchSize);
         var cursor = Buffer.CursorOf(Name);

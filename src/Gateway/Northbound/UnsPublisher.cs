@@ -27,6 +27,7 @@ public sealed class UnsPublisher : MqttSink
     private readonly ArrayBufferWriter<byte> _payload = new(256);
     private readonly Utf8JsonWriter _json;
     private readonly Queue<(TagInfo Tag, Task<MqttClientPublishResult> Publication)> _inflight;
+    private readonly Queue<long> _inflightIds = new();
 
     public UnsPublisher(IOptions<GatewayConfig> options, SampleBuffer buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<UnsPublisher> logger)
         : base(SinkName, options.Value, buffer, signal, metrics, timeProvider, logger)
@@ -52,60 +53,117 @@ public sealed class UnsPublisher : MqttSink
             cancellationToken);
 
     /// <summary>
-    /// Keeps at most <c>mqtt.maxInflight</c> messages waiting for their PUBACK. Over one TCP connection
-    /// PUBACKs come in order, so what fails is a suffix of what was sent: resending it after reconnecting
-    /// keeps each tag's order.
+    /// Streams the buffer: the window of <c>mqtt.maxInflight</c> publications stays full across reads of the
+    /// buffer, and the cursor is saved every read batch (and whenever the buffer runs dry), so a crash resends
+    /// at most one batch that the broker already had (at least once). PUBACKs come in order over one TCP
+    /// connection: what is acknowledged is a prefix, and what fails is resent in order after reconnecting.
     /// </summary>
-    protected override async Task<BatchOutcome> PublishBatchAsync(IMqttClient client, IReadOnlyList<BufferedSample> batch, CancellationToken cancellationToken)
+    protected override async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
     {
+        var size = Config.Buffer.ReadBatchSize;
         var window = Math.Max(1, Config.Mqtt.MaxInflight);
-        var delivered = 0;
-        var refused = 0;
-        Exception? failure = null;
+        var batch = new List<BufferedSample>(size);
         var next = 0;
+        var saved = Buffer.CursorOf(Name);
+        var readUpTo = saved;
+        var acknowledged = saved;
+        var sinceSave = 0;
+        var refused = 0;
         _inflight.Clear();
-        while ((next < batch.Count && failure is null) || _inflight.Count > 0)
+        _inflightIds.Clear();
+
+        void Save()
         {
-            while (next < batch.Count && failure is null && _inflight.Count < window)
+            if (acknowledged > saved)
             {
-                var sample = batch[next++].Sample;
-                _payload.ResetWrittenCount();
-                _json.Reset(_payload);
-                UnsFormatter.WritePayload(sample, _json);
-                var message = new MqttApplicationMessageBuilder()
-                    .WithTopic(_formatter.Topic(sample.Tag))
-                    .WithPayload(_payload.WrittenSpan.ToArray())
-                    .WithQualityOfServiceLevel(_qos)
-                    .Build();
-                _inflight.Enqueue((sample.Tag, client.PublishAsync(message, cancellationToken)));
+                Buffer.Acknowledge(Name, acknowledged);
+                Counters.AddPublished(sinceSave - refused);
+                Counters.AddFailures(refused);
+                saved = acknowledged;
             }
 
-            var (tag, publication) = _inflight.Dequeue();
-            try
+            sinceSave = 0;
+            refused = 0;
+        }
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
+                if (next == batch.Count)
+                {
+                    batch.Clear();
+                    next = 0;
+                    Buffer.ReadOldest(readUpTo, size, batch);
+                    if (batch.Count > 0)
+                    {
+                        readUpTo = batch[^1].Id;
+                    }
+                }
+
+                while (next < batch.Count && _inflight.Count < window)
+                {
+                    var item = batch[next++];
+                    _inflight.Enqueue((item.Sample.Tag, client.PublishAsync(Message(item.Sample), cancellationToken)));
+                    _inflightIds.Enqueue(item.Id);
+                }
+
+                if (_inflight.Count == 0)
+                {
+                    Save();
+                    if (!client.IsConnected)
+                    {
+                        throw new InvalidOperationException("the connection to the broker was lost");
+                    }
+
+                    await wake.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
+                    continue;
+                }
+
+                var (tag, publication) = _inflight.Dequeue();
+                var id = _inflightIds.Dequeue();
                 var result = await publication;
                 if ((int)result.ReasonCode >= 0x80)
                 {
-                    // The broker refused this message for good (not authorised, bad topic): drop it,
-                    // counted and logged, rather than block the buffer behind it forever.
+                    // Refused for good (not authorised, bad topic): dropped, counted and logged, rather than
+                    // block the buffer behind it forever.
                     refused++;
                     MqttLog.Rejected(Logger, Name, tag.Key, result.ReasonCode.ToString());
                 }
 
-                if (failure is null)
+                acknowledged = id;
+                if (++sinceSave >= size)
                 {
-                    delivered++;
+                    Save();
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Keep what was acknowledged; the rest is resent after reconnecting.
+            Counters.AddFailures(_inflight.Count + 1);
+            Save();
+            throw;
+        }
+        finally
+        {
+            if (cancellationToken.IsCancellationRequested)
             {
-                failure ??= ex;
+                Save();
             }
         }
+    }
 
-        Counters.AddPublished(delivered - refused);
-        Counters.AddFailures(refused);
-        return new BatchOutcome(delivered, failure);
+    private MqttApplicationMessage Message(in Sample sample)
+    {
+        _payload.ResetWrittenCount();
+        _json.Reset(_payload);
+        UnsFormatter.WritePayload(sample, _json);
+        return new MqttApplicationMessageBuilder()
+            .WithTopic(_formatter.Topic(sample.Tag))
+            .WithPayload(_payload.WrittenSpan.ToArray())
+            .WithQualityOfServiceLevel(_qos)
+            .Build();
     }
 
     public override void Dispose()
