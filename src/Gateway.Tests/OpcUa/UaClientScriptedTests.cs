@@ -175,9 +175,18 @@ public sealed class UaClientScriptedTests
         var beforeInterval = Volatile.Read(ref stateReads);
         time.Advance(TimeSpan.FromSeconds(1));
         await OpcUaIntegrationTests.WaitUntilAsync(() => Volatile.Read(ref stateReads) == 1);
-        time.Advance(TimeSpan.FromSeconds(5));
-        await OpcUaIntegrationTests.WaitUntilAsync(() => Volatile.Read(ref stateReads) == 2);
+        // The loop arms its next timer only after the read's response: step the clock until the next read
+        // rather than jump once (a jump taken before the timer is armed would never fire it).
+        var stepped = TimeSpan.Zero;
+        while (Volatile.Read(ref stateReads) < 2 && stepped < TimeSpan.FromMinutes(5))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            stepped += TimeSpan.FromMilliseconds(500);
+            await Task.Delay(20);
+        }
 
         Assert.Equal(0, beforeInterval);
+        Assert.Equal(2, Volatile.Read(ref stateReads));
+        Assert.True(stepped >= TimeSpan.FromSeconds(5), $"second read after {stepped.TotalSeconds} s of idle time");
     }
 }
