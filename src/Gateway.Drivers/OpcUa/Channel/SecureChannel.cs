@@ -511,6 +511,7 @@ public sealed class SecureChannel : IAsyncDisposable
         await _connection.DisposeAsync();
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Fail(new UaConnectionException(StatusCodes.BadSecureChannelClosed, "the secure channel was closed"), null);
+        (_policy as IDisposable)?.Dispose();
     }
 
     private sealed class Pending
