@@ -247,7 +247,15 @@ public sealed class OpcUaSecureEndToEndTests
         await gateway.StartAsync();
 
         const string temperatureTopic = "acme/lyon/assembly/line-1/m1/temperature";
-        await collector.WaitUntilAsync(m => m.Count(x => x.Topic == temperatureTopic) >= 5, TimeSpan.FromSeconds(40), "temperature samples");
+        try
+        {
+            await collector.WaitUntilAsync(m => m.Count(x => x.Topic == temperatureTopic) >= 5, TimeSpan.FromSeconds(40), "temperature samples");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\nreceived: {string.Join("\n", collector.Messages.Select(m => m.Topic + " " + m.Payload))}\ngateway output:\n{gateway.Output}", ex);
+        }
+
         await collector.WaitUntilAsync(m => m.Any(x => x.Topic == "acme/lyon/assembly/line-1/m1/part-count"), TimeSpan.FromSeconds(20), "a part count sample");
 
         var sample = collector.Messages.First(x => x.Topic == temperatureTopic).Json;

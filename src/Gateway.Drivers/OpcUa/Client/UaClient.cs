@@ -126,19 +126,7 @@ public sealed partial class UaClient : IAsyncDisposable
         }
 
         _authenticationToken = NodeId.Null;
-        _channel = null;
-        var discovery = await OpenChannelAsync(SecurityPolicyNone.Instance, cancellationToken);
-        _channel = discovery;
-        await SelectEndpointAsync(cancellationToken);
-        if (IsSecure)
-        {
-            // GetEndpoints ran on an unsecured channel; the session gets a channel under the endpoint's policy.
-            _channel = null;
-            await discovery.CloseAsync(cancellationToken);
-            PrepareSecurity();
-            _channel = await OpenSessionChannelAsync(cancellationToken);
-        }
-
+        await OpenDiscoveredChannelAsync(cancellationToken);
         await CreateAndActivateSessionAsync(cancellationToken);
         await ReadOperationLimitsAsync(cancellationToken);
         StartSessionTasks();
@@ -148,7 +136,39 @@ public sealed partial class UaClient : IAsyncDisposable
         SecureChannel.OpenAsync(_host, _port, _options.EndpointUrl, policy, _options.TransportLimits,
             (uint)_options.ChannelLifetime.TotalMilliseconds, _timeProvider, _logger, cancellationToken);
 
-    /// <summary>A channel under the chosen endpoint's policy (None before an endpoint is chosen).</summary>
+    /// <summary>
+    /// GetEndpoints on an unsecured channel and endpoint selection; for a secure endpoint, the server certificate is
+    /// checked against the trust list and a second channel is opened under the endpoint's policy. Done on every
+    /// (re)connect, so that a server that changed its certificate or endpoints is checked again.
+    /// </summary>
+    private async Task OpenDiscoveredChannelAsync(CancellationToken cancellationToken)
+    {
+        _channel = null;
+        var discovery = await OpenChannelAsync(SecurityPolicyNone.Instance, cancellationToken);
+        _channel = discovery;
+        try
+        {
+            await SelectEndpointAsync(cancellationToken);
+        }
+        catch
+        {
+            _channel = null;
+            await discovery.DisposeAsync();
+            throw;
+        }
+
+        if (!IsSecure)
+        {
+            return;
+        }
+
+        _channel = null;
+        await discovery.CloseAsync(cancellationToken);
+        PrepareSecurity();
+        _channel = await OpenSessionChannelAsync(cancellationToken);
+    }
+
+    /// <summary>A channel under the chosen endpoint's policy.</summary>
     private async Task<SecureChannel> OpenSessionChannelAsync(CancellationToken cancellationToken)
     {
         if (!IsSecure)
@@ -500,8 +520,7 @@ public sealed partial class UaClient : IAsyncDisposable
                 await _channel.DisposeAsync();
             }
 
-            _channel = null;
-            _channel = await OpenSessionChannelAsync(cancellationToken);
+            await OpenDiscoveredChannelAsync(cancellationToken);
             var newSession = false;
             if (!_authenticationToken.IsNull && Endpoint is not null)
             {
@@ -523,7 +542,6 @@ public sealed partial class UaClient : IAsyncDisposable
 
             if (newSession)
             {
-                await SelectEndpointAsync(cancellationToken);
                 await CreateAndActivateSessionAsync(cancellationToken);
                 await ReadOperationLimitsAsync(cancellationToken);
             }
