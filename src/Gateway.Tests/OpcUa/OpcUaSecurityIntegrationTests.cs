@@ -99,6 +99,30 @@ public sealed class OpcUaSecurityIntegrationTests(NodeOpcUaServerFixture fixture
     }
 
     [Fact]
+    public async Task Subscribe_AfterSecureChannelAbort_ReactivatesSessionOnNewSecureChannelAndResumes()
+    {
+        await using var client = new UaClient(Secure("Aes128_Sha256_RsaOaep", "SignAndEncrypt") with { UserName = "gwuser", Password = "gwpass" });
+        await client.ConnectAsync(CancellationToken.None);
+        var count = 0;
+        var subscription = await client.CreateSubscriptionAsync(100, (_, _) => Interlocked.Increment(ref count), CancellationToken.None);
+        await client.AddMonitoredItemsAsync(subscription, [new MonitoredItem(new NodeId(1, "Machine1.Temperature"), 100, 10)], CancellationToken.None);
+        await OpcUaIntegrationTests.WaitUntilAsync(() => Volatile.Read(ref count) >= 3);
+        var sessionId = client.SessionId;
+        var firstChannel = client.Channel!.ChannelId;
+
+        await client.Channel!.AbortAsync();
+        var newSession = await client.ReconnectAsync(CancellationToken.None);
+        var before = Volatile.Read(ref count);
+        await OpcUaIntegrationTests.WaitUntilAsync(() => Volatile.Read(ref count) >= before + 3);
+
+        Assert.False(newSession); // ActivateSession signed with our key over the last server nonce was accepted
+        Assert.Equal(sessionId, client.SessionId);
+        Assert.NotEqual(firstChannel, client.Channel!.ChannelId);
+        Assert.IsType<RsaSecurityPolicy>(client.Channel.Policy);
+        await client.CloseAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Subscribe_TokenRenewedSeveralTimes_LosesNoNotification()
     {
         // node-opcua grants at least 2.5 s; renewal at 75% means a new token about every 1.9 s.
