@@ -56,6 +56,22 @@ public sealed class OpcUaSecurityIntegrationTests(NodeOpcUaServerFixture fixture
         Assert.Equal("urn:iiot-gateway:opcua-client", CertificateStore.ApplicationUriOf(client.ApplicationCertificate!));
     }
 
+    [Theory]
+    [InlineData("Basic256Sha256", "SignAndEncrypt")]
+    [InlineData("Aes128_Sha256_RsaOaep", "Sign")]
+    [InlineData("None", "None")]
+    public async Task Connect_X509UserCertificate_SignsTheUserTokenAndIsAccepted(string policy, string mode)
+    {
+        using var user = RsaSecurityPolicyTests.SelfSigned("operator", 2048);
+        await using var client = new UaClient(Secure(policy, mode) with { UserCertificate = user });
+        await client.ConnectAsync(CancellationToken.None);
+
+        var values = await client.ReadAsync([UaClient.ServerStatusState], CancellationToken.None);
+        await client.CloseAsync(CancellationToken.None);
+
+        Assert.True(values[0].StatusCode.IsGood);
+    }
+
     [Fact]
     public async Task Connect_Auto_PicksTheMostSecureEndpointOffered()
     {

@@ -7,6 +7,7 @@
 //   --no-auto-accept       do not trust unknown client certificates (they land in PKI/rejected); use with --pki
 //   --pki DIR              the server's PKI folder (default pki-server beside this script; created on first start)
 //   --max-token-lifetime MS  longest security token lifetime granted (default 600000); clients asking less get less
+// X.509 user certificates are accepted like client certificates (PKI/user), unless --no-auto-accept.
 // Endpoints: None, Basic256Sha256, Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss, in modes Sign and SignAndEncrypt.
 import path from "node:path";
 import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
@@ -29,6 +30,7 @@ const server = new OPCUAServer({
   alternateHostname: ["localhost", "127.0.0.1"],
   resourcePath: "/UA/TestPeer", registerServerMethod: RegisterServerMethod.HIDDEN,
   serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: autoAccept }),
+  userCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(pki, "user"), automaticallyAcceptUnknownCertificate: autoAccept }),
   securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
   securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
   defaultSecureTokenLifetime: maxTokenLifetime,

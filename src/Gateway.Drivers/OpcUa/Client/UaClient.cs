@@ -295,7 +295,7 @@ public sealed partial class UaClient : IAsyncDisposable
 
         await ActivateAsync(cancellationToken);
         SessionsCreated++;
-        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserName is null ? "anonymous" : "user name");
+        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserCertificate is not null ? "X.509 user" : _options.UserName is null ? "anonymous" : "user name");
     }
 
     /// <summary>The server proves it holds its key: it signs our certificate and nonce (OPC 10000-4 §5.6.2).</summary>
@@ -327,11 +327,17 @@ public sealed partial class UaClient : IAsyncDisposable
 
     private async Task ActivateAsync(CancellationToken cancellationToken)
     {
+        var identity = CreateIdentityToken();
         var request = new ActivateSessionRequest
         {
             LocaleIds = ["en"],
-            UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
+            UserIdentityToken = new ExtensionObject(identity),
         };
+        if (identity is X509IdentityToken)
+        {
+            request.UserTokenSignature = SignUserToken();
+        }
+
         if (IsSecure)
         {
             // We prove we hold our key: we sign the server certificate and its latest nonce.
@@ -348,10 +354,37 @@ public sealed partial class UaClient : IAsyncDisposable
         _serverNonce = response.ServerNonce ?? _serverNonce;
     }
 
-    /// <summary>The identity token for the endpoint's token policy: anonymous, or user name with the password encrypted when the policy asks for it.</summary>
+    /// <summary>The X.509 user proves it holds its key: it signs the server certificate and nonce with the token policy's algorithm.</summary>
+    private SignatureData SignUserToken()
+    {
+        var policy = (Endpoint?.UserIdentityTokens ?? []).First(p => p.TokenType == UserTokenType.Certificate);
+        var tokenPolicyUri = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
+        var algorithms = SecurityAlgorithms.Find(tokenPolicyUri)
+            ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the X.509 user token policy {tokenPolicyUri} is not supported");
+        var serverCertificate = _serverCertificate.Length > 0 ? _serverCertificate : Endpoint!.ServerCertificate ?? [];
+        using var key = _options.UserCertificate!.GetRSAPrivateKey()
+            ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the user certificate has no RSA private key");
+        return new SignatureData
+        {
+            Algorithm = algorithms.AsymmetricSignatureUri,
+            Signature = key.SignData((byte[])[.. serverCertificate, .. _serverNonce], HashAlgorithmName.SHA256, algorithms.AsymmetricSignature),
+        };
+    }
+
+    /// <summary>
+    /// The identity token for the endpoint's token policy: anonymous, an X.509 user certificate, or user name with the
+    /// password encrypted when the policy asks for it.
+    /// </summary>
     private IEncodeable CreateIdentityToken()
     {
         var policies = Endpoint?.UserIdentityTokens ?? [];
+        if (_options.UserCertificate is { } userCertificate)
+        {
+            var x509 = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Certificate)
+                ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept X.509 user certificates");
+            return new X509IdentityToken { PolicyId = x509.PolicyId, CertificateData = userCertificate.RawData };
+        }
+
         if (_options.UserName is null)
         {
             var anonymous = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Anonymous)

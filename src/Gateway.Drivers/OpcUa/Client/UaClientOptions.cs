@@ -26,6 +26,9 @@ public sealed record UaClientOptions
     /// <summary>User name; null for anonymous.</summary>
     public string? UserName { get; init; }
 
+    /// <summary>An X.509 user certificate with its private key (instead of a user name); the session proves possession by signing.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? UserCertificate { get; init; }
+
     /// <summary>The password, already read from its file. Never logged.</summary>
     public string? Password { get; init; }
 
