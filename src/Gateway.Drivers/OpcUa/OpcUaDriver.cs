@@ -50,6 +50,7 @@ public sealed class OpcUaDriver : IDriver
             KeepAliveInterval = TimeSpan.FromMilliseconds(settings.KeepAliveIntervalMs),
             SessionTimeout = TimeSpan.FromMilliseconds(settings.SessionTimeoutMs),
             ChannelLifetime = TimeSpan.FromMilliseconds(settings.ChannelLifetimeMs),
+            UserCertificate = settings.UserCertificateFile is null ? null : CertificateStore.LoadUserCertificate(settings.UserCertificateFile, settings.UserKeyFile!),
             ApplicationUri = settings.ApplicationUri,
             PkiDirectory = settings.PkiDirectory ?? (context.StateDirectory is null ? null : Path.Combine(context.StateDirectory, "pki")),
             ServerCertificateTrust = settings.TrustServerCertificate == "tofu" ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,

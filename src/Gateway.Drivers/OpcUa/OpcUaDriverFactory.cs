@@ -82,6 +82,26 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             }
         }
 
+        if ((settings.UserCertificateFile is null) != (settings.UserKeyFile is null))
+        {
+            problems.Add(new ConfigProblem(path + (settings.UserKeyFile is null ? ".userKeyFile" : ".userCertificateFile"), "userCertificateFile and userKeyFile go together"));
+        }
+        else if (settings.UserCertificateFile is not null)
+        {
+            if (settings.Username is not null)
+            {
+                problems.Add(new ConfigProblem(path + ".userCertificateFile", "give either username or userCertificateFile, not both"));
+            }
+
+            foreach (var (key, file) in new[] { ("userCertificateFile", settings.UserCertificateFile), ("userKeyFile", settings.UserKeyFile!) })
+            {
+                if (!File.Exists(file))
+                {
+                    problems.Add(new ConfigProblem($"{path}.{key}", $"file '{file}' does not exist"));
+                }
+            }
+        }
+
         if (settings.MaxReconnectDelayMs < settings.ReconnectDelayMs)
         {
             problems.Add(new ConfigProblem(path + ".maxReconnectDelayMs", "must not be below reconnectDelayMs"));

@@ -41,6 +41,12 @@ public sealed class OpcUaSettings
     /// <summary>File holding the password (first line). The password is never logged.</summary>
     public string? PasswordFile { get; set; }
 
+    /// <summary>An X.509 user certificate (DER or PEM) to log in with instead of a user name; needs <see cref="UserKeyFile"/>.</summary>
+    public string? UserCertificateFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="UserCertificateFile"/>. Never logged.</summary>
+    public string? UserKeyFile { get; set; }
+
     /// <summary><c>subscription</c> (default: monitored items, the server reports changes) or <c>polling</c> (periodic Read).</summary>
     public string Mode { get; set; } = "subscription";
 

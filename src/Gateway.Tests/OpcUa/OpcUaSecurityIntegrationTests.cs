@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
 using Gateway.Cli;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
@@ -229,6 +230,21 @@ public sealed class OpcUaSecureCommandTests(NodeOpcUaServerFixture fixture) : IC
 
         var (exit, stderr) = await RunAsync("opcua", "read", fixture.Server.Url, "ns=1;s=Machine1.Temperature", "--security", "Aes128_Sha256_RsaOaep", "--mode", "SignAndEncrypt",
             "--user", "gwuser", "--password-file", passwordFile, "--pki", _pki, "--trust-on-first-use");
+
+        Assert.True(exit == ExitCodes.Success, stderr);
+    }
+
+    [Fact]
+    public async Task Read_X509UserFromPemFiles_Succeeds()
+    {
+        using var user = RsaSecurityPolicyTests.SelfSigned("operator", 2048);
+        var certificateFile = Path.Combine(_pki, "operator.pem");
+        var keyFile = Path.Combine(_pki, "operator.key");
+        await File.WriteAllTextAsync(certificateFile, user.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyFile, user.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+
+        var (exit, stderr) = await RunAsync("opcua", "read", fixture.Server.Url, "i=2259", "--security", "auto",
+            "--user-certificate", certificateFile, "--user-key", keyFile, "--pki", _pki, "--trust-on-first-use");
 
         Assert.True(exit == ExitCodes.Success, stderr);
     }

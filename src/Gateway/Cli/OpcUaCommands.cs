@@ -33,6 +33,10 @@ internal static class OpcUaCommands
 
         public Option<string?> Mode { get; } = new("--mode") { Description = "Message security mode: Sign or SignAndEncrypt (default SignAndEncrypt with a policy other than None)" };
 
+        public Option<FileInfo?> UserCertificate { get; } = new("--user-certificate") { Description = "X.509 user certificate (DER or PEM) to log in with instead of --user; needs --user-key" };
+
+        public Option<FileInfo?> UserKey { get; } = new("--user-key") { Description = "PEM private key of --user-certificate" };
+
         public Option<DirectoryInfo?> Pki { get; } = new("--pki") { Description = "PKI folder (own/, trusted/, rejected/, issuers/); default ~/.local/share/gateway/pki" };
 
         public Option<bool> TrustOnFirstUse { get; } = new("--trust-on-first-use") { Description = "Trust a server certificate not yet in trusted/ and store it there (demos and labs only)" };
@@ -48,6 +52,8 @@ internal static class OpcUaCommands
             command.Options.Add(Mode);
             command.Options.Add(User);
             command.Options.Add(PasswordFile);
+            command.Options.Add(UserCertificate);
+            command.Options.Add(UserKey);
             command.Options.Add(Pki);
             command.Options.Add(TrustOnFirstUse);
         }
@@ -107,8 +113,34 @@ internal static class OpcUaCommands
                 }
             }
 
+            var userCertificateFile = parseResult.GetValue(UserCertificate);
+            var userKeyFile = parseResult.GetValue(UserKey);
+            System.Security.Cryptography.X509Certificates.X509Certificate2? userCertificate = null;
+            if ((userCertificateFile is null) != (userKeyFile is null))
+            {
+                return Usage("--user-certificate and --user-key go together");
+            }
+
+            if (userCertificateFile is not null)
+            {
+                if (user is not null)
+                {
+                    return Usage("give either --user or --user-certificate, not both");
+                }
+
+                try
+                {
+                    userCertificate = CertificateStore.LoadUserCertificate(userCertificateFile.FullName, userKeyFile!.FullName);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+                {
+                    return Usage($"cannot load --user-certificate '{userCertificateFile}' with --user-key '{userKeyFile}': {ex.Message}");
+                }
+            }
+
             return new UaClientOptions
             {
+                UserCertificate = userCertificate,
                 EndpointUrl = url,
                 SecurityPolicy = security,
                 SecurityMode = mode,

@@ -246,6 +246,18 @@ public sealed class CertificateStore
         return $"{safe} [{certificate.Thumbprint}].der";
     }
 
+    /// <summary>A user certificate (DER or PEM) with its RSA private key (PEM, PKCS#8 or PKCS#1), for X.509 user tokens.</summary>
+    public static X509Certificate2 LoadUserCertificate(string certificateFile, string keyFile)
+    {
+        var bytes = File.ReadAllBytes(certificateFile);
+        using var certificate = bytes.Length > 0 && bytes[0] == 0x30
+            ? X509CertificateLoader.LoadCertificate(bytes)
+            : X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(bytes));
+        using var key = RSA.Create();
+        key.ImportFromPem(File.ReadAllText(keyFile));
+        return certificate.CopyWithPrivateKey(key);
+    }
+
     /// <summary>The URI in the certificate's subjectAltName (the ApplicationUri of an OPC UA application), or null.</summary>
     public static string? ApplicationUriOf(X509Certificate2 certificate)
     {
