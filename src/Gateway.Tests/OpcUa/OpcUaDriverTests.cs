@@ -54,6 +54,28 @@ public sealed class OpcUaDriverFactoryTests
     }
 
     [Fact]
+    public void Validate_SecureEndpointSettings_AreAcceptedOrReportedWithTheirPaths()
+    {
+        var good = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityPolicy": "auto", "trustServerCertificate": "tofu",
+              "applicationUri": "urn:line-1:gateway", "channelLifetimeMs": 60000, "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """);
+        var bad = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityPolicy": "Basic256Sha256", "securityMode": "None",
+              "userCertificateFile": "/nonexistent/user.pem", "applicationUri": "not a uri", "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """).Select(p => p.ToString()).ToList();
+        var modeWithoutPolicy = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityMode": "Sign", "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """).Select(p => p.ToString()).ToList();
+
+        Assert.Empty(good);
+        Assert.Contains("drivers[0].securityMode: security policy Basic256Sha256 needs Sign or SignAndEncrypt", bad);
+        Assert.Contains("drivers[0].userKeyFile: userCertificateFile and userKeyFile go together", bad);
+        Assert.Contains(bad, p => p.StartsWith("drivers[0].applicationUri: must be an absolute URI", StringComparison.Ordinal));
+        Assert.Contains("drivers[0].securityMode: 'Sign' needs a security policy other than None", modeWithoutPolicy);
+    }
+
+    [Fact]
     public void Validate_UnknownSecurityAndBadValues_ReportJsonPaths()
     {
         var problems = Validate("""
