@@ -344,10 +344,15 @@ public sealed class SecureChannel : IAsyncDisposable
         {
             var policyUri = d.ReadString();
             senderCertificate = d.ReadByteString();
-            _ = d.ReadByteString(); // receiver thumbprint: ours, checked by the policy that has a certificate
+            var receiverThumbprint = d.ReadByteString();
             if (policyUri != _policy.Uri)
             {
                 throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"the server answered with security policy {policyUri}, we asked for {_policy.Uri}");
+            }
+
+            if (_policy.SenderCertificate is { } ours && receiverThumbprint is not null && !receiverThumbprint.AsSpan().SequenceEqual(Thumbprint(ours)))
+            {
+                throw new UaConnectionException(StatusCodes.BadCertificateInvalid, "the server secured OpenSecureChannel for another certificate than ours");
             }
         }
         else
@@ -442,6 +447,10 @@ public sealed class SecureChannel : IAsyncDisposable
                 break;
         }
     }
+
+#pragma warning disable CA5350 // the asymmetric security header names certificates by their SHA-1 thumbprint (OPC 10000-6 §6.7.2.3)
+    private static byte[] Thumbprint(byte[] certificate) => System.Security.Cryptography.SHA1.HashData(certificate);
+#pragma warning restore CA5350
 
     private void CheckSequence(uint sequenceNumber)
     {
