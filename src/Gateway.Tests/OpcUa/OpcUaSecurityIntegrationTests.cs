@@ -259,7 +259,7 @@ public sealed class OpcUaSecureCommandTests(NodeOpcUaServerFixture fixture) : IC
             "--user", "gwuser", "--password-file", passwordFile, "--pki", _pki, "--trust-on-first-use");
 
         Assert.Equal(ExitCodes.PeerUnreachable, exit);
-        Assert.Contains("BadUserAccessDenied", stderr, StringComparison.Ordinal);
+        Assert.Contains("the server refused user 'gwuser': wrong user name or password (BadUserAccessDenied)", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -350,7 +350,23 @@ public sealed partial class UaClient : IAsyncDisposable
             };
         }
 
-        var response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
+        ActivateSessionResponse response;
+        try
+        {
+            response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException &&
+                                     (ex.StatusCode & 0xFFFF0000) is StatusCodes.BadUserAccessDenied or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadIdentityTokenInvalid)
+        {
+            var who = identity switch
+            {
+                UserNameIdentityToken user => $"user '{user.UserName}': wrong user name or password",
+                X509IdentityToken => $"the X.509 user '{_options.UserCertificate?.Subject}': unknown or untrusted user certificate",
+                _ => "anonymous access",
+            };
+            throw new UaException(ex.StatusCode, $"the server refused {who}", ex);
+        }
+
         _serverNonce = response.ServerNonce ?? _serverNonce;
     }
 
