@@ -33,6 +33,9 @@ public sealed class SecureChannel : IAsyncDisposable
     private bool _anyReceived;
     private int _requestId;
     private uint _tokenId;
+    private long _tokenIssuedAt;
+    private uint _previousTokenId;
+    private long _previousTokenExpiresAt;
     private byte[] _clientNonce = [];
 
     private SecureChannel(UaTcpConnection connection, ISecurityPolicy policy, string endpointUrl, uint requestedLifetime, TimeProvider timeProvider, ILogger logger)
@@ -102,7 +105,16 @@ public sealed class SecureChannel : IAsyncDisposable
         var response = (OpenSecureChannelResponse)await SendAsync(request, "OPN", RequestTimeout, cancellationToken);
         _policy.DeriveKeys(response.SecurityToken.TokenId, _clientNonce, response.ServerNonce ?? []);
         ChannelId = response.SecurityToken.ChannelId;
+        if (renew)
+        {
+            // The server may keep sending under the old token until it sees ours: accept it until its lifetime ends
+            // (plus a quarter for clock and network slack, as node-opcua allows).
+            _previousTokenId = _tokenId;
+            Interlocked.Exchange(ref _previousTokenExpiresAt, _tokenIssuedAt + (long)(TokenLifetime * 1.25 * _timeProvider.TimestampFrequency / 1000));
+        }
+
         _tokenId = response.SecurityToken.TokenId;
+        _tokenIssuedAt = _timeProvider.GetTimestamp();
         TokenLifetime = response.SecurityToken.RevisedLifetime;
         if (renew)
         {
@@ -357,7 +369,19 @@ public sealed class SecureChannel : IAsyncDisposable
         }
         else
         {
-            tokenId = d.ReadUInt32(); // the old token stays valid until its lifetime ends
+            tokenId = d.ReadUInt32();
+            if (tokenId != _tokenId && _tokenId != 0)
+            {
+                if (tokenId != _previousTokenId)
+                {
+                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, ours is {_tokenId}");
+                }
+
+                if (_timeProvider.GetTimestamp() > Interlocked.Read(ref _previousTokenExpiresAt))
+                {
+                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, which expired after renewal to {_tokenId}");
+                }
+            }
         }
 
         var securityHeaderEnd = d.Position;
