@@ -28,6 +28,9 @@ public sealed class CertificateStore
     private const string OwnCertificateName = "gateway.der";
     private const string OwnKeyName = "gateway.key.pem";
 
+    // Several drivers of one gateway share the PKI folder: the first start must create one certificate, not one each.
+    private static readonly Lock s_ownCertificateLock = new();
+
     private readonly TimeProvider _timeProvider;
 
     public CertificateStore(string root, TimeProvider? timeProvider = null)
@@ -57,6 +60,14 @@ public sealed class CertificateStore
     /// SHA-256, self-signed, <paramref name="applicationUri"/> in the subjectAltName) when absent or made for another URI.
     /// </summary>
     public X509Certificate2 LoadOrCreateApplicationCertificate(string applicationUri, string applicationName)
+    {
+        lock (s_ownCertificateLock)
+        {
+            return LoadOrCreate(applicationUri, applicationName);
+        }
+    }
+
+    private X509Certificate2 LoadOrCreate(string applicationUri, string applicationName)
     {
         foreach (var directory in new[] { Path.GetDirectoryName(OwnCertificatePath)!, Path.GetDirectoryName(OwnKeyPath)!, TrustedDirectory, RejectedDirectory, IssuersDirectory })
         {
