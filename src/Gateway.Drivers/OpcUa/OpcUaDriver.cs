@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Security;
 using Gateway.Drivers.OpcUa.Transport;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -48,6 +49,11 @@ public sealed class OpcUaDriver : IDriver
             RequestTimeout = TimeSpan.FromMilliseconds(settings.RequestTimeoutMs),
             KeepAliveInterval = TimeSpan.FromMilliseconds(settings.KeepAliveIntervalMs),
             SessionTimeout = TimeSpan.FromMilliseconds(settings.SessionTimeoutMs),
+            ChannelLifetime = TimeSpan.FromMilliseconds(settings.ChannelLifetimeMs),
+            UserCertificate = settings.UserCertificateFile is null ? null : CertificateStore.LoadUserCertificate(settings.UserCertificateFile, settings.UserKeyFile!),
+            ApplicationUri = settings.ApplicationUri,
+            PkiDirectory = settings.PkiDirectory ?? (context.StateDirectory is null ? null : Path.Combine(context.StateDirectory, "pki")),
+            ServerCertificateTrust = settings.TrustServerCertificate == "tofu" ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,
         }, _timeProvider, _logger);
         _reconnect = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
             .AddRetry(new RetryStrategyOptions

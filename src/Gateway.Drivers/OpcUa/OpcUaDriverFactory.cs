@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Microsoft.Extensions.Configuration;
@@ -30,28 +31,32 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             }
         }
 
-        switch (settings.SecurityPolicy)
+        if (settings.SecurityPolicy != "auto" && !SecurityPolicies.ShortNames.Contains(settings.SecurityPolicy))
         {
-            case "None":
-                break;
-            case "Basic256Sha256" or "Aes128_Sha256_RsaOaep":
-                problems.Add(new ConfigProblem(path + ".securityPolicy", $"'{settings.SecurityPolicy}' is not supported yet: only None is implemented"));
-                break;
-            default:
-                problems.Add(new ConfigProblem(path + ".securityPolicy", $"must be None, Basic256Sha256 or Aes128_Sha256_RsaOaep, got '{settings.SecurityPolicy}'"));
-                break;
+            problems.Add(new ConfigProblem(path + ".securityPolicy", $"must be {string.Join(", ", SecurityPolicies.ShortNames)} or auto, got '{settings.SecurityPolicy}'"));
         }
 
-        switch (settings.SecurityMode)
+        if (settings.SecurityMode is not (null or "None" or "Sign" or "SignAndEncrypt"))
         {
-            case "None":
-                break;
-            case "Sign" or "SignAndEncrypt":
-                problems.Add(new ConfigProblem(path + ".securityMode", $"'{settings.SecurityMode}' is not supported yet: only None is implemented"));
-                break;
-            default:
-                problems.Add(new ConfigProblem(path + ".securityMode", $"must be None, Sign or SignAndEncrypt, got '{settings.SecurityMode}'"));
-                break;
+            problems.Add(new ConfigProblem(path + ".securityMode", $"must be None, Sign or SignAndEncrypt, got '{settings.SecurityMode}'"));
+        }
+        else if (settings.SecurityPolicy == "None" && settings.SecurityMode is "Sign" or "SignAndEncrypt")
+        {
+            problems.Add(new ConfigProblem(path + ".securityMode", $"'{settings.SecurityMode}' needs a security policy other than None"));
+        }
+        else if (settings.SecurityPolicy is not ("None" or "auto") && settings.SecurityMode == "None")
+        {
+            problems.Add(new ConfigProblem(path + ".securityMode", $"security policy {settings.SecurityPolicy} needs Sign or SignAndEncrypt"));
+        }
+
+        if (settings.TrustServerCertificate is not ("trustList" or "tofu"))
+        {
+            problems.Add(new ConfigProblem(path + ".trustServerCertificate", $"must be trustList or tofu, got '{settings.TrustServerCertificate}'"));
+        }
+
+        if (string.IsNullOrWhiteSpace(settings.ApplicationUri) || !Uri.TryCreate(settings.ApplicationUri, UriKind.Absolute, out _))
+        {
+            problems.Add(new ConfigProblem(path + ".applicationUri", $"must be an absolute URI such as urn:my-host:iiot-gateway, got '{settings.ApplicationUri}'"));
         }
 
         if (settings.Mode is not ("subscription" or "polling"))
@@ -74,6 +79,26 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             if (!File.Exists(settings.PasswordFile))
             {
                 problems.Add(new ConfigProblem(path + ".passwordFile", $"file '{settings.PasswordFile}' does not exist"));
+            }
+        }
+
+        if ((settings.UserCertificateFile is null) != (settings.UserKeyFile is null))
+        {
+            problems.Add(new ConfigProblem(path + (settings.UserKeyFile is null ? ".userKeyFile" : ".userCertificateFile"), "userCertificateFile and userKeyFile go together"));
+        }
+        else if (settings.UserCertificateFile is not null)
+        {
+            if (settings.Username is not null)
+            {
+                problems.Add(new ConfigProblem(path + ".userCertificateFile", "give either username or userCertificateFile, not both"));
+            }
+
+            foreach (var (key, file) in new[] { ("userCertificateFile", settings.UserCertificateFile), ("userKeyFile", settings.UserKeyFile!) })
+            {
+                if (!File.Exists(file))
+                {
+                    problems.Add(new ConfigProblem($"{path}.{key}", $"file '{file}' does not exist"));
+                }
             }
         }
 

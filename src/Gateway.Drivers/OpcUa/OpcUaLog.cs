@@ -20,6 +20,9 @@ internal static partial class OpcUaLog
     [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Discarded a message of request {RequestId}: {Reason}")]
     public static partial void MessageDiscarded(ILogger logger, uint requestId, string reason);
 
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Trusted the server certificate on first use: {Path}")]
+    public static partial void ServerCertificateTrustedOnFirstUse(ILogger logger, string path);
+
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Session {SessionId} activated on {Endpoint} ({Identity})")]
     public static partial void SessionActivated(ILogger logger, string sessionId, string endpoint, string identity);
 

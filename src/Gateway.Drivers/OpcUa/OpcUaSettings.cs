@@ -9,17 +9,43 @@ public sealed class OpcUaSettings
     [Required]
     public string EndpointUrl { get; set; } = "";
 
-    /// <summary>None (default). Basic256Sha256 and Aes128_Sha256_RsaOaep are recognised but not yet supported.</summary>
+    /// <summary>
+    /// None (default), Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, or auto: the endpoint with the
+    /// highest security level the server offers among these.
+    /// </summary>
     public string SecurityPolicy { get; set; } = "None";
 
-    /// <summary>None (default), Sign or SignAndEncrypt (the latter two not yet supported).</summary>
-    public string SecurityMode { get; set; } = "None";
+    /// <summary>None, Sign or SignAndEncrypt. When absent: None under policy None, SignAndEncrypt under another policy, any mode under auto.</summary>
+    public string? SecurityMode { get; set; }
+
+    /// <summary>
+    /// What to do with a server certificate that is not in the PKI folder's trusted/: <c>trustList</c> (default: refuse it
+    /// and copy it to rejected/ for an operator to move to trusted/) or <c>tofu</c> (trust on first use: copy it to
+    /// trusted/ and accept it; for demos and labs).
+    /// </summary>
+    public string TrustServerCertificate { get; set; } = "trustList";
+
+    /// <summary>The PKI folder (own/, trusted/, rejected/, issuers/); default <c>pki</c> under the gateway's state directory (beside the buffer).</summary>
+    public string? PkiDirectory { get; set; }
+
+    /// <summary>Our ApplicationUri, sent in CreateSession and written in the subjectAltName of the certificate created on first start.</summary>
+    public string ApplicationUri { get; set; } = "urn:iiot-gateway:opcua-client";
+
+    /// <summary>Lifetime asked for each security token of the secure channel, in milliseconds; renewed at 75%.</summary>
+    [Range(1000, 3_600_000)]
+    public int ChannelLifetimeMs { get; set; } = 600_000;
 
     /// <summary>User name; anonymous when absent. Needs <see cref="PasswordFile"/>.</summary>
     public string? Username { get; set; }
 
     /// <summary>File holding the password (first line). The password is never logged.</summary>
     public string? PasswordFile { get; set; }
+
+    /// <summary>An X.509 user certificate (DER or PEM) to log in with instead of a user name; needs <see cref="UserKeyFile"/>.</summary>
+    public string? UserCertificateFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="UserCertificateFile"/>. Never logged.</summary>
+    public string? UserKeyFile { get; set; }
 
     /// <summary><c>subscription</c> (default: monitored items, the server reports changes) or <c>polling</c> (periodic Read).</summary>
     public string Mode { get; set; } = "subscription";

@@ -49,7 +49,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         return server;
     }
 
-    private static async Task EnsureInstalledAsync()
+    internal static async Task EnsureInstalledAsync()
     {
         await s_install.WaitAsync();
         try

@@ -18,11 +18,12 @@ public sealed class OpcUaCommandTests(NodeOpcUaServerFixture fixture) : IClassFi
     }
 
     [Theory]
-    [InlineData("Basic256Sha256")]
-    [InlineData("Aes128_Sha256_RsaOaep")]
-    public async Task Read_SecurityOtherThanNone_IsAUsageError(string policy)
+    [InlineData("Basic128Rsa15", "SignAndEncrypt")]
+    [InlineData("None", "Sign")]
+    [InlineData("Basic256Sha256", "None")]
+    public async Task Read_UnknownPolicyOrInconsistentMode_IsAUsageError(string policy, string mode)
     {
-        var exit = await RunAsync("opcua", "read", fixture.Server.Url, "i=2259", "--security", policy, "--mode", "SignAndEncrypt");
+        var exit = await RunAsync("opcua", "read", fixture.Server.Url, "i=2259", "--security", policy, "--mode", mode);
 
         Assert.Equal(ExitCodes.UsageOrConfiguration, exit);
     }

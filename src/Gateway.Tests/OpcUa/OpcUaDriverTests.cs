@@ -54,16 +54,39 @@ public sealed class OpcUaDriverFactoryTests
     }
 
     [Fact]
-    public void Validate_UnsupportedSecurityAndBadValues_ReportJsonPaths()
+    public void Validate_SecureEndpointSettings_AreAcceptedOrReportedWithTheirPaths()
+    {
+        var good = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityPolicy": "auto", "trustServerCertificate": "tofu",
+              "applicationUri": "urn:line-1:gateway", "channelLifetimeMs": 60000, "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """);
+        var bad = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityPolicy": "Basic256Sha256", "securityMode": "None",
+              "userCertificateFile": "/nonexistent/user.pem", "applicationUri": "not a uri", "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """).Select(p => p.ToString()).ToList();
+        var modeWithoutPolicy = Validate("""
+            { "name": "ua", "type": "opcua", "endpointUrl": "opc.tcp://127.0.0.1:4840", "securityMode": "Sign", "tags": [ { "name": "a", "address": "i=2259" } ] }
+            """).Select(p => p.ToString()).ToList();
+
+        Assert.Empty(good);
+        Assert.Contains("drivers[0].securityMode: security policy Basic256Sha256 needs Sign or SignAndEncrypt", bad);
+        Assert.Contains("drivers[0].userKeyFile: userCertificateFile and userKeyFile go together", bad);
+        Assert.Contains(bad, p => p.StartsWith("drivers[0].applicationUri: must be an absolute URI", StringComparison.Ordinal));
+        Assert.Contains("drivers[0].securityMode: 'Sign' needs a security policy other than None", modeWithoutPolicy);
+    }
+
+    [Fact]
+    public void Validate_UnknownSecurityAndBadValues_ReportJsonPaths()
     {
         var problems = Validate("""
-            { "name": "ua", "type": "opcua", "endpointUrl": "http://x", "securityPolicy": "Basic256Sha256", "securityMode": "SignAndEncrypt",
+            { "name": "ua", "type": "opcua", "endpointUrl": "http://x", "securityPolicy": "Basic128Rsa15", "securityMode": "Encrypt", "trustServerCertificate": "always",
               "mode": "push", "username": "u", "publishingIntervalMs": 1, "tags": [ { "name": "a", "address": "ns=x;s=1" }, { "name": "b" } ] }
             """).Select(p => p.ToString()).ToList();
 
         Assert.Contains("drivers[0].endpointUrl: 'http://x' is not an opc.tcp://host:port URL", problems);
-        Assert.Contains("drivers[0].securityPolicy: 'Basic256Sha256' is not supported yet: only None is implemented", problems);
-        Assert.Contains("drivers[0].securityMode: 'SignAndEncrypt' is not supported yet: only None is implemented", problems);
+        Assert.Contains("drivers[0].securityPolicy: must be None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss or auto, got 'Basic128Rsa15'", problems);
+        Assert.Contains("drivers[0].securityMode: must be None, Sign or SignAndEncrypt, got 'Encrypt'", problems);
+        Assert.Contains("drivers[0].trustServerCertificate: must be trustList or tofu, got 'always'", problems);
         Assert.Contains("drivers[0].mode: must be subscription or polling, got 'push'", problems);
         Assert.Contains("drivers[0].passwordFile: is required when username is set", problems);
         Assert.Contains(problems, p => p.StartsWith("drivers[0].publishingIntervalMs: must be between 10", StringComparison.Ordinal));

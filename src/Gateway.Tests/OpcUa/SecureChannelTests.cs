@@ -39,6 +39,9 @@ internal sealed class ScriptedUaServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>The security token the server writes in its MSG chunks (it may lag behind a renewal).</summary>
+    public uint MessageTokenId { get; set; } = 1;
+
     /// <summary>Every chunk received after Hello: type, chunk type, sequence number, request id, size.</summary>
     public ConcurrentQueue<(string Type, char Chunk, uint Sequence, uint RequestId, int Size, int RequestType)> Received { get; } = new();
 
@@ -157,7 +160,7 @@ internal sealed class ScriptedUaServer : IAsyncDisposable
         }
         else
         {
-            e.WriteUInt32(1);
+            e.WriteUInt32(MessageTokenId);
         }
 
         e.WriteUInt32(_sequence++);
@@ -203,6 +206,26 @@ public sealed class SecureChannelTests
         Assert.Equal(1, beforeDue);
         Assert.Equal(1, server.Received.Last(r => r.Type == "OPN").RequestType);
         Assert.Equal(2u, channel.TokenId);
+    }
+
+    [Fact]
+    public async Task Token_AfterRenewal_OldTokenIsAcceptedUntilItsLifetimeEnds()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = new ScriptedUaServer(revisedLifetime: 10_000);
+        server.OnMessage = (id, _, s) => [s.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(Values(1)))];
+        await using var channel = await OpenAsync(server, time);
+        var read = new ReadRequest { NodesToRead = [new ReadValueId { NodeId = new NodeId(0, 2259u) }] };
+
+        time.Advance(TimeSpan.FromMilliseconds(7_500));
+        await OpcUaIntegrationTests.WaitUntilAsync(() => channel.Renewals == 1);
+        await channel.SendRequestAsync(read, TimeSpan.FromSeconds(10), CancellationToken.None); // answered under token 1, still valid
+        time.Advance(TimeSpan.FromMilliseconds(5_100)); // token 1 issued 12.6 s ago: past its lifetime and the quarter of slack
+        var error = await Assert.ThrowsAnyAsync<UaException>(() => channel.SendRequestAsync(read, TimeSpan.FromSeconds(10), CancellationToken.None));
+
+        Assert.Equal(2u, channel.TokenId);
+        Assert.Equal(StatusCodes.BadSecureChannelTokenUnknown, error.StatusCode);
+        Assert.False(channel.IsOpen);
     }
 
     [Fact]

@@ -63,9 +63,10 @@ public sealed class UaClientUnitTests
     }
 
     [Fact]
-    public void Options_SecurityOtherThanNone_IsNotSupportedYet()
+    public void Options_UnknownPolicyOrInconsistentMode_AreRejected()
     {
-        Assert.Throws<NotSupportedException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "Basic256Sha256", SecurityMode = "SignAndEncrypt" }));
+        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "Basic256Sha256", SecurityMode = "None" }));
+        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "None", SecurityMode = "Sign" }));
         Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "Basic128Rsa15" }));
     }
 }

@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Security;
 using Gateway.Drivers.OpcUa.Transport;
 using StatusCodes = Gateway.Drivers.OpcUa.Encoding.StatusCodes;
 
@@ -27,9 +29,17 @@ internal static class OpcUaCommands
     {
         public Argument<string> Url { get; } = new("URL") { Description = "Endpoint URL, for example opc.tcp://127.0.0.1:4840" };
 
-        public Option<string> Security { get; } = new("--security") { Description = "Security policy: None, Basic256Sha256 or Aes128_Sha256_RsaOaep (only None is implemented yet)", DefaultValueFactory = _ => "None" };
+        public Option<string> Security { get; } = new("--security") { Description = "Security policy: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, or auto (the most secure endpoint offered)", DefaultValueFactory = _ => "None" };
 
-        public Option<string?> Mode { get; } = new("--mode") { Description = "Message security mode: Sign or SignAndEncrypt (with a policy other than None)" };
+        public Option<string?> Mode { get; } = new("--mode") { Description = "Message security mode: Sign or SignAndEncrypt (default SignAndEncrypt with a policy other than None)" };
+
+        public Option<FileInfo?> UserCertificate { get; } = new("--user-certificate") { Description = "X.509 user certificate (DER or PEM) to log in with instead of --user; needs --user-key" };
+
+        public Option<FileInfo?> UserKey { get; } = new("--user-key") { Description = "PEM private key of --user-certificate" };
+
+        public Option<DirectoryInfo?> Pki { get; } = new("--pki") { Description = "PKI folder (own/, trusted/, rejected/, issuers/); default ~/.local/share/gateway/pki" };
+
+        public Option<bool> TrustOnFirstUse { get; } = new("--trust-on-first-use") { Description = "Trust a server certificate not yet in trusted/ and store it there (demos and labs only)" };
 
         public Option<string?> User { get; } = new("--user") { Description = "User name (anonymous when absent)" };
 
@@ -42,6 +52,10 @@ internal static class OpcUaCommands
             command.Options.Add(Mode);
             command.Options.Add(User);
             command.Options.Add(PasswordFile);
+            command.Options.Add(UserCertificate);
+            command.Options.Add(UserKey);
+            command.Options.Add(Pki);
+            command.Options.Add(TrustOnFirstUse);
         }
 
         /// <summary>Client options, or a usage error (exit 2) printed to stderr.</summary>
@@ -50,9 +64,9 @@ internal static class OpcUaCommands
             var url = parseResult.GetValue(Url)!;
             var security = parseResult.GetValue(Security) ?? "None";
             var mode = parseResult.GetValue(Mode);
-            if (security is not ("None" or "Basic256Sha256" or "Aes128_Sha256_RsaOaep"))
+            if (security != "auto" && !SecurityPolicies.ShortNames.Contains(security))
             {
-                return Usage($"--security must be None, Basic256Sha256 or Aes128_Sha256_RsaOaep, got '{security}'");
+                return Usage($"--security must be {string.Join(", ", SecurityPolicies.ShortNames)} or auto, got '{security}'");
             }
 
             if (mode is not (null or "None" or "Sign" or "SignAndEncrypt"))
@@ -60,9 +74,14 @@ internal static class OpcUaCommands
                 return Usage($"--mode must be Sign or SignAndEncrypt, got '{mode}'");
             }
 
-            if (security != "None" || mode is "Sign" or "SignAndEncrypt")
+            if (security == "None" && mode is "Sign" or "SignAndEncrypt")
             {
-                return Usage($"security {security}{(mode is null ? "" : "/" + mode)} is not supported yet: only --security None is implemented");
+                return Usage($"--mode {mode} needs a --security policy other than None");
+            }
+
+            if (security is not ("None" or "auto") && mode == "None")
+            {
+                return Usage($"--security {security} needs --mode Sign or SignAndEncrypt");
             }
 
             try
@@ -94,7 +113,42 @@ internal static class OpcUaCommands
                 }
             }
 
-            return new UaClientOptions { EndpointUrl = url, SecurityPolicy = security, SecurityMode = mode ?? "None", UserName = user, Password = password };
+            var userCertificateFile = parseResult.GetValue(UserCertificate);
+            var userKeyFile = parseResult.GetValue(UserKey);
+            System.Security.Cryptography.X509Certificates.X509Certificate2? userCertificate = null;
+            if ((userCertificateFile is null) != (userKeyFile is null))
+            {
+                return Usage("--user-certificate and --user-key go together");
+            }
+
+            if (userCertificateFile is not null)
+            {
+                if (user is not null)
+                {
+                    return Usage("give either --user or --user-certificate, not both");
+                }
+
+                try
+                {
+                    userCertificate = CertificateStore.LoadUserCertificate(userCertificateFile.FullName, userKeyFile!.FullName);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+                {
+                    return Usage($"cannot load --user-certificate '{userCertificateFile}' with --user-key '{userKeyFile}': {ex.Message}");
+                }
+            }
+
+            return new UaClientOptions
+            {
+                UserCertificate = userCertificate,
+                EndpointUrl = url,
+                SecurityPolicy = security,
+                SecurityMode = mode,
+                UserName = user,
+                Password = password,
+                PkiDirectory = parseResult.GetValue(Pki)?.FullName,
+                ServerCertificateTrust = parseResult.GetValue(TrustOnFirstUse) ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,
+            };
         }
 
         private static UaClientOptions? Usage(string message)
@@ -241,7 +295,9 @@ internal static class OpcUaCommands
             Console.Error.WriteLine($"{options.EndpointUrl}: {ex.Message}");
             return ExitCodes.PeerUnreachable;
         }
-        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadIdentityTokenInvalid or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadUserAccessDenied or StatusCodes.BadSecurityChecksFailed)
+        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadIdentityTokenInvalid or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadUserAccessDenied or StatusCodes.BadSecurityChecksFailed
+                                         or StatusCodes.BadCertificateUntrusted or StatusCodes.BadCertificateInvalid or StatusCodes.BadCertificateTimeInvalid
+                                         or StatusCodes.BadCertificateUriInvalid or StatusCodes.BadApplicationSignatureInvalid or StatusCodes.BadNonceInvalid)
         {
             Console.Error.WriteLine($"{options.EndpointUrl}: refused: {ex.Message}");
             return ExitCodes.PeerUnreachable;

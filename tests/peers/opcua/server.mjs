@@ -4,6 +4,11 @@
 //   --big N                a folder "Big" with N children (default 2000)
 //   --max-nodes-per-read N OperationLimits.MaxNodesPerRead (default 100)
 //   --load N               a folder "Load" with N Double variables that all change once per second (benchmarks)
+//   --no-auto-accept       do not trust unknown client certificates (they land in PKI/rejected); use with --pki
+//   --pki DIR              the server's PKI folder (default pki-server beside this script; created on first start)
+//   --max-token-lifetime MS  longest security token lifetime granted (default 600000); clients asking less get less
+// X.509 user certificates are accepted like client certificates (PKI/user), unless --no-auto-accept.
+// Endpoints: None, Basic256Sha256, Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss, in modes Sign and SignAndEncrypt.
 import path from "node:path";
 import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
          MessageSecurityMode, RegisterServerMethod, StatusCodes, coerceNodeId, Range } from "node-opcua";
@@ -15,15 +20,20 @@ const smallChunks = args.includes("--small-chunks");
 const bigCount = option("--big", 2000);
 const maxNodesPerRead = option("--max-nodes-per-read", 100);
 const loadCount = option("--load", 0);
+const autoAccept = !args.includes("--no-auto-accept");
+const maxTokenLifetime = option("--max-token-lifetime", 600000);
+const pkiIndex = args.indexOf("--pki");
 
-const pki = path.join(import.meta.dirname ?? ".", "pki-server");
+const pki = pkiIndex >= 0 ? path.resolve(args[pkiIndex + 1]) : path.join(import.meta.dirname ?? ".", "pki-server");
 const server = new OPCUAServer({
   port, host: "127.0.0.1", hostname: "127.0.0.1",
   alternateHostname: ["localhost", "127.0.0.1"],
   resourcePath: "/UA/TestPeer", registerServerMethod: RegisterServerMethod.HIDDEN,
-  serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: true }),
-  securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
-  securityModes: [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt],
+  serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: autoAccept }),
+  userCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(pki, "user"), automaticallyAcceptUnknownCertificate: autoAccept }),
+  securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
+  securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
+  defaultSecureTokenLifetime: maxTokenLifetime,
   allowAnonymous: true,
   userManager: { isValidUser: (u, p) => u === "gwuser" && p === "gwpass" },
   buildInfo: { productName: "GatewayTestPeer", buildNumber: "1" },

@@ -33,6 +33,9 @@ public sealed class SecureChannel : IAsyncDisposable
     private bool _anyReceived;
     private int _requestId;
     private uint _tokenId;
+    private long _tokenIssuedAt;
+    private uint _previousTokenId;
+    private long _previousTokenExpiresAt;
     private byte[] _clientNonce = [];
 
     private SecureChannel(UaTcpConnection connection, ISecurityPolicy policy, string endpointUrl, uint requestedLifetime, TimeProvider timeProvider, ILogger logger)
@@ -102,7 +105,16 @@ public sealed class SecureChannel : IAsyncDisposable
         var response = (OpenSecureChannelResponse)await SendAsync(request, "OPN", RequestTimeout, cancellationToken);
         _policy.DeriveKeys(response.SecurityToken.TokenId, _clientNonce, response.ServerNonce ?? []);
         ChannelId = response.SecurityToken.ChannelId;
+        if (renew)
+        {
+            // The server may keep sending under the old token until it sees ours: accept it until its lifetime ends
+            // (plus a quarter for clock and network slack, as node-opcua allows).
+            _previousTokenId = _tokenId;
+            Interlocked.Exchange(ref _previousTokenExpiresAt, _tokenIssuedAt + (long)(TokenLifetime * 1.25 * _timeProvider.TimestampFrequency / 1000));
+        }
+
         _tokenId = response.SecurityToken.TokenId;
+        _tokenIssuedAt = _timeProvider.GetTimestamp();
         TokenLifetime = response.SecurityToken.RevisedLifetime;
         if (renew)
         {
@@ -344,15 +356,32 @@ public sealed class SecureChannel : IAsyncDisposable
         {
             var policyUri = d.ReadString();
             senderCertificate = d.ReadByteString();
-            _ = d.ReadByteString(); // receiver thumbprint: ours, checked by the policy that has a certificate
+            var receiverThumbprint = d.ReadByteString();
             if (policyUri != _policy.Uri)
             {
                 throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"the server answered with security policy {policyUri}, we asked for {_policy.Uri}");
             }
+
+            if (_policy.SenderCertificate is { } ours && receiverThumbprint is not null && !receiverThumbprint.AsSpan().SequenceEqual(Thumbprint(ours)))
+            {
+                throw new UaConnectionException(StatusCodes.BadCertificateInvalid, "the server secured OpenSecureChannel for another certificate than ours");
+            }
         }
         else
         {
-            tokenId = d.ReadUInt32(); // the old token stays valid until its lifetime ends
+            tokenId = d.ReadUInt32();
+            if (tokenId != _tokenId && _tokenId != 0)
+            {
+                if (tokenId != _previousTokenId)
+                {
+                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, ours is {_tokenId}");
+                }
+
+                if (_timeProvider.GetTimestamp() > Interlocked.Read(ref _previousTokenExpiresAt))
+                {
+                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, which expired after renewal to {_tokenId}");
+                }
+            }
         }
 
         var securityHeaderEnd = d.Position;
@@ -443,6 +472,10 @@ public sealed class SecureChannel : IAsyncDisposable
         }
     }
 
+#pragma warning disable CA5350 // the asymmetric security header names certificates by their SHA-1 thumbprint (OPC 10000-6 §6.7.2.3)
+    private static byte[] Thumbprint(byte[] certificate) => System.Security.Cryptography.SHA1.HashData(certificate);
+#pragma warning restore CA5350
+
     private void CheckSequence(uint sequenceNumber)
     {
         if (_anyReceived && sequenceNumber != _lastReceivedSequence + 1 && !(_lastReceivedSequence > SequenceWrapLimit - 1024 && sequenceNumber < 1024))
@@ -511,6 +544,7 @@ public sealed class SecureChannel : IAsyncDisposable
         await _connection.DisposeAsync();
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Fail(new UaConnectionException(StatusCodes.BadSecureChannelClosed, "the secure channel was closed"), null);
+        (_policy as IDisposable)?.Dispose();
     }
 
     private sealed class Pending

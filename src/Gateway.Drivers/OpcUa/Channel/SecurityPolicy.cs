@@ -83,12 +83,17 @@ public static class SecurityPolicies
     public const string None = SecurityPolicyNone.PolicyUri;
     public const string Basic256Sha256 = "http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256";
     public const string Aes128Sha256RsaOaep = "http://opcfoundation.org/UA/SecurityPolicy#Aes128_Sha256_RsaOaep";
+    public const string Aes256Sha256RsaPss = "http://opcfoundation.org/UA/SecurityPolicy#Aes256_Sha256_RsaPss";
+
+    /// <summary>The short names accepted in configuration and on the command line, from least to most secure.</summary>
+    public static IReadOnlyList<string> ShortNames { get; } = ["None", "Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"];
 
     public static string? UriOf(string shortName) => shortName switch
     {
         "None" => None,
         "Basic256Sha256" => Basic256Sha256,
         "Aes128_Sha256_RsaOaep" => Aes128Sha256RsaOaep,
+        "Aes256_Sha256_RsaPss" => Aes256Sha256RsaPss,
         _ => null,
     };
 }

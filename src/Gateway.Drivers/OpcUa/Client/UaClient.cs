@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Security;
 using Gateway.Drivers.OpcUa.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,6 +37,8 @@ public sealed partial class UaClient : IAsyncDisposable
     private CancellationTokenSource? _sessionCts;
     private Task _keepAlive = Task.CompletedTask;
     private uint _requestHandle;
+    private X509Certificate2? _certificate;
+    private byte[] _serverCertificate = [];
 
     public UaClient(UaClientOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -43,16 +46,35 @@ public sealed partial class UaClient : IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         (_host, _port) = ParseEndpoint(options.EndpointUrl);
-        if (SecurityPolicies.UriOf(options.SecurityPolicy) is null)
+        if (options.SecurityPolicy != "auto" && SecurityPolicies.UriOf(options.SecurityPolicy) is null)
         {
-            throw new ArgumentException($"unknown security policy '{options.SecurityPolicy}' (None, Basic256Sha256, Aes128_Sha256_RsaOaep)", nameof(options));
+            throw new ArgumentException($"unknown security policy '{options.SecurityPolicy}' ({string.Join(", ", SecurityPolicies.ShortNames)} or auto)", nameof(options));
         }
 
-        if (options.SecurityPolicy != "None" || options.SecurityMode != "None")
+        if (options.SecurityMode is not (null or "None" or "Sign" or "SignAndEncrypt"))
         {
-            throw new NotSupportedException($"security policy {options.SecurityPolicy} with mode {options.SecurityMode} is not supported yet: only None is implemented");
+            throw new ArgumentException($"unknown security mode '{options.SecurityMode}' (None, Sign or SignAndEncrypt)", nameof(options));
+        }
+
+        if (options.SecurityPolicy == "None" && options.SecurityMode is "Sign" or "SignAndEncrypt")
+        {
+            throw new ArgumentException($"security policy None has no mode {options.SecurityMode}: choose a policy such as Basic256Sha256", nameof(options));
+        }
+
+        if (options.SecurityPolicy is not ("None" or "auto") && options.SecurityMode == "None")
+        {
+            throw new ArgumentException($"security policy {options.SecurityPolicy} needs mode Sign or SignAndEncrypt", nameof(options));
         }
     }
+
+    /// <summary>Our application instance certificate, once a secure endpoint needed it.</summary>
+    public X509Certificate2? ApplicationCertificate => _certificate;
+
+    /// <summary>The PKI folder used for secure endpoints.</summary>
+    public CertificateStore CertificateStore => field ??= new CertificateStore(_options.PkiDirectory ?? CertificateStore.DefaultRoot, _timeProvider);
+
+    /// <summary>True when the chosen endpoint signs (and maybe encrypts) its messages.</summary>
+    public bool IsSecure => Endpoint is { SecurityMode: MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt };
 
     /// <summary>The endpoint chosen from GetEndpoints.</summary>
     public EndpointDescription? Endpoint { get; private set; }
@@ -104,26 +126,125 @@ public sealed partial class UaClient : IAsyncDisposable
         }
 
         _authenticationToken = NodeId.Null;
-        _channel = await OpenChannelAsync(cancellationToken);
-        await SelectEndpointAsync(cancellationToken);
+        await OpenDiscoveredChannelAsync(cancellationToken);
         await CreateAndActivateSessionAsync(cancellationToken);
         await ReadOperationLimitsAsync(cancellationToken);
         StartSessionTasks();
     }
 
-    private Task<SecureChannel> OpenChannelAsync(CancellationToken cancellationToken) =>
-        SecureChannel.OpenAsync(_host, _port, _options.EndpointUrl, SecurityPolicyNone.Instance, _options.TransportLimits,
+    private Task<SecureChannel> OpenChannelAsync(ISecurityPolicy policy, CancellationToken cancellationToken) =>
+        SecureChannel.OpenAsync(_host, _port, _options.EndpointUrl, policy, _options.TransportLimits,
             (uint)_options.ChannelLifetime.TotalMilliseconds, _timeProvider, _logger, cancellationToken);
+
+    /// <summary>
+    /// GetEndpoints on an unsecured channel and endpoint selection; for a secure endpoint, the server certificate is
+    /// checked against the trust list and a second channel is opened under the endpoint's policy. Done on every
+    /// (re)connect, so that a server that changed its certificate or endpoints is checked again.
+    /// </summary>
+    private async Task OpenDiscoveredChannelAsync(CancellationToken cancellationToken)
+    {
+        _channel = null;
+        var discovery = await OpenChannelAsync(SecurityPolicyNone.Instance, cancellationToken);
+        _channel = discovery;
+        try
+        {
+            await SelectEndpointAsync(cancellationToken);
+        }
+        catch
+        {
+            _channel = null;
+            await discovery.DisposeAsync();
+            throw;
+        }
+
+        if (!IsSecure)
+        {
+            return;
+        }
+
+        _channel = null;
+        await discovery.CloseAsync(cancellationToken);
+        PrepareSecurity();
+        _channel = await OpenSessionChannelAsync(cancellationToken);
+    }
+
+    /// <summary>A channel under the chosen endpoint's policy.</summary>
+    private async Task<SecureChannel> OpenSessionChannelAsync(CancellationToken cancellationToken)
+    {
+        if (!IsSecure)
+        {
+            return await OpenChannelAsync(SecurityPolicyNone.Instance, cancellationToken);
+        }
+
+        var algorithms = SecurityAlgorithms.Find(Endpoint!.SecurityPolicyUri)!;
+        var policy = new RsaSecurityPolicy(algorithms, Endpoint.SecurityMode, _certificate!, Endpoint.ServerCertificate!);
+        try
+        {
+            return await OpenChannelAsync(policy, cancellationToken);
+        }
+        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadSecurityChecksFailed or StatusCodes.BadCertificateUntrusted or StatusCodes.BadCertificateInvalid
+                                         or StatusCodes.BadCertificateUriInvalid or StatusCodes.BadCertificateTimeInvalid)
+        {
+            policy.Dispose();
+            throw new UaConnectionException(ex.StatusCode,
+                $"the server refused the {algorithms.Uri.Split('#')[^1]}/{Endpoint.SecurityMode} channel ({StatusCodes.Name(ex.StatusCode)}: {ex.Message}); " +
+                $"if it does not trust our certificate yet, add {CertificateStore.OwnCertificatePath} to its trusted certificates", ex);
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks the server certificate against the trust list and loads (or creates) our own.</summary>
+    private void PrepareSecurity()
+    {
+        var serverCertificate = Endpoint!.ServerCertificate is { Length: > 0 } der
+            ? der
+            : throw new UaException(StatusCodes.BadCertificateInvalid, "the secure endpoint has no server certificate");
+        var store = CertificateStore;
+        var trusted = store.ValidateServerCertificate(serverCertificate, _options.ServerCertificateTrust);
+        if (trusted is not null)
+        {
+            OpcUaLog.ServerCertificateTrustedOnFirstUse(_logger, trusted);
+        }
+
+        _certificate ??= store.LoadOrCreateApplicationCertificate(_options.ApplicationUri, _options.ApplicationName);
+    }
 
     private async Task SelectEndpointAsync(CancellationToken cancellationToken)
     {
         var response = await CallAsync<GetEndpointsResponse>(new GetEndpointsRequest { EndpointUrl = _options.EndpointUrl }, cancellationToken);
         var endpoints = response.Endpoints ?? [];
-        var policyUri = SecurityPolicies.UriOf(_options.SecurityPolicy);
-        Endpoint = endpoints.FirstOrDefault(e => e.SecurityPolicyUri == policyUri && e.SecurityMode == MessageSecurityMode.None)
+        Endpoint = SelectEndpoint(endpoints, _options.SecurityPolicy, _options.SecurityMode)
             ?? throw new UaException(StatusCodes.BadSecurityChecksFailed,
-                $"the server offers no endpoint with security {_options.SecurityPolicy}/{_options.SecurityMode} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
+                $"the server offers no endpoint with security {_options.SecurityPolicy}/{_options.SecurityMode ?? "any mode"} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
         SessionEndpointUrl = CombineEndpointUrl(_options.EndpointUrl, Endpoint.EndpointUrl);
+    }
+
+    /// <summary>
+    /// The endpoint matching a short policy name and mode (null mode: None under policy None, SignAndEncrypt otherwise);
+    /// under <c>auto</c>, the one with the highest security level among the policies we implement (any mode, unless given).
+    /// </summary>
+    public static EndpointDescription? SelectEndpoint(IEnumerable<EndpointDescription> endpoints, string policy, string? mode)
+    {
+        var usable = endpoints.Where(e => e.SecurityPolicyUri == SecurityPolicies.None
+            ? e.SecurityMode == MessageSecurityMode.None
+            : SecurityAlgorithms.Find(e.SecurityPolicyUri) is not null && e.SecurityMode is MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt);
+        if (policy == "auto")
+        {
+            return usable
+                .Where(e => mode is null || e.SecurityMode.ToString() == mode)
+                .OrderByDescending(e => e.SecurityLevel)
+                .ThenByDescending(e => e.SecurityMode)
+                .ThenByDescending(e => SecurityPolicies.ShortNames.ToList().FindIndex(n => SecurityPolicies.UriOf(n) == e.SecurityPolicyUri))
+                .FirstOrDefault();
+        }
+
+        var policyUri = SecurityPolicies.UriOf(policy);
+        var wanted = mode is null or "" ? (policy == "None" ? MessageSecurityMode.None : MessageSecurityMode.SignAndEncrypt) : Enum.Parse<MessageSecurityMode>(mode);
+        return usable.FirstOrDefault(e => e.SecurityPolicyUri == policyUri && e.SecurityMode == wanted);
     }
 
     /// <summary>Keeps the scheme, host and port the user typed, with the path the server advertises.</summary>
@@ -140,6 +261,7 @@ public sealed partial class UaClient : IAsyncDisposable
 
     private async Task CreateAndActivateSessionAsync(CancellationToken cancellationToken)
     {
+        var clientNonce = RandomNumberGenerator.GetBytes(SecurityAlgorithms.NonceLength);
         var request = new CreateSessionRequest
         {
             ClientDescription = new ApplicationDescription
@@ -152,7 +274,8 @@ public sealed partial class UaClient : IAsyncDisposable
             ServerUri = Endpoint?.Server.ApplicationUri,
             EndpointUrl = SessionEndpointUrl,
             SessionName = _options.SessionName,
-            ClientNonce = RandomNumberGenerator.GetBytes(32),
+            ClientNonce = clientNonce,
+            ClientCertificate = IsSecure ? _certificate!.RawData : null,
             RequestedSessionTimeout = _options.SessionTimeout.TotalMilliseconds,
             MaxResponseMessageSize = _options.TransportLimits.MaxMessageSize,
         };
@@ -165,26 +288,119 @@ public sealed partial class UaClient : IAsyncDisposable
             Endpoint.ServerCertificate = certificate;
         }
 
+        if (IsSecure)
+        {
+            VerifyServerSignature(response, clientNonce);
+        }
+
         await ActivateAsync(cancellationToken);
         SessionsCreated++;
-        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserName is null ? "anonymous" : "user name");
+        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserCertificate is not null ? "X.509 user" : _options.UserName is null ? "anonymous" : "user name");
+    }
+
+    /// <summary>The server proves it holds its key: it signs our certificate and nonce (OPC 10000-4 §5.6.2).</summary>
+    private void VerifyServerSignature(CreateSessionResponse response, byte[] clientNonce)
+    {
+        var algorithms = SecurityAlgorithms.Find(Endpoint!.SecurityPolicyUri)!;
+        var serverCertificate = response.ServerCertificate is { Length: > 0 } sent ? sent : Endpoint.ServerCertificate!;
+        if (!CertificateStore.FirstCertificate(serverCertificate).AsSpan().SequenceEqual(CertificateStore.FirstCertificate(Endpoint.ServerCertificate!)))
+        {
+            throw new UaException(StatusCodes.BadCertificateInvalid, "CreateSession returned another server certificate than the endpoint's");
+        }
+
+        if ((response.ServerNonce?.Length ?? 0) < SecurityAlgorithms.NonceLength)
+        {
+            throw new UaException(StatusCodes.BadNonceInvalid, "CreateSession returned a server nonce shorter than 32 bytes on a secure endpoint");
+        }
+
+        using var certificate = X509CertificateLoader.LoadCertificate(CertificateStore.FirstCertificate(serverCertificate));
+        using var key = certificate.GetRSAPublicKey()!;
+        var signature = response.ServerSignature;
+        if (signature.Algorithm != algorithms.AsymmetricSignatureUri || signature.Signature is null ||
+            !key.VerifyData((byte[])[.. _certificate!.RawData, .. clientNonce], signature.Signature, HashAlgorithmName.SHA256, algorithms.AsymmetricSignature))
+        {
+            throw new UaException(StatusCodes.BadApplicationSignatureInvalid, $"the server's CreateSession signature ({signature.Algorithm ?? "none"}) does not verify with its certificate");
+        }
+
+        _serverCertificate = serverCertificate;
     }
 
     private async Task ActivateAsync(CancellationToken cancellationToken)
     {
+        var identity = CreateIdentityToken();
         var request = new ActivateSessionRequest
         {
             LocaleIds = ["en"],
-            UserIdentityToken = new ExtensionObject(CreateIdentityToken()),
+            UserIdentityToken = new ExtensionObject(identity),
         };
-        var response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
+        if (identity is X509IdentityToken)
+        {
+            request.UserTokenSignature = SignUserToken();
+        }
+
+        if (IsSecure)
+        {
+            // We prove we hold our key: we sign the server certificate and its latest nonce.
+            var algorithms = SecurityAlgorithms.Find(Endpoint!.SecurityPolicyUri)!;
+            using var key = _certificate!.GetRSAPrivateKey()!;
+            request.ClientSignature = new SignatureData
+            {
+                Algorithm = algorithms.AsymmetricSignatureUri,
+                Signature = key.SignData((byte[])[.. _serverCertificate, .. _serverNonce], HashAlgorithmName.SHA256, algorithms.AsymmetricSignature),
+            };
+        }
+
+        ActivateSessionResponse response;
+        try
+        {
+            response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException &&
+                                     (ex.StatusCode & 0xFFFF0000) is StatusCodes.BadUserAccessDenied or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadIdentityTokenInvalid)
+        {
+            var who = identity switch
+            {
+                UserNameIdentityToken user => $"user '{user.UserName}': wrong user name or password",
+                X509IdentityToken => $"the X.509 user '{_options.UserCertificate?.Subject}': unknown or untrusted user certificate",
+                _ => "anonymous access",
+            };
+            throw new UaException(ex.StatusCode, $"the server refused {who}", ex);
+        }
+
         _serverNonce = response.ServerNonce ?? _serverNonce;
     }
 
-    /// <summary>The identity token for the endpoint's token policy: anonymous, or user name with the password encrypted when the policy asks for it.</summary>
+    /// <summary>The X.509 user proves it holds its key: it signs the server certificate and nonce with the token policy's algorithm.</summary>
+    private SignatureData SignUserToken()
+    {
+        var policy = (Endpoint?.UserIdentityTokens ?? []).First(p => p.TokenType == UserTokenType.Certificate);
+        var tokenPolicyUri = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
+        var algorithms = SecurityAlgorithms.Find(tokenPolicyUri)
+            ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the X.509 user token policy {tokenPolicyUri} is not supported");
+        var serverCertificate = _serverCertificate.Length > 0 ? _serverCertificate : Endpoint!.ServerCertificate ?? [];
+        using var key = _options.UserCertificate!.GetRSAPrivateKey()
+            ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the user certificate has no RSA private key");
+        return new SignatureData
+        {
+            Algorithm = algorithms.AsymmetricSignatureUri,
+            Signature = key.SignData((byte[])[.. serverCertificate, .. _serverNonce], HashAlgorithmName.SHA256, algorithms.AsymmetricSignature),
+        };
+    }
+
+    /// <summary>
+    /// The identity token for the endpoint's token policy: anonymous, an X.509 user certificate, or user name with the
+    /// password encrypted when the policy asks for it.
+    /// </summary>
     private IEncodeable CreateIdentityToken()
     {
         var policies = Endpoint?.UserIdentityTokens ?? [];
+        if (_options.UserCertificate is { } userCertificate)
+        {
+            var x509 = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Certificate)
+                ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept X.509 user certificates");
+            return new X509IdentityToken { PolicyId = x509.PolicyId, CertificateData = userCertificate.RawData };
+        }
+
         if (_options.UserName is null)
         {
             var anonymous = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Anonymous)
@@ -201,7 +417,8 @@ public sealed partial class UaClient : IAsyncDisposable
             return new UserNameIdentityToken { PolicyId = policy.PolicyId, UserName = _options.UserName, Password = password };
         }
 
-        if (tokenPolicyUri is not (SecurityPolicies.Basic256Sha256 or SecurityPolicies.Aes128Sha256RsaOaep))
+        var algorithms = SecurityAlgorithms.Find(tokenPolicyUri);
+        if (algorithms is null)
         {
             throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the user token policy {tokenPolicyUri} is not supported");
         }
@@ -211,46 +428,24 @@ public sealed partial class UaClient : IAsyncDisposable
         {
             PolicyId = policy.PolicyId,
             UserName = _options.UserName,
-            Password = EncryptSecret(certificate, password, _serverNonce),
-            EncryptionAlgorithm = "http://www.w3.org/2001/04/xmlenc#rsa-oaep",
+            Password = EncryptSecret(certificate, password, _serverNonce, algorithms),
+            EncryptionAlgorithm = algorithms.AsymmetricEncryptionUri,
         };
     }
 
-    /// <summary>UInt32 length ‖ secret ‖ server nonce, RSA-OAEP-SHA1 encrypted block by block with the server's public key.</summary>
-    public static byte[] EncryptSecret(byte[] serverCertificateDer, byte[] secret, byte[] serverNonce)
+    /// <summary>UInt32 length ‖ secret ‖ server nonce, RSA-OAEP encrypted (SHA-1 unless the token policy says otherwise) block by block with the server's public key.</summary>
+    public static byte[] EncryptSecret(byte[] serverCertificateDer, byte[] secret, byte[] serverNonce, SecurityAlgorithms? algorithms = null)
     {
+        algorithms ??= SecurityAlgorithms.Basic256Sha256;
         var plain = new byte[4 + secret.Length + serverNonce.Length];
         BinaryPrimitives.WriteUInt32LittleEndian(plain, (uint)(secret.Length + serverNonce.Length));
         secret.CopyTo(plain, 4);
         serverNonce.CopyTo(plain, 4 + secret.Length);
-        using var certificate = X509CertificateLoader.LoadCertificate(FirstCertificate(serverCertificateDer));
+        using var certificate = X509CertificateLoader.LoadCertificate(CertificateStore.FirstCertificate(serverCertificateDer));
         using var rsa = certificate.GetRSAPublicKey() ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, "the server certificate has no RSA key");
-        var keyBytes = rsa.KeySize / 8;
-        var block = keyBytes - 42; // OAEP with SHA-1
-        using var output = new MemoryStream();
-        for (var offset = 0; offset < plain.Length; offset += block)
-        {
-            var encrypted = rsa.Encrypt(plain.AsSpan(offset, Math.Min(block, plain.Length - offset)).ToArray(), RSAEncryptionPadding.OaepSHA1);
-            output.Write(encrypted);
-        }
-
+        var encrypted = algorithms.EncryptAsymmetric(rsa, plain);
         CryptographicOperations.ZeroMemory(plain);
-        return output.ToArray();
-    }
-
-    /// <summary>A server may send a chain: the first DER element is its own certificate.</summary>
-    private static byte[] FirstCertificate(byte[] der)
-    {
-        if (der.Length > 4 && der[0] == 0x30 && der[1] == 0x82)
-        {
-            var length = 4 + ((der[2] << 8) | der[3]);
-            if (length < der.Length)
-            {
-                return der[..length];
-            }
-        }
-
-        return der;
+        return encrypted;
     }
 
     private async Task ReadOperationLimitsAsync(CancellationToken cancellationToken)
@@ -374,7 +569,7 @@ public sealed partial class UaClient : IAsyncDisposable
                 await _channel.DisposeAsync();
             }
 
-            _channel = await OpenChannelAsync(cancellationToken);
+            await OpenDiscoveredChannelAsync(cancellationToken);
             var newSession = false;
             if (!_authenticationToken.IsNull && Endpoint is not null)
             {
@@ -396,7 +591,6 @@ public sealed partial class UaClient : IAsyncDisposable
 
             if (newSession)
             {
-                await SelectEndpointAsync(cancellationToken);
                 await CreateAndActivateSessionAsync(cancellationToken);
                 await ReadOperationLimitsAsync(cancellationToken);
             }

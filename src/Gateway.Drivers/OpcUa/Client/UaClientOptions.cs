@@ -8,14 +8,26 @@ public sealed record UaClientOptions
     /// <summary><c>opc.tcp://host:port/path</c>; the host typed here is the one connected to.</summary>
     public required string EndpointUrl { get; init; }
 
-    /// <summary>Short policy name: None (implemented), Basic256Sha256 or Aes128_Sha256_RsaOaep (part 2).</summary>
+    /// <summary>
+    /// Short policy name: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, or auto (the endpoint
+    /// with the highest security level the server offers among those we implement).
+    /// </summary>
     public string SecurityPolicy { get; init; } = "None";
 
-    /// <summary>None, Sign or SignAndEncrypt.</summary>
-    public string SecurityMode { get; init; } = "None";
+    /// <summary>None, Sign or SignAndEncrypt; null means None under policy None, SignAndEncrypt under another policy, any mode under auto.</summary>
+    public string? SecurityMode { get; init; }
+
+    /// <summary>The PKI folder (own/, trusted/, rejected/, issuers/); <see cref="Security.CertificateStore.DefaultRoot"/> when null. Used only by secure endpoints.</summary>
+    public string? PkiDirectory { get; init; }
+
+    /// <summary>What to do with a server certificate not found in trusted/.</summary>
+    public Security.ServerCertificateTrust ServerCertificateTrust { get; init; } = Security.ServerCertificateTrust.TrustList;
 
     /// <summary>User name; null for anonymous.</summary>
     public string? UserName { get; init; }
+
+    /// <summary>An X.509 user certificate with its private key (instead of a user name); the session proves possession by signing.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? UserCertificate { get; init; }
 
     /// <summary>The password, already read from its file. Never logged.</summary>
     public string? Password { get; init; }

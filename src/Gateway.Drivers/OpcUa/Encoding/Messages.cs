@@ -794,6 +794,7 @@ public static class UaTypeRegistry
         [850] = () => new DeleteSubscriptionsResponse(),
         [321] = () => new AnonymousIdentityToken(),
         [324] = () => new UserNameIdentityToken(),
+        [327] = () => new X509IdentityToken(),
         [724] = () => new DataChangeFilter(),
         [811] = () => new DataChangeNotification(),
         [820] = () => new StatusChangeNotification(),

@@ -299,6 +299,28 @@ public sealed class UserNameIdentityToken : IEncodeable
     }
 }
 
+/// <summary>OPC 10000-4 §7.41.5: a user identified by an X.509 certificate; the proof is the ActivateSession user token signature.</summary>
+public sealed class X509IdentityToken : IEncodeable
+{
+    public string? PolicyId { get; set; }
+
+    public byte[]? CertificateData { get; set; }
+
+    public uint BinaryEncodingId => 327;
+
+    public void Encode(UaEncoder e)
+    {
+        e.WriteString(PolicyId);
+        e.WriteByteString(CertificateData);
+    }
+
+    public void Decode(ref UaDecoder d)
+    {
+        PolicyId = d.ReadString();
+        CertificateData = d.ReadByteString();
+    }
+}
+
 public sealed class ViewDescription : IEncodeable
 {
     public NodeId ViewId { get; set; } = NodeId.Null;

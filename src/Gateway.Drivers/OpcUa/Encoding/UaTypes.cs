@@ -84,6 +84,11 @@ public static class StatusCodes
     public const uint BadTooManyOperations = 0x80100000;
     public const uint BadSecurityChecksFailed = 0x80130000;
     public const uint BadCertificateUriInvalid = 0x80170000;
+    public const uint BadCertificateInvalid = 0x80120000;
+    public const uint BadCertificateTimeInvalid = 0x80140000;
+    public const uint BadCertificateUntrusted = 0x801A0000;
+    public const uint BadApplicationSignatureInvalid = 0x80580000;
+    public const uint BadNonceInvalid = 0x80240000;
     public const uint BadIdentityTokenInvalid = 0x80200000;
     public const uint BadIdentityTokenRejected = 0x80210000;
     public const uint BadSecureChannelIdInvalid = 0x80220000;
