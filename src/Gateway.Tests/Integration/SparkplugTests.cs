@@ -152,7 +152,8 @@ public sealed class SparkplugTests
                 continue;
             }
 
-            Assert.Equal((previous.Value + 1) % 256, message.Seq);
+            Assert.True((previous.Value + 1) % 256 == message.Seq, $"{message.Topic} has seq {message.Seq} after {previous}; the messages before it: " +
+                string.Join(", ", messages.TakeWhile(m => m != message).TakeLast(6).Select(m => $"{m.Type}/{m.Device} seq {m.Seq}")));
             wrapped |= previous == 255;
             previous = message.Seq;
         }
@@ -217,7 +218,10 @@ public sealed class SparkplugTests
         };
         using var node = Process.Start(info)!;
         var output = node.StandardOutput.ReadToEndAsync();
-        foreach (var message in messages.Where(m => m.Topic.StartsWith("spBv1.0/", StringComparison.Ordinal)))
+        // QoS 1 is at least once: a message the broker was delivering when it stopped comes again, byte for
+        // byte, after the restart. Such copies are the broker's, not new messages from the gateway.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var message in messages.Where(m => m.Topic.StartsWith("spBv1.0/", StringComparison.Ordinal) && seen.Add(m.Topic + " " + Convert.ToBase64String(m.Bytes))))
         {
             await node.StandardInput.WriteLineAsync($"{message.Topic} {Convert.ToBase64String(message.Bytes)}");
         }
