@@ -2,7 +2,6 @@ using System.Device.Gpio;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Drivers.Gpio;
 
@@ -99,38 +98,32 @@ public sealed class GpioPinsDriver : IDriver
     public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
         var markedBad = false;
-        var open = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        var open = Backoff.Forever(
+            _timeProvider,
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromMinutes(1),
+            new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            async args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromMinutes(1),
-                OnRetry = async args =>
+                var error = args.Outcome.Exception!;
+                LastError = error.Message;
+                State = DriverState.Disconnected;
+                CloseController();
+                if (markedBad)
                 {
-                    var error = args.Outcome.Exception!;
-                    LastError = error.Message;
-                    State = DriverState.Disconnected;
-                    CloseController();
-                    if (markedBad)
+                    GpioLog.StillFailing(_logger, Name, args.AttemptNumber + 1, error.Message, args.RetryDelay.TotalSeconds);
+                }
+                else
+                {
+                    GpioLog.OpenFailed(_logger, error, Name, _settings.Chip, args.RetryDelay.TotalSeconds);
+                    markedBad = true;
+                    var now = _timeProvider.GetUtcNow();
+                    foreach (var tag in _tags)
                     {
-                        GpioLog.StillFailing(_logger, Name, args.AttemptNumber + 1, error.Message, args.RetryDelay.TotalSeconds);
+                        await writer.WriteAsync(Sample.Bad(tag, now, BadCommunicationError), cancellationToken);
                     }
-                    else
-                    {
-                        GpioLog.OpenFailed(_logger, error, Name, _settings.Chip, args.RetryDelay.TotalSeconds);
-                        markedBad = true;
-                        var now = _timeProvider.GetUtcNow();
-                        foreach (var tag in _tags)
-                        {
-                            await writer.WriteAsync(Sample.Bad(tag, now, BadCommunicationError), cancellationToken);
-                        }
-                    }
-                },
-            })
-            .Build();
+                }
+            });
 
         try
         {

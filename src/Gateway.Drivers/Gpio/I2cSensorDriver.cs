@@ -1,7 +1,6 @@
 using System.Device.I2c;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 using UnitsNet;
 
 namespace Gateway.Drivers.Gpio;
@@ -52,37 +51,31 @@ public sealed class I2cSensorDriver : IDriver
     {
         var lost = false;
         var interval = TimeSpan.FromMilliseconds(_settings.PollIntervalMs);
-        var poll = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        var poll = Backoff.Forever(
+            _timeProvider,
+            interval < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : interval,
+            TimeSpan.FromMinutes(1),
+            new PredicateBuilder().Handle<IOException>().Handle<TimeoutException>().Handle<UnauthorizedAccessException>(),
+            async args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<IOException>().Handle<TimeoutException>().Handle<UnauthorizedAccessException>(),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = interval < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : interval,
-                MaxDelay = TimeSpan.FromMinutes(1),
-                OnRetry = async args =>
+                CloseSensor();
+                LastError = args.Outcome.Exception!.Message;
+                State = DriverState.Disconnected;
+                if (lost)
                 {
-                    CloseSensor();
-                    LastError = args.Outcome.Exception!.Message;
-                    State = DriverState.Disconnected;
-                    if (lost)
-                    {
-                        I2cLog.StillLost(_logger, Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
-                        return;
-                    }
+                    I2cLog.StillLost(_logger, Name, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds);
+                    return;
+                }
 
-                    // Bad once per outage, not once per attempt.
-                    lost = true;
-                    I2cLog.Lost(_logger, args.Outcome.Exception!, Name, _settings.Sensor, _settings.Bus, _address, args.RetryDelay.TotalSeconds);
-                    var now = _timeProvider.GetUtcNow();
-                    foreach (var tag in _tagInfos)
-                    {
-                        await writer.WriteAsync(Sample.Bad(tag, now, BadCommunicationError), cancellationToken);
-                    }
-                },
-            })
-            .Build();
+                // Bad once per outage, not once per attempt.
+                lost = true;
+                I2cLog.Lost(_logger, args.Outcome.Exception!, Name, _settings.Sensor, _settings.Bus, _address, args.RetryDelay.TotalSeconds);
+                var now = _timeProvider.GetUtcNow();
+                foreach (var tag in _tagInfos)
+                {
+                    await writer.WriteAsync(Sample.Bad(tag, now, BadCommunicationError), cancellationToken);
+                }
+            });
 
         try
         {

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Drivers.Modbus;
 
@@ -105,18 +104,12 @@ public sealed class ModbusDriver : IDriver
 
     private async Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
-        var pipeline = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
-                MaxDelay = TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
-            })
-            .Build();
+        var pipeline = Backoff.Forever(
+            _timeProvider,
+            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
+            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
+            new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
+            args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken));
 
         var next = _timeProvider.GetUtcNow();
         while (!cancellationToken.IsCancellationRequested)

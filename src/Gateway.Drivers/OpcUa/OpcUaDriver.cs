@@ -6,7 +6,6 @@ using Gateway.Drivers.OpcUa.Security;
 using Gateway.Drivers.OpcUa.Transport;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Drivers.OpcUa;
 
@@ -55,22 +54,16 @@ public sealed class OpcUaDriver : IDriver
             PkiDirectory = settings.PkiDirectory ?? (context.StateDirectory is null ? null : Path.Combine(context.StateDirectory, "pki")),
             ServerCertificateTrust = settings.TrustServerCertificate == "tofu" ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,
         }, _timeProvider, _logger);
-        _reconnect = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        _reconnect = Backoff.Forever(
+            _timeProvider,
+            TimeSpan.FromMilliseconds(settings.ReconnectDelayMs),
+            TimeSpan.FromMilliseconds(settings.MaxReconnectDelayMs),
+            new PredicateBuilder().Handle<UaException>().Handle<IOException>(),
+            args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<UaException>().Handle<IOException>(),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(settings.ReconnectDelayMs),
-                MaxDelay = TimeSpan.FromMilliseconds(settings.MaxReconnectDelayMs),
-                OnRetry = args =>
-                {
-                    LastError = args.Outcome.Exception?.Message;
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+                LastError = args.Outcome.Exception?.Message;
+                return ValueTask.CompletedTask;
+            });
     }
 
     public string Name { get; }

@@ -11,12 +11,7 @@ namespace Gateway.Tests.Modbus;
 internal static class FreePort
 {
     /// <summary>A loopback port free right now (the OS picks it).</summary>
-    public static int Next()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
+    public static int Next() => Infrastructure.PortAllocator.FreeTcpPort();
 }
 
 /// <summary>A child process (a peer) killed with its process tree on dispose.</summary>

@@ -3,7 +3,6 @@ using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Logging;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Hosting;
 
@@ -19,27 +18,21 @@ public sealed class DriverService(IDriver driver, SamplePipeline pipeline, Gatew
     {
         var writer = pipeline.CreateWriter(Driver.Name);
         var counters = metrics.Driver(Driver.Name);
-        var restart = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        var restart = Backoff.Forever(
+            timeProvider,
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromMinutes(1),
+            new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            async args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                MaxDelay = TimeSpan.FromMinutes(1),
-                OnRetry = async args =>
+                counters.AddError();
+                DriverLog.Crashed(logger, args.Outcome.Exception!, Driver.Name, args.RetryDelay.TotalSeconds);
+                var now = timeProvider.GetUtcNow();
+                foreach (var tag in Driver.Tags)
                 {
-                    counters.AddError();
-                    DriverLog.Crashed(logger, args.Outcome.Exception!, Driver.Name, args.RetryDelay.TotalSeconds);
-                    var now = timeProvider.GetUtcNow();
-                    foreach (var tag in Driver.Tags)
-                    {
-                        await writer.WriteAsync(Sample.Bad(tag, now, 0x80020000 /* BadInternalError */), stoppingToken);
-                    }
-                },
-            })
-            .Build();
+                    await writer.WriteAsync(Sample.Bad(tag, now, 0x80020000 /* BadInternalError */), stoppingToken);
+                }
+            });
 
         using var stateWatch = new Timer(_ => counters.Connected = Driver.State == DriverState.Connected, null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         try

@@ -1,10 +1,10 @@
+using Gateway.Drivers;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Observability;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Northbound;
 
@@ -93,22 +93,16 @@ public abstract class MqttSink : BackgroundService
         };
         client.ApplicationMessageReceivedAsync += args => OnMessageAsync(client, args);
 
-        var reconnect = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        var reconnect = Backoff.Forever(
+            _timeProvider,
+            TimeSpan.FromMilliseconds(250),
+            TimeSpan.FromMilliseconds(Config.Mqtt.MaxReconnectDelayMs),
+            new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(250),
-                MaxDelay = TimeSpan.FromMilliseconds(Config.Mqtt.MaxReconnectDelayMs),
-                OnRetry = args =>
-                {
-                    MqttLog.ConnectFailed(Logger, Name, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, Describe(args.Outcome.Exception), Buffer.Count);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+                MqttLog.ConnectFailed(Logger, Name, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, Describe(args.Outcome.Exception), Buffer.Count);
+                return ValueTask.CompletedTask;
+            });
 
         try
         {

@@ -1,3 +1,4 @@
+using Gateway.Drivers;
 using System.Text;
 using Gateway.Buffering;
 using Gateway.Configuration;
@@ -5,7 +6,6 @@ using Gateway.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
 
 namespace Gateway.Northbound.Influx;
 
@@ -49,23 +49,17 @@ public sealed class InfluxPublisher : BackgroundService
     {
         var wake = _signal.Subscribe();
         using var writer = _writerFactory(_options);
-        var retry = new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
+        var retry = Backoff.Forever(
+            _timeProvider,
+            TimeSpan.FromMilliseconds(250),
+            TimeSpan.FromMilliseconds(_options.MaxRetryDelayMs),
+            new PredicateBuilder().Handle<InfluxUnavailableException>(),
+            args =>
             {
-                ShouldHandle = new PredicateBuilder().Handle<InfluxUnavailableException>(),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(250),
-                MaxDelay = TimeSpan.FromMilliseconds(_options.MaxRetryDelayMs),
-                OnRetry = args =>
-                {
-                    _counters.ConnectedChanged(false);
-                    InfluxLog.Unavailable(_logger, writer.Target, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message ?? "", _buffer.Count);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+                _counters.ConnectedChanged(false);
+                InfluxLog.Unavailable(_logger, writer.Target, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message ?? "", _buffer.Count);
+                return ValueTask.CompletedTask;
+            });
 
         var batch = new List<BufferedSample>(_options.BatchSize);
         var lines = new List<string>(_options.BatchSize);
