@@ -11,6 +11,8 @@ namespace Gateway.Tests.OpcUa;
 public sealed class NodeOpcUaServer : IAsyncDisposable
 {
     private static readonly SemaphoreSlim s_install = new(1, 1);
+    private static readonly SemaphoreSlim s_starting = new(1, 1);
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(180);
     private readonly string[] _arguments;
     private Process? _process;
 
@@ -88,6 +90,21 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
+        // One start at a time: node-opcua's start-up (address space, certificates) is CPU-heavy, and on a loaded
+        // two-core CI machine several at once made each other miss their deadline.
+        await s_starting.WaitAsync();
+        try
+        {
+            await StartProcessCoreAsync();
+        }
+        finally
+        {
+            s_starting.Release();
+        }
+    }
+
+    private async Task StartProcessCoreAsync()
+    {
         var info = new ProcessStartInfo("node") { WorkingDirectory = PeerDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("server.mjs");
         info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -96,17 +113,29 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is not null)
+            {
+                output.Enqueue(line);
+                while (output.Count > 20 && output.TryDequeue(out _))
+                {
+                }
+            }
+        }
+
         _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        while (deadline.Elapsed < s_startTimeout)
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"node server.mjs exited with {_process.ExitCode}");
+                throw new InvalidOperationException($"node server.mjs exited with {_process.ExitCode}:\n{string.Join('\n', output)}");
             }
 
             try
@@ -121,7 +150,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
             }
         }
 
-        throw new TimeoutException($"node-opcua did not listen on port {Port} within 60 s");
+        throw new TimeoutException($"node-opcua did not listen on port {Port} within {s_startTimeout.TotalSeconds} s; its last output:\n{string.Join('\n', output)}");
     }
 
     /// <summary>Kills the server (as a crash would).</summary>
