@@ -19,6 +19,9 @@ public static class ModbusStatusCodes
     /// <summary>Exception 2: the device does not map the address.</summary>
     public const uint BadOutOfRange = 0x803C0000;
 
+    /// <summary>Exception 1: the device does not implement the function code (for example FC2 on a device without discrete inputs).</summary>
+    public const uint BadNotSupported = 0x803D0000;
+
     /// <summary>Other exception responses.</summary>
     public const uint BadDeviceFailure = 0x808B0000;
 
@@ -27,6 +30,7 @@ public static class ModbusStatusCodes
         TimeoutException => BadNoCommunication,
         ModbusConnectionException => BadNotConnected,
         ModbusException { Code: ModbusExceptionCode.IllegalDataAddress } => BadOutOfRange,
+        ModbusException { Code: ModbusExceptionCode.IllegalFunction } => BadNotSupported,
         ModbusException { Code: ModbusExceptionCode.GatewayTargetDeviceFailedToRespond or ModbusExceptionCode.GatewayPathUnavailable } => BadNoCommunication,
         ModbusException => BadDeviceFailure,
         _ => BadCommunicationError,
@@ -67,6 +71,24 @@ public sealed class ModbusDriver : IDriver
         foreach (var group in plan.Tags.GroupBy(t => (t.Device, t.PollGroup)))
         {
             _units.Add(new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap));
+        }
+    }
+
+    /// <summary>The requests of one poll cycle per device and poll group (for tests): table, start and count.</summary>
+    internal IReadOnlyList<(string Device, string Group, ModbusReadBlock Block)> PlannedBlocks
+    {
+        get
+        {
+            var blocks = new List<(string, string, ModbusReadBlock)>();
+            foreach (var unit in _units)
+            {
+                lock (unit.Blocks)
+                {
+                    blocks.AddRange(unit.Blocks.Select(b => (unit.Device.Name, unit.GroupName, b)));
+                }
+            }
+
+            return blocks;
         }
     }
 
@@ -151,17 +173,28 @@ public sealed class ModbusDriver : IDriver
             {
                 s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
                 LastError = $"{device.Name}: {ex.Message}";
-                ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
-                if (ex.Code == ModbusExceptionCode.IllegalDataAddress && block.Items.Count > 1)
+                if (ex.Code is ModbusExceptionCode.IllegalDataAddress or ModbusExceptionCode.IllegalDataValue
+                    && ModbusBlockPlanner.Split(block, unit.Ranges) is { Count: > 0 } parts)
                 {
-                    // A coalesced block spans an address the device does not map: read these tags one by one from now on.
-                    unit.Split(b);
+                    // A coalesced block spans an address the device does not map (2), or is longer than the device
+                    // reads at once (3, sometimes 2): read it in halves from now on, until only the bad tags fail.
+                    ModbusDriverLog.BlockSplit(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, (byte)ex.Code, parts[0].Count, parts[1].Count);
+                    unit.Replace(b, parts);
                     b--;
                     continue;
                 }
 
+                if (unit.Refused(block, ex.Code))
+                {
+                    // Logged once per block and code: a device that lacks a function refuses it on every poll.
+                    ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
+                }
+
                 await MarkBadAsync(unit, block.Items.Select(i => unit.Tags[i]), ModbusStatusCodes.For(ex), writer, cancellationToken);
+                continue;
             }
+
+            unit.Answered(block);
         }
 
         if (unit.Failing)
@@ -296,6 +329,7 @@ public sealed class ModbusDriver : IDriver
     private sealed class PollUnit
     {
         private readonly Dictionary<ModbusTag, int> _indices;
+        private readonly Dictionary<ModbusReadBlock, ModbusExceptionCode> _refused = new(ReferenceEqualityComparer.Instance);
 
         public PollUnit(ModbusDevice device, string groupName, TimeSpan interval, List<ModbusTag> tags, int maxGap)
         {
@@ -305,8 +339,12 @@ public sealed class ModbusDriver : IDriver
             Tags = tags;
             _indices = tags.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
             BadStatus = new uint[tags.Count];
-            Blocks = ModbusBlockPlanner.Plan([.. tags.Select(t => t.Range)], maxGap);
+            Ranges = [.. tags.Select(t => t.Range)];
+            Blocks = ModbusBlockPlanner.Plan(Ranges, maxGap, device.MaxRegisters, device.MaxBits);
         }
+
+        /// <summary>The range each tag reads, by index.</summary>
+        public ModbusRange[] Ranges { get; }
 
         public ModbusDevice Device { get; }
 
@@ -325,13 +363,31 @@ public sealed class ModbusDriver : IDriver
 
         public int IndexOf(ModbusTag tag) => _indices[tag];
 
-        /// <summary>Replaces block <paramref name="index"/> by one block per tag.</summary>
-        public void Split(int index)
+        /// <summary>Replaces block <paramref name="index"/> by <paramref name="parts"/>.</summary>
+        public void Replace(int index, List<ModbusReadBlock> parts)
         {
-            var block = Blocks[index];
-            Blocks.RemoveAt(index);
-            Blocks.InsertRange(index, block.Items.Select(i => new ModbusReadBlock(Tags[i].Table, Tags[i].WireAddress, Tags[i].Count, [i])));
+            lock (Blocks)
+            {
+                _refused.Remove(Blocks[index]);
+                Blocks.RemoveAt(index);
+                Blocks.InsertRange(index, parts);
+            }
         }
+
+        /// <summary>Records an exception response; true when it is news for this block (to be logged).</summary>
+        public bool Refused(ModbusReadBlock block, ModbusExceptionCode code)
+        {
+            if (_refused.TryGetValue(block, out var previous) && previous == code)
+            {
+                return false;
+            }
+
+            _refused[block] = code;
+            return true;
+        }
+
+        /// <summary>The block was read: a later refusal is news again.</summary>
+        public void Answered(ModbusReadBlock block) => _refused.Remove(block);
     }
 }
 
@@ -348,6 +404,9 @@ internal static partial class ModbusDriverLog
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count}: {Reason}")]
     public static partial void ExceptionResponse(ILogger logger, string driver, string device, string table, int start, int count, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count} with exception {Code}: reading it as two requests of {First} and {Second} from now on")]
+    public static partial void BlockSplit(ILogger logger, string driver, string device, string table, int start, int count, byte code, int first, int second);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Modbus driver {Driver}: wrote {Tag}")]
     public static partial void Written(ILogger logger, string driver, string tag);

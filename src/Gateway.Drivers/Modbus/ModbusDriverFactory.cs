@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Drivers.Modbus;
 
 /// <summary>A unit the driver polls.</summary>
-internal sealed record ModbusDevice(string Name, byte UnitId, TimeSpan Timeout);
+internal sealed record ModbusDevice(string Name, byte UnitId, TimeSpan Timeout, int MaxRegisters = ModbusLimits.MaxReadRegisters, int MaxBits = ModbusLimits.MaxReadBits)
+{
+    /// <summary>Most registers or bits one read request of <paramref name="table"/> may cover on this device.</summary>
+    public int MaxReadCount(ModbusTable table) => table.IsBitTable() ? MaxBits : MaxRegisters;
+}
 
 /// <summary>A tag resolved from its configuration: wire address, format, scale, device and poll group.</summary>
 internal sealed class ModbusTag
@@ -162,7 +166,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
                 problems.Add(new ConfigProblem($"{path}.unitId", $"must be between 1 and {maxUnit} (0 is broadcast, which cannot be polled), got {settings.UnitId}"));
             }
 
-            devices.Add(new ModbusDevice(config.Name, (byte)Math.Clamp(settings.UnitId, 0, 255), driverTimeout));
+            devices.Add(new ModbusDevice(config.Name, (byte)Math.Clamp(settings.UnitId, 0, 255), driverTimeout, settings.MaxRegistersPerRequest, settings.MaxBitsPerRequest));
         }
         else
         {
@@ -186,7 +190,12 @@ public sealed class ModbusDriverFactory : IDriverFactory
                     problems.Add(new ConfigProblem($"{devicePath}.unitId", $"unit {device.UnitId} is already device '{units[device.UnitId]}'"));
                 }
 
-                devices.Add(new ModbusDevice(device.Name, (byte)Math.Clamp(device.UnitId, 0, 255), device.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : driverTimeout));
+                devices.Add(new ModbusDevice(
+                    device.Name,
+                    (byte)Math.Clamp(device.UnitId, 0, 255),
+                    device.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : driverTimeout,
+                    device.MaxRegistersPerRequest ?? settings.MaxRegistersPerRequest,
+                    device.MaxBitsPerRequest ?? settings.MaxBitsPerRequest));
             }
         }
 
@@ -226,6 +235,9 @@ public sealed class ModbusDriverFactory : IDriverFactory
         return new ModbusDriverPlan(config.Type, settings, devices, groups, tags);
     }
 
+    /// <summary><c>drivers[0]</c> from <c>drivers[0].tags[3]</c>.</summary>
+    private static string DriverPathOf(string tagPath) => tagPath[..tagPath.LastIndexOf(".tags[", StringComparison.Ordinal)];
+
     private static ModbusTag? ResolveTag(DriverConfig driver, TagConfig tag, IConfigurationSection section, string path, ModbusSettings settings, List<ModbusDevice> devices, Dictionary<string, TimeSpan> groups, List<ConfigProblem> problems)
     {
         var extra = new ModbusTagSettings();
@@ -244,7 +256,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
         }
         else if (!ModbusValueFormat.TryParseType(tag.Type, out type))
         {
-            problems.Add(new ConfigProblem($"{path}.type", $"must be one of bool, int16, uint16, int32, uint32, int64, float32, float64, string, got '{tag.Type}'"));
+            problems.Add(new ConfigProblem($"{path}.type", $"must be one of bool, int16, uint16, int32, uint32, int64, uint64, float32, float64, string, got '{tag.Type}'"));
         }
 
         if ((address.Table.IsBitTable() || address.HasBit) && type != ModbusDataType.Bool)
@@ -315,6 +327,13 @@ public sealed class ModbusDriverFactory : IDriverFactory
             {
                 problems.Add(new ConfigProblem($"{path}.device", $"unknown device '{extra.Device}' (define it under devices)"));
             }
+        }
+
+        if (device is not null && !address.Table.IsBitTable() && count > device.MaxRegisters && count <= ModbusLimits.MaxReadRegisters)
+        {
+            // One value must come from one request: a device that reads fewer registers at once cannot serve it.
+            var key = settings.Devices.Count == 0 ? $"{DriverPathOf(path)}.maxRegistersPerRequest" : $"device '{device.Name}' maxRegistersPerRequest";
+            problems.Add(new ConfigProblem(type == ModbusDataType.String ? $"{path}.length" : $"{path}.type", $"needs {count} registers in one request, more than {key} ({device.MaxRegisters})"));
         }
 
         if (problems.Count > before || device is null || string.IsNullOrEmpty(tag.Name))

@@ -21,6 +21,7 @@ public sealed class ModbusRtuTransport : IModbusTransport
     private readonly byte[] _transmit = new byte[MaxFrame];
     private readonly byte[] _receive = new byte[MaxFrame];
     private long _lastActivity;
+    private long _quietUntil;
     private long _discarded;
 
     /// <param name="line">The serial line (or socket) carrying the frames.</param>
@@ -58,6 +59,7 @@ public sealed class ModbusRtuTransport : IModbusTransport
             throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
         }
 
+        await WaitQuietAsync(cancellationToken);
         using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
         var token = linked.Token;
@@ -70,6 +72,10 @@ public sealed class ModbusRtuTransport : IModbusTransport
             }
 
             await WaitSilenceAsync(token);
+
+            // RTU has no transaction id: whatever is waiting on the line now is no answer to this request (a late
+            // answer to a timed-out one, noise); left there it would be taken for the answer.
+            _line.DiscardInput();
             _transmit[0] = unitId;
             request.Span.CopyTo(_transmit.AsSpan(1));
             var crc = ModbusCrc.Compute(_transmit.AsSpan(0, request.Length + 1));
@@ -118,6 +124,11 @@ public sealed class ModbusRtuTransport : IModbusTransport
         catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _line.DiscardInput();
+
+            // A slow device may still answer: keep the line quiet one more timeout before the next request, and
+            // discard what came meanwhile, so that the late answer is not taken for the next one (libmodbus's
+            // error recovery does the same).
+            _quietUntil = _timeProvider.GetTimestamp() + (long)(timeout.TotalSeconds * _timeProvider.TimestampFrequency);
             throw new TimeoutException($"no response from {_peer} unit {unitId} within {timeout.TotalMilliseconds:0} ms");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ObjectDisposedException && ex is not ModbusConnectionException)
@@ -173,6 +184,18 @@ public sealed class ModbusRtuTransport : IModbusTransport
     {
         Interlocked.Increment(ref _discarded);
         ModbusRtuLog.Discarded(_logger, _peer, reason, unitId);
+    }
+
+    /// <summary>After a timeout: waits out the late-answer window (outside the next request's own timeout).</summary>
+    private async ValueTask WaitQuietAsync(CancellationToken cancellationToken)
+    {
+        var quiet = _quietUntil - _timeProvider.GetTimestamp();
+        if (_quietUntil != 0 && quiet > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds((double)quiet / _timeProvider.TimestampFrequency), _timeProvider, cancellationToken);
+        }
+
+        _quietUntil = 0;
     }
 
     private async ValueTask WaitSilenceAsync(CancellationToken cancellationToken)

@@ -52,7 +52,15 @@ public sealed class SerialPortLine : IModbusSerialLine
         {
             port.Open();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (ArgumentException ex)
+        {
+            // System.IO.Ports reports a line setting the device refuses (tcsetattr) as an ArgumentException without saying which.
+            port.Dispose();
+            throw new ModbusConnectionException(
+                $"cannot open serial port {_portName}: it refused the line settings {_baudRate} baud, {_parity.ToString().ToLowerInvariant()} parity, {_dataBits} data bits, {_stopBits} stop bit(s) ({ex.Message}); pseudo-terminals and some USB adapters support only some of them",
+                ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             port.Dispose();
             throw new ModbusConnectionException($"cannot open serial port {_portName}: {ex.Message}", ex);

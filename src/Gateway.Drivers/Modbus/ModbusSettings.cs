@@ -52,6 +52,17 @@ public sealed class ModbusSettings
     [Range(0, 2000)]
     public int MaxGap { get; set; } = 10;
 
+    /// <summary>
+    /// Most registers one FC3/FC4 request may read; 125 (the specification's limit) by default. Many devices accept
+    /// only 16, 32 or 64 and refuse more with exception 3 or 2. Devices may set their own.
+    /// </summary>
+    [Range(1, ModbusLimits.MaxReadRegisters)]
+    public int MaxRegistersPerRequest { get; set; } = ModbusLimits.MaxReadRegisters;
+
+    /// <summary>Most coils or discrete inputs one FC1/FC2 request may read; 2000 (the specification's limit) by default. Devices may set their own.</summary>
+    [Range(1, ModbusLimits.MaxReadBits)]
+    public int MaxBitsPerRequest { get; set; } = ModbusLimits.MaxReadBits;
+
     /// <summary>Interval of the implicit <c>default</c> poll group, in milliseconds; 1000 by default.</summary>
     [Range(10, 86_400_000)]
     public int IntervalMs { get; set; } = 1000;
@@ -96,6 +107,14 @@ public sealed class ModbusDeviceSettings
     /// <summary>This device's response timeout in milliseconds; the driver's <c>timeoutMs</c> when absent.</summary>
     [Range(10, 60_000)]
     public int? TimeoutMs { get; set; }
+
+    /// <summary>This device's request limit in registers (1-125); the driver's <c>maxRegistersPerRequest</c> when absent.</summary>
+    [Range(1, ModbusLimits.MaxReadRegisters)]
+    public int? MaxRegistersPerRequest { get; set; }
+
+    /// <summary>This device's request limit in bits (1-2000); the driver's <c>maxBitsPerRequest</c> when absent.</summary>
+    [Range(1, ModbusLimits.MaxReadBits)]
+    public int? MaxBitsPerRequest { get; set; }
 }
 
 /// <summary>Tag-level keys of Modbus tags, beyond the common ones.</summary>

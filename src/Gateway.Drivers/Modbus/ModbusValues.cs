@@ -13,6 +13,9 @@ public enum ModbusDataType
     Int32,
     UInt32,
     Int64,
+
+    /// <summary>Unsigned 64-bit: exact up to 9223372036854775807 (an integer sample); above, a double (about 16 significant digits), never a wrapped negative.</summary>
+    UInt64,
     Float32,
     Float64,
     String,
@@ -119,7 +122,7 @@ public readonly record struct ModbusValueFormat(ModbusDataType Type, ModbusWordO
     public int RegisterCount => Type switch
     {
         ModbusDataType.Int32 or ModbusDataType.UInt32 or ModbusDataType.Float32 => 2,
-        ModbusDataType.Int64 or ModbusDataType.Float64 => 4,
+        ModbusDataType.Int64 or ModbusDataType.UInt64 or ModbusDataType.Float64 => 4,
         ModbusDataType.String => Math.Max(1, (StringLength + 1) / 2),
         _ => 1,
     };
@@ -202,11 +205,27 @@ public static class ModbusValueCodec
             ModbusDataType.Int32 => SampleValue.FromInteger(BinaryPrimitives.ReadInt32BigEndian(bytes)),
             ModbusDataType.UInt32 => SampleValue.FromInteger(BinaryPrimitives.ReadUInt32BigEndian(bytes)),
             ModbusDataType.Int64 => SampleValue.FromInteger(BinaryPrimitives.ReadInt64BigEndian(bytes)),
+            ModbusDataType.UInt64 => FromUInt64(BinaryPrimitives.ReadUInt64BigEndian(bytes)),
             ModbusDataType.Float32 => SampleValue.FromDouble(BinaryPrimitives.ReadSingleBigEndian(bytes)),
             ModbusDataType.Float64 => SampleValue.FromDouble(BinaryPrimitives.ReadDoubleBigEndian(bytes)),
             _ => SampleValue.None,
         };
     }
+
+    /// <summary>The exact unsigned 64-bit value of four registers (for printing; a sample cannot hold all of them).</summary>
+    public static ulong DecodeUInt64(ReadOnlySpan<ushort> registers, ModbusWordOrder order)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ToBigEndianBytes(registers[..4], order, bytes);
+        return BinaryPrimitives.ReadUInt64BigEndian(bytes);
+    }
+
+    /// <summary>
+    /// A sample holds a signed 64-bit integer: an unsigned value above <see cref="long.MaxValue"/> becomes the nearest
+    /// double rather than wrapping to a negative number.
+    /// </summary>
+    public static SampleValue FromUInt64(ulong value) =>
+        value <= long.MaxValue ? SampleValue.FromInteger((long)value) : SampleValue.FromDouble(value);
 
     /// <summary>Encodes a raw value into registers; throws <see cref="ArgumentOutOfRangeException"/> when it does not fit the type.</summary>
     public static void Encode(SampleValue value, ModbusValueFormat format, Span<ushort> registers)
@@ -267,6 +286,9 @@ public static class ModbusValueCodec
             case ModbusDataType.Int64:
                 BinaryPrimitives.WriteInt64BigEndian(bytes, Integer(value));
                 break;
+            case ModbusDataType.UInt64:
+                BinaryPrimitives.WriteUInt64BigEndian(bytes, UnsignedInteger(value));
+                break;
             case ModbusDataType.Float32:
                 BinaryPrimitives.WriteSingleBigEndian(bytes, (float)value.AsDouble);
                 break;
@@ -276,12 +298,31 @@ public static class ModbusValueCodec
         }
     }
 
+    private const double TwoToThe63 = 9223372036854775808.0;
+
+    private static ulong UnsignedInteger(SampleValue value)
+    {
+        if (value.Kind == SampleValueKind.Double)
+        {
+            var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
+            if (double.IsNaN(rounded) || rounded < 0 || rounded >= 2 * TwoToThe63)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value.AsDouble, "not representable as an unsigned 64-bit integer");
+            }
+
+            return (ulong)rounded;
+        }
+
+        return checked((ulong)value.AsInteger);
+    }
+
     private static long Integer(SampleValue value)
     {
         if (value.Kind == SampleValueKind.Double)
         {
             var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
-            if (double.IsNaN(rounded) || rounded < long.MinValue || rounded > long.MaxValue)
+            // (double)long.MaxValue is 2^63, itself out of range: the upper bound is exclusive.
+            if (double.IsNaN(rounded) || rounded < long.MinValue || rounded >= TwoToThe63)
             {
                 throw new ArgumentOutOfRangeException(nameof(value), value.AsDouble, "not representable as an integer");
             }

@@ -103,4 +103,45 @@ public sealed class ModbusConfigTests : IDisposable
         Assert.Contains("drivers[0].devices[3].name: duplicate device name 'c'", problems);
         Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[0].device: is required when the driver has several devices", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void CheckConfig_RequestLimits_AreCheckedWithTheirJsonPaths()
+    {
+        var problems = Problems("""
+            { "name": "press", "type": "modbus-tcp", "host": "plc", "machine": "m", "maxRegistersPerRequest": 126, "maxBitsPerRequest": 0,
+              "devices": [ { "name": "a", "unitId": 1, "maxRegistersPerRequest": 0, "maxBitsPerRequest": 2001 },
+                           { "name": "b", "unitId": 2, "maxRegistersPerRequest": 8 } ],
+              "tags": [ { "name": "sn", "address": "holding:0", "type": "string", "length": 20, "device": "b" },
+                        { "name": "e", "address": "holding:40", "type": "uint64", "device": "b" } ] }
+            """);
+
+        Assert.Contains("drivers[0].maxRegistersPerRequest: must be between 1 and 125, got 126", problems);
+        Assert.Contains("drivers[0].maxBitsPerRequest: must be between 1 and 2000, got 0", problems);
+        Assert.Contains("drivers[0].devices[0].maxRegistersPerRequest: must be between 1 and 125, got 0", problems);
+        Assert.Contains("drivers[0].devices[0].maxBitsPerRequest: must be between 1 and 2000, got 2001", problems);
+        Assert.Contains("drivers[0].tags[0].length: needs 10 registers in one request, more than device 'b' maxRegistersPerRequest (8)", problems);
+        Assert.DoesNotContain(problems, p => p.StartsWith("drivers[0].tags[1]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CheckConfig_UnknownDeviceKey_IsRejected()
+    {
+        var problems = Problems("""
+            { "name": "press", "type": "modbus-tcp", "host": "plc", "machine": "m",
+              "devices": [ { "name": "b", "unitId": 2, "maxRegisters": 4 } ], "tags": [ { "name": "a", "address": "holding:1", "device": "b" } ] }
+            """);
+
+        Assert.Contains(problems, p => p.StartsWith("drivers[0].devices[0].maxRegisters: unknown key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CheckConfig_ValueWiderThanTheDriversLimit_IsRefused()
+    {
+        var problems = Problems("""
+            { "name": "meter", "type": "modbus-tcp", "host": "plc", "machine": "m", "maxRegistersPerRequest": 2,
+              "tags": [ { "name": "energy", "address": "holding:0", "type": "uint64" }, { "name": "power", "address": "holding:4", "type": "float32" } ] }
+            """);
+
+        Assert.Equal(["drivers[0].tags[0].type: needs 4 registers in one request, more than drivers[0].maxRegistersPerRequest (2)"], problems);
+    }
 }

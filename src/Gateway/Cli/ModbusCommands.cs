@@ -25,7 +25,8 @@ internal static class ModbusCommands
         int Baud = 19200,
         string Parity = "even",
         int TimeoutMs = 1000,
-        bool RtuOverTcp = false);
+        bool RtuOverTcp = false,
+        int? MaxPerRequest = null);
 
     private static Command CreateRead()
     {
@@ -36,16 +37,21 @@ internal static class ModbusCommands
             Arity = new ArgumentArity(1, 2),
         };
         var unit = new Option<int>("--unit", "-u") { Description = "Unit id (slave address), 1-247 on a serial line", DefaultValueFactory = _ => 1 };
-        var type = new Option<string?>("--type", "-t") { Description = "bool, int16, uint16 (default for registers), int32, uint32, int64, float32, float64, string" };
+        var type = new Option<string?>("--type", "-t") { Description = "bool, int16, uint16 (default for registers), int32, uint32, int64, uint64, float32, float64, string" };
         var order = new Option<string?>("--order", "-o") { Description = "Byte order of multi-register values: ABCD (default), CDAB, BADC, DCBA" };
         var serial = new Option<string?>("--serial") { Description = "Serial device for Modbus RTU, for example /dev/ttyUSB0" };
         var baud = new Option<int>("--baud") { Description = "Serial speed in baud", DefaultValueFactory = _ => 19200 };
         var parity = new Option<string>("--parity") { Description = "Serial parity: none, even (default) or odd", DefaultValueFactory = _ => "even" };
         var timeout = new Option<int>("--timeout") { Description = "Response timeout in milliseconds", DefaultValueFactory = _ => 1000 };
         var rtuOverTcp = new Option<bool>("--rtu-over-tcp") { Description = "Send RTU frames over the TCP connection (serial-to-Ethernet converters)" };
+        var maxPerRequest = new Option<int?>("--max-per-request")
+        {
+            Description = "Most registers (1-125) or bits (1-2000) one request may read; a longer SPEC is read in several requests. "
+                + "For devices that refuse long reads with exception 3 or 2 (many accept only 16, 32 or 64 registers)",
+        };
         var command = new Command("read", "Read coils, discrete inputs or registers and print one value per line. Exit 0 ok, 1 failure (exception response), 2 usage, 3 unreachable or no answer.")
         {
-            arguments, unit, type, order, serial, baud, parity, timeout, rtuOverTcp,
+            arguments, unit, type, order, serial, baud, parity, timeout, rtuOverTcp, maxPerRequest,
         };
         command.SetAction((parseResult, cancellationToken) => ReadAsync(
             new ReadOptions(
@@ -57,7 +63,8 @@ internal static class ModbusCommands
                 parseResult.GetValue(baud),
                 parseResult.GetValue(parity)!,
                 parseResult.GetValue(timeout),
-                parseResult.GetValue(rtuOverTcp)),
+                parseResult.GetValue(rtuOverTcp),
+                parseResult.GetValue(maxPerRequest)),
             Console.Out,
             Console.Error,
             cancellationToken));
@@ -79,29 +86,42 @@ internal static class ModbusCommands
         {
             if (request.Table.IsBitTable())
             {
-                var bits = await client.ReadBitsAsync(request.Unit, request.Table, request.Start, (ushort)request.Count, timeout, cancellationToken);
-                for (var i = 0; i < bits.Length; i++)
+                for (var first = 0; first < request.Count; first += request.MaxPerRequest)
                 {
-                    await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + i} = {(bits[i] ? "1" : "0")}");
+                    var count = Math.Min(request.MaxPerRequest, request.Count - first);
+                    var bits = await client.ReadBitsAsync(request.Unit, request.Table, (ushort)(request.Start + first), (ushort)count, timeout, cancellationToken);
+                    for (var i = 0; i < bits.Length; i++)
+                    {
+                        await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + first + i} = {(bits[i] ? "1" : "0")}");
+                    }
                 }
 
                 return ExitCodes.Success;
             }
 
-            var registers = await client.ReadRegistersAsync(request.Unit, request.Table, request.Start, (ushort)request.RegisterCount, timeout, cancellationToken);
+            // Whole values per request: a value is never split across two requests.
             var step = request.Format.RegisterCount;
+            var perRequest = request.Format.Type == ModbusDataType.String ? step : request.MaxPerRequest / step * step;
             var typeName = options.Type is null ? "" : " " + request.Format.Type.ToString().ToLowerInvariant();
-            for (var offset = 0; offset + step <= registers.Length; offset += step)
+            for (var first = 0; first < request.RegisterCount; first += perRequest)
             {
-                var value = ModbusValueCodec.Decode(registers.AsSpan(offset, step), request.Format);
-                await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + offset}{typeName} = {Format(value, request.Format.Type)}");
+                var count = Math.Min(perRequest, request.RegisterCount - first);
+                var registers = await client.ReadRegistersAsync(request.Unit, request.Table, (ushort)(request.Start + first), (ushort)count, timeout, cancellationToken);
+                for (var offset = 0; offset + step <= registers.Length; offset += step)
+                {
+                    var words = registers.AsSpan(offset, step);
+                    var text = request.Format.Type == ModbusDataType.UInt64
+                        ? ModbusValueCodec.DecodeUInt64(words, request.Format.Order).ToString(CultureInfo.InvariantCulture)
+                        : Format(ModbusValueCodec.Decode(words, request.Format), request.Format.Type);
+                    await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + first + offset}{typeName} = {text}");
+                }
             }
 
             return ExitCodes.Success;
         }
         catch (ModbusException ex)
         {
-            await error.WriteLineAsync($"modbus read: the device refused the request: exception {(byte)ex.Code} ({ex.CodeName})");
+            await error.WriteLineAsync($"modbus read: the device refused the request: exception {(byte)ex.Code} ({ex.CodeName}){Hint(ex, request)}");
             return ExitCodes.RuntimeFailure;
         }
         catch (ModbusConnectionException ex)
@@ -121,6 +141,28 @@ internal static class ModbusCommands
         }
     }
 
+    /// <summary>What the exception most likely means for this request.</summary>
+    private static string Hint(ModbusException exception, ReadRequest request)
+    {
+        var perRequest = request.Table.IsBitTable() ? Math.Min(request.Count, request.MaxPerRequest) : Math.Min(request.RegisterCount, request.MaxPerRequest);
+        return exception.Code switch
+        {
+            ModbusExceptionCode.IllegalFunction => $": the device does not implement function {(byte)exception.FunctionCode} ({exception.FunctionCode}); it may not have {TableDescription(request.Table)} at all",
+            ModbusExceptionCode.IllegalDataValue or ModbusExceptionCode.IllegalDataAddress when perRequest > 1 =>
+                $": some address of {ModbusAddress.TableName(request.Table)}:{request.Start} x{perRequest} is not mapped, or the device reads fewer {(request.Table.IsBitTable() ? "bits" : "registers")} per request (try --max-per-request 16)",
+            ModbusExceptionCode.IllegalDataAddress => $": {ModbusAddress.TableName(request.Table)}:{request.Start} is not mapped (if the register map counts from 1, the wire address is one less)",
+            _ => "",
+        };
+    }
+
+    private static string TableDescription(ModbusTable table) => table switch
+    {
+        ModbusTable.Coil => "coils",
+        ModbusTable.DiscreteInput => "discrete inputs",
+        ModbusTable.HoldingRegister => "holding registers",
+        _ => "input registers",
+    };
+
     private static string Format(SampleValue value, ModbusDataType type = ModbusDataType.Float64) => value.Kind == SampleValueKind.Double
         ? (type == ModbusDataType.Float32 ? ((float)value.AsDouble).ToString("R", CultureInfo.InvariantCulture) : value.AsDouble.ToString("R", CultureInfo.InvariantCulture))
         : value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
@@ -138,7 +180,7 @@ internal static class ModbusCommands
             : new ModbusTcpTransport(request.Host!, request.Port, TimeProvider.System);
     }
 
-    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format)
+    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest)
     {
         public int RegisterCount => Format.Type == ModbusDataType.String ? Format.RegisterCount : Count * Format.RegisterCount;
     }
@@ -229,7 +271,7 @@ internal static class ModbusCommands
         var type = table.IsBitTable() ? ModbusDataType.Bool : ModbusDataType.UInt16;
         if (options.Type is not null && !ModbusValueFormat.TryParseType(options.Type, out type))
         {
-            problem = $"--type must be bool, int16, uint16, int32, uint32, int64, float32, float64 or string, got '{options.Type}'";
+            problem = $"--type must be bool, int16, uint16, int32, uint32, int64, uint64, float32, float64 or string, got '{options.Type}'";
             return false;
         }
 
@@ -246,13 +288,25 @@ internal static class ModbusCommands
             return false;
         }
 
-        var format = new ModbusValueFormat(type, order, type == ModbusDataType.String ? count : 0);
-        request = new ReadRequest(host, port, (byte)options.Unit, table, (ushort)start, count, format);
         var max = table.MaxReadCount();
-        var units = table.IsBitTable() ? count : request.RegisterCount;
-        if (units > max)
+        if (options.MaxPerRequest is { } perRequest && (perRequest < 1 || perRequest > max))
         {
-            problem = $"SPEC '{spec}' asks for {units} {(table.IsBitTable() ? "bits" : "registers")}; one request reads at most {max}";
+            problem = $"--max-per-request must be between 1 and {max} for {parts[0]}, got {perRequest}";
+            return false;
+        }
+
+        var format = new ModbusValueFormat(type, order, type == ModbusDataType.String ? count : 0);
+        request = new ReadRequest(host, port, (byte)options.Unit, table, (ushort)start, count, format, options.MaxPerRequest ?? max);
+        var units = table.IsBitTable() ? count : request.RegisterCount;
+        if (format.RegisterCount > request.MaxPerRequest && !table.IsBitTable())
+        {
+            problem = $"one {type.ToString().ToLowerInvariant()} value needs {format.RegisterCount} registers in one request; --max-per-request is {request.MaxPerRequest}";
+            return false;
+        }
+
+        if (options.MaxPerRequest is null && units > max)
+        {
+            problem = $"SPEC '{spec}' asks for {units} {(table.IsBitTable() ? "bits" : "registers")}; one request reads at most {max} (--max-per-request N reads it in several)";
             return false;
         }
 
