@@ -46,7 +46,7 @@ internal static class MqttFailureExplainer
     /// broker's certificate; <paramref name="tlsAccepted"/> that the broker's certificate was checked and accepted,
     /// so that the TLS handshake got as far as our side's part.
     /// </summary>
-    public static string Connect(Exception? exception, bool tls, string? tlsRejection, bool tlsAccepted, bool clientCertificate, string endpoint)
+    public static string Connect(Exception? exception, bool tls, string? tlsRejection, bool tlsAccepted, bool clientCertificate, string endpoint, bool mqtt5)
     {
         if (tlsRejection is not null)
         {
@@ -84,7 +84,9 @@ internal static class MqttFailureExplainer
 
         if (!tls && dropped && exception is MqttConnectingFailedException)
         {
-            return $"the broker closed the connection before answering CONNECT ({cause}) - a TLS-only port (set mqtt.tls), or a refusal that MQTT 3.1.1 cannot express (will QoS or retain over the broker's max_qos / retain_available; see the broker's log)";
+            return mqtt5
+                ? $"the broker closed the connection before answering CONNECT ({cause}) - is this a TLS-only port (set mqtt.tls)? see the broker's log"
+                : $"the broker closed the connection before answering CONNECT ({cause}) - a TLS-only port (set mqtt.tls), or a refusal that MQTT 3.1.1 cannot express (will QoS or retain over the broker's max_qos / retain_available; see the broker's log)";
         }
 
         return cause;

@@ -189,6 +189,7 @@ public abstract class MqttSink : BackgroundService
         }
     }
 
+    private MqttBrokerLimits? _loggedLimits;
     private string? _tlsRejection;
     private bool _tlsAccepted;
 
@@ -248,8 +249,9 @@ public abstract class MqttSink : BackgroundService
             RetainNotAvailable();
         }
 
-        if (Limits != MqttBrokerLimits.None)
+        if (Limits != MqttBrokerLimits.None && Limits != _loggedLimits)
         {
+            _loggedLimits = Limits;
             MqttLog.BrokerLimits(Logger, Name, Limits.ReceiveMaximum, Limits.MaximumPacketSize, (int)Limits.MaximumQos, Limits.RetainAvailable);
         }
     }
@@ -280,6 +282,12 @@ public abstract class MqttSink : BackgroundService
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             var reason = Describe(ex);
+            if (!Mqtt5 && MqttFailureExplainer.IsConnectionDrop(ex) && Buffer.CursorOf(Name) == cursorBefore)
+            {
+                // MQTT 3.1.1 has no way to refuse a publication but closing the connection (§3.3.5).
+                reason += " - the broker closed the connection while publications awaited their acknowledgement: MQTT 3.1.1 brokers refuse that way a packet over their size limit (mosquitto: max_packet_size) or, for some brokers, a topic their ACL denies; see the broker's log";
+            }
+
             if (ex is PublishRefusedException or MessageTooLargeException)
             {
                 MqttLog.PublishRefused(Logger, Name, Endpoint, reason);
@@ -313,7 +321,8 @@ public abstract class MqttSink : BackgroundService
             _tlsRejection,
             _tlsAccepted,
             Config.Mqtt.Tls is { Enabled: true, CertFile: not null },
-            Endpoint);
+            Endpoint,
+            Mqtt5);
 
     /// <summary>Sends the buffer after this sink's cursor, batch after batch, until the connection fails.</summary>
     protected virtual async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
