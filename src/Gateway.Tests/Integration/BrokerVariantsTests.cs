@@ -176,7 +176,10 @@ public sealed class ChainedPkiBrokerFixture : IAsyncLifetime
     /// <summary>Sends its certificate and the intermediate CA; names only DNS:localhost.</summary>
     public int ChainPort { get; } = PortAllocator.FreeTcpPort();
 
-    /// <summary>Sends its certificate alone (a common misconfiguration).</summary>
+    /// <summary>
+    /// Sends its certificate alone (a common misconfiguration). Its cafile holds only the root: OpenSSL would
+    /// otherwise complete the chain it sends from the intermediate found there.
+    /// </summary>
     public int LeafOnlyPort { get; } = PortAllocator.FreeTcpPort();
 
     /// <summary>Names only IP:127.0.0.1.</summary>
@@ -192,10 +195,10 @@ public sealed class ChainedPkiBrokerFixture : IAsyncLifetime
         Dns = TestCertificates.CreateChained(_directory, "dns", "localhost");
         Address = TestCertificates.CreateChained(_directory, "ip", "127.0.0.1");
         var passwd = await BrokerVariantsTests.PasswordFileAsync(_directory);
-        string Tls(ChainedCertificates pki, string certFile) => $"""
+        string Tls(ChainedCertificates pki, string certFile, string? caFile = null) => $"""
             allow_anonymous false
             password_file {passwd}
-            cafile {pki.CaBundleFile}
+            cafile {caFile ?? pki.CaBundleFile}
             certfile {certFile}
             keyfile {pki.ServerKeyFile}
             """;
@@ -206,7 +209,7 @@ public sealed class ChainedPkiBrokerFixture : IAsyncLifetime
             listener {ChainPort} 127.0.0.1
             {Tls(Dns, Dns.ServerChainFile)}
             listener {LeafOnlyPort} 127.0.0.1
-            {Tls(Dns, Dns.ServerCertFile)}
+            {Tls(Dns, Dns.ServerCertFile, Dns.RootCaFile)}
             listener {AddressPort} 127.0.0.1
             {Tls(Address, Address.ServerChainFile)}
             listener {MutualTls13Port} 127.0.0.1
