@@ -12,7 +12,8 @@ public sealed class InfluxServer : IAsyncDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private Process? _process;
 
-    public InfluxServer()
+    /// <param name="httpSettings">Lines added to the <c>[http]</c> section (<c>auth-enabled = true</c>, <c>max-body-size = ...</c>).</param>
+    public InfluxServer(string httpSettings = "")
     {
         Port = PortAllocator.FreeTcpPort();
         var rpc = PortAllocator.FreeTcpPort();
@@ -29,6 +30,7 @@ public sealed class InfluxServer : IAsyncDisposable
               enabled = true
               bind-address = "127.0.0.1:{Port}"
               log-enabled = false
+            {httpSettings}
             [monitor]
               store-enabled = false
             [subscriber]
@@ -71,6 +73,19 @@ public sealed class InfluxServer : IAsyncDisposable
             await Task.Delay(100);
         }
     }
+
+    /// <summary>
+    /// With auth-enabled, creates the first admin user (InfluxDB allows that one without credentials) and sends
+    /// its credentials with every later request of this helper.
+    /// </summary>
+    public async Task CreateAdminAsync(string user, string password)
+    {
+        await QueryAsync(null, $"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES", post: true);
+        _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
+    }
+
+    /// <summary>Runs an InfluxQL statement that changes something (CREATE USER, GRANT...).</summary>
+    public async Task ExecuteAsync(string statement) => await QueryAsync(null, statement, post: true);
 
     public async Task CreateDatabaseAsync(string name) => await QueryAsync(null, $"CREATE DATABASE \"{name}\"", post: true);
 

@@ -59,6 +59,13 @@ public sealed class Mosquitto : IAsyncDisposable
         await PortAllocator.WaitForPortAsync(Port, TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>SIGHUP: mosquitto reloads its configuration, password file and ACL file.</summary>
+    public async Task ReloadAsync()
+    {
+        using var hup = Process.Start("kill", ["-HUP", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await hup!.WaitForExitAsync();
+    }
+
     /// <summary>Stops the broker cleanly (SIGTERM): it saves its persistence file.</summary>
     public async Task StopAsync()
     {

@@ -87,6 +87,67 @@ public sealed class InfluxTests
         Assert.Equal(Enumerable.Range((int)values[0], values.Count).Select(v => (long)v), values);
     }
 
+    [Fact]
+    public async Task Influx1_AuthEnabled_MissingDatabase_IsExplained_AndTheSamplesWaitForIt()
+    {
+        await using var influx = new InfluxServer("auth-enabled = true");
+        await influx.StartAsync();
+        await influx.CreateAdminAsync("admin", "admin-pass");
+        await influx.ExecuteAsync("CREATE USER \"writer\" WITH PASSWORD 'writer-pass'");
+        using var config = Config(influx, stopAfterSeconds: 4);
+        var passwordFile = Path.Combine(config.Directory, "influx.password");
+        await File.WriteAllTextAsync(passwordFile, "writer-pass\n");
+        config.Root["influx"]!["username"] = "writer";
+        config.Root["influx"]!["passwordFile"] = passwordFile;
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        await gateway.StartAsync();
+
+        await WaitForLogAsync(gateway, "database not found: \\\"plant\\\"\"} - create it (CREATE DATABASE \"plant\")");
+        await influx.CreateDatabaseAsync("plant");
+        await WaitForLogAsync(gateway, "user 'writer' may not write to this database: GRANT WRITE ON \"plant\" TO \"writer\"");
+        await influx.ExecuteAsync("GRANT WRITE ON \"plant\" TO \"writer\"");
+
+        await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
+        Assert.Equal(await gateway.MetricAsync("gateway_samples_buffered_total"), await gateway.MetricAsync(Published));
+        Assert.DoesNotContain("writer-pass", gateway.Output, StringComparison.Ordinal);
+        var counters = await influx.SelectAsync("plant", "SELECT \"total-count\" FROM \"m1\"");
+        var values = counters.Select(row => InfluxServer.Long(row[1])).ToList();
+        Assert.True(values.Count > 40, $"{values.Count} counter rows");
+        Assert.Equal(Enumerable.Range((int)values[0], values.Count).Select(v => (long)v), values);
+    }
+
+    [Fact]
+    public async Task Influx1_BacklogOverTheServersMaxBodySize_IsWrittenInSmallerRequests()
+    {
+        // 8 kB: about 80 lines; the backlog of an outage is bigger than that in one request (413).
+        await using var influx = new InfluxServer("max-body-size = 8000");
+        using var config = Config(influx, stopAfterSeconds: 6);
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        await gateway.StartAsync();
+        await gateway.WaitMetricAsync("gateway_buffer_samples", v => v > 150, TimeSpan.FromSeconds(60));
+        await influx.StartAsync();
+        await influx.CreateDatabaseAsync("plant");
+
+        await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(await gateway.MetricAsync("gateway_samples_buffered_total"), await gateway.MetricAsync(Published));
+        Assert.Equal(0, await gateway.MetricAsync("gateway_publish_failures_total{sink=\"influx\"}"));
+        var counters = await influx.SelectAsync("plant", "SELECT \"total-count\" FROM \"m1\"");
+        var values = counters.Select(row => InfluxServer.Long(row[1])).ToList();
+        Assert.True(values.Count > 40, $"{values.Count} counter rows");
+        Assert.Equal(Enumerable.Range((int)values[0], values.Count).Select(v => (long)v), values);
+    }
+
+    private static async Task WaitForLogAsync(GatewayProcess gateway, string text)
+    {
+        var deadline = Environment.TickCount64 + 60_000;
+        while (!gateway.Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(Environment.TickCount64 < deadline, $"log never said '{text}':\n{gateway.Output}");
+            await Task.Delay(200);
+        }
+    }
+
     private static TestConfig Config(InfluxServer influx, double stopAfterSeconds, int rejectPermille = 0)
     {
         var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200, rejectPermille: rejectPermille, stopAfterSeconds: stopAfterSeconds);

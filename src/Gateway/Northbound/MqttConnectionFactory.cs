@@ -12,7 +12,7 @@ namespace Gateway.Northbound;
 /// <summary>Builds MQTTnet client options from the configuration: broker, TLS, credentials, last will.</summary>
 public static class MqttConnectionFactory
 {
-    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, bool willRetain = true, string clientIdSuffix = "", Action<string>? certificateRejected = null)
+    public static MqttClientOptions Build(GatewayConfig config, string willTopic, ReadOnlySpan<byte> willPayload, bool willRetain = true, string clientIdSuffix = "", Action<string>? certificateRejected = null, Action? certificateAccepted = null)
     {
         var mqtt = config.Mqtt;
         var builder = new MqttClientOptionsBuilder()
@@ -35,7 +35,7 @@ public static class MqttConnectionFactory
 
         if (mqtt.Tls is { Enabled: true } tls)
         {
-            builder.WithTlsOptions(o => ConfigureTls(o, tls, mqtt.Host ?? "127.0.0.1", certificateRejected));
+            builder.WithTlsOptions(o => ConfigureTls(o, tls, mqtt.Host ?? "127.0.0.1", certificateRejected, certificateAccepted));
         }
 
         return builder.Build();
@@ -48,7 +48,7 @@ public static class MqttConnectionFactory
         return (reader.ReadLine() ?? string.Empty).TrimEnd('\r');
     }
 
-    private static void ConfigureTls(MqttClientTlsOptionsBuilder options, MqttTlsOptions tls, string host, Action<string>? certificateRejected)
+    private static void ConfigureTls(MqttClientTlsOptionsBuilder options, MqttTlsOptions tls, string host, Action<string>? certificateRejected, Action? certificateAccepted)
     {
         options.UseTls()
             .WithSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
@@ -75,6 +75,10 @@ public static class MqttConnectionFactory
             {
                 certificateRejected?.Invoke(problem);
             }
+            else
+            {
+                certificateAccepted?.Invoke();
+            }
 
             return problem is null;
         });
@@ -95,7 +99,7 @@ public static class MqttConnectionFactory
         using var leaf = new X509Certificate2(certificate);
         if (verifyHostname && errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
         {
-            return $"the broker's certificate ({leaf.Subject}) does not name '{host}' (set mqtt.tls.verifyHostname to false only for a lab broker)";
+            return $"the broker's certificate ({leaf.Subject}) does not name '{host}'; it names {Names(leaf)} - connect by one of those names (mqtt.host), or set mqtt.tls.verifyHostname to false only for a lab broker";
         }
 
         if (trust is null)
@@ -108,6 +112,8 @@ public static class MqttConnectionFactory
         using var customChain = new X509Chain();
         customChain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         customChain.ChainPolicy.CustomTrustStore.AddRange(trust);
+        // An intermediate CA given in caFile (a bundle) also links a chain whose broker sends only its own certificate.
+        customChain.ChainPolicy.ExtraStore.AddRange(trust);
         customChain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain is not null)
         {
@@ -117,8 +123,48 @@ public static class MqttConnectionFactory
             }
         }
 
-        return customChain.Build(leaf)
-            ? null
-            : $"the broker's certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not signed by the CA in mqtt.tls.caFile: {string.Join("; ", customChain.ChainStatus.Select(s => s.StatusInformation.Trim()))}";
+        if (customChain.Build(leaf))
+        {
+            return null;
+        }
+
+        var issuer = leaf.Issuer;
+        var statuses = string.Join("; ", customChain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
+        if (customChain.ChainStatus.Any(s => s.Status is X509ChainStatusFlags.NotTimeValid))
+        {
+            return $"the broker's certificate ({leaf.Subject}, valid {leaf.NotBefore:u} to {leaf.NotAfter:u}) or a CA above it is expired or not yet valid: {statuses}";
+        }
+
+        var chainTop = customChain.ChainElements.Count > 0 ? customChain.ChainElements[^1].Certificate : leaf;
+        if (!IsSelfSigned(chainTop) && trust.All(t => t.Subject != chainTop.Issuer))
+        {
+            // The chain stops below a root: the broker did not send the intermediate CA, or caFile lacks the root.
+            return $"the broker's certificate ({leaf.Subject}) is not signed by the CA in mqtt.tls.caFile ({Subjects(trust)}): its chain stops at '{chainTop.Subject}', issued by '{chainTop.Issuer}', which the broker did not send and caFile does not contain - if that is an intermediate CA, put the whole chain (intermediate and root) in caFile or have the broker send it (mosquitto: certfile holding the server certificate then the intermediate)";
+        }
+
+        return $"the broker's certificate ({leaf.Subject}, issued by {issuer}) is not signed by the CA in mqtt.tls.caFile ({Subjects(trust)}): {statuses}";
+    }
+
+    private static bool IsSelfSigned(X509Certificate2 certificate) => certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);
+
+    private static string Subjects(X509Certificate2Collection certificates) =>
+        certificates.Count == 0 ? "no certificate" : string.Join(", ", certificates.Select(c => "'" + c.Subject + "'"));
+
+    /// <summary>The names a certificate is valid for: its subjectAltName entries, else its common name.</summary>
+    private static string Names(X509Certificate2 certificate)
+    {
+        var names = new List<string>();
+        foreach (var extension in certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>())
+        {
+            names.AddRange(extension.EnumerateDnsNames().Select(n => "DNS:" + n));
+            names.AddRange(extension.EnumerateIPAddresses().Select(a => "IP:" + a));
+        }
+
+        if (names.Count == 0)
+        {
+            names.Add("no subjectAltName (CN " + certificate.GetNameInfo(X509NameType.SimpleName, false) + ")");
+        }
+
+        return string.Join(", ", names);
     }
 }

@@ -52,7 +52,11 @@ public abstract class MqttSink : BackgroundService
     public string Endpoint => $"{Config.Mqtt.Host ?? "127.0.0.1 (embedded)"}:{Config.Mqtt.Port}";
 
     /// <summary>Logs why the broker's certificate was refused (the TLS exception alone does not say).</summary>
-    protected void CertificateRejected(string reason) => MqttLog.CertificateRejected(Logger, Name, Endpoint, reason);
+    protected void CertificateRejected(string reason)
+    {
+        _tlsRejection = reason;
+        MqttLog.CertificateRejected(Logger, Name, Endpoint, reason);
+    }
 
     /// <summary>The connection options, with this sink's last will; called before every connection attempt.</summary>
     protected abstract MqttClientOptions BuildOptions();
@@ -76,6 +80,40 @@ public abstract class MqttSink : BackgroundService
     /// <summary>A hook for incoming messages (Sparkplug commands).</summary>
     protected virtual Task OnMessageAsync(IMqttClient client, MqttApplicationMessageReceivedEventArgs message) => Task.CompletedTask;
 
+    /// <summary>What the broker announced in the CONNACK of the current connection.</summary>
+    protected MqttBrokerLimits Limits { get; private set; } = MqttBrokerLimits.None;
+
+    /// <summary>False once the broker said it has no retained messages (MQTT 5 Retain Available, or a CONNECT refused with 0x9A).</summary>
+    protected bool RetainAvailable { get; private set; } = true;
+
+    /// <summary>True when the connection speaks MQTT 5 (PUBACK reason codes, CONNACK limits).</summary>
+    protected bool Mqtt5 => Config.Mqtt.ProtocolVersion != "3.1.1";
+
+    /// <summary>How many QoS 1/2 publications may await their acknowledgement: ours, within the broker's Receive Maximum.</summary>
+    protected int Window => Math.Max(1, Math.Min(Config.Mqtt.MaxInflight, Limits.ReceiveMaximum));
+
+    /// <summary>Refuses, before sending, a message the broker announced it would not take (it would close the connection).</summary>
+    protected void CheckPacketSize(MqttApplicationMessage message)
+    {
+        if (Limits.MaximumPacketSize < MqttBrokerLimits.ProtocolMaximumPacketSize)
+        {
+            var size = MqttBrokerLimits.PublishPacketSize(message, Mqtt5);
+            if (size > Limits.MaximumPacketSize)
+            {
+                throw new MessageTooLargeException(message.Topic, size, Limits.MaximumPacketSize);
+            }
+        }
+    }
+
+    /// <summary>Throws when the broker answered the publication with a refusal (MQTT 5 reason code 0x80 or more).</summary>
+    protected void CheckAccepted(MqttApplicationMessage message, MqttClientPublishResult result)
+    {
+        if (PublishRefusedException.IsRefusal(result))
+        {
+            throw new PublishRefusedException(message.Topic, result.ReasonCode, result.ReasonString, Config.Mqtt.Username);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var wake = Signal.Subscribe();
@@ -86,13 +124,16 @@ public abstract class MqttSink : BackgroundService
             if (Counters.Connected)
             {
                 Counters.ConnectedChanged(false);
-                MqttLog.Disconnected(Logger, Name, Endpoint, args.Reason.ToString());
+                MqttLog.Disconnected(Logger, Name, Endpoint, args.ReasonString is { Length: > 0 } text ? $"{args.Reason} ({text})" : args.Reason.ToString());
             }
 
             return Task.CompletedTask;
         };
         client.ApplicationMessageReceivedAsync += args => OnMessageAsync(client, args);
 
+        // One policy for a connection that fails and for a session that fails before delivering anything (a
+        // refused publication, a message the broker closes the connection on): both wait longer each time, so
+        // that a broker that refuses is not hammered. A session that delivered something starts afresh.
         var reconnect = Backoff.Forever(
             _timeProvider,
             TimeSpan.FromMilliseconds(250),
@@ -100,7 +141,15 @@ public abstract class MqttSink : BackgroundService
             new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
             args =>
             {
-                MqttLog.ConnectFailed(Logger, Name, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, Describe(args.Outcome.Exception), Buffer.Count);
+                if (args.Outcome.Exception is SessionFailedException failed)
+                {
+                    MqttLog.SessionFailed(Logger, Name, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, failed.Message, Buffer.Count);
+                }
+                else
+                {
+                    MqttLog.ConnectFailed(Logger, Name, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, DescribeConnectFailure(args.Outcome.Exception), Buffer.Count);
+                }
+
                 return ValueTask.CompletedTask;
             });
 
@@ -111,36 +160,10 @@ public abstract class MqttSink : BackgroundService
                 await reconnect.ExecuteAsync(
                     async ct =>
                     {
-                        var result = await client.ConnectAsync(BuildOptions(), ct);
-                        if (result.ResultCode != MqttClientConnectResultCode.Success)
-                        {
-                            // MQTT 5 brokers answer a refusal with a CONNACK reason code rather than a dropped socket.
-                            if (client.IsConnected)
-                            {
-                                await client.DisconnectAsync(new MqttClientDisconnectOptions(), ct);
-                            }
-
-                            throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
-                        }
+                        await ConnectAsync(client, ct);
+                        await RunSessionAsync(client, wake, ct);
                     },
                     stoppingToken);
-                Counters.ConnectedChanged(true);
-                MqttLog.Connected(Logger, Name, Endpoint, Buffer.Count);
-                try
-                {
-                    await OnConnectedAsync(client, stoppingToken);
-                    await DrainAsync(client, wake, stoppingToken);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    MqttLog.PublishInterrupted(Logger, Name, Endpoint, Describe(ex));
-                    if (client.IsConnected)
-                    {
-                        await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None);
-                    }
-                }
-
-                Counters.ConnectedChanged(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -165,6 +188,141 @@ public abstract class MqttSink : BackgroundService
             Counters.ConnectedChanged(false);
         }
     }
+
+    private MqttBrokerLimits? _loggedLimits;
+    private string? _tlsRejection;
+    private bool _tlsAccepted;
+
+    /// <summary>Records what the certificate check said, for the connection failure's explanation.</summary>
+    protected void CertificateAccepted() => _tlsAccepted = true;
+
+    private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        _tlsRejection = null;
+        _tlsAccepted = false;
+        byte[]? connAck = null;
+        Task Inspect(MQTTnet.Diagnostics.PacketInspection.InspectMqttPacketEventArgs args)
+        {
+            if (args.Direction == MQTTnet.Diagnostics.PacketInspection.MqttPacketFlowDirection.Inbound && connAck is null)
+            {
+                if (args.Buffer is [0x20, ..])
+                {
+                    connAck = args.Buffer;
+                }
+            }
+
+            return Task.CompletedTask;
+        }
+
+        // Packet inspection copies every packet: it is on only while connecting, to read the CONNACK properties
+        // MQTTnet does not surface (Receive Maximum, Maximum Packet Size).
+        client.InspectPacketAsync += Inspect;
+        MqttClientConnectResult result;
+        try
+        {
+            result = await client.ConnectAsync(BuildOptions(), cancellationToken);
+        }
+        finally
+        {
+            client.InspectPacketAsync -= Inspect;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            // MQTT 5 brokers answer a refusal with a CONNACK reason code rather than a dropped socket.
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken);
+            }
+
+            if (result.ResultCode == MqttClientConnectResultCode.RetainNotSupported && RetainAvailable)
+            {
+                RetainNotAvailable();
+            }
+
+            throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
+        }
+
+        Limits = Mqtt5 ? MqttBrokerLimits.From(connAck, result) : MqttBrokerLimits.None;
+        if (!Limits.RetainAvailable && RetainAvailable)
+        {
+            RetainNotAvailable();
+        }
+
+        if (Limits != MqttBrokerLimits.None && Limits != _loggedLimits)
+        {
+            _loggedLimits = Limits;
+            MqttLog.BrokerLimits(Logger, Name, Limits.ReceiveMaximum, Limits.MaximumPacketSize, (int)Limits.MaximumQos, Limits.RetainAvailable);
+        }
+    }
+
+    private void RetainNotAvailable()
+    {
+        // A will with the retain flag is refused outright by such a broker (MQTT 5.0 §3.1.2.5): without it the
+        // data still flows, only the status topic is no longer retained.
+        RetainAvailable = false;
+        MqttLog.RetainNotAvailable(Logger, Name, Endpoint);
+    }
+
+    /// <summary>
+    /// One connection's work: births and status, then the backlog and live data until the connection fails.
+    /// Returns when the session delivered something before failing (the next connection starts afresh), and
+    /// throws <see cref="SessionFailedException"/> when it delivered nothing (the next one waits longer).
+    /// </summary>
+    private async Task RunSessionAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
+    {
+        Counters.ConnectedChanged(true);
+        MqttLog.Connected(Logger, Name, Endpoint, Buffer.Count);
+        var cursorBefore = Buffer.CursorOf(Name);
+        try
+        {
+            await OnConnectedAsync(client, cancellationToken);
+            await DrainAsync(client, wake, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var reason = Describe(ex);
+            if (!Mqtt5 && MqttFailureExplainer.IsConnectionDrop(ex) && Buffer.CursorOf(Name) == cursorBefore)
+            {
+                // MQTT 3.1.1 has no way to refuse a publication but closing the connection (§3.3.5).
+                reason += " - the broker closed the connection while publications awaited their acknowledgement: MQTT 3.1.1 brokers refuse that way a packet over their size limit (mosquitto: max_packet_size) or, for some brokers, a topic their ACL denies; see the broker's log";
+            }
+
+            if (ex is PublishRefusedException or MessageTooLargeException)
+            {
+                MqttLog.PublishRefused(Logger, Name, Endpoint, reason);
+            }
+            else
+            {
+                MqttLog.PublishInterrupted(Logger, Name, Endpoint, reason);
+            }
+
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None);
+            }
+
+            Counters.ConnectedChanged(false);
+            if (Buffer.CursorOf(Name) == cursorBefore)
+            {
+                throw new SessionFailedException(reason, ex);
+            }
+
+            return;
+        }
+
+        Counters.ConnectedChanged(false);
+    }
+
+    private string DescribeConnectFailure(Exception? exception) =>
+        MqttFailureExplainer.Connect(
+            exception,
+            Config.Mqtt.Tls is { Enabled: true },
+            _tlsRejection,
+            _tlsAccepted,
+            Config.Mqtt.Tls is { Enabled: true, CertFile: not null },
+            Endpoint,
+            Mqtt5);
 
     /// <summary>Sends the buffer after this sink's cursor, batch after batch, until the connection fails.</summary>
     protected virtual async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
@@ -205,6 +363,13 @@ public abstract class MqttSink : BackgroundService
     protected static string Describe(Exception? exception) => exception switch
     {
         null => "unknown error",
+        PublishRefusedException or MessageTooLargeException or SessionFailedException => exception.Message,
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect when disconnect.ReasonCode == MQTTnet.Protocol.MqttDisconnectReasonCode.PacketTooLarge =>
+            "the broker closed the connection: a packet was over its maximum size (mosquitto: max_packet_size)",
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect when disconnect.ReasonCode == MQTTnet.Protocol.MqttDisconnectReasonCode.NotAuthorized =>
+            "the broker closed the connection: not authorised (its ACL)",
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect =>
+            $"the broker closed the connection: {disconnect.ReasonCode}{(string.IsNullOrEmpty(disconnect.ReasonString) ? "" : " (" + disconnect.ReasonString + ")")}",
         MQTTnet.Adapter.MqttConnectingFailedException connecting => $"connection refused by the broker: {connecting.Message}",
         BrokerRefusedException refused => refused.Message,
         _ => exception.GetBaseException().Message,
@@ -219,11 +384,19 @@ public sealed class BrokerRefusedException(MqttClientConnectResultCode code, str
     {
         MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized => " - check mqtt.username and mqtt.passwordFile",
         MqttClientConnectResultCode.ClientIdentifierNotValid => " - check mqtt.clientId",
+        MqttClientConnectResultCode.QoSNotSupported => " - the broker allows QoS 0 only (mosquitto: max_qos 0); the gateway needs QoS 1 acknowledgements to release samples from the buffer, so they stay buffered",
+        MqttClientConnectResultCode.RetainNotSupported => " - the broker has no retained messages (mosquitto: retain_available false); the next attempt does without",
+        MqttClientConnectResultCode.Banned => " - this client is banned by the broker",
+        MqttClientConnectResultCode.ServerUnavailable or MqttClientConnectResultCode.ServerBusy => " - the broker is not taking connections now",
+        MqttClientConnectResultCode.PacketTooLarge => " - the CONNECT packet is over the broker's maximum packet size",
         _ => "",
     };
 
     public MqttClientConnectResultCode Code { get; } = code;
 }
+
+/// <summary>A connection whose session failed before the buffer advanced: the next attempt waits longer.</summary>
+public sealed class SessionFailedException(string message, Exception inner) : Exception(message, inner);
 
 internal static partial class MqttLog
 {
@@ -242,6 +415,18 @@ internal static partial class MqttLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "{Sink}: TLS refused for {Endpoint}: {Reason}")]
     public static partial void CertificateRejected(ILogger logger, string sink, string endpoint, string reason);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "{Sink}: the broker refused the sample of {Tag} ({ReasonCode}); it is dropped")]
-    public static partial void Rejected(ILogger logger, string sink, string tag, string reasonCode);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "{Sink}: publishing to {Endpoint}: {Reason}; that sample and the ones after it stay in the buffer and are offered again")]
+    public static partial void PublishRefused(ILogger logger, string sink, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "{Sink}: publishing to {Endpoint} failed again (attempt {Attempt}, next connection in {DelaySeconds:F1} s): {Reason}; {Backlog} samples kept in the buffer")]
+    public static partial void SessionFailed(ILogger logger, string sink, string endpoint, int attempt, double delaySeconds, string reason, long backlog);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "{Sink}: the broker {Endpoint} has no retained messages: the status topic and the last will are published without the retain flag")]
+    public static partial void RetainNotAvailable(ILogger logger, string sink, string endpoint);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "{Sink}: the broker allows {ReceiveMaximum} publications in flight, packets up to {MaximumPacketSize} bytes, QoS up to {MaximumQos}, retain {RetainAvailable}")]
+    public static partial void BrokerLimits(ILogger logger, string sink, int receiveMaximum, long maximumPacketSize, int maximumQos, bool retainAvailable);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Sink}: the broker refused the subscription to {Filter} ({ReasonCode}): {Consequence}")]
+    public static partial void SubscriptionRefused(ILogger logger, string sink, string filter, string reasonCode, string consequence);
 }

@@ -23,10 +23,10 @@ public sealed class UnsPublisher : MqttSink
     private static readonly byte[] s_offline = "offline"u8.ToArray();
 
     private readonly UnsFormatter _formatter;
-    private readonly MqttQualityOfServiceLevel _qos;
+    private MqttQualityOfServiceLevel _qos;
     private readonly ArrayBufferWriter<byte> _payload = new(256);
     private readonly Utf8JsonWriter _json;
-    private readonly Queue<(TagInfo Tag, Task<MqttClientPublishResult> Publication)> _inflight;
+    private readonly Queue<(MqttApplicationMessage Message, Task<MqttClientPublishResult> Publication)> _inflight;
     private readonly Queue<long> _inflightIds = new();
 
     public UnsPublisher(IOptions<GatewayConfig> options, SampleBuffer buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<UnsPublisher> logger)
@@ -35,22 +35,28 @@ public sealed class UnsPublisher : MqttSink
         _formatter = new UnsFormatter(Config.Gateway, Config.Mqtt.TopicPrefix);
         _qos = Config.Mqtt.Qos == 2 ? MqttQualityOfServiceLevel.ExactlyOnce : MqttQualityOfServiceLevel.AtLeastOnce;
         _json = new Utf8JsonWriter(_payload, new JsonWriterOptions { SkipValidation = true });
-        _inflight = new Queue<(TagInfo, Task<MqttClientPublishResult>)>(Math.Max(1, Config.Mqtt.MaxInflight));
+        _inflight = new Queue<(MqttApplicationMessage, Task<MqttClientPublishResult>)>(Math.Max(1, Config.Mqtt.MaxInflight));
     }
 
     protected override MqttClientOptions BuildOptions() =>
-        MqttConnectionFactory.Build(Config, _formatter.StatusTopic, s_offline, certificateRejected: CertificateRejected);
+        MqttConnectionFactory.Build(Config, _formatter.StatusTopic, s_offline, willRetain: RetainAvailable, certificateRejected: CertificateRejected, certificateAccepted: CertificateAccepted);
 
-    protected override Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken) =>
-        PublishStatusAsync(client, s_online, cancellationToken);
+    protected override async Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        // MQTT 5: never above the broker's Maximum QoS ([MQTT-3.3.1-4]); QoS 1 still waits for a PUBACK.
+        _qos = Config.Mqtt.Qos == 2 && Limits.MaximumQos == MqttQualityOfServiceLevel.ExactlyOnce ? MqttQualityOfServiceLevel.ExactlyOnce : MqttQualityOfServiceLevel.AtLeastOnce;
+        var status = StatusMessage(s_online);
+        CheckAccepted(status, await client.PublishAsync(status, cancellationToken));
+    }
 
     protected override Task OnStoppingAsync(IMqttClient client, CancellationToken cancellationToken) =>
         PublishStatusAsync(client, s_offline, cancellationToken);
 
     private Task<MqttClientPublishResult> PublishStatusAsync(IMqttClient client, byte[] payload, CancellationToken cancellationToken) =>
-        client.PublishAsync(
-            new MqttApplicationMessageBuilder().WithTopic(_formatter.StatusTopic).WithPayload(payload).WithRetainFlag(true).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-            cancellationToken);
+        client.PublishAsync(StatusMessage(payload), cancellationToken);
+
+    private MqttApplicationMessage StatusMessage(byte[] payload) =>
+        new MqttApplicationMessageBuilder().WithTopic(_formatter.StatusTopic).WithPayload(payload).WithRetainFlag(RetainAvailable).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build();
 
     /// <summary>
     /// Streams the buffer: the window of <c>mqtt.maxInflight</c> publications stays full across reads of the
@@ -61,14 +67,13 @@ public sealed class UnsPublisher : MqttSink
     protected override async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
     {
         var size = Config.Buffer.ReadBatchSize;
-        var window = Math.Max(1, Config.Mqtt.MaxInflight);
+        var window = Window;
         var batch = new List<BufferedSample>(size);
         var next = 0;
         var saved = Buffer.CursorOf(Name);
         var readUpTo = saved;
         var acknowledged = saved;
         var sinceSave = 0;
-        var refused = 0;
         _inflight.Clear();
         _inflightIds.Clear();
 
@@ -77,13 +82,11 @@ public sealed class UnsPublisher : MqttSink
             if (acknowledged > saved)
             {
                 Buffer.Acknowledge(Name, acknowledged);
-                Counters.AddPublished(sinceSave - refused);
-                Counters.AddFailures(refused);
+                Counters.AddPublished(sinceSave);
                 saved = acknowledged;
             }
 
             sinceSave = 0;
-            refused = 0;
         }
 
         try
@@ -103,8 +106,11 @@ public sealed class UnsPublisher : MqttSink
 
                 while (next < batch.Count && _inflight.Count < window)
                 {
-                    var item = batch[next++];
-                    _inflight.Enqueue((item.Sample.Tag, client.PublishAsync(Message(item.Sample), cancellationToken)));
+                    var item = batch[next];
+                    var message = Message(item.Sample);
+                    CheckPacketSize(message);
+                    next++;
+                    _inflight.Enqueue((message, client.PublishAsync(message, cancellationToken)));
                     _inflightIds.Enqueue(item.Id);
                 }
 
@@ -120,17 +126,13 @@ public sealed class UnsPublisher : MqttSink
                     continue;
                 }
 
-                var (tag, publication) = _inflight.Dequeue();
+                var (sent, publication) = _inflight.Dequeue();
                 var id = _inflightIds.Dequeue();
-                var result = await publication;
-                if ((int)result.ReasonCode >= 0x80)
-                {
-                    // Refused for good (not authorised, bad topic): dropped, counted and logged, rather than
-                    // block the buffer behind it forever.
-                    refused++;
-                    MqttLog.Rejected(Logger, Name, tag.Key, result.ReasonCode.ToString());
-                }
 
+                // A refusal (not authorised by the ACL, quota exceeded, topic invalid) is not an acknowledgement:
+                // the sample stays in the buffer, with everything after it, and the connection is retried with
+                // backoff; the log says which topic and why.
+                CheckAccepted(sent, await publication);
                 acknowledged = id;
                 if (++sinceSave >= size)
                 {

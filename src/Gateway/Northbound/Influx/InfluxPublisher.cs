@@ -123,7 +123,15 @@ public sealed class InfluxPublisher : BackgroundService
                 return;
             case InfluxOutcome.Retry:
                 throw new InfluxUnavailableException(error ?? "unavailable");
-            case InfluxOutcome.Rejected when to - from == 1:
+            case InfluxOutcome.TooLarge when to - from > 1:
+                // Over the server's max-body-size (a backlog after an outage): the halves go separately. Retrying
+                // the whole batch would be refused forever while the buffer fills.
+                InfluxLog.TooLarge(_logger, writer.Target, to - from);
+                var half = from + ((to - from) / 2);
+                await WriteAsync(writer, lines, from, half, cancellationToken);
+                await WriteAsync(writer, lines, half, to, cancellationToken);
+                return;
+            case InfluxOutcome.Rejected or InfluxOutcome.TooLarge when to - from == 1:
                 _counters.AddFailures(1);
                 InfluxLog.LineDropped(_logger, writer.Target, error ?? "400", lines[from]);
                 return;
@@ -146,6 +154,9 @@ internal static partial class InfluxLog
 
     [LoggerMessage(EventId = 3301, Level = LogLevel.Error, Message = "InfluxDB {Target} refused a line for good; it is dropped ({Reason}): {Line}")]
     public static partial void LineDropped(ILogger logger, string target, string reason, string line);
+
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Debug, Message = "InfluxDB {Target} refused {Lines} lines as too large a request (413, max-body-size): sending them in halves")]
+    public static partial void TooLarge(ILogger logger, string target, int lines);
 
     [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Writing to InfluxDB {Target}")]
     public static partial void Writing(ILogger logger, string target);

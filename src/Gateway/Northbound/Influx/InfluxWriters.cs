@@ -19,6 +19,9 @@ public enum InfluxOutcome
 
     /// <summary>5xx, 429, a network error or a timeout: try again later.</summary>
     Retry,
+
+    /// <summary>413: the request is over the server's body size limit (max-body-size): send fewer lines at once.</summary>
+    TooLarge,
 }
 
 /// <summary>One write request of line-protocol lines.</summary>
@@ -35,6 +38,9 @@ public sealed class InfluxV1Writer : IInfluxWriter
 {
     private readonly HttpClient _http;
     private readonly Uri _write;
+    private readonly bool _authenticated;
+    private readonly string _username;
+    private readonly string _database;
 
     public InfluxV1Writer(InfluxOptions options)
     {
@@ -53,6 +59,9 @@ public sealed class InfluxV1Writer : IInfluxWriter
         }
 
         Target = $"{options.Url} (database {options.Database})";
+        _authenticated = options.Username is not null;
+        _username = options.Username ?? "";
+        _database = options.Database!;
     }
 
     public string Target { get; }
@@ -69,14 +78,33 @@ public sealed class InfluxV1Writer : IInfluxWriter
             }
 
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            var outcome = response.StatusCode == HttpStatusCode.BadRequest ? InfluxOutcome.Rejected : InfluxOutcome.Retry;
-            return (outcome, $"{(int)response.StatusCode} {response.ReasonPhrase}: {body.Trim()}");
+            var outcome = response.StatusCode switch
+            {
+                HttpStatusCode.BadRequest => InfluxOutcome.Rejected,
+                HttpStatusCode.RequestEntityTooLarge => InfluxOutcome.TooLarge,
+                _ => InfluxOutcome.Retry,
+            };
+            return (outcome, $"{(int)response.StatusCode} {response.ReasonPhrase}: {body.Trim()}{Hint(response.StatusCode, body)}");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return (InfluxOutcome.Retry, ex.Message);
         }
     }
+
+    /// <summary>What to check, for the answers a misconfigured gateway or server gets (InfluxDB 1.x HTTP API).</summary>
+    private string Hint(HttpStatusCode status, string body) => status switch
+    {
+        HttpStatusCode.Unauthorized => _authenticated
+            ? " - check influx.username and influx.passwordFile"
+            : " - the server has authentication enabled (auth-enabled): set influx.username and influx.passwordFile",
+        HttpStatusCode.Forbidden => $" - user '{_username}' may not write to this database: GRANT WRITE ON \"{_database}\" TO \"{_username}\"",
+        HttpStatusCode.NotFound when body.Contains("database not found", StringComparison.Ordinal) =>
+            $" - create it (CREATE DATABASE \"{_database}\") or fix influx.database",
+        HttpStatusCode.NotFound when body.Contains("retention policy not found", StringComparison.Ordinal) =>
+            " - create it or fix influx.retentionPolicy",
+        _ => "",
+    };
 
     public void Dispose() => _http.Dispose();
 }
@@ -113,6 +141,10 @@ public sealed class InfluxV2Writer : IInfluxWriter
         catch (BadRequestException ex)
         {
             return (InfluxOutcome.Rejected, "400: " + ex.Message);
+        }
+        catch (HttpException ex) when (ex.Status == 413)
+        {
+            return (InfluxOutcome.TooLarge, $"413: {ex.Message}");
         }
         catch (HttpException ex)
         {

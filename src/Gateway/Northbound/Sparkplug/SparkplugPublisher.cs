@@ -62,7 +62,7 @@ public sealed class SparkplugPublisher : MqttSink
     {
         _bdSeq = (_lastSessionBdSeq + 1) % 256;
         var death = new Payload { Timestamp = Now(), Metrics = { BdSeqMetric() } };
-        return MqttConnectionFactory.Build(Config, Topic("NDEATH"), death.ToByteArray(), willRetain: false, clientIdSuffix: "-spb", certificateRejected: CertificateRejected);
+        return MqttConnectionFactory.Build(Config, Topic("NDEATH"), death.ToByteArray(), willRetain: false, clientIdSuffix: "-spb", certificateRejected: CertificateRejected, certificateAccepted: CertificateAccepted);
     }
 
     protected override async Task OnConnectedAsync(IMqttClient client, CancellationToken cancellationToken)
@@ -70,12 +70,18 @@ public sealed class SparkplugPublisher : MqttSink
         _lastSessionBdSeq = _bdSeq;
         WriteBdSeq();
         _connectedAt = Time.GetUtcNow();
-        await client.SubscribeAsync(
+        var subscribed = await client.SubscribeAsync(
             new MqttClientSubscribeOptionsBuilder()
                 .WithTopicFilter(Topic("NCMD"), MqttQualityOfServiceLevel.AtLeastOnce)
                 .WithTopicFilter(Topic("DCMD") + "/+", MqttQualityOfServiceLevel.AtLeastOnce)
                 .Build(),
             cancellationToken);
+        foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode >= 0x80))
+        {
+            // The data still flows, but a host's commands (Node Control/Rebirth) would never arrive: say so.
+            MqttLog.SubscriptionRefused(Logger, Name, item.TopicFilter.Topic, item.ResultCode.ToString(), "Sparkplug commands (Node Control/Rebirth) will not reach this node; grant it read access (its ACL)");
+        }
+
         await BirthAsync(client, cancellationToken);
     }
 
@@ -130,6 +136,7 @@ public sealed class SparkplugPublisher : MqttSink
         Payload? data = null;
         string? dataDevice = null;
         var dataSamples = 0;
+        var dataBytes = 0L;
         var carry = 0; // samples that need no message of their own (Bad values of a dead machine)
         var now = Now();
 
@@ -195,14 +202,24 @@ public sealed class SparkplugPublisher : MqttSink
                 continue;
             }
 
-            if (dataDevice != device.Name || (data is not null && data.Metrics.Count >= Config.Mqtt.Sparkplug.MaxMetricsPerMessage))
+            var metric = DataMetric(sample, historical: sample.GatewayTimestamp < _connectedAt);
+            var metricBytes = MetricBytes(metric);
+            if (dataDevice != device.Name
+                || (data is not null && data.Metrics.Count >= Config.Mqtt.Sparkplug.MaxMetricsPerMessage)
+                || (data is not null && dataBytes + metricBytes > PayloadLimit(device.Name)))
             {
                 FlushData();
             }
 
-            data ??= new Payload { Timestamp = now };
+            if (data is null)
+            {
+                data = new Payload { Timestamp = now };
+                dataBytes = PayloadHeaderBytes;
+            }
+
             dataDevice = device.Name;
-            data.Metrics.Add(DataMetric(sample, historical: sample.GatewayTimestamp < _connectedAt));
+            data.Metrics.Add(metric);
+            dataBytes += metricBytes;
             dataSamples++;
         }
 
@@ -216,20 +233,47 @@ public sealed class SparkplugPublisher : MqttSink
         return await SendAsync(client, carry, cancellationToken);
     }
 
-    /// <summary>Publishes the prepared messages; the delivered prefix counts their samples.</summary>
+    /// <summary>
+    /// Publishes the prepared messages, at most <see cref="MqttSink.Window"/> awaiting their acknowledgement at
+    /// once (the broker's Receive Maximum); the delivered prefix counts their samples. A refusal (MQTT 5 reason
+    /// code) ends the prefix like a lost connection: what follows stays in the buffer.
+    /// </summary>
     private async Task<BatchOutcome> SendAsync(IMqttClient client, int withoutMessage, CancellationToken cancellationToken)
     {
-        var publications = _outgoing.Select(o => client.PublishAsync(o.Message, cancellationToken)).ToList();
+        var window = Window;
+        var pending = new Queue<(int Index, Task<MqttClientPublishResult> Publication)>(Math.Min(window, _outgoing.Count));
         var delivered = withoutMessage;
+        var next = 0;
         Exception? failure = null;
-        for (var i = 0; i < publications.Count; i++)
+        while (pending.Count > 0 || (failure is null && next < _outgoing.Count))
         {
+            while (failure is null && next < _outgoing.Count && pending.Count < window)
+            {
+                try
+                {
+                    CheckPacketSize(_outgoing[next].Message);
+                    pending.Enqueue((next, client.PublishAsync(_outgoing[next].Message, cancellationToken)));
+                    next++;
+                }
+                catch (MessageTooLargeException ex)
+                {
+                    failure = ex;
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                break;
+            }
+
+            var (index, publication) = pending.Dequeue();
             try
             {
-                await publications[i];
+                var result = await publication;
                 if (failure is null)
                 {
-                    delivered += _outgoing[i].Samples;
+                    CheckAccepted(_outgoing[index].Message, result);
+                    delivered += _outgoing[index].Samples;
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -242,6 +286,13 @@ public sealed class SparkplugPublisher : MqttSink
         return new BatchOutcome(delivered, failure);
     }
 
+    /// <summary>Publishes one message that must fit the broker's limits and must not be refused.</summary>
+    private async Task PublishCheckedAsync(IMqttClient client, MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        CheckPacketSize(message);
+        CheckAccepted(message, await client.PublishAsync(message, cancellationToken));
+    }
+
     /// <summary>NBIRTH (seq 0) then a DBIRTH per machine, with the values the gateway holds now.</summary>
     private async Task BirthAsync(IMqttClient client, CancellationToken cancellationToken)
     {
@@ -250,7 +301,7 @@ public sealed class SparkplugPublisher : MqttSink
         var nodeBirth = new Payload { Timestamp = now, Seq = 0 };
         nodeBirth.Metrics.Add(BdSeqMetric());
         nodeBirth.Metrics.Add(new Payload.Types.Metric { Name = RebirthMetric, Alias = Alias(RebirthMetric), Timestamp = now, Datatype = (uint)DataType.Boolean, BooleanValue = false });
-        await client.PublishAsync(Message(Topic("NBIRTH"), nodeBirth, MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
+        await PublishCheckedAsync(client, Message(Topic("NBIRTH"), nodeBirth, MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
 
         foreach (var tag in _drivers.SelectMany(d => d.Driver.Tags))
         {
@@ -269,11 +320,11 @@ public sealed class SparkplugPublisher : MqttSink
         foreach (var device in _devices.Values)
         {
             device.Alive = true;
-            await client.PublishAsync(Message(Topic("DBIRTH", device.Name), DeviceBirth(device, now), MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
+            await PublishCheckedAsync(client, Message(Topic("DBIRTH", device.Name), DeviceBirth(device, now), MqttQualityOfServiceLevel.AtMostOnce), cancellationToken);
             if (device.Tags.Values.All(s => s.Quality == Quality.Bad))
             {
                 device.Alive = false;
-                await client.PublishAsync(Message(Topic("DDEATH", device.Name), new Payload { Timestamp = now, Seq = NextSeq() }, MqttQualityOfServiceLevel.AtLeastOnce), cancellationToken);
+                await PublishCheckedAsync(client, Message(Topic("DDEATH", device.Name), new Payload { Timestamp = now, Seq = NextSeq() }, MqttQualityOfServiceLevel.AtLeastOnce), cancellationToken);
             }
         }
 
@@ -344,6 +395,22 @@ public sealed class SparkplugPublisher : MqttSink
         }
 
         return metric;
+    }
+
+    /// <summary>The broker's Maximum Packet Size (MQTT 5 CONNACK), less a DDATA's topic and the packet's own bytes.</summary>
+    private long PayloadLimit(string device) =>
+        Limits.MaximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize
+            ? long.MaxValue
+            : Limits.MaximumPacketSize - 16 - System.Text.Encoding.UTF8.GetByteCount(Topic("DDATA", device));
+
+    /// <summary>Timestamp and seq of a data payload, at most: two fields of a tag byte and a 10-byte varint.</summary>
+    private const int PayloadHeaderBytes = 22;
+
+    /// <summary>A metric's bytes inside the payload: its field tag, its length prefix and its encoding.</summary>
+    private static long MetricBytes(Payload.Types.Metric metric)
+    {
+        var size = metric.CalculateSize();
+        return 1 + CodedOutputStream.ComputeLengthSize(size) + size;
     }
 
     private Payload.Types.Metric BdSeqMetric() =>

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using MQTTnet;
+using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
+
+namespace Gateway.Northbound;
+
+/// <summary>
+/// The broker answered a publication with an MQTT 5 reason code of 0x80 or more (PUBACK or PUBREC): it did not
+/// take the message. The sample stays in the buffer (it was not acknowledged) and is offered again later.
+/// </summary>
+public sealed class PublishRefusedException(string topic, MqttClientPublishReasonCode code, string? reason, string? username)
+    : Exception($"the broker refused the publication to '{topic}': {code} (0x{(int)code:X2}){(string.IsNullOrEmpty(reason) ? "" : " \"" + reason + "\"")}{Hint(code, username)}")
+{
+    public string Topic { get; } = topic;
+
+    public MqttClientPublishReasonCode Code { get; } = code;
+
+    public static bool IsRefusal(MqttClientPublishResult result) => (int)result.ReasonCode >= 0x80;
+
+    private static string Hint(MqttClientPublishReasonCode code, string? username) => code switch
+    {
+        MqttClientPublishReasonCode.NotAuthorized => username is null
+            ? " - the broker's ACL does not let anonymous clients publish there (set mqtt.username, or grant write access to the topic)"
+            : $" - the broker's ACL does not let user '{username}' publish there (grant write access to the topic)",
+        MqttClientPublishReasonCode.TopicNameInvalid => " - the broker does not accept this topic name (check mqtt.topicPrefix, the Sparkplug ids and the tag paths)",
+        MqttClientPublishReasonCode.QuotaExceeded => " - a broker quota is exceeded (messages in flight or queued for this client)",
+        MqttClientPublishReasonCode.PayloadFormatInvalid => " - the broker refuses the payload format",
+        _ => " - see the broker's log",
+    };
+}
+
+/// <summary>A message larger than the Maximum Packet Size the broker announced: sending it would only get the connection closed.</summary>
+public sealed class MessageTooLargeException(string topic, long size, long maximum)
+    : Exception(string.Create(CultureInfo.InvariantCulture, $"the message to '{topic}' is {size} bytes, over the {maximum}-byte maximum packet size the broker announced (mosquitto: max_packet_size) - raise the broker's limit"))
+{
+}
+
+/// <summary>Turns the exceptions of a failed connection into one line that says what to check.</summary>
+internal static class MqttFailureExplainer
+{
+    /// <summary>
+    /// Why a CONNECT failed. <paramref name="tlsRejection"/> is what our certificate check said when it refused the
+    /// broker's certificate; <paramref name="tlsAccepted"/> that the broker's certificate was checked and accepted,
+    /// so that the TLS handshake got as far as our side's part.
+    /// </summary>
+    public static string Connect(Exception? exception, bool tls, string? tlsRejection, bool tlsAccepted, bool clientCertificate, string endpoint, bool mqtt5)
+    {
+        if (tlsRejection is not null)
+        {
+            return "TLS: " + tlsRejection;
+        }
+
+        switch (exception)
+        {
+            case null:
+                return "unknown error";
+            case BrokerRefusedException refused:
+                return refused.Message;
+        }
+
+        var cause = exception.GetBaseException().Message;
+        var dropped = IsConnectionDrop(exception);
+        if (tls && tlsAccepted && dropped)
+        {
+            // TLS 1.3 servers check the client certificate after the client has finished its side of the handshake:
+            // a refusal reaches the client only as a closed connection.
+            return clientCertificate
+                ? $"the broker closed the connection right after the TLS handshake ({cause}) - it probably does not trust the client certificate in mqtt.tls.certFile (its issuer must be in the broker's cafile), or it refuses this client (see the broker's log)"
+                : $"the broker closed the connection right after the TLS handshake ({cause}) - it probably requires a client certificate: set mqtt.tls.certFile and mqtt.tls.keyFile";
+        }
+
+        if (tls && !tlsAccepted && Find<AuthenticationException>(exception) is { } handshake)
+        {
+            return $"the TLS handshake with {endpoint} failed ({handshake.InnerException?.Message ?? handshake.Message}) - check that this port is a TLS listener and that it offers TLS 1.2 or 1.3";
+        }
+
+        if (tls && !tlsAccepted && dropped)
+        {
+            return $"the broker closed the connection during the TLS handshake ({cause}) - check that this port is a TLS listener, offering TLS 1.2 or 1.3{(clientCertificate ? "" : ", and whether it requires a client certificate (mqtt.tls.certFile and mqtt.tls.keyFile)")}";
+        }
+
+        if (!tls && dropped && exception is MqttConnectingFailedException)
+        {
+            return mqtt5
+                ? $"the broker closed the connection before answering CONNECT ({cause}) - is this a TLS-only port (set mqtt.tls)? see the broker's log"
+                : $"the broker closed the connection before answering CONNECT ({cause}) - a TLS-only port (set mqtt.tls), or a refusal that MQTT 3.1.1 cannot express (will QoS or retain over the broker's max_qos / retain_available; see the broker's log)";
+        }
+
+        return cause;
+    }
+
+    public static bool IsConnectionDrop(Exception exception) =>
+        Find<SocketException>(exception) is not null
+        || Find<IOException>(exception) is not null
+        || Find<MqttCommunicationException>(exception) is not null;
+
+    private static T? Find<T>(Exception exception)
+        where T : Exception
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}
