@@ -337,7 +337,7 @@ public sealed class OpcUaDriver : IDriver
     /// <summary>A Variant as a sample value: booleans, integers and doubles (scaled when the tag says so), text for the rest.</summary>
     public static SampleValue Convert(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SampleValue.FromString(Variant.Format(variant.Value)) : variant.Value switch
+        var raw = variant.IsArray ? SampleValue.FromString(variant.ToString()) : variant.Value switch
         {
             null => SampleValue.None,
             bool b => SampleValue.FromBoolean(b),
@@ -347,7 +347,7 @@ public sealed class OpcUaDriver : IDriver
             double d => SampleValue.FromDouble(d),
             string s => SampleValue.FromString(s),
             LocalizedText text => SampleValue.FromString(text.Text ?? ""),
-            _ => SampleValue.FromString(Variant.Format(variant.Value)),
+            _ => SampleValue.FromString(variant.ToString()),
         };
         if (config is null || !raw.IsNumeric || raw.Kind == SampleValueKind.Boolean || (config.Scale == 1.0 && config.Offset == 0))
         {

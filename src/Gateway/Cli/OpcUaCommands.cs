@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
@@ -14,7 +15,8 @@ namespace Gateway.Cli;
 /// <summary><c>gateway opcua browse|read|subscribe</c>: protocol tools over the gateway's own OPC UA client.</summary>
 internal static class OpcUaCommands
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // Names and string NodeIds are often not ASCII (°C, 温度): print them as they are, not as \uXXXX escapes.
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -257,6 +259,8 @@ internal static class OpcUaCommands
             }
 
             var seen = 0;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watcher = ReconnectWhenLostAsync(client, stop.Token);
             try
             {
                 await foreach (var (name, value) in changes.Reader.ReadAllAsync(ct))
@@ -271,10 +275,38 @@ internal static class OpcUaCommands
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
             }
+            finally
+            {
+                await stop.CancelAsync();
+                await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
 
             return ExitCodes.Success;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// While <c>subscribe</c> runs: when the connection or the session is lost (server restart, session timeout), say
+    /// so on stderr and run the client's reconnect ladder with backoff, which brings the subscription back (republished,
+    /// transferred or recreated), instead of waiting silently for changes that can no longer come.
+    /// </summary>
+    private static async Task ReconnectWhenLostAsync(UaClient client, CancellationToken cancellationToken)
+    {
+        var retry = Backoff.Forever(TimeProvider.System, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10),
+            new Polly.PredicateBuilder().Handle<UaException>().Handle<IOException>(),
+            args =>
+            {
+                Console.Error.WriteLine($"reconnect failed: {args.Outcome.Exception?.Message}; retrying in {args.RetryDelay.TotalSeconds:0.#} s");
+                return ValueTask.CompletedTask;
+            });
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var lost = await client.ChannelLost.WaitAsync(cancellationToken);
+            Console.Error.WriteLine($"connection lost ({lost?.Message ?? "closed"}); reconnecting");
+            var newSession = await retry.ExecuteAsync(async ct => await client.ReconnectAsync(ct), cancellationToken);
+            Console.Error.WriteLine(newSession ? "reconnected (new session; subscription restored)" : "reconnected (session resumed)");
+        }
     }
 
     private static async Task<int> RunAsync(Common common, ParseResult parseResult, Func<UaClient, Task<int>> body, CancellationToken cancellationToken)
@@ -418,7 +450,10 @@ internal static class OpcUaCommands
     }
 
     private static string Format(DataValue value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({(value.Value.IsArray ? value.Value.Type + "[]" : value.Value.Type)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({TypeName(value.Value)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+
+    private static string TypeName(Variant value) =>
+        value.Dimensions is { Length: > 0 } dimensions ? $"{value.Type}[{string.Join(",", dimensions)}]" : value.IsArray ? value.Type + "[]" : value.Type.ToString();
 
     private static string Timestamp(DateTime time) => time == default ? "-" : time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 }
