@@ -5,17 +5,20 @@ using System.Net.Sockets;
 namespace Gateway.Tests.OpcUa;
 
 /// <summary>
-/// Runs tests/peers/opcua/server.mjs (node-opcua 2.186.4) on a free loopback port: installs node_modules with
+/// Runs tests/peers/opcua/server.mjs, or server-variant.mjs (a server set up as field servers are), with node-opcua
+/// 2.186.4 on a free loopback port: installs node_modules with
 /// <c>npm ci</c> when missing, waits until the port accepts, and kills the process afterwards.
 /// </summary>
 public sealed class NodeOpcUaServer : IAsyncDisposable
 {
     private static readonly SemaphoreSlim s_install = new(1, 1);
+    private readonly string _script;
     private readonly string[] _arguments;
     private Process? _process;
 
-    private NodeOpcUaServer(int port, string[] arguments)
+    private NodeOpcUaServer(string script, int port, string[] arguments)
     {
+        _script = script;
         Port = port;
         _arguments = arguments;
     }
@@ -41,10 +44,15 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     }
 
     /// <summary>Starts a server; <paramref name="arguments"/> are the script's options (for example <c>--small-chunks</c>).</summary>
-    public static async Task<NodeOpcUaServer> StartAsync(params string[] arguments)
+    public static Task<NodeOpcUaServer> StartAsync(params string[] arguments) => StartScriptAsync("server.mjs", arguments);
+
+    /// <summary>Starts server-variant.mjs: namespaces 2 and 3, odd NodeIds and types, small limits (see its options).</summary>
+    public static Task<NodeOpcUaServer> StartVariantAsync(params string[] arguments) => StartScriptAsync("server-variant.mjs", arguments);
+
+    private static async Task<NodeOpcUaServer> StartScriptAsync(string script, string[] arguments)
     {
         await EnsureInstalledAsync();
-        var server = new NodeOpcUaServer(FreePort(), arguments);
+        var server = new NodeOpcUaServer(script, Infrastructure.PortAllocator.FreeTcpPort(), arguments);
         await server.StartProcessAsync();
         return server;
     }
@@ -79,17 +87,10 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private async Task StartProcessAsync()
     {
         var info = new ProcessStartInfo("node") { WorkingDirectory = PeerDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("server.mjs");
+        info.ArgumentList.Add(_script);
         info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var argument in _arguments)
         {
@@ -106,7 +107,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"node server.mjs exited with {_process.ExitCode}");
+                throw new InvalidOperationException($"node {_script} exited with {_process.ExitCode}");
             }
 
             try

@@ -13,6 +13,7 @@
 //   --no-anonymous                  user name only (gwuser / gwpass)
 //   --hostname NAME                 the host name in the endpoint URLs and the certificate (default variant-plc.invalid):
 //                                   not the one clients connect to (they connect to 127.0.0.1)
+//   --hide-limits                   OperationLimits read as 0 (unknown) although the limits above are enforced
 //   --pki DIR                       the server's PKI folder (default pki-server-variant beside this script)
 // Namespaces: 1 the server's own, 2 urn:gateway-test:plant, 3 urn:gateway-test:vendor. See README.md for the nodes.
 import path from "node:path";
@@ -31,6 +32,7 @@ const maxSubscriptionsPerSession = option("--max-subscriptions-per-session", 2);
 const maxSessionTimeout = option("--max-session-timeout", 0);
 const minSampling = option("--min-sampling", 500);
 const smallMessages = args.includes("--small-messages");
+const hideLimits = args.includes("--hide-limits");
 const secureOnly = args.includes("--secure-only");
 const noAnonymous = args.includes("--no-anonymous");
 const hostname = text("--hostname", "variant-plc.invalid");
@@ -75,6 +77,12 @@ const server = new OPCUAServer({
 await server.initialize();
 
 const addressSpace = server.engine.addressSpace;
+if (hideLimits) {
+  // A server that enforces limits without advertising them: clients only learn them from BadTooManyOperations.
+  for (const id of [11705, 11707, 11710, 11712, 11714]) {
+    addressSpace.findNode(`i=${id}`)?.bindVariable({ get: () => new Variant({ dataType: DataType.UInt32, value: 0 }) }, true);
+  }
+}
 const own = addressSpace.getOwnNamespace();
 const plant = addressSpace.registerNamespace("urn:gateway-test:plant");
 const vendor = addressSpace.registerNamespace("urn:gateway-test:vendor");

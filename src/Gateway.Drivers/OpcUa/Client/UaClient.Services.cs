@@ -114,7 +114,7 @@ public sealed partial class UaClient
         {
             var response = await CallAsync<TranslateBrowsePathsToNodeIdsResponse>(new TranslateBrowsePathsToNodeIdsRequest { BrowsePaths = slice }, cancellationToken);
             return response.Results ?? [];
-        }, () => new BrowsePathResult { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) });
+        }, status => new BrowsePathResult { StatusCode = new StatusCode(status) });
         var results = new (NodeId?, StatusCode)[paths.Count];
         for (var i = 0; i < paths.Count; i++)
         {
@@ -141,17 +141,20 @@ public sealed partial class UaClient
             var response = await CallAsync<ReadResponse>(request, cancellationToken);
             ReadRequestsSent++;
             return response.Results ?? [];
-        }, () => new DataValue { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) });
+        }, status => new DataValue { StatusCode = new StatusCode(status) });
     }
 
     /// <summary>
     /// Calls a service over <paramref name="items"/> in batches of the server's operation limit (0: unknown, then all
     /// at once up to <paramref name="unknownLimitBatch"/>). A server that enforces a limit it does not advertise (or
     /// advertises wrongly) refuses a batch with BadTooManyOperations: the batch is halved, the smaller limit kept for
-    /// later calls, and the batch sent again. Returns exactly one result per item; missing results get <paramref name="missing"/>.
+    /// later calls, and the batch sent again. A request or response too large for the negotiated message size or chunk
+    /// count (BadRequestTooLarge, BadResponseTooLarge, BadTcpMessageTooLarge, BadEncodingLimitsExceeded) is split the same way without changing the limit, and an item
+    /// whose response alone is too large gets that status as its result, so that one huge value does not fail the others.
+    /// Returns exactly one result per item; missing results get <paramref name="failed"/>(BadUnexpectedError).
     /// </summary>
     private static async Task<TResult[]> InBatchesAsync<TItem, TResult>(IReadOnlyList<TItem> items, Func<uint> limit, Action<uint> learn,
-        Func<TItem[], Task<TResult[]>> call, Func<TResult> missing, int unknownLimitBatch = 1000)
+        Func<TItem[], Task<TResult[]>> call, Func<uint, TResult> failed, int unknownLimitBatch = 1000)
     {
         var results = new TResult[items.Count];
         var batch = limit() is var known and > 0 ? (int)Math.Min(known, int.MaxValue) : unknownLimitBatch;
@@ -176,16 +179,38 @@ public sealed partial class UaClient
                 learn((uint)batch);
                 continue;
             }
+            catch (UaException ex) when (ex is not UaConnectionException && IsTooLarge(ex.StatusCode))
+            {
+                if (count > 1)
+                {
+                    // Only this batch is split: the next ones start again from the count limit.
+                    var half = count / 2;
+                    var first = await InBatchesAsync(slice[..half], () => 0, _ => { }, call, failed, half);
+                    var second = await InBatchesAsync(slice[half..], () => 0, _ => { }, call, failed, count - half);
+                    first.CopyTo(results, start);
+                    second.CopyTo(results, start + half);
+                }
+                else
+                {
+                    results[start] = failed(ex.StatusCode);
+                }
+
+                start += count;
+                continue;
+            }
 
             for (var i = 0; i < count; i++)
             {
-                results[start + i] = i < part.Length ? part[i] : missing();
+                results[start + i] = i < part.Length ? part[i] : failed(StatusCodes.BadUnexpectedError);
             }
 
             start += count;
         }
 
         return results;
+
+        static bool IsTooLarge(uint status) =>
+            (status & 0xFFFF0000) is StatusCodes.BadRequestTooLarge or StatusCodes.BadResponseTooLarge or StatusCodes.BadTcpMessageTooLarge or StatusCodes.BadEncodingLimitsExceeded;
     }
 
     /// <summary>How many Read requests the last <see cref="ReadAsync(IReadOnlyList{ReadValueId}, CancellationToken)"/> sent.</summary>
@@ -201,5 +226,5 @@ public sealed partial class UaClient
             };
             var response = await CallAsync<WriteResponse>(request, cancellationToken);
             return response.Results ?? [];
-        }, () => new StatusCode(StatusCodes.BadUnexpectedError));
+        }, status => new StatusCode(status));
 }

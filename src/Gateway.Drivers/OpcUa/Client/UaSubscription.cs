@@ -184,7 +184,7 @@ public sealed partial class UaClient
                 }).ToArray(),
             }, cancellationToken, TimeSpan.FromSeconds(60));
             return response.Results ?? [];
-        }, () => new MonitoredItemCreateResult { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) });
+        }, status => new MonitoredItemCreateResult { StatusCode = new StatusCode(status) });
         for (var i = 0; i < items.Count; i++)
         {
             items[i].Status = results[i].StatusCode;
