@@ -116,8 +116,8 @@ public sealed class OpcUaIntegrationTests(NodeOpcUaServerFixture fixture) : ICla
         }
 
         var extension = Assert.IsType<ExtensionObject>(byName["ExtensionObject"].Value.Value);
-        Assert.Null(extension.Body); // Range is not a type the client knows: kept raw, not fatal
-        Assert.Equal(16, extension.RawBody!.Length);
+        var range = Assert.IsType<Gateway.Drivers.OpcUa.Encoding.Range>(extension.Body); // EURange's type: decoded since analog items carry it
+        Assert.Equal((1.0, 99.0), (range.Low, range.High));
         Assert.Single((ExtensionObject[])byName["ExtensionObjectArray"].Value.Value!);
         Assert.Equal(new[] { 2, 3 }, byName["DoubleMatrix"].Value.Dimensions);
         Assert.Equal(new[] { 1.0, 2, 3, 4, 5, 6 }, (double[])byName["DoubleMatrix"].Value.Value!);
