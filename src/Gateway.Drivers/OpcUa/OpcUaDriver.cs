@@ -178,6 +178,16 @@ public sealed class OpcUaDriver : IDriver
     /// <summary>Browse paths become NodeIds once; a tag that cannot be resolved turns Bad with the server's status.</summary>
     private async Task ResolveAsync(CancellationToken cancellationToken)
     {
+        foreach (var tag in _tags.Where(t => t.NodeId is null && t.Address.ByNamespaceUri is not null))
+        {
+            tag.NodeId = await _client.ResolveNamespaceAsync(tag.Address.ByNamespaceUri!, cancellationToken);
+            if (tag.NodeId is null)
+            {
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} ({tag.Address.Text})");
+                await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+            }
+        }
+
         var pending = _tags.Where(t => t.NodeId is null && t.Address.BrowsePath is not null).ToArray();
         if (pending.Length == 0)
         {

@@ -1,6 +1,7 @@
 #pragma warning disable CA1861 // constant arrays in assertions read better inline
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Gateway.Cli;
 using Gateway.Drivers;
 using Gateway.Drivers.OpcUa;
 using Gateway.Drivers.OpcUa.Client;
@@ -117,6 +118,25 @@ public sealed class OpcUaVariantServerTests(NodeOpcUaVariantServerFixture fixtur
         var unit = Assert.IsType<EUInformation>(Assert.IsType<ExtensionObject>(properties[0].Value.Value).Body);
         Assert.Equal(("bar", 4342098), (unit.DisplayName.Text, unit.UnitId));
         Assert.Equal("""{"low":0,"high":16}""", properties[1].Value.ToString());
+    }
+
+    [Fact]
+    public async Task ResolveNamespace_NodeIdByNamespaceUri_MapsToTheServersIndex()
+    {
+        await using var client = await Variant2.ConnectAsync(fixture.Server.Url);
+        Assert.True(ExpandedNodeId.TryParse("nsu=urn:gateway-test:vendor;s=温度/センサー 1", out var vendor));
+        Assert.True(ExpandedNodeId.TryParse("nsu=urn:gateway-test:plant;i=70000", out var plant));
+        Assert.True(ExpandedNodeId.TryParse("nsu=urn:not-there;i=1", out var missing));
+
+        var vendorId = await client.ResolveNamespaceAsync(vendor, CancellationToken.None);
+        var plantId = await client.ResolveNamespaceAsync(plant, CancellationToken.None);
+        var missingId = await client.ResolveNamespaceAsync(missing, CancellationToken.None);
+        var value = await client.ReadAsync([vendorId!], CancellationToken.None);
+
+        Assert.Equal(new NodeId(3, "温度/センサー 1"), vendorId);
+        Assert.Equal(new NodeId(2, 70000u), plantId);
+        Assert.Null(missingId);
+        Assert.Equal(21.5, value[0].Value.Value);
     }
 
     [Fact]
@@ -269,7 +289,7 @@ public sealed class OpcUaVariantDriverTests
             { "name": "pressure", "address": "/Objects/2:Line 1/2:Pressure" }, { "name": "jp", "address": "/Objects/3:セル/3:温度" },
             { "name": "guid", "address": "ns=3;g=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }, { "name": "i64", "address": "ns=2;s=Int64Min" },
             { "name": "range", "address": "ns=2;s=Range" }, { "name": "cube", "address": "ns=2;s=Int32Cube" },
-            { "name": "padded", "address": "ns=2;s= padded " }
+            { "name": "padded", "address": "ns=2;s= padded " }, { "name": "byuri", "address": "nsu=urn:gateway-test:vendor;g=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }
             """);
         var writer = new CollectingWriter();
         using var cts = new CancellationTokenSource();
@@ -283,6 +303,7 @@ public sealed class OpcUaVariantDriverTests
         Assert.Equal(SampleValue.FromInteger(long.MinValue), Last("i64"));
         Assert.Equal(SampleValue.FromInteger(12), Last("padded"));
         Assert.Equal(SampleValue.FromDouble(21.5), Last("jp"));
+        Assert.Equal(SampleValue.FromInteger(13), Last("byuri"));
         Assert.Equal(SampleValue.FromString("""{"low":-10.5,"high":99.25}"""), Last("range"));
         Assert.Equal(SampleValue.FromString("[[[1, 2], [3, 4]], [[5, 6], [7, 8]]]"), Last("cube"));
         Assert.DoesNotContain(writer.Samples, s => s.Quality == Quality.Bad);
@@ -311,8 +332,38 @@ public sealed class OpcUaVariantDriverTests
     }
 }
 
-public sealed class OpcUaVariantCommandTests
+public sealed class OpcUaVariantCommandTests(NodeOpcUaVariantServerFixture fixture) : IClassFixture<NodeOpcUaVariantServerFixture>
 {
+    [Fact]
+    public async Task Read_ByNamespaceUriAndMatrix_PrintsValuesWithDimensions()
+    {
+        var (exit, stdout, stderr) = await GatewayProcess.RunVerbAsync("opcua", "read", fixture.Server.Url,
+            "nsu=urn:gateway-test:vendor;s=温度/センサー 1", "ns=2;s=Int32Cube", "ns=2;s=Range", "ns=2;i=70000", "ns=2;s= padded ");
+
+        Assert.True(exit == ExitCodes.Success, stderr);
+        Assert.Contains("nsu=urn:gateway-test:vendor;s=温度/センサー 1 = 21.5 (Double) Good", stdout, StringComparison.Ordinal);
+        Assert.Contains("ns=2;s=Int32Cube = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]] (Int32[2,2,2]) Good", stdout, StringComparison.Ordinal);
+        Assert.Contains("""ns=2;s=Range = {"low":-10.5,"high":99.25} (ExtensionObject) Good""", stdout, StringComparison.Ordinal);
+        Assert.Contains("ns=2;s= padded  = 12 (Int32) Good", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BrowseJson_NonAsciiNamesAndStructuredDataTypes_PrintedAsTheyAre()
+    {
+        var (exit, stdout, stderr) = await GatewayProcess.RunVerbAsync("opcua", "browse", fixture.Server.Url, "--node", "/Objects/2:Line 1", "--depth", "2", "--json");
+        var (exit3, stdout3, stderr3) = await GatewayProcess.RunVerbAsync("opcua", "browse", fixture.Server.Url, "--node", "nsu=urn:gateway-test:vendor;s=セル", "--depth", "1", "--json");
+
+        Assert.True(exit == ExitCodes.Success, stderr);
+        Assert.True(exit3 == ExitCodes.Success, stderr3);
+        var tree = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        var pressure = tree.GetProperty("Children").EnumerateArray().Single(c => c.GetProperty("BrowseName").GetString() == "2:Pressure");
+        var types = pressure.GetProperty("Children").EnumerateArray().ToDictionary(c => c.GetProperty("BrowseName").GetString()!, c => c.GetProperty("DataType").GetString());
+        Assert.Equal("Range", types["EURange"]);
+        Assert.Equal("EUInformation", types["EngineeringUnits"]);
+        Assert.Contains("\"NodeId\": \"ns=2;s=Line 1/Zone=A;Temp.°C\"", stdout, StringComparison.Ordinal);
+        Assert.Contains("\"BrowseName\": \"3:温度\"", stdout3, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Subscribe_ServerRestarts_ReportsTheLossReconnectsAndPrintsChangesAgain()
     {
@@ -364,6 +415,27 @@ public sealed class OpcUaVariantUnitTests
     {
         Assert.Equal(new NodeId(ns, identifier), NodeId.Parse(text));
         Assert.Equal(text.TrimStart(), NodeId.Parse(text).ToString());
+    }
+
+    [Theory]
+    [InlineData("nsu=urn:plant;s=Line 1", "urn:plant", "s=Line 1")]
+    [InlineData("nsu=http://vendor.example/UA%3Bv2/;i=5", "http://vendor.example/UA;v2/", "i=5")]
+    [InlineData("ns=2;i=5", null, "ns=2;i=5")]
+    public void ExpandedNodeIdParse_NamespaceUriForm_KeepsTheUriUnescaped(string text, string? uri, string nodeId)
+    {
+        Assert.True(ExpandedNodeId.TryParse(text, out var parsed));
+
+        Assert.Equal(uri, parsed.NamespaceUri);
+        Assert.Equal(nodeId, parsed.NodeId.ToString());
+    }
+
+    [Theory]
+    [InlineData("nsu=;i=5")]
+    [InlineData("nsu=urn:x;ns=2;i=5")]
+    [InlineData("nsu=urn:x")]
+    public void ExpandedNodeIdParse_Malformed_IsRefused(string text)
+    {
+        Assert.False(ExpandedNodeId.TryParse(text, out _));
     }
 
     [Fact]

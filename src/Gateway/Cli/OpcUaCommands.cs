@@ -198,7 +198,7 @@ internal static class OpcUaCommands
     private static Command Read()
     {
         var common = new Common();
-        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds (ns=1;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or browse paths (/Objects/1:Machine1/1:Temperature)", Arity = ArgumentArity.OneOrMore };
+        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds (ns=1;s=Name, nsu=URI;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or browse paths (/Objects/1:Machine1/1:Temperature)", Arity = ArgumentArity.OneOrMore };
         var command = new Command("read", "Print value, status and timestamps of each node.");
         common.AddTo(command);
         command.Arguments.Add(nodes);
@@ -366,9 +366,13 @@ internal static class OpcUaCommands
             {
                 paths.Add((i, UaClient.ParseBrowsePath(names[i])));
             }
-            else if (NodeId.TryParse(names[i], out var id))
+            else if (ExpandedNodeId.TryParse(names[i], out var id))
             {
-                result[i] = id;
+                result[i] = await client.ResolveNamespaceAsync(id, ct);
+                if (result[i] is null)
+                {
+                    Console.Error.WriteLine($"{names[i]}: the server has no namespace {id.NamespaceUri}");
+                }
             }
             else
             {
@@ -396,11 +400,12 @@ internal static class OpcUaCommands
         var browseName = attributes[0].Value.Value is QualifiedName qn ? qn.ToString() : start.ToString();
         var nodeClass = attributes[1].Value.Value is int nc ? ((NodeClass)nc).ToString() : "";
         var root = new TreeNode(start.ToString(), browseName, nodeClass, null, []);
-        await ExpandAsync(client, root, start, depth, ct);
+        await ExpandAsync(client, root, start, depth, new Dictionary<NodeId, string>(), ct);
         return root;
     }
 
-    private static async Task ExpandAsync(UaClient client, TreeNode node, NodeId nodeId, int depth, CancellationToken ct)
+    // typeNames: DataType NodeId → name, shared by the whole tree so that each type is read once.
+    private static async Task ExpandAsync(UaClient client, TreeNode node, NodeId nodeId, int depth, Dictionary<NodeId, string> typeNames, CancellationToken ct)
     {
         if (depth <= 0)
         {
@@ -414,11 +419,22 @@ internal static class OpcUaCommands
         if (variables.Length > 0)
         {
             var values = await client.ReadAsync(variables.Select(r => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = AttributeIds.DataType }).ToArray(), ct);
+            // Types that are not built-in (UtcTime, ServerState, Range, a vendor's structure) are named by their BrowseName.
+            var unnamed = values.Select(v => v.Value.Value).OfType<NodeId>().Where(t => BuiltInName(t) is null && !typeNames.ContainsKey(t)).Distinct().ToArray();
+            if (unnamed.Length > 0)
+            {
+                var names = await client.ReadAsync(unnamed.Select(t => new ReadValueId { NodeId = t, AttributeId = AttributeIds.BrowseName }).ToArray(), ct);
+                for (var i = 0; i < unnamed.Length; i++)
+                {
+                    typeNames[unnamed[i]] = names[i].Value.Value is QualifiedName { Name.Length: > 0 } name ? name.ToString() : unnamed[i].ToString();
+                }
+            }
+
             for (var i = 0; i < variables.Length; i++)
             {
                 if (values[i].Value.Value is NodeId dataType)
                 {
-                    dataTypes[variables[i].NodeId.NodeId] = DataTypeName(dataType);
+                    dataTypes[variables[i].NodeId.NodeId] = BuiltInName(dataType) ?? typeNames.GetValueOrDefault(dataType, dataType.ToString());
                 }
             }
         }
@@ -430,15 +446,20 @@ internal static class OpcUaCommands
             node.Children!.Add(child);
             if (reference.NodeClass is NodeClass.Object or NodeClass.Variable or NodeClass.View)
             {
-                await ExpandAsync(client, child, reference.NodeId.NodeId, depth - 1, ct);
+                await ExpandAsync(client, child, reference.NodeId.NodeId, depth - 1, typeNames, ct);
             }
         }
     }
 
-    private static string DataTypeName(NodeId dataType) =>
-        dataType.NamespaceIndex == 0 && dataType.IdType == NodeIdType.Numeric && dataType.Numeric is >= 1 and <= 25
-            ? ((BuiltInType)dataType.Numeric).ToString()
-            : dataType.NamespaceIndex == 0 && dataType.Numeric == 22 ? "Structure" : dataType.ToString();
+    /// <summary>DataTypes i=1..25 are the built-in types, except i=22 Structure and i=24 BaseDataType (OPC 10000-6 §5.1.2).</summary>
+    private static string? BuiltInName(NodeId dataType) =>
+        dataType.NamespaceIndex != 0 || dataType.IdType != NodeIdType.Numeric ? null : dataType.Numeric switch
+        {
+            22 => "Structure",
+            24 => "BaseDataType",
+            >= 1 and <= 25 => ((BuiltInType)dataType.Numeric).ToString(),
+            _ => null,
+        };
 
     private static void Print(TreeNode node, int indent)
     {

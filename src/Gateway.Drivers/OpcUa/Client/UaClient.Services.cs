@@ -127,6 +127,38 @@ public sealed partial class UaClient
         return results;
     }
 
+    public static readonly NodeId NamespaceArray = new(0, 2255u);
+
+    /// <summary>
+    /// The local NodeId of an <see cref="ExpandedNodeId"/> that names its namespace by URI: the URI's index in the server's
+    /// NamespaceArray, read at each call (a server may renumber its namespaces when it restarts). Null when the server
+    /// has no such namespace.
+    /// </summary>
+    public async Task<NodeId?> ResolveNamespaceAsync(ExpandedNodeId id, CancellationToken cancellationToken)
+    {
+        if (id.NamespaceUri is null)
+        {
+            return id.NodeId;
+        }
+
+        var array = await ReadAsync([NamespaceArray], cancellationToken);
+        var index = array[0].Value.Value is string[] uris ? Array.IndexOf(uris, id.NamespaceUri) : -1;
+        if (index < 0 || index > ushort.MaxValue)
+        {
+            return null;
+        }
+
+        var n = id.NodeId;
+        var ns = (ushort)index;
+        return n.IdType switch
+        {
+            NodeIdType.Numeric => new NodeId(ns, n.Numeric),
+            NodeIdType.String => new NodeId(ns, n.Text!),
+            NodeIdType.Guid => new NodeId(ns, n.Guid),
+            _ => new NodeId(ns, n.Opaque ?? []),
+        };
+    }
+
     /// <summary>Reads the Value attribute; split into several requests when over the server's MaxNodesPerRead.</summary>
     public Task<DataValue[]> ReadAsync(IReadOnlyList<NodeId> nodeIds, CancellationToken cancellationToken) =>
         ReadAsync(nodeIds.Select(n => new ReadValueId { NodeId = n, AttributeId = AttributeIds.Value }).ToArray(), cancellationToken);

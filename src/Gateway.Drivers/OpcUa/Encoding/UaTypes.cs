@@ -315,6 +315,36 @@ public sealed record ExpandedNodeId(NodeId NodeId, string? NamespaceUri = null, 
 
     /// <summary>The local NodeId when the reference stays on this server and uses an index.</summary>
     public NodeId ToNodeId() => NodeId;
+
+    /// <summary>
+    /// Parses a NodeId that names its namespace by URI, <c>nsu=urn:plant;s=Line 1.Temp</c> (OPC 10000-6 §5.3.1.11; a ';'
+    /// inside the URI is written %3B), or any form <see cref="NodeId.TryParse"/> takes. The namespace index of a URI is
+    /// only known from the server's NamespaceArray: see <c>UaClient.ResolveNamespaceAsync</c>.
+    /// </summary>
+    public static bool TryParse(string? text, out ExpandedNodeId expanded)
+    {
+        expanded = Null;
+        var trimmed = text?.TrimStart();
+        if (trimmed is null || !trimmed.StartsWith("nsu=", StringComparison.Ordinal))
+        {
+            if (NodeId.TryParse(text, out var local))
+            {
+                expanded = new ExpandedNodeId(local);
+                return true;
+            }
+
+            return false;
+        }
+
+        var semi = trimmed.IndexOf(';', StringComparison.Ordinal);
+        if (semi <= 4 || trimmed.AsSpan(semi + 1).StartsWith("ns=", StringComparison.Ordinal) || !NodeId.TryParse(trimmed[(semi + 1)..], out var nodeId))
+        {
+            return false;
+        }
+
+        expanded = new ExpandedNodeId(nodeId, Uri.UnescapeDataString(trimmed[4..semi]));
+        return true;
+    }
 }
 
 /// <summary>A name qualified by a namespace index (browse names).</summary>
