@@ -178,6 +178,16 @@ public sealed class OpcUaDriver : IDriver
     /// <summary>Browse paths become NodeIds once; a tag that cannot be resolved turns Bad with the server's status.</summary>
     private async Task ResolveAsync(CancellationToken cancellationToken)
     {
+        foreach (var tag in _tags.Where(t => t.NodeId is null && t.Address.ByNamespaceUri is not null))
+        {
+            tag.NodeId = await _client.ResolveNamespaceAsync(tag.Address.ByNamespaceUri!, cancellationToken);
+            if (tag.NodeId is null)
+            {
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} ({tag.Address.Text})");
+                await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+            }
+        }
+
         var pending = _tags.Where(t => t.NodeId is null && t.Address.BrowsePath is not null).ToArray();
         if (pending.Length == 0)
         {
@@ -337,7 +347,7 @@ public sealed class OpcUaDriver : IDriver
     /// <summary>A Variant as a sample value: booleans, integers and doubles (scaled when the tag says so), text for the rest.</summary>
     public static SampleValue Convert(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SampleValue.FromString(Variant.Format(variant.Value)) : variant.Value switch
+        var raw = variant.IsArray ? SampleValue.FromString(variant.ToString()) : variant.Value switch
         {
             null => SampleValue.None,
             bool b => SampleValue.FromBoolean(b),
@@ -347,7 +357,7 @@ public sealed class OpcUaDriver : IDriver
             double d => SampleValue.FromDouble(d),
             string s => SampleValue.FromString(s),
             LocalizedText text => SampleValue.FromString(text.Text ?? ""),
-            _ => SampleValue.FromString(Variant.Format(variant.Value)),
+            _ => SampleValue.FromString(variant.ToString()),
         };
         if (config is null || !raw.IsNumeric || raw.Kind == SampleValueKind.Boolean || (config.Scale == 1.0 && config.Offset == 0))
         {

@@ -168,13 +168,15 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             }
         }
 
-        if (NodeId.TryParse(address, out var nodeId))
+        if (ExpandedNodeId.TryParse(address, out var expanded))
         {
-            parsed = new OpcUaAddress(nodeId, null, address);
+            parsed = expanded.NamespaceUri is null
+                ? new OpcUaAddress(expanded.NodeId, null, address)
+                : new OpcUaAddress(null, null, address, expanded);
             return true;
         }
 
-        reason = string.Create(CultureInfo.InvariantCulture, $"'{address}' is neither a NodeId (ns=2;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) nor a browse path (/Objects/1:Machine1/1:Temperature)");
+        reason = string.Create(CultureInfo.InvariantCulture, $"'{address}' is neither a NodeId (ns=2;s=Name, nsu=urn:plant;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) nor a browse path (/Objects/1:Machine1/1:Temperature)");
         return false;
     }
 
@@ -186,8 +188,8 @@ public sealed class OpcUaDriverFactory : IDriverFactory
     }
 }
 
-/// <summary>A tag address: a NodeId, or a browse path resolved after connecting.</summary>
-public readonly record struct OpcUaAddress(NodeId? NodeId, BrowsePath? BrowsePath, string Text);
+/// <summary>A tag address: a NodeId, or a browse path or a NodeId by namespace URI (<c>nsu=</c>), resolved after connecting.</summary>
+public readonly record struct OpcUaAddress(NodeId? NodeId, BrowsePath? BrowsePath, string Text, ExpandedNodeId? ByNamespaceUri = null);
 
 /// <summary>One configured tag of an OPC UA driver.</summary>
 public sealed class OpcUaTag(TagConfig config, TagInfo info, OpcUaAddress address, int samplingIntervalMs)

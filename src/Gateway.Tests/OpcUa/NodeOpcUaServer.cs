@@ -5,7 +5,8 @@ using System.Net.Sockets;
 namespace Gateway.Tests.OpcUa;
 
 /// <summary>
-/// Runs tests/peers/opcua/server.mjs (node-opcua 2.186.4) on a free loopback port: installs node_modules with
+/// Runs tests/peers/opcua/server.mjs, or server-variant.mjs (a server set up as field servers are), with node-opcua
+/// 2.186.4 on a free loopback port: installs node_modules with
 /// <c>npm ci</c> when missing, waits until the port accepts, and kills the process afterwards.
 /// </summary>
 public sealed class NodeOpcUaServer : IAsyncDisposable
@@ -13,11 +14,13 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     private static readonly SemaphoreSlim s_install = new(1, 1);
     private static readonly SemaphoreSlim s_starting = new(1, 1);
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(180);
+    private readonly string _script;
     private readonly string[] _arguments;
     private Process? _process;
 
-    private NodeOpcUaServer(int port, string[] arguments)
+    private NodeOpcUaServer(string script, int port, string[] arguments)
     {
+        _script = script;
         Port = port;
         _arguments = arguments;
     }
@@ -43,10 +46,15 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     }
 
     /// <summary>Starts a server; <paramref name="arguments"/> are the script's options (for example <c>--small-chunks</c>).</summary>
-    public static async Task<NodeOpcUaServer> StartAsync(params string[] arguments)
+    public static Task<NodeOpcUaServer> StartAsync(params string[] arguments) => StartScriptAsync("server.mjs", arguments);
+
+    /// <summary>Starts server-variant.mjs: namespaces 2 and 3, odd NodeIds and types, small limits (see its options).</summary>
+    public static Task<NodeOpcUaServer> StartVariantAsync(params string[] arguments) => StartScriptAsync("server-variant.mjs", arguments);
+
+    private static async Task<NodeOpcUaServer> StartScriptAsync(string script, string[] arguments)
     {
         await EnsureInstalledAsync();
-        var server = new NodeOpcUaServer(FreePort(), arguments);
+        var server = new NodeOpcUaServer(script, Infrastructure.PortAllocator.FreeTcpPort(), arguments);
         await server.StartProcessAsync();
         return server;
     }
@@ -81,13 +89,6 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private async Task StartProcessAsync()
     {
         // One start at a time: node-opcua's start-up (address space, certificates) is CPU-heavy, and on a loaded
@@ -106,7 +107,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     private async Task StartProcessCoreAsync()
     {
         var info = new ProcessStartInfo("node") { WorkingDirectory = PeerDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("server.mjs");
+        info.ArgumentList.Add(_script);
         info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var argument in _arguments)
         {
@@ -135,7 +136,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"node server.mjs exited with {_process.ExitCode}:\n{string.Join('\n', output)}");
+                throw new InvalidOperationException($"node {_script} exited with {_process.ExitCode}:\n{string.Join('\n', output)}");
             }
 
             try

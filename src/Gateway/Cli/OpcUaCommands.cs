@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
@@ -14,7 +15,8 @@ namespace Gateway.Cli;
 /// <summary><c>gateway opcua browse|read|subscribe</c>: protocol tools over the gateway's own OPC UA client.</summary>
 internal static class OpcUaCommands
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    // Names and string NodeIds are often not ASCII (°C, 温度): print them as they are, not as \uXXXX escapes.
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -196,7 +198,7 @@ internal static class OpcUaCommands
     private static Command Read()
     {
         var common = new Common();
-        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds (ns=1;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or browse paths (/Objects/1:Machine1/1:Temperature)", Arity = ArgumentArity.OneOrMore };
+        var nodes = new Argument<string[]>("NODEID") { Description = "NodeIds (ns=1;s=Name, nsu=URI;s=Name, ns=1;i=1001, ns=1;g=GUID, ns=1;b=BASE64) or browse paths (/Objects/1:Machine1/1:Temperature)", Arity = ArgumentArity.OneOrMore };
         var command = new Command("read", "Print value, status and timestamps of each node.");
         common.AddTo(command);
         command.Arguments.Add(nodes);
@@ -257,6 +259,8 @@ internal static class OpcUaCommands
             }
 
             var seen = 0;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var watcher = ReconnectWhenLostAsync(client, stop.Token);
             try
             {
                 await foreach (var (name, value) in changes.Reader.ReadAllAsync(ct))
@@ -271,10 +275,38 @@ internal static class OpcUaCommands
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
             }
+            finally
+            {
+                await stop.CancelAsync();
+                await watcher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
 
             return ExitCodes.Success;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// While <c>subscribe</c> runs: when the connection or the session is lost (server restart, session timeout), say
+    /// so on stderr and run the client's reconnect ladder with backoff, which brings the subscription back (republished,
+    /// transferred or recreated), instead of waiting silently for changes that can no longer come.
+    /// </summary>
+    private static async Task ReconnectWhenLostAsync(UaClient client, CancellationToken cancellationToken)
+    {
+        var retry = Backoff.Forever(TimeProvider.System, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10),
+            new Polly.PredicateBuilder().Handle<UaException>().Handle<IOException>(),
+            args =>
+            {
+                Console.Error.WriteLine($"reconnect failed: {args.Outcome.Exception?.Message}; retrying in {args.RetryDelay.TotalSeconds:0.#} s");
+                return ValueTask.CompletedTask;
+            });
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var lost = await client.ChannelLost.WaitAsync(cancellationToken);
+            Console.Error.WriteLine($"connection lost ({lost?.Message ?? "closed"}); reconnecting");
+            var newSession = await retry.ExecuteAsync(async ct => await client.ReconnectAsync(ct), cancellationToken);
+            Console.Error.WriteLine(newSession ? "reconnected (new session; subscription restored)" : "reconnected (session resumed)");
+        }
     }
 
     private static async Task<int> RunAsync(Common common, ParseResult parseResult, Func<UaClient, Task<int>> body, CancellationToken cancellationToken)
@@ -334,9 +366,13 @@ internal static class OpcUaCommands
             {
                 paths.Add((i, UaClient.ParseBrowsePath(names[i])));
             }
-            else if (NodeId.TryParse(names[i], out var id))
+            else if (ExpandedNodeId.TryParse(names[i], out var id))
             {
-                result[i] = id;
+                result[i] = await client.ResolveNamespaceAsync(id, ct);
+                if (result[i] is null)
+                {
+                    Console.Error.WriteLine($"{names[i]}: the server has no namespace {id.NamespaceUri}");
+                }
             }
             else
             {
@@ -364,11 +400,12 @@ internal static class OpcUaCommands
         var browseName = attributes[0].Value.Value is QualifiedName qn ? qn.ToString() : start.ToString();
         var nodeClass = attributes[1].Value.Value is int nc ? ((NodeClass)nc).ToString() : "";
         var root = new TreeNode(start.ToString(), browseName, nodeClass, null, []);
-        await ExpandAsync(client, root, start, depth, ct);
+        await ExpandAsync(client, root, start, depth, new Dictionary<NodeId, string>(), ct);
         return root;
     }
 
-    private static async Task ExpandAsync(UaClient client, TreeNode node, NodeId nodeId, int depth, CancellationToken ct)
+    // typeNames: DataType NodeId → name, shared by the whole tree so that each type is read once.
+    private static async Task ExpandAsync(UaClient client, TreeNode node, NodeId nodeId, int depth, Dictionary<NodeId, string> typeNames, CancellationToken ct)
     {
         if (depth <= 0)
         {
@@ -382,11 +419,22 @@ internal static class OpcUaCommands
         if (variables.Length > 0)
         {
             var values = await client.ReadAsync(variables.Select(r => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = AttributeIds.DataType }).ToArray(), ct);
+            // Types that are not built-in (UtcTime, ServerState, Range, a vendor's structure) are named by their BrowseName.
+            var unnamed = values.Select(v => v.Value.Value).OfType<NodeId>().Where(t => BuiltInName(t) is null && !typeNames.ContainsKey(t)).Distinct().ToArray();
+            if (unnamed.Length > 0)
+            {
+                var names = await client.ReadAsync(unnamed.Select(t => new ReadValueId { NodeId = t, AttributeId = AttributeIds.BrowseName }).ToArray(), ct);
+                for (var i = 0; i < unnamed.Length; i++)
+                {
+                    typeNames[unnamed[i]] = names[i].Value.Value is QualifiedName { Name.Length: > 0 } name ? name.ToString() : unnamed[i].ToString();
+                }
+            }
+
             for (var i = 0; i < variables.Length; i++)
             {
                 if (values[i].Value.Value is NodeId dataType)
                 {
-                    dataTypes[variables[i].NodeId.NodeId] = DataTypeName(dataType);
+                    dataTypes[variables[i].NodeId.NodeId] = BuiltInName(dataType) ?? typeNames.GetValueOrDefault(dataType, dataType.ToString());
                 }
             }
         }
@@ -398,15 +446,20 @@ internal static class OpcUaCommands
             node.Children!.Add(child);
             if (reference.NodeClass is NodeClass.Object or NodeClass.Variable or NodeClass.View)
             {
-                await ExpandAsync(client, child, reference.NodeId.NodeId, depth - 1, ct);
+                await ExpandAsync(client, child, reference.NodeId.NodeId, depth - 1, typeNames, ct);
             }
         }
     }
 
-    private static string DataTypeName(NodeId dataType) =>
-        dataType.NamespaceIndex == 0 && dataType.IdType == NodeIdType.Numeric && dataType.Numeric is >= 1 and <= 25
-            ? ((BuiltInType)dataType.Numeric).ToString()
-            : dataType.NamespaceIndex == 0 && dataType.Numeric == 22 ? "Structure" : dataType.ToString();
+    /// <summary>DataTypes i=1..25 are the built-in types, except i=22 Structure and i=24 BaseDataType (OPC 10000-6 §5.1.2).</summary>
+    private static string? BuiltInName(NodeId dataType) =>
+        dataType.NamespaceIndex != 0 || dataType.IdType != NodeIdType.Numeric ? null : dataType.Numeric switch
+        {
+            22 => "Structure",
+            24 => "BaseDataType",
+            >= 1 and <= 25 => ((BuiltInType)dataType.Numeric).ToString(),
+            _ => null,
+        };
 
     private static void Print(TreeNode node, int indent)
     {
@@ -418,7 +471,10 @@ internal static class OpcUaCommands
     }
 
     private static string Format(DataValue value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({(value.Value.IsArray ? value.Value.Type + "[]" : value.Value.Type)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({TypeName(value.Value)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+
+    private static string TypeName(Variant value) =>
+        value.Dimensions is { Length: > 0 } dimensions ? $"{value.Type}[{string.Join(",", dimensions)}]" : value.IsArray ? value.Type + "[]" : value.Type.ToString();
 
     private static string Timestamp(DateTime time) => time == default ? "-" : time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 }

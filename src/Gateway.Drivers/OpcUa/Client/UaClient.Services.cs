@@ -110,30 +110,53 @@ public sealed partial class UaClient
     /// <summary>Resolves browse paths to NodeIds; an unresolved path gives its status code instead.</summary>
     public async Task<(NodeId? NodeId, StatusCode Status)[]> TranslateAsync(IReadOnlyList<BrowsePath> paths, CancellationToken cancellationToken)
     {
-        var results = new (NodeId?, StatusCode)[paths.Count];
-        var batch = MaxNodesPerTranslate == 0 ? 1000 : (int)MaxNodesPerTranslate;
-        for (var start = 0; start < paths.Count; start += batch)
+        var items = await InBatchesAsync(paths, () => MaxNodesPerTranslate, limit => MaxNodesPerTranslate = limit, async slice =>
         {
-            var count = Math.Min(batch, paths.Count - start);
-            var request = new TranslateBrowsePathsToNodeIdsRequest { BrowsePaths = paths.Skip(start).Take(count).ToArray() };
-            var response = await CallAsync<TranslateBrowsePathsToNodeIdsResponse>(request, cancellationToken);
-            var items = response.Results ?? [];
-            for (var i = 0; i < count; i++)
-            {
-                if (i >= items.Length)
-                {
-                    results[start + i] = (null, new StatusCode(StatusCodes.BadUnexpectedError));
-                    continue;
-                }
-
-                var target = items[i].Targets?.FirstOrDefault(t => t.RemainingPathIndex == uint.MaxValue) ?? items[i].Targets?.FirstOrDefault();
-                results[start + i] = items[i].StatusCode.IsGood && target is not null && target.TargetId.ServerIndex == 0
-                    ? (target.TargetId.NodeId, items[i].StatusCode)
-                    : (null, items[i].StatusCode.IsGood ? new StatusCode(StatusCodes.BadNodeIdUnknown) : items[i].StatusCode);
-            }
+            var response = await CallAsync<TranslateBrowsePathsToNodeIdsResponse>(new TranslateBrowsePathsToNodeIdsRequest { BrowsePaths = slice }, cancellationToken);
+            return response.Results ?? [];
+        }, status => new BrowsePathResult { StatusCode = new StatusCode(status) });
+        var results = new (NodeId?, StatusCode)[paths.Count];
+        for (var i = 0; i < paths.Count; i++)
+        {
+            var target = items[i].Targets?.FirstOrDefault(t => t.RemainingPathIndex == uint.MaxValue) ?? items[i].Targets?.FirstOrDefault();
+            results[i] = items[i].StatusCode.IsGood && target is not null && target.TargetId.ServerIndex == 0
+                ? (target.TargetId.NodeId, items[i].StatusCode)
+                : (null, items[i].StatusCode.IsGood ? new StatusCode(StatusCodes.BadNodeIdUnknown) : items[i].StatusCode);
         }
 
         return results;
+    }
+
+    public static readonly NodeId NamespaceArray = new(0, 2255u);
+
+    /// <summary>
+    /// The local NodeId of an <see cref="ExpandedNodeId"/> that names its namespace by URI: the URI's index in the server's
+    /// NamespaceArray, read at each call (a server may renumber its namespaces when it restarts). Null when the server
+    /// has no such namespace.
+    /// </summary>
+    public async Task<NodeId?> ResolveNamespaceAsync(ExpandedNodeId id, CancellationToken cancellationToken)
+    {
+        if (id.NamespaceUri is null)
+        {
+            return id.NodeId;
+        }
+
+        var array = await ReadAsync([NamespaceArray], cancellationToken);
+        var index = array[0].Value.Value is string[] uris ? Array.IndexOf(uris, id.NamespaceUri) : -1;
+        if (index < 0 || index > ushort.MaxValue)
+        {
+            return null;
+        }
+
+        var n = id.NodeId;
+        var ns = (ushort)index;
+        return n.IdType switch
+        {
+            NodeIdType.Numeric => new NodeId(ns, n.Numeric),
+            NodeIdType.String => new NodeId(ns, n.Text!),
+            NodeIdType.Guid => new NodeId(ns, n.Guid),
+            _ => new NodeId(ns, n.Opaque ?? []),
+        };
     }
 
     /// <summary>Reads the Value attribute; split into several requests when over the server's MaxNodesPerRead.</summary>
@@ -143,50 +166,97 @@ public sealed partial class UaClient
     /// <summary>Reads any attributes; split into several requests when over the server's MaxNodesPerRead.</summary>
     public async Task<DataValue[]> ReadAsync(IReadOnlyList<ReadValueId> nodes, CancellationToken cancellationToken)
     {
-        var results = new DataValue[nodes.Count];
-        var batch = MaxNodesPerRead == 0 ? nodes.Count : (int)MaxNodesPerRead;
-        batch = Math.Max(batch, 1);
         ReadRequestsSent = 0;
-        for (var start = 0; start < nodes.Count; start += batch)
+        return await InBatchesAsync(nodes, () => MaxNodesPerRead, limit => MaxNodesPerRead = limit, async slice =>
         {
-            var count = Math.Min(batch, nodes.Count - start);
-            var request = new ReadRequest { MaxAge = 0, TimestampsToReturn = TimestampsToReturn.Both, NodesToRead = nodes.Skip(start).Take(count).ToArray() };
+            var request = new ReadRequest { MaxAge = 0, TimestampsToReturn = TimestampsToReturn.Both, NodesToRead = slice };
             var response = await CallAsync<ReadResponse>(request, cancellationToken);
             ReadRequestsSent++;
-            var values = response.Results ?? [];
+            return response.Results ?? [];
+        }, status => new DataValue { StatusCode = new StatusCode(status) });
+    }
+
+    /// <summary>
+    /// Calls a service over <paramref name="items"/> in batches of the server's operation limit (0: unknown, then all
+    /// at once up to <paramref name="unknownLimitBatch"/>). A server that enforces a limit it does not advertise (or
+    /// advertises wrongly) refuses a batch with BadTooManyOperations: the batch is halved, the smaller limit kept for
+    /// later calls, and the batch sent again. A request or response too large for the negotiated message size or chunk
+    /// count (BadRequestTooLarge, BadResponseTooLarge, BadTcpMessageTooLarge, BadEncodingLimitsExceeded) is split the same way without changing the limit, and an item
+    /// whose response alone is too large gets that status as its result, so that one huge value does not fail the others.
+    /// Returns exactly one result per item; missing results get <paramref name="failed"/>(BadUnexpectedError).
+    /// </summary>
+    private static async Task<TResult[]> InBatchesAsync<TItem, TResult>(IReadOnlyList<TItem> items, Func<uint> limit, Action<uint> learn,
+        Func<TItem[], Task<TResult[]>> call, Func<uint, TResult> failed, int unknownLimitBatch = 1000)
+    {
+        var results = new TResult[items.Count];
+        var batch = limit() is var known and > 0 ? (int)Math.Min(known, int.MaxValue) : unknownLimitBatch;
+        var start = 0;
+        while (start < items.Count)
+        {
+            var count = Math.Min(Math.Max(1, batch), items.Count - start);
+            var slice = new TItem[count];
             for (var i = 0; i < count; i++)
             {
-                results[start + i] = i < values.Length ? values[i] : new DataValue { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) };
+                slice[i] = items[start + i];
             }
+
+            TResult[] part;
+            try
+            {
+                part = await call(slice);
+            }
+            catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == StatusCodes.BadTooManyOperations && count > 1)
+            {
+                batch = count / 2;
+                learn((uint)batch);
+                continue;
+            }
+            catch (UaException ex) when (ex is not UaConnectionException && IsTooLarge(ex.StatusCode))
+            {
+                if (count > 1)
+                {
+                    // Only this batch is split: the next ones start again from the count limit.
+                    var half = count / 2;
+                    var first = await InBatchesAsync(slice[..half], () => 0, _ => { }, call, failed, half);
+                    var second = await InBatchesAsync(slice[half..], () => 0, _ => { }, call, failed, count - half);
+                    first.CopyTo(results, start);
+                    second.CopyTo(results, start + half);
+                }
+                else
+                {
+                    results[start] = failed(ex.StatusCode);
+                }
+
+                start += count;
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                results[start + i] = i < part.Length ? part[i] : failed(StatusCodes.BadUnexpectedError);
+            }
+
+            start += count;
         }
 
         return results;
+
+        static bool IsTooLarge(uint status) =>
+            (status & 0xFFFF0000) is StatusCodes.BadRequestTooLarge or StatusCodes.BadResponseTooLarge or StatusCodes.BadTcpMessageTooLarge or StatusCodes.BadEncodingLimitsExceeded;
     }
 
     /// <summary>How many Read requests the last <see cref="ReadAsync(IReadOnlyList{ReadValueId}, CancellationToken)"/> sent.</summary>
     public int ReadRequestsSent { get; private set; }
 
     /// <summary>Writes values (split by the server's MaxNodesPerWrite); returns one status per node.</summary>
-    public async Task<StatusCode[]> WriteAsync(IReadOnlyList<(NodeId NodeId, Variant Value)> values, CancellationToken cancellationToken)
-    {
-        var results = new StatusCode[values.Count];
-        var batch = MaxNodesPerWrite == 0 ? Math.Max(1, values.Count) : (int)MaxNodesPerWrite;
-        for (var start = 0; start < values.Count; start += batch)
+    public async Task<StatusCode[]> WriteAsync(IReadOnlyList<(NodeId NodeId, Variant Value)> values, CancellationToken cancellationToken) =>
+        await InBatchesAsync(values, () => MaxNodesPerWrite, limit => MaxNodesPerWrite = limit, async slice =>
         {
-            var count = Math.Min(batch, values.Count - start);
             var request = new WriteRequest
             {
-                NodesToWrite = values.Skip(start).Take(count)
-                    .Select(v => new WriteValue { NodeId = v.NodeId, AttributeId = AttributeIds.Value, Value = new DataValue { Value = v.Value } }).ToArray(),
+                NodesToWrite = slice.Select(v => new WriteValue { NodeId = v.NodeId, AttributeId = AttributeIds.Value, Value = new DataValue { Value = v.Value } }).ToArray(),
             };
             var response = await CallAsync<WriteResponse>(request, cancellationToken);
-            var statuses = response.Results ?? [];
-            for (var i = 0; i < count; i++)
-            {
-                results[start + i] = i < statuses.Length ? statuses[i] : new StatusCode(StatusCodes.BadUnexpectedError);
-            }
-        }
-
-        return results;
-    }
+            return response.Results ?? [];
+        }, status => new StatusCode(status));
 }

@@ -99,6 +99,19 @@ public sealed partial class UaClient : IAsyncDisposable
 
     public uint MaxNodesPerTranslate { get; private set; }
 
+    /// <summary>The session timeout the server granted (it may be far shorter than the one asked for).</summary>
+    public TimeSpan RevisedSessionTimeout { get; private set; }
+
+    /// <summary>
+    /// How long the session may stay silent before ServerStatus.State is read: the configured keep-alive interval, but
+    /// at most half the revised session timeout, since a server closes a session that sent no request within its
+    /// timeout (OPC 10000-4 §5.6.2) even while Publish requests wait in its queue.
+    /// </summary>
+    public TimeSpan EffectiveKeepAliveInterval =>
+        RevisedSessionTimeout > TimeSpan.Zero && RevisedSessionTimeout / 2 < _options.KeepAliveInterval
+            ? TimeSpan.FromTicks(Math.Max(RevisedSessionTimeout.Ticks / 2, TimeSpan.FromMilliseconds(50).Ticks))
+            : _options.KeepAliveInterval;
+
     /// <summary>How many times the session had to be created anew after a reconnect.</summary>
     public int SessionsCreated { get; private set; }
 
@@ -281,6 +294,7 @@ public sealed partial class UaClient : IAsyncDisposable
         };
         var response = await CallAsync<CreateSessionResponse>(request, cancellationToken);
         SessionId = response.SessionId;
+        RevisedSessionTimeout = response.RevisedSessionTimeout > 0 ? TimeSpan.FromMilliseconds(response.RevisedSessionTimeout) : _options.SessionTimeout;
         _authenticationToken = response.AuthenticationToken;
         _serverNonce = response.ServerNonce ?? [];
         if (response.ServerCertificate is { Length: > 0 } certificate && Endpoint is not null && Endpoint.ServerCertificate is null or { Length: 0 })
@@ -448,33 +462,61 @@ public sealed partial class UaClient : IAsyncDisposable
         return encrypted;
     }
 
+    /// <summary>
+    /// Reads ServerCapabilities.OperationLimits. The five limits go in one Read when the server takes it; a server whose
+    /// MaxNodesPerRead is below five refuses that Read with BadTooManyOperations, so then each limit is read alone
+    /// (otherwise every limit would stay unknown and every later batch would be refused the same way).
+    /// </summary>
     private async Task ReadOperationLimitsAsync(CancellationToken cancellationToken)
     {
+        NodeId[] limits = [MaxNodesPerReadId, MaxNodesPerBrowseId, MaxMonitoredItemsPerCallId, MaxNodesPerWriteId, MaxNodesPerTranslateId];
+        var values = new DataValue?[limits.Length];
         try
         {
-            var request = new ReadRequest
+            var response = await CallAsync<ReadResponse>(new ReadRequest { NodesToRead = limits.Select(id => new ReadValueId { NodeId = id }).ToArray() }, cancellationToken);
+            for (var i = 0; i < limits.Length && i < (response.Results?.Length ?? 0); i++)
             {
-                NodesToRead =
-                [
-                    new ReadValueId { NodeId = MaxNodesPerReadId }, new ReadValueId { NodeId = MaxNodesPerBrowseId }, new ReadValueId { NodeId = MaxMonitoredItemsPerCallId },
-                    new ReadValueId { NodeId = MaxNodesPerWriteId }, new ReadValueId { NodeId = MaxNodesPerTranslateId },
-                ],
-            };
-            var response = await CallAsync<ReadResponse>(request, cancellationToken);
-            var results = response.Results ?? [];
-            MaxNodesPerRead = LimitOf(results, 0);
-            MaxNodesPerBrowse = LimitOf(results, 1);
-            MaxMonitoredItemsPerCall = LimitOf(results, 2);
-            MaxNodesPerWrite = LimitOf(results, 3);
-            MaxNodesPerTranslate = LimitOf(results, 4);
+                values[i] = response.Results![i];
+            }
         }
-        catch (UaException)
+        catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == StatusCodes.BadTooManyOperations)
+        {
+            for (var i = 0; i < limits.Length; i++)
+            {
+                try
+                {
+                    var response = await CallAsync<ReadResponse>(new ReadRequest { NodesToRead = [new ReadValueId { NodeId = limits[i] }] }, cancellationToken);
+                    values[i] = response.Results is { Length: 1 } results ? results[0] : null;
+                }
+                catch (UaException single) when (single is not UaConnectionException)
+                {
+                    // this limit stays unknown
+                }
+            }
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
         {
             // Servers without OperationLimits: no limits known.
         }
 
-        static uint LimitOf(DataValue[] results, int index) =>
-            index < results.Length && results[index].StatusCode.IsGood && results[index].Value.Value is uint value ? value : 0;
+        MaxNodesPerRead = LimitOf(values[0]);
+        MaxNodesPerBrowse = LimitOf(values[1]);
+        MaxMonitoredItemsPerCall = LimitOf(values[2]);
+        MaxNodesPerWrite = LimitOf(values[3]);
+        MaxNodesPerTranslate = LimitOf(values[4]);
+
+        // The limits are UInt32 (OPC 10000-5 §6.3.11); some servers expose them as another integer type.
+        static uint LimitOf(DataValue? value) =>
+            value is { StatusCode.IsGood: true } ? value.Value.Value switch
+            {
+                uint u => u,
+                int i when i > 0 => (uint)i,
+                ushort us => us,
+                short sh when sh > 0 => (uint)sh,
+                ulong ul => (uint)Math.Min(ul, uint.MaxValue),
+                long l when l > 0 => (uint)Math.Min(l, uint.MaxValue),
+                _ => 0,
+            } : 0;
     }
 
     private void StartSessionTasks()
@@ -509,7 +551,7 @@ public sealed partial class UaClient : IAsyncDisposable
             try
             {
                 var idle = _timeProvider.GetElapsedTime(Interlocked.Read(ref _lastActivityTicks));
-                var wait = _options.KeepAliveInterval - idle;
+                var wait = EffectiveKeepAliveInterval - idle;
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, _timeProvider, cancellationToken);

@@ -161,10 +161,8 @@ public sealed partial class UaClient
 
     private async Task CreateMonitoredItemsOnServerAsync(UaSubscription subscription, IReadOnlyList<MonitoredItem> items, CancellationToken cancellationToken)
     {
-        var batch = MaxMonitoredItemsPerCall == 0 ? 1000 : (int)MaxMonitoredItemsPerCall;
-        for (var start = 0; start < items.Count; start += batch)
+        var results = await InBatchesAsync(items, () => MaxMonitoredItemsPerCall, limit => MaxMonitoredItemsPerCall = limit, async slice =>
         {
-            var slice = items.Skip(start).Take(batch).ToArray();
             var response = await CallAsync<CreateMonitoredItemsResponse>(new CreateMonitoredItemsRequest
             {
                 SubscriptionId = subscription.Id,
@@ -185,14 +183,13 @@ public sealed partial class UaClient
                     },
                 }).ToArray(),
             }, cancellationToken, TimeSpan.FromSeconds(60));
-            var results = response.Results ?? [];
-            for (var i = 0; i < slice.Length; i++)
-            {
-                var result = i < results.Length ? results[i] : new MonitoredItemCreateResult { StatusCode = new StatusCode(StatusCodes.BadUnexpectedError) };
-                slice[i].Status = result.StatusCode;
-                slice[i].ServerId = result.MonitoredItemId;
-                slice[i].RevisedSamplingInterval = result.RevisedSamplingInterval;
-            }
+            return response.Results ?? [];
+        }, status => new MonitoredItemCreateResult { StatusCode = new StatusCode(status) });
+        for (var i = 0; i < items.Count; i++)
+        {
+            items[i].Status = results[i].StatusCode;
+            items[i].ServerId = results[i].MonitoredItemId;
+            items[i].RevisedSamplingInterval = results[i].RevisedSamplingInterval;
         }
     }
 

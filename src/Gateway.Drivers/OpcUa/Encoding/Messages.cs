@@ -798,6 +798,8 @@ public static class UaTypeRegistry
         [724] = () => new DataChangeFilter(),
         [811] = () => new DataChangeNotification(),
         [820] = () => new StatusChangeNotification(),
+        [886] = () => new Range(),
+        [889] = () => new EUInformation(),
     };
 
     public static bool TryCreate(uint encodingId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEncodeable? instance)

@@ -851,3 +851,82 @@ public sealed class TransferResult : IEncodeable
         AvailableSequenceNumbers = d.ReadUInt32Array();
     }
 }
+
+/// <summary>
+/// Range (DataType i=884, DefaultBinary i=886, OPC 10000-8 §5.6.2): the EURange and InstrumentRange of analog items.
+/// Printed as JSON so that tools and string tags show the numbers, not a type name.
+/// </summary>
+public sealed class Range : IEncodeable
+{
+    public double Low { get; set; }
+
+    public double High { get; set; }
+
+    public uint BinaryEncodingId => 886;
+
+    public void Encode(UaEncoder e)
+    {
+        e.WriteDouble(Low);
+        e.WriteDouble(High);
+    }
+
+    public void Decode(ref UaDecoder d)
+    {
+        Low = d.ReadDouble();
+        High = d.ReadDouble();
+    }
+
+    public override bool Equals(object? obj) => obj is Range r && r.Low.Equals(Low) && r.High.Equals(High);
+
+    public override int GetHashCode() => HashCode.Combine(Low, High);
+
+    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(new { low = Low, high = High });
+}
+
+/// <summary>
+/// EUInformation (DataType i=887, DefaultBinary i=889, OPC 10000-8 §5.6.3): the EngineeringUnits of analog items
+/// (UNECE code in <see cref="UnitId"/>). Printed as JSON.
+/// </summary>
+public sealed class EUInformation : IEncodeable
+{
+    public string? NamespaceUri { get; set; }
+
+    public int UnitId { get; set; }
+
+    public LocalizedText DisplayName { get; set; }
+
+    public LocalizedText Description { get; set; }
+
+    public uint BinaryEncodingId => 889;
+
+    public void Encode(UaEncoder e)
+    {
+        e.WriteString(NamespaceUri);
+        e.WriteInt32(UnitId);
+        e.WriteLocalizedText(DisplayName);
+        e.WriteLocalizedText(Description);
+    }
+
+    public void Decode(ref UaDecoder d)
+    {
+        NamespaceUri = d.ReadString();
+        UnitId = d.ReadInt32();
+        DisplayName = d.ReadLocalizedText();
+        Description = d.ReadLocalizedText();
+    }
+
+    public override bool Equals(object? obj) =>
+        obj is EUInformation u && u.NamespaceUri == NamespaceUri && u.UnitId == UnitId && u.DisplayName == DisplayName && u.Description == Description;
+
+    public override int GetHashCode() => HashCode.Combine(NamespaceUri, UnitId, DisplayName, Description);
+
+    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        namespaceUri = NamespaceUri,
+        unitId = UnitId,
+        displayName = DisplayName.Text,
+        description = Description.Text,
+    }, s_json);
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}

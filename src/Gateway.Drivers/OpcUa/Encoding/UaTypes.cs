@@ -207,7 +207,8 @@ public sealed class NodeId : IEquatable<NodeId>
         }
 
         ushort ns = 0;
-        var rest = text.AsSpan().Trim();
+        // Only leading blanks are dropped: a string identifier may end (or begin, after "s=") with spaces of its own.
+        var rest = text.AsSpan().TrimStart();
         if (rest.StartsWith("ns=", StringComparison.Ordinal))
         {
             var semi = rest.IndexOf(';');
@@ -224,7 +225,7 @@ public sealed class NodeId : IEquatable<NodeId>
             return false;
         }
 
-        var value = rest[2..];
+        var value = rest[0] == 's' ? rest[2..] : rest[2..].TrimEnd();
         switch (rest[0])
         {
             case 'i':
@@ -314,6 +315,36 @@ public sealed record ExpandedNodeId(NodeId NodeId, string? NamespaceUri = null, 
 
     /// <summary>The local NodeId when the reference stays on this server and uses an index.</summary>
     public NodeId ToNodeId() => NodeId;
+
+    /// <summary>
+    /// Parses a NodeId that names its namespace by URI, <c>nsu=urn:plant;s=Line 1.Temp</c> (OPC 10000-6 §5.3.1.11; a ';'
+    /// inside the URI is written %3B), or any form <see cref="NodeId.TryParse"/> takes. The namespace index of a URI is
+    /// only known from the server's NamespaceArray: see <c>UaClient.ResolveNamespaceAsync</c>.
+    /// </summary>
+    public static bool TryParse(string? text, out ExpandedNodeId expanded)
+    {
+        expanded = Null;
+        var trimmed = text?.TrimStart();
+        if (trimmed is null || !trimmed.StartsWith("nsu=", StringComparison.Ordinal))
+        {
+            if (NodeId.TryParse(text, out var local))
+            {
+                expanded = new ExpandedNodeId(local);
+                return true;
+            }
+
+            return false;
+        }
+
+        var semi = trimmed.IndexOf(';', StringComparison.Ordinal);
+        if (semi <= 4 || trimmed.AsSpan(semi + 1).StartsWith("ns=", StringComparison.Ordinal) || !NodeId.TryParse(trimmed[(semi + 1)..], out var nodeId))
+        {
+            return false;
+        }
+
+        expanded = new ExpandedNodeId(nodeId, Uri.UnescapeDataString(trimmed[4..semi]));
+        return true;
+    }
 }
 
 /// <summary>A name qualified by a namespace index (browse names).</summary>
@@ -386,9 +417,12 @@ public sealed class ExtensionObject : IEquatable<ExtensionObject>
 
     public override int GetHashCode() => TypeId.GetHashCode();
 
-    public override string ToString() => Body is not null
-        ? Body.GetType().Name
-        : $"ExtensionObject({TypeId}, {RawBody?.Length ?? 0} bytes)";
+    public override string ToString() => Body switch
+    {
+        Range or EUInformation => Body.ToString()!,
+        not null => Body.GetType().Name,
+        _ => $"ExtensionObject({TypeId}, {RawBody?.Length ?? 0} bytes)",
+    };
 }
 
 /// <summary>A value with its status and timestamps (OPC 10000-4 §7.11).</summary>
@@ -505,7 +539,28 @@ public readonly struct Variant : IEquatable<Variant>
 
     public static bool operator !=(Variant left, Variant right) => !left.Equals(right);
 
-    public override string ToString() => Format(Value);
+    /// <summary>The value as text; a matrix nests its rows (the flattened values vary fastest in the last dimension, OPC 10000-6 §5.2.2.16).</summary>
+    public override string ToString() =>
+        Dimensions is { Length: > 1 } dimensions && Value is Array flat && dimensions.All(d => d >= 0) && dimensions.Aggregate(1L, (p, d) => p * d) == flat.Length
+            ? FormatMatrix(flat, dimensions, 0, 0)
+            : Format(Value);
+
+    private static string FormatMatrix(Array flat, int[] dimensions, int level, int offset)
+    {
+        var stride = 1;
+        for (var i = level + 1; i < dimensions.Length; i++)
+        {
+            stride *= dimensions[i];
+        }
+
+        var parts = new string[dimensions[level]];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = level == dimensions.Length - 1 ? Format(flat.GetValue(offset + i)) : FormatMatrix(flat, dimensions, level + 1, offset + (i * stride));
+        }
+
+        return "[" + string.Join(", ", parts) + "]";
+    }
 
     /// <summary>Formats a value for tools (arrays in brackets, invariant culture).</summary>
     public static string Format(object? value) => value switch
