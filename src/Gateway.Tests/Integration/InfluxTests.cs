@@ -19,7 +19,7 @@ public sealed class InfluxTests
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await WaitForLogAsync(gateway, SimulatorStopped);
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(30));
         var buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
 
@@ -43,7 +43,7 @@ public sealed class InfluxTests
         using var config = Config(influx, stopAfterSeconds: 3);
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await WaitForLogAsync(gateway, SimulatorStopped);
         var waiting = await gateway.MetricAsync("gateway_buffer_samples");
         Assert.True(waiting > 40, $"{waiting} samples buffered");
         Assert.Equal(0, await gateway.MetricAsync(Published));
@@ -73,7 +73,7 @@ public sealed class InfluxTests
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await WaitForLogAsync(gateway, SimulatorStopped);
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
 
         var dropped = await gateway.MetricAsync("gateway_publish_failures_total{sink=\"influx\"}");
@@ -106,6 +106,8 @@ public sealed class InfluxTests
         await influx.CreateDatabaseAsync("plant");
         await WaitForLogAsync(gateway, "user 'writer' may not write to this database: GRANT WRITE ON \"plant\" TO \"writer\"");
         await influx.ExecuteAsync("GRANT WRITE ON \"plant\" TO \"writer\"");
+        // All of the run must be in the buffer before "empty buffer" means "everything delivered".
+        await WaitForLogAsync(gateway, SimulatorStopped);
 
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
         Assert.Equal(await gateway.MetricAsync("gateway_samples_buffered_total"), await gateway.MetricAsync(Published));
@@ -137,6 +139,9 @@ public sealed class InfluxTests
         Assert.True(values.Count > 40, $"{values.Count} counter rows");
         Assert.Equal(Enumerable.Range((int)values[0], values.Count).Select(v => (long)v), values);
     }
+
+    /// <summary>The simulator's log line once it reached stopAfterSeconds: no sample comes after it.</summary>
+    private const string SimulatorStopped = "reached stopAfterSeconds";
 
     private static async Task WaitForLogAsync(GatewayProcess gateway, string text)
     {
