@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gateway.Drivers;
 
 namespace Gateway.Oee;
@@ -69,6 +70,8 @@ internal sealed class MachineOee
     public const int MaxRecentEvents = 20;
     public const int MaxTopReasons = 10;
     private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
+    private static readonly HashSet<string> s_trueTexts = new(["true", "1", "on", "yes"], StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> s_falseTexts = new(["false", "0", "off", "no"], StringComparer.OrdinalIgnoreCase);
 
     private readonly OeeMachineOptions _options;
     private readonly ShiftCalendar _calendar;
@@ -161,7 +164,7 @@ internal sealed class MachineOee
 
         if (Is(path, _options.RunningTag))
         {
-            OnState(sample.Quality == Quality.Bad || sample.Value.Kind == SampleValueKind.None ? OeeState.Unknown : sample.Value.AsBoolean ? OeeState.Running : OeeState.Down, at);
+            OnState(sample.Quality == Quality.Bad ? OeeState.Unknown : RunningState(sample.Value), at);
         }
 
         if (Is(path, _options.DownReasonTag) && sample.Quality != Quality.Bad)
@@ -169,12 +172,11 @@ internal sealed class MachineOee
             OnReason(sample.Value.Kind == SampleValueKind.None ? "" : sample.Value.ToString(), at);
         }
 
-        if (sample.Quality == Quality.Bad || !sample.Value.IsNumeric)
+        if (sample.Quality == Quality.Bad || !TryCounterValue(sample.Value, out var value))
         {
             return result;
         }
 
-        var value = sample.Value.AsInteger;
         if (Is(path, _options.TotalCountTag))
         {
             result = Count(ref _lastTotal, value, at, (d, n) => d.Total += n);
@@ -195,16 +197,74 @@ internal sealed class MachineOee
 
     private static bool Is(string path, string? configured) => configured is not null && string.Equals(path, configured.Trim('/'), StringComparison.Ordinal);
 
+    /// <summary>
+    /// A state value as the map reads it: text trimmed; a number (an integer, a double from a scaled or float register
+    /// such as 2.0 or 6.000000000000001, or text such as "2.0") within 1e-6 of an integer reads as that integer.
+    /// </summary>
     private OeeState MapState(SampleValue value)
     {
-        var text = value.Kind == SampleValueKind.Double && value.AsDouble == Math.Floor(value.AsDouble) ? value.AsInteger.ToString(System.Globalization.CultureInfo.InvariantCulture) : value.ToString().Trim();
+        var text = value.ToString().Trim();
         if (_stateMap.TryGetValue(text, out var state))
+        {
+            return state;
+        }
+
+        var number = value.Kind switch
+        {
+            SampleValueKind.Double => value.AsDouble,
+            SampleValueKind.String when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            _ => double.NaN,
+        };
+        if (double.IsFinite(number) && Math.Abs(number - Math.Round(number)) < 1e-6 && Math.Abs(number) < 1e15
+            && _stateMap.TryGetValue(((long)Math.Round(number)).ToString(CultureInfo.InvariantCulture), out state))
         {
             return state;
         }
 
         UnmappedValue = text;
         return OeeState.Unknown;
+    }
+
+    /// <summary>
+    /// A running signal: a boolean, a number (non-zero runs) or the text true/false, 1/0, on/off, yes/no; anything
+    /// else (no value, NaN, other text) is unknown rather than down.
+    /// </summary>
+    private static OeeState RunningState(SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean or SampleValueKind.Integer:
+                return value.AsBoolean ? OeeState.Running : OeeState.Down;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                return value.AsDouble != 0 ? OeeState.Running : OeeState.Down;
+            case SampleValueKind.String:
+                var text = value.AsString!.Trim();
+                if (s_trueTexts.Contains(text))
+                {
+                    return OeeState.Running;
+                }
+
+                return s_falseTexts.Contains(text) ? OeeState.Down : OeeState.Unknown;
+            default:
+                return OeeState.Unknown;
+        }
+    }
+
+    /// <summary>A counter reading as a whole number: integers as they are, finite doubles rounded (a scaled register); not text or NaN.</summary>
+    private static bool TryCounterValue(SampleValue value, out long count)
+    {
+        count = 0;
+        switch (value.Kind)
+        {
+            case SampleValueKind.Integer or SampleValueKind.Boolean:
+                count = value.AsInteger;
+                return true;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble) && Math.Abs(value.AsDouble) < 9e18:
+                count = (long)Math.Round(value.AsDouble);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void OnState(OeeState state, DateTimeOffset at)
@@ -291,10 +351,17 @@ internal sealed class MachineOee
                 delta = value + rollover - before;
                 result = CounterEvent.Rollover;
             }
+            else if (value < before - value)
+            {
+                delta = value; // reset: nearer zero than where it was, counted again from zero
+                result = CounterEvent.Reset;
+            }
             else
             {
-                delta = value; // reset: counted again from zero
-                result = CounterEvent.Reset;
+                // A small step back (a PLC restarted from a retained value a few parts old): those parts were counted
+                // already, so none now; the counter continues from its new value.
+                delta = 0;
+                result = CounterEvent.StepBack;
             }
         }
 
@@ -525,6 +592,10 @@ internal sealed class MachineOee
             }
         }
 
+        // Two counters are read at two instants, so a period's edge can fall between the total and the good (or
+        // reject) reading of the same parts: keep 0 <= rejects <= total, so good never exceeds total nor quality 1.
+        reject = Math.Clamp(reject, 0, total);
+        startupReject = Math.Clamp(startupReject, 0, reject);
         good = total - reject;
         var ideal = _idealCycleSeconds;
         var losses = new OeeLosses(
@@ -676,4 +747,7 @@ internal enum CounterEvent
     None,
     Reset,
     Rollover,
+
+    /// <summary>A small decrease, taken as a PLC restart from a retained value: no parts, a new baseline.</summary>
+    StepBack,
 }

@@ -31,7 +31,11 @@ public sealed class OeeMachineOptions
     [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "may contain only letters, digits, '_', '.' and '-'")]
     public string Name { get; set; } = "";
 
-    /// <summary>Path under the machine of a boolean tag, true while producing. Either this or <see cref="StateTag"/>; false counts as down.</summary>
+    /// <summary>
+    /// Path under the machine of a boolean tag, true while producing. Either this or <see cref="StateTag"/>; false
+    /// counts as down. A number reads as non-zero = running, text as true/false, 1/0, on/off, yes/no; Bad quality
+    /// or any other value makes the state unknown (excluded from the planned time), not down.
+    /// </summary>
     public string? RunningTag { get; set; }
 
     /// <summary>Path under the machine of a state tag (a code or a string), read through <see cref="StateMap"/>.</summary>
@@ -55,8 +59,10 @@ public sealed class OeeMachineOptions
 
     /// <summary>
     /// Where the counters wrap to zero (65536 for a 16-bit register, 4294967296 for 32 bits). A decrease is a
-    /// rollover when the counter went past this value by less than half of it; any other decrease is a reset
-    /// (the new value counts from zero). Absent: every decrease is a reset.
+    /// rollover when the counter went past this value by less than half of it. Any other decrease is a reset
+    /// (the new value counted as parts made since zero) when the new value is nearer zero than the old one, and
+    /// otherwise a step back (a PLC restarted from a retained value a few parts old: no parts, counting continues
+    /// from the new value). Absent: no decrease is a rollover.
     /// </summary>
     [Range(2, long.MaxValue)]
     public long? RolloverAt { get; set; }
@@ -91,8 +97,9 @@ public sealed class OeeMachineOptions
 }
 
 /// <summary>
-/// Which values of the state tag mean which state; values are compared as text, case-insensitive
-/// (an integer 6 matches "6"). A list left empty keeps its default: running = 6, "running", "execute";
+/// Which values of the state tag mean which state; values are compared as text, case-insensitive, trimmed
+/// (an integer 6 matches "6"; a number within 1e-6 of an integer, such as 6.0 or 6.000000000000001 from a scaled
+/// or float register or the text "6.0", matches "6" too). Bad quality makes the state unknown. A list left empty keeps its default: running = 6, "running", "execute";
 /// idle = 4, "idle"; down = 11, "down", "held", "aborted", "stopped-unplanned"; setup = "setup", "changeover";
 /// planned stop = 2, "planned-stop", "stopped". An unmapped value makes the state unknown (logged once).
 /// </summary>
@@ -128,7 +135,10 @@ public sealed class ShiftPlanOptions
     /// <summary>The shifts of a working day; a shift belongs to the day it starts on and may cross midnight.</summary>
     public List<ShiftOptions> Shifts { get; set; } = [];
 
-    /// <summary>Breaks: planned stops within the shifts, every working day.</summary>
+    /// <summary>
+    /// Breaks: planned stops within the shifts, every day; a break cuts whichever shift it falls in, and may span the
+    /// handover between two shifts that follow each other (13:45-14:15), but not reach outside the shifts.
+    /// </summary>
     public List<BreakOptions> Breaks { get; set; } = [];
 
     /// <summary>Days without shifts: day names (<c>Sunday</c>) and dates (<c>2026-12-25</c>).</summary>
@@ -230,7 +240,7 @@ public sealed class DaysOrDatesAttribute : ValidationAttribute
     }
 }
 
-/// <summary>A shift plan whose shifts do not overlap and whose breaks lie within shifts.</summary>
+/// <summary>A shift plan whose shifts do not overlap and whose breaks lie within the shifts.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class ValidShiftPlanAttribute : ValidationAttribute
 {

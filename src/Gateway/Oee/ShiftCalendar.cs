@@ -182,7 +182,10 @@ public sealed class ShiftCalendar
 
     private static TimeOnly Parse(string text) => TimeOfDayAttribute.TryParse(text, out var time) ? time : TimeOnly.MinValue;
 
-    /// <summary>Null when the plan is consistent; otherwise why not (overlapping shifts, a break outside every shift).</summary>
+    /// <summary>
+    /// Null when the plan is consistent; otherwise why not (overlapping shifts, a break reaching outside the shifts;
+    /// a break may span the handover between two shifts that follow each other).
+    /// </summary>
     public static string? Check(ShiftPlanOptions plan)
     {
         if (plan.Shifts.Count == 0)
@@ -216,6 +219,20 @@ public sealed class ShiftCalendar
             }
         }
 
+        // Shifts that hand over to each other are one stretch: a break may span the handover (13:45-14:15).
+        var stretches = new List<(int Start, int End)>();
+        foreach (var (start, end, _) in shifts)
+        {
+            if (stretches.Count > 0 && stretches[^1].End == start)
+            {
+                stretches[^1] = (stretches[^1].Start, end);
+            }
+            else
+            {
+                stretches.Add((start, end));
+            }
+        }
+
         for (var i = 0; i < plan.Breaks.Count; i++)
         {
             if (!TimeOfDayAttribute.TryParse(plan.Breaks[i].Start, out var start) || !TimeOfDayAttribute.TryParse(plan.Breaks[i].End, out var end))
@@ -225,9 +242,9 @@ public sealed class ShiftCalendar
 
             var s = 1440 + (int)start.ToTimeSpan().TotalMinutes;
             var e = 1440 + (int)end.ToTimeSpan().TotalMinutes + (end <= start ? 1440 : 0);
-            if (!shifts.Any(x => x.Start <= s && e <= x.End))
+            if (!stretches.Any(x => x.Start <= s && e <= x.End))
             {
-                return $"breaks[{i}]: {plan.Breaks[i].Start}-{plan.Breaks[i].End} is not within one shift";
+                return $"breaks[{i}]: {plan.Breaks[i].Start}-{plan.Breaks[i].End} is not within the shifts";
             }
         }
 
