@@ -279,6 +279,52 @@ public sealed class OeeFieldScenarioTests
     }
 
     [Fact]
+    public void WeekStartingSundayNight_IsConfiguredWithTheShiftsOwnDays()
+    {
+        // A French 3x8 week: the night shift starts Sunday 22:00 and the last one Thursday 22:00; no shift at the
+        // weekend otherwise.
+        var plan = new ShiftPlanOptions
+        {
+            TimeZone = "Europe/Paris",
+            Shifts =
+            [
+                new ShiftOptions { Name = "night", Start = "22:00", End = "06:00", Days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"] },
+                new ShiftOptions { Name = "morning", Start = "06:00", End = "14:00" },
+                new ShiftOptions { Name = "afternoon", Start = "14:00", End = "22:00" },
+            ],
+            Breaks = [new BreakOptions { Start = "02:00", End = "02:20" }],
+            NonWorkingDays = ["Saturday", "Sunday", "2026-12-25"],
+        };
+        Assert.Null(ShiftCalendar.Check(plan));
+        var calendar = new ShiftCalendar(plan);
+
+        // Sunday 29 November, 23:00 in Paris (22:00 UTC): the night shift that opens the week, 8 h - 20 min planned.
+        var sundayNight = calendar.ShiftAt(At(2026, 11, 29, 22, 0))!;
+        Assert.Equal(new ShiftInstance("night", At(2026, 11, 29, 21, 0), At(2026, 11, 30, 5, 0)), sundayNight);
+        Assert.Equal(28800 - 1200, calendar.PlannedIntervals(sundayNight.Start, sundayNight.End).Sum(i => (i.End - i.Start).TotalSeconds), Tolerance);
+
+        // Sunday 10:00 and the night from Friday to Saturday: nothing. Thursday night: the night shift, into Friday.
+        Assert.Null(calendar.ShiftAt(At(2026, 11, 29, 9, 0)));
+        Assert.Null(calendar.ShiftAt(At(2026, 11, 28, 2, 0)));
+        Assert.Equal("night", calendar.ShiftAt(At(2026, 11, 27, 2, 0))!.Name);
+
+        // A holiday date still removes every shift starting on it, own days or not (Friday 25 December).
+        Assert.Null(calendar.ShiftAt(At(2026, 12, 25, 9, 0)));
+        Assert.Equal("night", calendar.ShiftAt(At(2026, 12, 25, 2, 0))!.Name);   // Thursday 24's night, into the 25th
+
+        // Shifts on different days do not overlap: a long Friday shift beside the Monday-Thursday day shift.
+        Assert.Null(ShiftCalendar.Check(new ShiftPlanOptions
+        {
+            TimeZone = "UTC",
+            Shifts =
+            [
+                new ShiftOptions { Name = "day", Start = "06:00", End = "14:00", Days = ["Monday", "Tuesday", "Wednesday", "Thursday"] },
+                new ShiftOptions { Name = "friday", Start = "05:00", End = "12:00", Days = ["Friday"] },
+            ],
+        }));
+    }
+
+    [Fact]
     public void PerformanceAboveOne_IsShownAsMeasured_NotClamped()
     {
         // The ideal cycle is configured at 1 s but the machine makes a part every 0.8 s.
@@ -411,5 +457,37 @@ public sealed class OeeFieldScenarioTests
         Assert.Equal(900, m2.LastHour.TotalCount);
         Assert.Equal(0.5, m2.LastHour.Performance!.Value, Tolerance);
         Assert.Equal(900, m2.LastHour.GoodCount);
+    }
+
+    [Fact]
+    public void ApiOee_BetweenAShiftChangeAndTheNextTick_ShowsTheNewShiftAndTheEndedOneAsPrevious()
+    {
+        // A consultant set publishIntervalSeconds to 300: the engine ticks at 13:58 and next at 14:03.
+        using var s = new OeeScenario(Thursday(13, 0), o => o.PublishIntervalSeconds = 300);
+        s.State("running").Total(0).Reject(0);
+        s.To(Thursday(13, 30)).State("down").Reason("jam");
+        s.To(Thursday(13, 40)).State("running").Reason("");
+        s.To(Thursday(13, 58)).Total(2880).Reject(30);
+        s.Engine.Tick();
+        s.To(Thursday(14, 2));
+
+        var m = s.Snapshot();
+
+        // At 14:02 the late shift is on: run 14:00-14:02 = 120 s, A = 1, no parts yet.
+        Assert.Equal("late", m.CurrentShift!.Name);
+        Assert.Equal(120, m.CurrentShift.RunSeconds, Tolerance);
+        Assert.Equal(0, m.CurrentShift.TotalCount);
+
+        // And the day shift (13:00-14:00 as observed) is the previous one: run 1800 + 1200 = 3000 s, down 600 s;
+        // A = 3000 / 3600; P = 2880 / 3000 = 0.96; Q = 2850 / 2880; OEE = 2850 / 3600.
+        Assert.Equal("day", m.PreviousShift!.Name);
+        Assert.Equal(3000.0 / 3600, m.PreviousShift.Availability!.Value, Tolerance);
+        Assert.Equal(0.96, m.PreviousShift.Performance!.Value, Tolerance);
+        Assert.Equal(2850.0 / 3600, m.PreviousShift.Oee!.Value, Tolerance);
+
+        // The tick closes it with the same values.
+        s.To(Thursday(14, 3));
+        s.Engine.Tick();
+        Assert.Equal(m.PreviousShift, s.Snapshot().PreviousShift);
     }
 }

@@ -646,7 +646,15 @@ internal sealed class MachineOee
     /// <summary>The machine's snapshot at <paramref name="now"/>.</summary>
     public OeeMachineSnapshot Snapshot(DateTimeOffset now)
     {
-        var shift = _state.CurrentShift;
+        // The shift on now, from the calendar: between a shift change and the next tick (up to the publish
+        // interval, which may be minutes), the tracked shift has ended and must show as the previous one already.
+        var shift = _calendar.ShiftAt(now);
+        var previousShift = _state.PreviousShift;
+        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start))
+        {
+            previousShift = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
+        }
+
         var current = shift is null ? null : Compute(shift.Name, shift.Start, shift.End, now);
         var lastHour = Compute("last-hour", now - s_hour, now, now);
         var from = shift?.Start ?? now - s_hour;
@@ -714,7 +722,7 @@ internal sealed class MachineOee
             state.State == OeeState.Unknown ? null : state.Start,
             IsStop(state.State) ? state.Reason : null,
             current,
-            _state.PreviousShift,
+            previousShift,
             lastHour,
             timeline,
             breaks,

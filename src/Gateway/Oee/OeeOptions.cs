@@ -141,12 +141,19 @@ public sealed class ShiftPlanOptions
     /// </summary>
     public List<BreakOptions> Breaks { get; set; } = [];
 
-    /// <summary>Days without shifts: day names (<c>Sunday</c>) and dates (<c>2026-12-25</c>).</summary>
+    /// <summary>
+    /// Days without shifts: day names (<c>Sunday</c>, except for shifts that list their own <c>days</c>) and dates
+    /// (<c>2026-12-25</c>, for every shift). A night shift belongs to the day it starts on: Friday 22:00-06:00 is worked
+    /// even when Saturday is a non-working day.
+    /// </summary>
     [DaysOrDates]
     public List<string> NonWorkingDays { get; set; } = [];
 }
 
-/// <summary>One shift: <c>start</c> and <c>end</c> as local <c>HH:mm</c>; an end at or before the start is on the next day.</summary>
+/// <summary>
+/// One shift: <c>start</c> and <c>end</c> as local <c>HH:mm</c>; an end at or before the start is on the next day.
+/// A shift belongs to the day it starts on.
+/// </summary>
 public sealed class ShiftOptions
 {
     [Required]
@@ -159,6 +166,38 @@ public sealed class ShiftOptions
     [Required]
     [TimeOfDay]
     public string End { get; set; } = "";
+
+    /// <summary>
+    /// The days of the week this shift starts on (English names, <c>Sunday</c>); empty (the default) means every day
+    /// except the plan's non-working days of the week. With its own days a shift ignores those (a night shift
+    /// starting Sunday 22:00 in a Monday-to-Friday week: <c>["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"]</c>);
+    /// non-working dates apply to every shift.
+    /// </summary>
+    [DaysOfWeek]
+    public List<string> Days { get; set; } = [];
+}
+
+/// <summary>Every item is a day of the week (English name).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DaysOfWeekAttribute : ValidationAttribute
+{
+    private string _bad = "";
+
+    public override bool IsValid(object? value)
+    {
+        foreach (var item in value as IEnumerable<string> ?? [])
+        {
+            if (!DaysOrDatesAttribute.TryParse(item, out var day, out _) || day is null)
+            {
+                _bad = item;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override string FormatErrorMessage(string name) => $"'{_bad}' is not a day of the week (Sunday)";
 }
 
 /// <summary>A break within the shifts, local <c>HH:mm</c>; may cross midnight.</summary>
