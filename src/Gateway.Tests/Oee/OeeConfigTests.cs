@@ -45,7 +45,9 @@ public sealed class OeeConfigTests : IDisposable
     [InlineData("\"start\": \"14:00\"", "\"start\": \"13:00\"", "oee.shiftPlan")]
     [InlineData("\"Saturday\"", "\"Caturday\"", "oee.shiftPlan.nonWorkingDays")]
     [InlineData("\"idealCycleMs\": 3000\n", "\"idealCycleMs\": 0\n", "oee.machines[1].idealCycleMs")]
-    [InlineData("\"rejectCountTag\": \"reject-count\",", "", "oee")]
+    [InlineData("\"totalCountTag\": \"total-count\",", "", "oee")]
+    [InlineData("\"idealCycleMs\": 2000,", "", "oee")]
+    [InlineData("\"rejectCountTag\": \"reject-count\",", "\"rejectCountTag\": \"reject-count\", \"goodCountTag\": \"total-count\",", "oee")]
     [InlineData("\"microStopSeconds\": 120", "\"microStopSecs\": 120", "oee.machines[0].microStopSecs")]
     [InlineData("\"start\": \"06:00\", \"end\": \"14:00\"", "\"start\": \"06:00\", \"end\": \"14:00\", \"days\": [ \"Mon\" ]", "oee.shiftPlan.shifts[0].days")]
     public void BrokenOeeSection_IsRefusedWithItsJsonPath(string find, string replace, string expectedPath)

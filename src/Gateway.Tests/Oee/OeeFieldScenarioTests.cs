@@ -490,4 +490,54 @@ public sealed class OeeFieldScenarioTests
         s.Engine.Tick();
         Assert.Equal(m.PreviousShift, s.Snapshot().PreviousShift);
     }
+
+    [Fact]
+    public void MachineWithOnlyARunningSignal_GivesAvailability_AndNullsForTheRest()
+    {
+        using var s = new OeeScenario(Thursday(7, 0), o =>
+        {
+            var m = o.Machines[0];
+            m.StateTag = null;
+            m.DownReasonTag = null;
+            m.RunningTag = "spindle/running";
+            m.TotalCountTag = null;
+            m.RejectCountTag = null;
+            m.IdealCycleMs = null;
+        });
+        Assert.Empty(OeeConfigRules.Check(s.Options, "oee"));
+        s.Tag("m1", "spindle/running", SampleValue.FromBoolean(true));
+        s.To(Thursday(7, 45)).Tag("m1", "spindle/running", SampleValue.FromBoolean(false));
+        s.To(Thursday(8, 0));
+
+        var shift = s.Snapshot().CurrentShift!;
+        var published = s.Engine.Tick().ToDictionary(x => x.Tag.Key);
+
+        // Run 2700 s, down 900 s: A = 2700 / 3600 = 0.75. No counter: P, Q and OEE unknown (null), not 0;
+        // no reduced-speed loss invented from the missing parts.
+        Assert.Equal(0.75, shift.Availability!.Value, Tolerance);
+        Assert.Null(shift.Performance);
+        Assert.Null(shift.Quality);
+        Assert.Null(shift.Oee);
+        Assert.Equal(0, shift.Losses.ReducedSpeedSeconds, Tolerance);
+        Assert.Equal(900, shift.Losses.BreakdownSeconds, Tolerance);
+        Assert.Equal(0.75, published["m1/oee/current-shift/availability"].Value.AsDouble, Tolerance);
+        Assert.Equal(Quality.Uncertain, published["m1/oee/current-shift/oee"].Quality);
+    }
+
+    [Fact]
+    public void MachineWithATotalCounterOnly_CountsEveryPartGood()
+    {
+        using var s = new OeeScenario(Thursday(7, 0), o => o.Machines[0].RejectCountTag = null);
+        Assert.Empty(OeeConfigRules.Check(s.Options, "oee"));
+        s.State("running").Total(0);
+        s.To(Thursday(8, 0)).Total(3000);
+
+        var shift = s.Snapshot().CurrentShift!;
+
+        // No good or reject counter: 3000 parts, all good. A = 1; P = 3000 / 3600; Q = 1 (not 0); OEE = 3000 / 3600.
+        Assert.Equal(3000, shift.GoodCount);
+        Assert.Equal(0, shift.RejectCount);
+        Assert.Equal(1, shift.Quality!.Value, Tolerance);
+        Assert.Equal(3000.0 / 3600, shift.Oee!.Value, Tolerance);
+    }
 }

@@ -81,6 +81,8 @@ internal sealed class MachineOee
     private readonly TimeSpan _microStop;
     private readonly TimeSpan _startupWindow;
     private readonly bool _countsRejects;
+    private readonly bool _countsGood;
+    private readonly bool _counts;
     private long? _lastTotal;
     private long? _lastGood;
     private long? _lastReject;
@@ -91,7 +93,9 @@ internal sealed class MachineOee
     {
         _options = options;
         _calendar = new ShiftCalendar(plan);
-        _idealCycleSeconds = options.IdealCycleMs!.Value / 1000.0;
+        _idealCycleSeconds = (options.IdealCycleMs ?? 0) / 1000.0;
+        _counts = !string.IsNullOrWhiteSpace(options.TotalCountTag);
+        _countsGood = !string.IsNullOrWhiteSpace(options.GoodCountTag);
         _microStop = TimeSpan.FromSeconds(options.MicroStopSeconds);
         _startupWindow = TimeSpan.FromMinutes(options.StartupRejectMinutes);
         _countsRejects = !string.IsNullOrWhiteSpace(options.RejectCountTag);
@@ -583,7 +587,8 @@ internal sealed class MachineOee
                 continue;
             }
 
-            var rejects = _countsRejects ? count.Reject : count.Total - count.Good;
+            // Without a good or a reject counter every part counts as good.
+            var rejects = _countsRejects ? count.Reject : _countsGood ? count.Total - count.Good : 0;
             total += count.Total;
             reject += rejects;
             if (count.Startup)
@@ -603,7 +608,7 @@ internal sealed class MachineOee
             setup,
             micro,
             idle,
-            Math.Max(0, run - (ideal * total)),
+            _counts ? Math.Max(0, run - (ideal * total)) : 0,
             startupReject,
             startupReject * ideal,
             reject - startupReject,
@@ -613,9 +618,9 @@ internal sealed class MachineOee
             from,
             to,
             plannedSeconds > 0 ? run / plannedSeconds : null,
-            run > 0 ? ideal * total / run : null,
-            total > 0 ? (double)good / total : null,
-            plannedSeconds > 0 ? ideal * good / plannedSeconds : null,
+            _counts && run > 0 ? ideal * total / run : null,
+            _counts && total > 0 ? (double)good / total : null,
+            _counts && plannedSeconds > 0 ? ideal * good / plannedSeconds : null,
             run,
             plannedSeconds,
             downtime,

@@ -47,14 +47,19 @@ public sealed class OeeMachineOptions
     /// <summary>Path under the machine of a string tag giving the reason of the current stop (optional).</summary>
     public string? DownReasonTag { get; set; }
 
-    /// <summary>Path under the machine of the counter of every part made, good or not.</summary>
-    [Required]
-    public string TotalCountTag { get; set; } = "";
+    /// <summary>
+    /// Path under the machine of the counter of every part made, good or not. Absent (a machine with only a running
+    /// signal): availability only; performance, quality and OEE are null.
+    /// </summary>
+    public string? TotalCountTag { get; set; }
 
-    /// <summary>Path of the good-part counter. Either this or <see cref="RejectCountTag"/>.</summary>
+    /// <summary>Path of the good-part counter; at most one of this and <see cref="RejectCountTag"/>, and only with <see cref="TotalCountTag"/>.</summary>
     public string? GoodCountTag { get; set; }
 
-    /// <summary>Path of the reject counter. Either this or <see cref="GoodCountTag"/>.</summary>
+    /// <summary>
+    /// Path of the reject counter; at most one of this and <see cref="GoodCountTag"/>. With neither, every part counts
+    /// as good (quality 1): say so when showing the OEE, rejects then have to be counted elsewhere.
+    /// </summary>
     public string? RejectCountTag { get; set; }
 
     /// <summary>
@@ -67,8 +72,11 @@ public sealed class OeeMachineOptions
     [Range(2, long.MaxValue)]
     public long? RolloverAt { get; set; }
 
-    /// <summary>Ideal cycle time in milliseconds: the planned run time per part (ISO 22400 "planned run time per item").</summary>
-    [Required]
+    /// <summary>
+    /// Ideal cycle time in milliseconds: the planned run time per part (ISO 22400 "planned run time per item");
+    /// required with <see cref="TotalCountTag"/>. Performance above 1 is shown as measured, never clamped: it means
+    /// this value is too long.
+    /// </summary>
     [Range(0.001, 86_400_000)]
     public double? IdealCycleMs { get; set; }
 
