@@ -167,6 +167,42 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
     }
 
     [Fact]
+    public async Task PerformanceAboveOne_IsShownAsMeasuredWithAWarning_AndThePreviousShiftIsShown()
+    {
+        var (context, page, errors) = await _gateway.NewPageAsync();
+        await using (context)
+        {
+            await page.GotoAsync("/");
+            await WaitForDataAsync(page);
+
+            // A card of its own (not one the stream refreshes), filled with an /api/oee machine whose ideal cycle time
+            // is too long: P = 1.25, OEE = 1.25; the previous shift had OEE 0.36.
+            var shown = await page.EvaluateAsync<string[]>(@"() => {
+                const c = makeCard('probe');
+                const period = (name, a, p, q, oee) => ({ name, start: '2026-11-26T05:00:00Z', end: '2026-11-26T13:00:00Z',
+                    availability: a, performance: p, quality: q, oee, totalCount: 4500, goodCount: 4500, rejectCount: 0 });
+                fillCard(c, { name: 'probe', state: 'running', stateSince: '2026-11-26T07:00:00Z', reason: null,
+                    currentShift: period('day', 1, 1.25, 1, 1.25), previousShift: period('night', 0.5, 0.8, 0.9, 0.36),
+                    lastHour: period('last-hour', 1, 1.25, 1, 1.25), timeline: [], breaks: [], topDowntimeReasons: [],
+                    recentDowntimeEvents: [] }, '2026-11-26T08:00:00Z');
+                const [a, p] = c.kpiRows;
+                return [p.out.textContent, String(p.row.classList.contains('over')), String(a.row.classList.contains('over')),
+                    String(c.overHint.hidden), c.overHint.textContent, c.pct.textContent, c.previousShift.textContent];
+            }");
+
+            Assert.Equal("125%", shown[0]);                  // as measured, not clamped to 100 %
+            Assert.Equal("true", shown[1]);                  // and marked
+            Assert.Equal("false", shown[2]);                 // availability 100 % is not
+            Assert.Equal("false", shown[3]);                 // the visible note (no hover on a projector)
+            Assert.Contains("idealCycleMs", shown[4], StringComparison.Ordinal);
+            Assert.Equal("125%", shown[5]);
+            Assert.StartsWith("Previous shift (night, ", shown[6], StringComparison.Ordinal);
+            Assert.EndsWith(": 36.0 %", shown[6], StringComparison.Ordinal);
+            Assert.Empty(errors);
+        }
+    }
+
+    [Fact]
     public async Task Screenshots_AtPhoneAndProjectorSize()
     {
         var phone = await ScreenshotAsync("dashboard-phone-390x844.png", 390, 844, scale: 2, mobile: true, locale: "fr-FR");

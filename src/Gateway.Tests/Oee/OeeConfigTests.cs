@@ -45,13 +45,28 @@ public sealed class OeeConfigTests : IDisposable
     [InlineData("\"start\": \"14:00\"", "\"start\": \"13:00\"", "oee.shiftPlan")]
     [InlineData("\"Saturday\"", "\"Caturday\"", "oee.shiftPlan.nonWorkingDays")]
     [InlineData("\"idealCycleMs\": 3000\n", "\"idealCycleMs\": 0\n", "oee.machines[1].idealCycleMs")]
-    [InlineData("\"rejectCountTag\": \"reject-count\",", "", "oee")]
+    [InlineData("\"totalCountTag\": \"total-count\",", "", "oee")]
+    [InlineData("\"idealCycleMs\": 2000,", "", "oee")]
+    [InlineData("\"rejectCountTag\": \"reject-count\",", "\"rejectCountTag\": \"reject-count\", \"goodCountTag\": \"total-count\",", "oee")]
     [InlineData("\"microStopSeconds\": 120", "\"microStopSecs\": 120", "oee.machines[0].microStopSecs")]
+    [InlineData("\"start\": \"06:00\", \"end\": \"14:00\"", "\"start\": \"06:00\", \"end\": \"14:00\", \"days\": [ \"Mon\" ]", "oee.shiftPlan.shifts[0].days")]
     public void BrokenOeeSection_IsRefusedWithItsJsonPath(string find, string replace, string expectedPath)
     {
         var loaded = LoadDefault(text => text.Replace(find, replace, StringComparison.Ordinal));
 
         Assert.False(loaded.IsValid);
         Assert.Contains(loaded.Problems, p => p.Path == expectedPath);
+    }
+
+    [Fact]
+    public void ShiftDaysAndABreakAcrossTheHandover_AreAccepted()
+    {
+        var loaded = LoadDefault(text => text
+            .Replace("\"start\": \"06:00\", \"end\": \"14:00\"", "\"start\": \"06:00\", \"end\": \"14:00\", \"days\": [ \"Monday\", \"friday\" ]", StringComparison.Ordinal)
+            .Replace("\"breaks\": [", "\"breaks\": [ { \"name\": \"handover\", \"start\": \"13:50\", \"end\": \"14:10\" },", StringComparison.Ordinal));
+
+        Assert.True(loaded.IsValid, string.Join("\n", loaded.Problems));
+        Assert.Equal(["Monday", "friday"], loaded.Config!.Oee!.ShiftPlan!.Shifts[0].Days);
+        Assert.Equal("handover", loaded.Config.Oee.ShiftPlan.Breaks[0].Name);
     }
 }

@@ -97,6 +97,15 @@ internal sealed class OeeScenario : IDisposable
 
     public OeeScenario Reject(long value) => Send(_reject, SampleValue.FromInteger(value), null);
 
+    /// <summary>Any tag of any machine, any value and quality, stamped now unless <paramref name="sourceTimestamp"/> says otherwise.</summary>
+    public OeeScenario Tag(string machine, string path, SampleValue value, Quality quality = Quality.Good, DateTimeOffset? sourceTimestamp = null)
+    {
+        Engine.Observe(new Sample(new TagInfo(machine, path), sourceTimestamp ?? Now, Now, value, quality));
+        return this;
+    }
+
+    public OeeMachineSnapshot Snapshot(string machine) => Engine.Snapshot().Machines.Single(m => m.Name == machine);
+
     public OeeMachineSnapshot Snapshot() => Engine.Snapshot().Machines.Single();
 
     private OeeScenario Send(TagInfo tag, SampleValue value, DateTimeOffset? sourceTimestamp)

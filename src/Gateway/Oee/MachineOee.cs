@@ -1,3 +1,4 @@
+using System.Globalization;
 using Gateway.Drivers;
 
 namespace Gateway.Oee;
@@ -69,6 +70,8 @@ internal sealed class MachineOee
     public const int MaxRecentEvents = 20;
     public const int MaxTopReasons = 10;
     private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
+    private static readonly HashSet<string> s_trueTexts = new(["true", "1", "on", "yes"], StringComparer.OrdinalIgnoreCase);
+    private static readonly HashSet<string> s_falseTexts = new(["false", "0", "off", "no"], StringComparer.OrdinalIgnoreCase);
 
     private readonly OeeMachineOptions _options;
     private readonly ShiftCalendar _calendar;
@@ -78,6 +81,8 @@ internal sealed class MachineOee
     private readonly TimeSpan _microStop;
     private readonly TimeSpan _startupWindow;
     private readonly bool _countsRejects;
+    private readonly bool _countsGood;
+    private readonly bool _counts;
     private long? _lastTotal;
     private long? _lastGood;
     private long? _lastReject;
@@ -88,7 +93,9 @@ internal sealed class MachineOee
     {
         _options = options;
         _calendar = new ShiftCalendar(plan);
-        _idealCycleSeconds = options.IdealCycleMs!.Value / 1000.0;
+        _idealCycleSeconds = (options.IdealCycleMs ?? 0) / 1000.0;
+        _counts = !string.IsNullOrWhiteSpace(options.TotalCountTag);
+        _countsGood = !string.IsNullOrWhiteSpace(options.GoodCountTag);
         _microStop = TimeSpan.FromSeconds(options.MicroStopSeconds);
         _startupWindow = TimeSpan.FromMinutes(options.StartupRejectMinutes);
         _countsRejects = !string.IsNullOrWhiteSpace(options.RejectCountTag);
@@ -161,7 +168,7 @@ internal sealed class MachineOee
 
         if (Is(path, _options.RunningTag))
         {
-            OnState(sample.Quality == Quality.Bad || sample.Value.Kind == SampleValueKind.None ? OeeState.Unknown : sample.Value.AsBoolean ? OeeState.Running : OeeState.Down, at);
+            OnState(sample.Quality == Quality.Bad ? OeeState.Unknown : RunningState(sample.Value), at);
         }
 
         if (Is(path, _options.DownReasonTag) && sample.Quality != Quality.Bad)
@@ -169,12 +176,11 @@ internal sealed class MachineOee
             OnReason(sample.Value.Kind == SampleValueKind.None ? "" : sample.Value.ToString(), at);
         }
 
-        if (sample.Quality == Quality.Bad || !sample.Value.IsNumeric)
+        if (sample.Quality == Quality.Bad || !TryCounterValue(sample.Value, out var value))
         {
             return result;
         }
 
-        var value = sample.Value.AsInteger;
         if (Is(path, _options.TotalCountTag))
         {
             result = Count(ref _lastTotal, value, at, (d, n) => d.Total += n);
@@ -195,16 +201,74 @@ internal sealed class MachineOee
 
     private static bool Is(string path, string? configured) => configured is not null && string.Equals(path, configured.Trim('/'), StringComparison.Ordinal);
 
+    /// <summary>
+    /// A state value as the map reads it: text trimmed; a number (an integer, a double from a scaled or float register
+    /// such as 2.0 or 6.000000000000001, or text such as "2.0") within 1e-6 of an integer reads as that integer.
+    /// </summary>
     private OeeState MapState(SampleValue value)
     {
-        var text = value.Kind == SampleValueKind.Double && value.AsDouble == Math.Floor(value.AsDouble) ? value.AsInteger.ToString(System.Globalization.CultureInfo.InvariantCulture) : value.ToString().Trim();
+        var text = value.ToString().Trim();
         if (_stateMap.TryGetValue(text, out var state))
+        {
+            return state;
+        }
+
+        var number = value.Kind switch
+        {
+            SampleValueKind.Double => value.AsDouble,
+            SampleValueKind.String when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+            _ => double.NaN,
+        };
+        if (double.IsFinite(number) && Math.Abs(number - Math.Round(number)) < 1e-6 && Math.Abs(number) < 1e15
+            && _stateMap.TryGetValue(((long)Math.Round(number)).ToString(CultureInfo.InvariantCulture), out state))
         {
             return state;
         }
 
         UnmappedValue = text;
         return OeeState.Unknown;
+    }
+
+    /// <summary>
+    /// A running signal: a boolean, a number (non-zero runs) or the text true/false, 1/0, on/off, yes/no; anything
+    /// else (no value, NaN, other text) is unknown rather than down.
+    /// </summary>
+    private static OeeState RunningState(SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean or SampleValueKind.Integer:
+                return value.AsBoolean ? OeeState.Running : OeeState.Down;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                return value.AsDouble != 0 ? OeeState.Running : OeeState.Down;
+            case SampleValueKind.String:
+                var text = value.AsString!.Trim();
+                if (s_trueTexts.Contains(text))
+                {
+                    return OeeState.Running;
+                }
+
+                return s_falseTexts.Contains(text) ? OeeState.Down : OeeState.Unknown;
+            default:
+                return OeeState.Unknown;
+        }
+    }
+
+    /// <summary>A counter reading as a whole number: integers as they are, finite doubles rounded (a scaled register); not text or NaN.</summary>
+    private static bool TryCounterValue(SampleValue value, out long count)
+    {
+        count = 0;
+        switch (value.Kind)
+        {
+            case SampleValueKind.Integer or SampleValueKind.Boolean:
+                count = value.AsInteger;
+                return true;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble) && Math.Abs(value.AsDouble) < 9e18:
+                count = (long)Math.Round(value.AsDouble);
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void OnState(OeeState state, DateTimeOffset at)
@@ -291,10 +355,17 @@ internal sealed class MachineOee
                 delta = value + rollover - before;
                 result = CounterEvent.Rollover;
             }
+            else if (value < before - value)
+            {
+                delta = value; // reset: nearer zero than where it was, counted again from zero
+                result = CounterEvent.Reset;
+            }
             else
             {
-                delta = value; // reset: counted again from zero
-                result = CounterEvent.Reset;
+                // A small step back (a PLC restarted from a retained value a few parts old): those parts were counted
+                // already, so none now; the counter continues from its new value.
+                delta = 0;
+                result = CounterEvent.StepBack;
             }
         }
 
@@ -516,7 +587,8 @@ internal sealed class MachineOee
                 continue;
             }
 
-            var rejects = _countsRejects ? count.Reject : count.Total - count.Good;
+            // Without a good or a reject counter every part counts as good.
+            var rejects = _countsRejects ? count.Reject : _countsGood ? count.Total - count.Good : 0;
             total += count.Total;
             reject += rejects;
             if (count.Startup)
@@ -525,6 +597,10 @@ internal sealed class MachineOee
             }
         }
 
+        // Two counters are read at two instants, so a period's edge can fall between the total and the good (or
+        // reject) reading of the same parts: keep 0 <= rejects <= total, so good never exceeds total nor quality 1.
+        reject = Math.Clamp(reject, 0, total);
+        startupReject = Math.Clamp(startupReject, 0, reject);
         good = total - reject;
         var ideal = _idealCycleSeconds;
         var losses = new OeeLosses(
@@ -532,7 +608,7 @@ internal sealed class MachineOee
             setup,
             micro,
             idle,
-            Math.Max(0, run - (ideal * total)),
+            _counts ? Math.Max(0, run - (ideal * total)) : 0,
             startupReject,
             startupReject * ideal,
             reject - startupReject,
@@ -542,9 +618,9 @@ internal sealed class MachineOee
             from,
             to,
             plannedSeconds > 0 ? run / plannedSeconds : null,
-            run > 0 ? ideal * total / run : null,
-            total > 0 ? (double)good / total : null,
-            plannedSeconds > 0 ? ideal * good / plannedSeconds : null,
+            _counts && run > 0 ? ideal * total / run : null,
+            _counts && total > 0 ? (double)good / total : null,
+            _counts && plannedSeconds > 0 ? ideal * good / plannedSeconds : null,
             run,
             plannedSeconds,
             downtime,
@@ -575,7 +651,15 @@ internal sealed class MachineOee
     /// <summary>The machine's snapshot at <paramref name="now"/>.</summary>
     public OeeMachineSnapshot Snapshot(DateTimeOffset now)
     {
-        var shift = _state.CurrentShift;
+        // The shift on now, from the calendar: between a shift change and the next tick (up to the publish
+        // interval, which may be minutes), the tracked shift has ended and must show as the previous one already.
+        var shift = _calendar.ShiftAt(now);
+        var previousShift = _state.PreviousShift;
+        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start))
+        {
+            previousShift = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
+        }
+
         var current = shift is null ? null : Compute(shift.Name, shift.Start, shift.End, now);
         var lastHour = Compute("last-hour", now - s_hour, now, now);
         var from = shift?.Start ?? now - s_hour;
@@ -643,7 +727,7 @@ internal sealed class MachineOee
             state.State == OeeState.Unknown ? null : state.Start,
             IsStop(state.State) ? state.Reason : null,
             current,
-            _state.PreviousShift,
+            previousShift,
             lastHour,
             timeline,
             breaks,
@@ -676,4 +760,7 @@ internal enum CounterEvent
     None,
     Reset,
     Rollover,
+
+    /// <summary>A small decrease, taken as a PLC restart from a retained value: no parts, a new baseline.</summary>
+    StepBack,
 }

@@ -5,7 +5,7 @@ namespace Gateway.Oee;
 /// <summary>The rules between keys of the <c>oee</c> section, and the check of tag references against real tags.</summary>
 public static class OeeConfigRules
 {
-    /// <summary>Rules the annotations cannot express: one state source, one of good or reject counter, a shift plan, unique names.</summary>
+    /// <summary>Rules the annotations cannot express: one state source, counters that go together, a shift plan, unique names.</summary>
     public static List<ConfigProblem> Check(OeeOptions options, string path)
     {
         var problems = new List<ConfigProblem>();
@@ -29,9 +29,19 @@ public static class OeeConfigRules
                 problems.Add(new ConfigProblem(machinePath + ".stateMap", "applies to stateTag only"));
             }
 
-            if (string.IsNullOrWhiteSpace(machine.GoodCountTag) == string.IsNullOrWhiteSpace(machine.RejectCountTag))
+            var hasTotal = !string.IsNullOrWhiteSpace(machine.TotalCountTag);
+            if (!string.IsNullOrWhiteSpace(machine.GoodCountTag) && !string.IsNullOrWhiteSpace(machine.RejectCountTag))
             {
-                problems.Add(new ConfigProblem(machinePath + ".rejectCountTag", "set either goodCountTag or rejectCountTag, not both, not neither"));
+                problems.Add(new ConfigProblem(machinePath + ".rejectCountTag", "set goodCountTag or rejectCountTag, not both"));
+            }
+            else if (!hasTotal && (!string.IsNullOrWhiteSpace(machine.GoodCountTag) || !string.IsNullOrWhiteSpace(machine.RejectCountTag)))
+            {
+                problems.Add(new ConfigProblem(machinePath + ".totalCountTag", "is required with goodCountTag or rejectCountTag (quality = good / total)"));
+            }
+
+            if (hasTotal && machine.IdealCycleMs is null)
+            {
+                problems.Add(new ConfigProblem(machinePath + ".idealCycleMs", "is required with totalCountTag (performance = ideal cycle x total / run time)"));
             }
 
             if (machine.ShiftPlan is null && options.ShiftPlan is null)

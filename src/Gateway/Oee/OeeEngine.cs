@@ -132,6 +132,10 @@ public sealed class OeeEngine
         {
             OeeLog.CounterRollover(_logger, sample.Tag.Key, sample.Value.AsInteger);
         }
+        else if (counter == CounterEvent.StepBack)
+        {
+            OeeLog.CounterSteppedBack(_logger, sample.Tag.Key, sample.Value.AsInteger);
+        }
 
         if (unmapped is not null)
         {
@@ -303,7 +307,7 @@ internal static partial class OeeLog
     [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "OEE of {Machine} resumed from the state saved at {SavedAt:o}; the {GapSeconds:F0} s since are unknown")]
     public static partial void Resumed(ILogger logger, string machine, DateTimeOffset savedAt, double gapSeconds);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Counter {Tag} went down to {Value} without rollover: counted as a reset")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Counter {Tag} went down to {Value}, nearer zero than its last value, without rollover: counted as a reset")]
     public static partial void CounterReset(ILogger logger, string tag, long value);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Counter {Tag} rolled over to {Value}")]
@@ -314,6 +318,9 @@ internal static partial class OeeLog
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "OEE of {Machine}: shift {Shift} closed with OEE {Oee:P1}, {Total} parts")]
     public static partial void ShiftClosed(ILogger logger, string machine, string shift, double oee, long total);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Counter {Tag} went back a little, to {Value} (a PLC restart?): no parts counted, it continues from there")]
+    public static partial void CounterSteppedBack(ILogger logger, string tag, long value);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "OEE publish or save failed; retrying at the next interval")]
     public static partial void TickFailed(ILogger logger, Exception exception);

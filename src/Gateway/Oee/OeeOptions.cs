@@ -31,7 +31,11 @@ public sealed class OeeMachineOptions
     [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "may contain only letters, digits, '_', '.' and '-'")]
     public string Name { get; set; } = "";
 
-    /// <summary>Path under the machine of a boolean tag, true while producing. Either this or <see cref="StateTag"/>; false counts as down.</summary>
+    /// <summary>
+    /// Path under the machine of a boolean tag, true while producing. Either this or <see cref="StateTag"/>; false
+    /// counts as down. A number reads as non-zero = running, text as true/false, 1/0, on/off, yes/no; Bad quality
+    /// or any other value makes the state unknown (excluded from the planned time), not down.
+    /// </summary>
     public string? RunningTag { get; set; }
 
     /// <summary>Path under the machine of a state tag (a code or a string), read through <see cref="StateMap"/>.</summary>
@@ -43,26 +47,36 @@ public sealed class OeeMachineOptions
     /// <summary>Path under the machine of a string tag giving the reason of the current stop (optional).</summary>
     public string? DownReasonTag { get; set; }
 
-    /// <summary>Path under the machine of the counter of every part made, good or not.</summary>
-    [Required]
-    public string TotalCountTag { get; set; } = "";
+    /// <summary>
+    /// Path under the machine of the counter of every part made, good or not. Absent (a machine with only a running
+    /// signal): availability only; performance, quality and OEE are null.
+    /// </summary>
+    public string? TotalCountTag { get; set; }
 
-    /// <summary>Path of the good-part counter. Either this or <see cref="RejectCountTag"/>.</summary>
+    /// <summary>Path of the good-part counter; at most one of this and <see cref="RejectCountTag"/>, and only with <see cref="TotalCountTag"/>.</summary>
     public string? GoodCountTag { get; set; }
 
-    /// <summary>Path of the reject counter. Either this or <see cref="GoodCountTag"/>.</summary>
+    /// <summary>
+    /// Path of the reject counter; at most one of this and <see cref="GoodCountTag"/>. With neither, every part counts
+    /// as good (quality 1): say so when showing the OEE, rejects then have to be counted elsewhere.
+    /// </summary>
     public string? RejectCountTag { get; set; }
 
     /// <summary>
     /// Where the counters wrap to zero (65536 for a 16-bit register, 4294967296 for 32 bits). A decrease is a
-    /// rollover when the counter went past this value by less than half of it; any other decrease is a reset
-    /// (the new value counts from zero). Absent: every decrease is a reset.
+    /// rollover when the counter went past this value by less than half of it. Any other decrease is a reset
+    /// (the new value counted as parts made since zero) when the new value is nearer zero than the old one, and
+    /// otherwise a step back (a PLC restarted from a retained value a few parts old: no parts, counting continues
+    /// from the new value). Absent: no decrease is a rollover.
     /// </summary>
     [Range(2, long.MaxValue)]
     public long? RolloverAt { get; set; }
 
-    /// <summary>Ideal cycle time in milliseconds: the planned run time per part (ISO 22400 "planned run time per item").</summary>
-    [Required]
+    /// <summary>
+    /// Ideal cycle time in milliseconds: the planned run time per part (ISO 22400 "planned run time per item");
+    /// required with <see cref="TotalCountTag"/>. Performance above 1 is shown as measured, never clamped: it means
+    /// this value is too long.
+    /// </summary>
     [Range(0.001, 86_400_000)]
     public double? IdealCycleMs { get; set; }
 
@@ -91,8 +105,9 @@ public sealed class OeeMachineOptions
 }
 
 /// <summary>
-/// Which values of the state tag mean which state; values are compared as text, case-insensitive
-/// (an integer 6 matches "6"). A list left empty keeps its default: running = 6, "running", "execute";
+/// Which values of the state tag mean which state; values are compared as text, case-insensitive, trimmed
+/// (an integer 6 matches "6"; a number within 1e-6 of an integer, such as 6.0 or 6.000000000000001 from a scaled
+/// or float register or the text "6.0", matches "6" too). Bad quality makes the state unknown. A list left empty keeps its default: running = 6, "running", "execute";
 /// idle = 4, "idle"; down = 11, "down", "held", "aborted", "stopped-unplanned"; setup = "setup", "changeover";
 /// planned stop = 2, "planned-stop", "stopped". An unmapped value makes the state unknown (logged once).
 /// </summary>
@@ -128,15 +143,25 @@ public sealed class ShiftPlanOptions
     /// <summary>The shifts of a working day; a shift belongs to the day it starts on and may cross midnight.</summary>
     public List<ShiftOptions> Shifts { get; set; } = [];
 
-    /// <summary>Breaks: planned stops within the shifts, every working day.</summary>
+    /// <summary>
+    /// Breaks: planned stops within the shifts, every day; a break cuts whichever shift it falls in, and may span the
+    /// handover between two shifts that follow each other (13:45-14:15), but not reach outside the shifts.
+    /// </summary>
     public List<BreakOptions> Breaks { get; set; } = [];
 
-    /// <summary>Days without shifts: day names (<c>Sunday</c>) and dates (<c>2026-12-25</c>).</summary>
+    /// <summary>
+    /// Days without shifts: day names (<c>Sunday</c>, except for shifts that list their own <c>days</c>) and dates
+    /// (<c>2026-12-25</c>, for every shift). A night shift belongs to the day it starts on: Friday 22:00-06:00 is worked
+    /// even when Saturday is a non-working day.
+    /// </summary>
     [DaysOrDates]
     public List<string> NonWorkingDays { get; set; } = [];
 }
 
-/// <summary>One shift: <c>start</c> and <c>end</c> as local <c>HH:mm</c>; an end at or before the start is on the next day.</summary>
+/// <summary>
+/// One shift: <c>start</c> and <c>end</c> as local <c>HH:mm</c>; an end at or before the start is on the next day.
+/// A shift belongs to the day it starts on.
+/// </summary>
 public sealed class ShiftOptions
 {
     [Required]
@@ -149,6 +174,38 @@ public sealed class ShiftOptions
     [Required]
     [TimeOfDay]
     public string End { get; set; } = "";
+
+    /// <summary>
+    /// The days of the week this shift starts on (English names, <c>Sunday</c>); empty (the default) means every day
+    /// except the plan's non-working days of the week. With its own days a shift ignores those (a night shift
+    /// starting Sunday 22:00 in a Monday-to-Friday week: <c>["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"]</c>);
+    /// non-working dates apply to every shift.
+    /// </summary>
+    [DaysOfWeek]
+    public List<string> Days { get; set; } = [];
+}
+
+/// <summary>Every item is a day of the week (English name).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DaysOfWeekAttribute : ValidationAttribute
+{
+    private string _bad = "";
+
+    public override bool IsValid(object? value)
+    {
+        foreach (var item in value as IEnumerable<string> ?? [])
+        {
+            if (!DaysOrDatesAttribute.TryParse(item, out var day, out _) || day is null)
+            {
+                _bad = item;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override string FormatErrorMessage(string name) => $"'{_bad}' is not a day of the week (Sunday)";
 }
 
 /// <summary>A break within the shifts, local <c>HH:mm</c>; may cross midnight.</summary>
@@ -230,7 +287,7 @@ public sealed class DaysOrDatesAttribute : ValidationAttribute
     }
 }
 
-/// <summary>A shift plan whose shifts do not overlap and whose breaks lie within shifts.</summary>
+/// <summary>A shift plan whose shifts do not overlap and whose breaks lie within the shifts.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class ValidShiftPlanAttribute : ValidationAttribute
 {

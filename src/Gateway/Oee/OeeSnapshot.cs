@@ -1,8 +1,10 @@
 namespace Gateway.Oee;
 
 // The JSON of /api/oee is these records serialised with the web defaults (camelCase, ISO 8601 UTC times,
-// null for an undefined ratio). Ratios are 0..1 (not percent); performance may exceed 1 when the machine
-// beats its configured ideal cycle time. Durations are seconds (double), counts are parts (integer).
+// null for an undefined ratio, never NaN). Ratios are 0..1 (not percent); performance (and so OEE) may exceed 1
+// when the machine beats its configured ideal cycle time: shown as measured, not clamped, since it means the
+// ideal cycle time is wrong. Without a total counter performance, quality and OEE are null. Durations are
+// seconds (double), counts are parts (integer; 0 <= rejectCount <= totalCount).
 //
 // {
 //   "generatedAt": "2026-11-26T10:00:00+00:00",
@@ -71,9 +73,12 @@ public sealed record OeeMachineSnapshot(
 /// <param name="Start">Start of the period (UTC).</param>
 /// <param name="End">End of the period (UTC): the shift's end, or now for the last hour.</param>
 /// <param name="Availability">0..1, null without planned production time.</param>
-/// <param name="Performance">Usually 0..1, null without run time.</param>
-/// <param name="Quality">0..1, null without parts.</param>
-/// <param name="Oee">0..1, null without planned production time.</param>
+/// <param name="Performance">
+/// Usually 0..1, null without run time or without a total counter. Above 1 when the machine beats the configured ideal
+/// cycle time: shown as measured, never clamped, because it says the ideal cycle time is wrong (too long).
+/// </param>
+/// <param name="Quality">0..1, null without parts or without a total counter; 1 when there is neither a good nor a reject counter.</param>
+/// <param name="Oee">Usually 0..1 (above 1 with performance above 1), null without planned production time or without a total counter.</param>
 /// <param name="RunSeconds">Time running, in seconds.</param>
 /// <param name="PlannedSeconds">Planned production time so far, in seconds.</param>
 /// <param name="DowntimeSeconds">Unplanned stop time (down, idle, setup) within planned time, in seconds.</param>

@@ -14,7 +14,7 @@ public sealed record ShiftInstance(string Name, DateTimeOffset Start, DateTimeOf
 public sealed class ShiftCalendar
 {
     private readonly TimeZoneInfo _zone;
-    private readonly List<(string Name, TimeOnly Start, TimeOnly End)> _shifts = [];
+    private readonly List<(string Name, TimeOnly Start, TimeOnly End, HashSet<DayOfWeek>? Days)> _shifts = [];
     private readonly List<(TimeOnly Start, TimeOnly End)> _breaks = [];
     private readonly HashSet<DayOfWeek> _offDays = [];
     private readonly HashSet<DateOnly> _offDates = [];
@@ -24,7 +24,13 @@ public sealed class ShiftCalendar
         _zone = TimeZoneInfo.FindSystemTimeZoneById(plan.TimeZone);
         foreach (var shift in plan.Shifts)
         {
-            _shifts.Add((shift.Name, Parse(shift.Start), Parse(shift.End)));
+            HashSet<DayOfWeek>? days = null;
+            if (shift.Days.Count > 0)
+            {
+                days = [.. Enum.GetValues<DayOfWeek>().Where(d => RunsOn(shift, d))];
+            }
+
+            _shifts.Add((shift.Name, Parse(shift.Start), Parse(shift.End), days));
         }
 
         foreach (var item in plan.Breaks)
@@ -156,13 +162,20 @@ public sealed class ShiftCalendar
 
     private IEnumerable<ShiftInstance> ShiftsOn(DateOnly day)
     {
-        if (_offDays.Contains(day.DayOfWeek) || _offDates.Contains(day))
+        if (_offDates.Contains(day))
         {
             yield break;
         }
 
-        foreach (var (name, start, end) in _shifts)
+        foreach (var (name, start, end, days) in _shifts)
         {
+            // A shift with its own days runs on those (a night shift starting Sunday evening of a Monday-Friday
+            // week); the others on every day that is not a non-working day of the week.
+            if (days is null ? _offDays.Contains(day.DayOfWeek) : !days.Contains(day.DayOfWeek))
+            {
+                continue;
+            }
+
             yield return new ShiftInstance(name, ToUtc(day, start), ToUtc(end <= start ? day.AddDays(1) : day, end));
         }
     }
@@ -182,7 +195,11 @@ public sealed class ShiftCalendar
 
     private static TimeOnly Parse(string text) => TimeOfDayAttribute.TryParse(text, out var time) ? time : TimeOnly.MinValue;
 
-    /// <summary>Null when the plan is consistent; otherwise why not (overlapping shifts, a break outside every shift).</summary>
+    /// <summary>
+    /// Null when the plan is consistent; otherwise why not (overlapping shifts, a break reaching outside the shifts;
+    /// a break may span the handover between two shifts that follow each other). Shifts limited to some days are
+    /// checked on the days they run.
+    /// </summary>
     public static string? Check(ShiftPlanOptions plan)
     {
         if (plan.Shifts.Count == 0)
@@ -190,9 +207,11 @@ public sealed class ShiftCalendar
             return "shifts: at least one shift is needed";
         }
 
-        // In minutes over three days, time zone aside: shifts of days 0..2, breaks of day 1.
+        // In minutes over nine days, time zone aside, day 0 a Sunday: every shift on the days it runs; the breaks of
+        // days 1..7 (a whole week) are then looked for within those.
+        const int DayCount = 9;
         var shifts = new List<(int Start, int End, string Name)>();
-        for (var day = 0; day < 3; day++)
+        for (var day = 0; day < DayCount; day++)
         {
             foreach (var shift in plan.Shifts)
             {
@@ -201,10 +220,20 @@ public sealed class ShiftCalendar
                     return null; // reported on the shift's own keys
                 }
 
+                if (!RunsOn(shift, (DayOfWeek)(day % 7)))
+                {
+                    continue;
+                }
+
                 var s = (day * 1440) + (int)start.ToTimeSpan().TotalMinutes;
                 var e = (day * 1440) + (int)end.ToTimeSpan().TotalMinutes + (end <= start ? 1440 : 0);
                 shifts.Add((s, e, shift.Name));
             }
+        }
+
+        if (shifts.Count == 0)
+        {
+            return null; // every shift's days are invalid: reported on their own keys
         }
 
         shifts.Sort((a, b) => a.Start.CompareTo(b.Start));
@@ -216,6 +245,20 @@ public sealed class ShiftCalendar
             }
         }
 
+        // Shifts that hand over to each other are one stretch: a break may span the handover (13:45-14:15).
+        var stretches = new List<(int Start, int End)>();
+        foreach (var (start, end, _) in shifts)
+        {
+            if (stretches.Count > 0 && stretches[^1].End == start)
+            {
+                stretches[^1] = (stretches[^1].Start, end);
+            }
+            else
+            {
+                stretches.Add((start, end));
+            }
+        }
+
         for (var i = 0; i < plan.Breaks.Count; i++)
         {
             if (!TimeOfDayAttribute.TryParse(plan.Breaks[i].Start, out var start) || !TimeOfDayAttribute.TryParse(plan.Breaks[i].End, out var end))
@@ -223,14 +266,24 @@ public sealed class ShiftCalendar
                 return null;
             }
 
-            var s = 1440 + (int)start.ToTimeSpan().TotalMinutes;
-            var e = 1440 + (int)end.ToTimeSpan().TotalMinutes + (end <= start ? 1440 : 0);
-            if (!shifts.Any(x => x.Start <= s && e <= x.End))
+            var within = false;
+            for (var day = 1; day <= 7 && !within; day++)
             {
-                return $"breaks[{i}]: {plan.Breaks[i].Start}-{plan.Breaks[i].End} is not within one shift";
+                var s = (day * 1440) + (int)start.ToTimeSpan().TotalMinutes;
+                var e = (day * 1440) + (int)end.ToTimeSpan().TotalMinutes + (end <= start ? 1440 : 0);
+                within = stretches.Any(x => x.Start <= s && e <= x.End);
+            }
+
+            if (!within)
+            {
+                return $"breaks[{i}]: {plan.Breaks[i].Start}-{plan.Breaks[i].End} is not within the shifts";
             }
         }
 
         return null;
     }
+
+    /// <summary>Whether <paramref name="shift"/> starts on <paramref name="day"/> by its own <c>days</c> (all days when it has none).</summary>
+    private static bool RunsOn(ShiftOptions shift, DayOfWeek day) =>
+        shift.Days.Count == 0 || shift.Days.Any(d => Enum.TryParse<DayOfWeek>(d, ignoreCase: true, out var parsed) && !int.TryParse(d, out _) && parsed == day);
 }

@@ -15,7 +15,8 @@ const I18N = {
     readOnly: "Read-only view: nothing on this page writes to the machines.",
     connected: "Connected", disconnected: "Disconnected", embedded: "embedded",
     availability: "Availability", performance: "Performance", qualityKpi: "Quality",
-    total: "Total", good: "Good", reject: "Rejects", lastHour: "Last hour", since: "since",
+    total: "Total", good: "Good", reject: "Rejects", lastHour: "Last hour", previousShift: "Previous shift", since: "since",
+    overHint: "Above 100 %: the machine beats its ideal cycle time. Check idealCycleMs (too long?).",
     shift: "Shift", noShift: "No shift now", topReasons: "Top downtime reasons", noDowntime: "No downtime this shift",
     tagsCount: "{n} tags", tagsFiltered: "{shown} of {n} tags", readCount: "{tags} tags · {samples} samples read",
     "s.running": "Running", "s.idle": "Idle", "s.down": "Down", "s.setup": "Setup", "s.planned-stop": "Planned stop", "s.unknown": "Unknown",
@@ -34,7 +35,8 @@ const I18N = {
     readOnly: "Vue en lecture seule : rien sur cette page n'écrit vers les machines.",
     connected: "Connecté", disconnected: "Déconnecté", embedded: "intégré",
     availability: "Disponibilité", performance: "Performance", qualityKpi: "Qualité",
-    total: "Total", good: "Bonnes", reject: "Rebuts", lastHour: "Dernière heure", since: "depuis",
+    total: "Total", good: "Bonnes", reject: "Rebuts", lastHour: "Dernière heure", previousShift: "Équipe précédente", since: "depuis",
+    overHint: "Au-dessus de 100 % : la machine bat son temps de cycle idéal. Vérifiez idealCycleMs (trop long ?).",
     shift: "Équipe", noShift: "Pas d'équipe en cours", topReasons: "Principales causes d'arrêt", noDowntime: "Aucun arrêt sur cette équipe",
     tagsCount: "{n} variables", tagsFiltered: "{shown} sur {n} variables", readCount: "{tags} variables · {samples} échantillons lus",
     "s.running": "En production", "s.idle": "En attente", "s.down": "En panne", "s.setup": "Réglage", "s.planned-stop": "Arrêt planifié", "s.unknown": "Inconnu",
@@ -368,8 +370,11 @@ function makeCard(name) {
     kpis.append(row);
     return { row, letter, fill, out, key: k };
   });
+  const overHint = el("div", "over-hint");
+  overHint.hidden = true;
   const lastHour = el("div", "last-hour");
-  kpis.append(lastHour);
+  const previousShift = el("div", "previous-shift");
+  kpis.append(overHint, lastHour, previousShift);
 
   const counts = el("dl", "counts");
   const countEls = {};
@@ -400,7 +405,7 @@ function makeCard(name) {
   reasons.append(reasonsTitle, reasonsList);
 
   root.append(head, gauge, kpis, counts, timeline, reasons);
-  return { root, state, since, value, pct, lbl, titleEl, kpiRows, lastHour, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
+  return { root, state, since, value, pct, lbl, titleEl, kpiRows, overHint, lastHour, previousShift, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
 }
 
 function fillCard(c, m, now) {
@@ -416,19 +421,28 @@ function fillCard(c, m, now) {
   c.value.setAttribute("class", "value lvl-" + level(oee));
   c.pct.textContent = oee == null ? "—" : Math.round(oee * 100) + "%";
   c.lbl.textContent = OEE_NAME[view.lang];
-  c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee);
+  c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee) + (oee != null && oee > 1 ? " — " + t("overHint") : "");
 
   const letters = KPI_LETTERS[view.lang];
   const values = p ? [p.availability, p.performance, p.quality] : [null, null, null];
   c.kpiRows.forEach((k, i) => {
     k.letter.textContent = letters[i];
     k.letter.title = t(k.key);
-    k.row.title = t(k.key);
+    // Shown as measured, never clamped: above 100 % says the configured ideal cycle time is wrong.
+    const over = values[i] != null && values[i] > 1;
+    k.row.classList.toggle("over", over);
+    k.row.title = t(k.key) + (over ? " — " + t("overHint") : "");
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
     k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
   });
-  c.lastHour.textContent = t("lastHour") + (view.lang === "fr" ? " : " : ": ") + fmtPct(m.lastHour ? m.lastHour.oee : null);
+  c.overHint.hidden = !values.some((v) => v != null && v > 1);
+  c.overHint.textContent = "⚠ " + t("overHint");
+  const colon = view.lang === "fr" ? " : " : ": ";
+  c.lastHour.textContent = t("lastHour") + colon + fmtPct(m.lastHour ? m.lastHour.oee : null);
+  const prev = m.previousShift;
+  c.previousShift.hidden = !prev;
+  c.previousShift.textContent = prev ? t("previousShift") + " (" + prev.name + ", " + fmtTime(prev.start, false) + "–" + fmtTime(prev.end, false) + ")" + colon + fmtPct(prev.oee) : "";
 
   c.countEls.total.dt.textContent = t("total");
   c.countEls.good.dt.textContent = t("good");
