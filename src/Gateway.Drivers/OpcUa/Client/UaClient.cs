@@ -104,12 +104,13 @@ public sealed partial class UaClient : IAsyncDisposable
 
     /// <summary>
     /// How long the session may stay silent before ServerStatus.State is read: the configured keep-alive interval, but
-    /// at most half the revised session timeout, since a server closes a session that sent no request within its
-    /// timeout (OPC 10000-4 §5.6.2) even while Publish requests wait in its queue.
+    /// at most a third of the revised session timeout, since a server closes a session that sent no request within its
+    /// timeout (OPC 10000-4 §5.6.2) even while Publish requests wait in its queue; a third leaves room for one late
+    /// keep-alive (a busy Pi, a slow network) before the session is lost.
     /// </summary>
     public TimeSpan EffectiveKeepAliveInterval =>
-        RevisedSessionTimeout > TimeSpan.Zero && RevisedSessionTimeout / 2 < _options.KeepAliveInterval
-            ? TimeSpan.FromTicks(Math.Max(RevisedSessionTimeout.Ticks / 2, TimeSpan.FromMilliseconds(50).Ticks))
+        RevisedSessionTimeout > TimeSpan.Zero && RevisedSessionTimeout / 3 < _options.KeepAliveInterval
+            ? TimeSpan.FromTicks(Math.Max(RevisedSessionTimeout.Ticks / 3, TimeSpan.FromMilliseconds(50).Ticks))
             : _options.KeepAliveInterval;
 
     /// <summary>How many times the session had to be created anew after a reconnect.</summary>
