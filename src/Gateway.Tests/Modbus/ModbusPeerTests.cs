@@ -239,6 +239,24 @@ public sealed class ModbusPymodbusTcpTests(PymodbusTcpFixture peer) : IClassFixt
     }
 
     [Fact]
+    public async Task Cli_ModbusRead_AddressBaseOne_ReadsTheWireAddressOneLess_AndPrintsInTheManualsNumbering()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var wire = new StringWriter();
+
+        var code = await ModbusCommands.ReadAsync(new ModbusCommands.ReadOptions([$"127.0.0.1:{peer.Port}", "input:101:2"], 2, AddressBase: 1), output, error, CancellationToken.None);
+        await ModbusCommands.ReadAsync(new ModbusCommands.ReadOptions([$"127.0.0.1:{peer.Port}", "input:100:2"], 2), wire, error, CancellationToken.None);
+        var zero = await ModbusCommands.ReadAsync(new ModbusCommands.ReadOptions([$"127.0.0.1:{peer.Port}", "input:0"], 2, AddressBase: 1), TextWriter.Null, error, CancellationToken.None);
+
+        Assert.Equal(0, code);
+        Assert.Equal(["input:101 = 64302", "input:102 = 54321"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(["input:100 = 64302", "input:101 = 54321"], wire.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Equal(2, zero);
+        Assert.Contains("with --address-base 1 addresses start at 1", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_ModbusRead_RawRegisters_PrintsOneLinePerRegister()
     {
         using var output = new StringWriter();

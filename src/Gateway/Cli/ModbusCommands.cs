@@ -26,14 +26,15 @@ internal static class ModbusCommands
         string Parity = "even",
         int TimeoutMs = 1000,
         bool RtuOverTcp = false,
-        int? MaxPerRequest = null);
+        int? MaxPerRequest = null,
+        int AddressBase = 0);
 
     private static Command CreateRead()
     {
         var arguments = new Argument<string[]>("TARGET SPEC")
         {
             Description = "TARGET is HOST[:PORT] (port 502 by default; omit it with --serial). SPEC is coils|discrete|holding|input:START[:COUNT]; "
-                + "COUNT counts values of --type (for strings: characters), 1 by default. Addresses are wire addresses, from 0.",
+                + "COUNT counts values of --type (for strings: characters), 1 by default. Addresses are wire addresses, from 0, unless --address-base 1.",
             Arity = new ArgumentArity(1, 2),
         };
         var unit = new Option<int>("--unit", "-u") { Description = "Unit id (slave address), 1-247 on a serial line", DefaultValueFactory = _ => 1 };
@@ -49,9 +50,14 @@ internal static class ModbusCommands
             Description = "Most registers (1-125) or bits (1-2000) one request may read; a longer SPEC is read in several requests. "
                 + "For devices that refuse long reads with exception 3 or 2 (many accept only 16, 32 or 64 registers)",
         };
+        var addressBase = new Option<int>("--address-base")
+        {
+            Description = "0 (default): START is the wire address. 1: START counts from 1 as many register maps do (holding:1, the '40001' register, is wire address 0); printed addresses follow the same base",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("read", "Read coils, discrete inputs or registers and print one value per line. Exit 0 ok, 1 failure (exception response), 2 usage, 3 unreachable or no answer.")
         {
-            arguments, unit, type, order, serial, baud, parity, timeout, rtuOverTcp, maxPerRequest,
+            arguments, unit, type, order, serial, baud, parity, timeout, rtuOverTcp, maxPerRequest, addressBase,
         };
         command.SetAction((parseResult, cancellationToken) => ReadAsync(
             new ReadOptions(
@@ -64,7 +70,8 @@ internal static class ModbusCommands
                 parseResult.GetValue(parity)!,
                 parseResult.GetValue(timeout),
                 parseResult.GetValue(rtuOverTcp),
-                parseResult.GetValue(maxPerRequest)),
+                parseResult.GetValue(maxPerRequest),
+                parseResult.GetValue(addressBase)),
             Console.Out,
             Console.Error,
             cancellationToken));
@@ -92,7 +99,7 @@ internal static class ModbusCommands
                     var bits = await client.ReadBitsAsync(request.Unit, request.Table, (ushort)(request.Start + first), (ushort)count, timeout, cancellationToken);
                     for (var i = 0; i < bits.Length; i++)
                     {
-                        await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + first + i} = {(bits[i] ? "1" : "0")}");
+                        await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + request.AddressBase + first + i} = {(bits[i] ? "1" : "0")}");
                     }
                 }
 
@@ -113,7 +120,7 @@ internal static class ModbusCommands
                     var text = request.Format.Type == ModbusDataType.UInt64
                         ? ModbusValueCodec.DecodeUInt64(words, request.Format.Order).ToString(CultureInfo.InvariantCulture)
                         : Format(ModbusValueCodec.Decode(words, request.Format), request.Format.Type);
-                    await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + first + offset}{typeName} = {text}");
+                    await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + request.AddressBase + first + offset}{typeName} = {text}");
                 }
             }
 
@@ -149,8 +156,10 @@ internal static class ModbusCommands
         {
             ModbusExceptionCode.IllegalFunction => $": the device does not implement function {(byte)exception.FunctionCode} ({exception.FunctionCode}); it may not have {TableDescription(request.Table)} at all",
             ModbusExceptionCode.IllegalDataValue or ModbusExceptionCode.IllegalDataAddress when perRequest > 1 =>
-                $": some address of {ModbusAddress.TableName(request.Table)}:{request.Start} x{perRequest} is not mapped, or the device reads fewer {(request.Table.IsBitTable() ? "bits" : "registers")} per request (try --max-per-request 16)",
-            ModbusExceptionCode.IllegalDataAddress => $": {ModbusAddress.TableName(request.Table)}:{request.Start} is not mapped (if the register map counts from 1, the wire address is one less)",
+                $": some address of {ModbusAddress.TableName(request.Table)}:{request.Start + request.AddressBase} x{perRequest} is not mapped, or the device reads fewer {(request.Table.IsBitTable() ? "bits" : "registers")} per request (try --max-per-request 16)",
+            ModbusExceptionCode.IllegalDataAddress => request.AddressBase == 0
+                ? $": {ModbusAddress.TableName(request.Table)}:{request.Start} is not mapped (if the register map counts from 1, add --address-base 1)"
+                : $": {ModbusAddress.TableName(request.Table)}:{request.Start + 1} (wire address {request.Start}) is not mapped",
             _ => "",
         };
     }
@@ -180,7 +189,8 @@ internal static class ModbusCommands
             : new ModbusTcpTransport(request.Host!, request.Port, TimeProvider.System);
     }
 
-    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest)
+    /// <summary>A parsed read; <see cref="Start"/> is the wire address, <see cref="AddressBase"/> only changes what is printed.</summary>
+    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest, int AddressBase)
     {
         public int RegisterCount => Format.Type == ModbusDataType.String ? Format.RegisterCount : Count * Format.RegisterCount;
     }
@@ -246,6 +256,12 @@ internal static class ModbusCommands
             spec = args[1];
         }
 
+        if (options.AddressBase is not (0 or 1))
+        {
+            problem = $"--address-base must be 0 or 1, got {options.AddressBase}";
+            return false;
+        }
+
         var maxUnit = options.Serial is null ? 255 : ModbusLimits.MaxUnitId;
         if (options.Unit < 1 || options.Unit > maxUnit)
         {
@@ -255,10 +271,21 @@ internal static class ModbusCommands
 
         var parts = spec.Split(':');
         if (parts.Length is < 2 or > 3 || !ModbusAddress.TryParseTable(parts[0], out var table)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start) || start > 65535)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start) || start > 65535 + options.AddressBase)
         {
-            problem = $"SPEC '{spec}' must be coils|discrete|holding|input:START[:COUNT] with START from 0 to 65535";
+            problem = $"SPEC '{spec}' must be coils|discrete|holding|input:START[:COUNT] with START from {options.AddressBase} to {65535 + options.AddressBase}";
             return false;
+        }
+
+        if (options.AddressBase == 1)
+        {
+            if (start == 0)
+            {
+                problem = $"SPEC '{spec}': with --address-base 1 addresses start at 1";
+                return false;
+            }
+
+            start--;
         }
 
         var count = 1;
@@ -296,7 +323,7 @@ internal static class ModbusCommands
         }
 
         var format = new ModbusValueFormat(type, order, type == ModbusDataType.String ? count : 0);
-        request = new ReadRequest(host, port, (byte)options.Unit, table, (ushort)start, count, format, options.MaxPerRequest ?? max);
+        request = new ReadRequest(host, port, (byte)options.Unit, table, (ushort)start, count, format, options.MaxPerRequest ?? max, options.AddressBase);
         var units = table.IsBitTable() ? count : request.RegisterCount;
         if (format.RegisterCount > request.MaxPerRequest && !table.IsBitTable())
         {
