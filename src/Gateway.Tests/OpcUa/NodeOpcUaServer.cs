@@ -159,12 +159,32 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     {
         if (_process is { HasExited: false })
         {
+            // SIGKILL ends a stopped process too.
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
 
         _process?.Dispose();
         _process = null;
+    }
+
+    /// <summary>
+    /// Freezes the server (SIGSTOP to its pid): its TCP connections stay open but nothing answers, as with a hung
+    /// PLC or a half-open connection. <see cref="ResumeAsync"/> lets it run on.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var pid = (_process ?? throw new InvalidOperationException("not running")).Id;
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {pid} exited with {kill.ExitCode}");
+        }
     }
 
     /// <summary>Starts the server again on the same port.</summary>
