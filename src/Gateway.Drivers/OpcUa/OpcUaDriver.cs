@@ -81,6 +81,7 @@ public sealed class OpcUaDriver : IDriver
     {
         var pump = PumpAsync(writer, cancellationToken);
         var setUp = false;
+        var resubscribe = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -91,15 +92,31 @@ public sealed class OpcUaDriver : IDriver
                 {
                     try
                     {
-                        await _client.ReconnectAsync(ct);
+                        var newSession = await _client.ReconnectAsync(ct);
                         if (!setUp)
                         {
                             await SetUpAsync(ct);
                             setUp = true;
                         }
-                        else if (_settings.Mode == "subscription")
+                        else
                         {
-                            await RefreshBadTagsAsync(ct);
+                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Mode == "subscription")
+                            {
+                                resubscribe = true;
+                            }
+
+                            if (resubscribe)
+                            {
+                                // The subscriptions were recreated with the old indexes: monitor the right nodes
+                                // (again on the next attempt when the connection drops half-way).
+                                await ResubscribeAsync(ct);
+                                resubscribe = false;
+                            }
+
+                            if (_settings.Mode == "subscription")
+                            {
+                                await RefreshBadTagsAsync(ct);
+                            }
                         }
                     }
                     catch (UaException ex)
@@ -159,6 +176,53 @@ public sealed class OpcUaDriver : IDriver
             {
                 // already gone on the server
             }
+        }
+
+        await SubscribeAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A new session may be a restarted server whose NamespaceArray changed order: <c>nsu=</c> tags are looked up
+    /// again. Returns true when a tag now maps to another NodeId (or resolves where it did not).
+    /// </summary>
+    private async Task<bool> ReResolveNamespacesAsync(CancellationToken cancellationToken)
+    {
+        var changed = false;
+        foreach (var tag in _tags.Where(t => t.Address.ByNamespaceUri is not null))
+        {
+            var nodeId = await _client.ResolveNamespaceAsync(tag.Address.ByNamespaceUri!, cancellationToken);
+            if (nodeId is null)
+            {
+                if (tag.NodeId is not null)
+                {
+                    OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} any more ({tag.Address.Text})");
+                    tag.NodeId = null;
+                    changed = true;
+                    await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+                }
+            }
+            else if (!nodeId.Equals(tag.NodeId))
+            {
+                OpcUaLog.NamespaceMoved(_logger, Name, tag.Info.Key, tag.Address.Text, nodeId.ToString());
+                tag.NodeId = nodeId;
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    private async Task ResubscribeAsync(CancellationToken cancellationToken)
+    {
+        UaSubscription[] previous = [.. _subscriptionList];
+        _subscriptionList.Clear();
+        try
+        {
+            await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            // already gone on the server
         }
 
         await SubscribeAsync(cancellationToken);

@@ -61,4 +61,7 @@ internal static partial class OpcUaLog
 
     [LoggerMessage(EventId = 4034, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: the server allows fewer monitored items per subscription; {Items} items moved to another subscription")]
     public static partial void SubscriptionSpread(ILogger logger, string driver, int items);
+
+    [LoggerMessage(EventId = 4035, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: tag {Tag} ({Address}) is now {NodeId}: the server renumbered its namespaces")]
+    public static partial void NamespaceMoved(ILogger logger, string driver, string tag, string address, string nodeId);
 }

@@ -15,7 +15,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     private static readonly SemaphoreSlim s_starting = new(1, 1);
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(180);
     private readonly string _script;
-    private readonly string[] _arguments;
+    private string[] _arguments;
     private Process? _process;
 
     private NodeOpcUaServer(string script, int port, string[] arguments)
@@ -189,6 +189,13 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
 
     /// <summary>Starts the server again on the same port.</summary>
     public Task RestartAsync() => StartProcessAsync();
+
+    /// <summary>Starts the server again on the same port with other options (a server updated while clients wait).</summary>
+    public Task RestartAsync(params string[] arguments)
+    {
+        _arguments = arguments;
+        return StartProcessAsync();
+    }
 
     public async ValueTask DisposeAsync() => await KillAsync();
 }

@@ -245,4 +245,33 @@ public sealed class OpcUaVariantDriverSubscriptionTests
 
         Assert.Equal(SampleValue.FromInteger(-7), Last(writer, "constant").Value);
     }
+
+    [Fact]
+    public async Task Driver_ServerRestartsWithItsNamespacesInAnotherOrder_NsuTagsFollowTheirNamespace()
+    {
+        await using var server = await NodeOpcUaServer.StartVariantAsync();
+        var (driver, log) = Create(server.Url, """
+            { "name": "plant", "address": "nsu=urn:gateway-test:plant;s=Writable.Int16" },
+            { "name": "vendor", "address": "nsu=urn:gateway-test:vendor;s=温度/センサー 1" }
+            """);
+        await using var _ = driver;
+        var writer = new CollectingWriter();
+        using var cts = new CancellationTokenSource();
+        var run = driver.RunAsync(writer, cts.Token);
+        await Variant2.UntilAsync(() => driver.Tags.All(t => writer.Samples.Any(s => s.Tag == t && s.Quality == Quality.Good)), "a Good sample for every tag");
+
+        await server.KillAsync();
+        await Variant2.UntilAsync(() => driver.Tags.All(t => writer.Samples.Any(s => s.Tag == t && s.Quality == Quality.Bad)), "every tag Bad while the server is down");
+        await server.RestartAsync("--vendor-first");
+        bool GoodAfterBad(TagInfo tag) => writer.Samples.Where(s => s.Tag == tag).SkipWhile(s => s.Quality != Quality.Bad).Any(s => s.Quality == Quality.Good);
+        await Variant2.UntilAsync(() => driver.Tags.All(GoodAfterBad), "every tag Good again after the restart");
+        await cts.CancelAsync();
+        await run;
+
+        Assert.Equal(SampleValue.FromInteger(-7), Last(writer, "plant").Value);
+        Assert.Equal(SampleValue.FromDouble(21.5), Last(writer, "vendor").Value);
+        Assert.Equal(Quality.Good, Last(writer, "plant").Quality);
+        Assert.Equal(Quality.Good, Last(writer, "vendor").Quality);
+        Assert.Contains(log.Lines, l => l.Message.Contains("plc/plant", StringComparison.Ordinal) && l.Message.Contains("ns=3;s=Writable.Int16", StringComparison.Ordinal));
+    }
 }

@@ -17,6 +17,7 @@
 //   --hostname NAME                 the host name in the endpoint URLs and the certificate (default variant-plc.invalid):
 //                                   not the one clients connect to (they connect to 127.0.0.1)
 //   --hide-limits                   OperationLimits read as 0 (unknown) although the limits above are enforced
+//   --vendor-first                  register urn:gateway-test:vendor before urn:gateway-test:plant (indexes 2 and 3 swapped)
 //   --pki DIR                       the server's PKI folder (default pki-server-variant beside this script)
 // Namespaces: 1 the server's own, 2 urn:gateway-test:plant, 3 urn:gateway-test:vendor. See README.md for the nodes.
 import path from "node:path";
@@ -89,8 +90,11 @@ if (hideLimits) {
   }
 }
 const own = addressSpace.getOwnNamespace();
+// --vendor-first: the same nodes with the namespace indexes swapped (vendor 2, plant 3), as after a server update.
+const vendorFirst = args.includes("--vendor-first");
+const vendor0 = vendorFirst ? addressSpace.registerNamespace("urn:gateway-test:vendor") : undefined;
 const plant = addressSpace.registerNamespace("urn:gateway-test:plant");
-const vendor = addressSpace.registerNamespace("urn:gateway-test:vendor");
+const vendor = vendor0 ?? addressSpace.registerNamespace("urn:gateway-test:vendor");
 const objects = addressSpace.rootFolder.objects;
 const st = { tick: 0, temp: 20 };
 const constant = (ns, parent, nodeId, browseName, dataType, value, arrayType = VariantArrayType.Scalar, dimensions) =>
