@@ -363,7 +363,18 @@ public sealed class OpcUaDriver : IDriver
             return;
         }
 
-        var values = await _client.ReadAsync(tags.Select(t => t.NodeId!).ToArray(), cancellationToken);
+        DataValue[] values;
+        try
+        {
+            values = await _client.ReadAsync(tags.Select(t => t.NodeId!).ToArray(), cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            // A refused Read must not send the ladder round again; the subscription still reports changes.
+            LastError = ex.Message;
+            return;
+        }
+
         for (var i = 0; i < tags.Length; i++)
         {
             if (QualityOf(values[i].StatusCode) != Quality.Bad && ToSample(tags[i], values[i], onlyIfBad: true) is { } sample)
