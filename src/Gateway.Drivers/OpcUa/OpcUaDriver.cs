@@ -81,6 +81,7 @@ public sealed class OpcUaDriver : IDriver
     {
         var pump = PumpAsync(writer, cancellationToken);
         var setUp = false;
+        var resubscribe = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -91,11 +92,31 @@ public sealed class OpcUaDriver : IDriver
                 {
                     try
                     {
-                        await _client.ReconnectAsync(ct);
+                        var newSession = await _client.ReconnectAsync(ct);
                         if (!setUp)
                         {
                             await SetUpAsync(ct);
                             setUp = true;
+                        }
+                        else
+                        {
+                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Mode == "subscription")
+                            {
+                                resubscribe = true;
+                            }
+
+                            if (resubscribe)
+                            {
+                                // The subscriptions were recreated with the old indexes: monitor the right nodes
+                                // (again on the next attempt when the connection drops half-way).
+                                await ResubscribeAsync(ct);
+                                resubscribe = false;
+                            }
+
+                            if (_settings.Mode == "subscription")
+                            {
+                                await RefreshBadTagsAsync(ct);
+                            }
                         }
                     }
                     catch (UaException ex)
@@ -132,7 +153,7 @@ public sealed class OpcUaDriver : IDriver
         }
     }
 
-    private UaSubscription? _subscription;
+    private readonly List<UaSubscription> _subscriptionList = [];
 
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
@@ -142,19 +163,66 @@ public sealed class OpcUaDriver : IDriver
             return;
         }
 
-        if (_subscription is not null)
+        if (_subscriptionList.Count > 0)
         {
-            // A set-up interrupted by a lost connection: start again from a clean subscription.
-            var previous = _subscription;
-            _subscription = null;
+            // A set-up interrupted by a lost connection: start again from clean subscriptions.
+            UaSubscription[] previous = [.. _subscriptionList];
+            _subscriptionList.Clear();
             try
             {
-                await _client.DeleteSubscriptionsAsync([previous], cancellationToken);
+                await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
             }
             catch (UaException ex) when (ex is not UaConnectionException)
             {
                 // already gone on the server
             }
+        }
+
+        await SubscribeAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A new session may be a restarted server whose NamespaceArray changed order: <c>nsu=</c> tags are looked up
+    /// again. Returns true when a tag now maps to another NodeId (or resolves where it did not).
+    /// </summary>
+    private async Task<bool> ReResolveNamespacesAsync(CancellationToken cancellationToken)
+    {
+        var changed = false;
+        foreach (var tag in _tags.Where(t => t.Address.ByNamespaceUri is not null))
+        {
+            var nodeId = await _client.ResolveNamespaceAsync(tag.Address.ByNamespaceUri!, cancellationToken);
+            if (nodeId is null)
+            {
+                if (tag.NodeId is not null)
+                {
+                    OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} any more ({tag.Address.Text})");
+                    tag.NodeId = null;
+                    changed = true;
+                    await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+                }
+            }
+            else if (!nodeId.Equals(tag.NodeId))
+            {
+                OpcUaLog.NamespaceMoved(_logger, Name, tag.Info.Key, tag.Address.Text, nodeId.ToString());
+                tag.NodeId = nodeId;
+                changed = true;
+            }
+        }
+
+        return changed;
+    }
+
+    private async Task ResubscribeAsync(CancellationToken cancellationToken)
+    {
+        UaSubscription[] previous = [.. _subscriptionList];
+        _subscriptionList.Clear();
+        try
+        {
+            await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            // already gone on the server
         }
 
         await SubscribeAsync(cancellationToken);
@@ -208,12 +276,55 @@ public sealed class OpcUaDriver : IDriver
 
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        var subscription = await _client.CreateSubscriptionAsync(_settings.PublishingIntervalMs, OnDataChange, cancellationToken);
-        _subscription = subscription;
         var items = _tags.Where(t => t.NodeId is not null)
-            .Select(t => new MonitoredItem(t.NodeId!, t.SamplingIntervalMs, (uint)_settings.QueueSize, t.Info.Deadband, t))
+            .Select(t => new MonitoredItem(t.NodeId!, t.SamplingIntervalMs, (uint)_settings.QueueSize, t.Info.Deadband, t) { DeadbandPercent = t.DeadbandPercent })
             .ToArray();
-        await _client.AddMonitoredItemsAsync(subscription, items, cancellationToken);
+        var pending = items;
+        while (pending.Length > 0)
+        {
+            UaSubscription subscription;
+            try
+            {
+                subscription = await _client.CreateSubscriptionAsync(_settings.PublishingIntervalMs, OnDataChange, cancellationToken);
+            }
+            catch (UaException ex) when (ex is not UaConnectionException && _subscriptionList.Count > 0)
+            {
+                // No further subscription allowed (BadTooManySubscriptions): the items that did not fit stay refused.
+                foreach (var item in pending)
+                {
+                    item.Status = new StatusCode(StatusCodes.BadTooManyMonitoredItems);
+                }
+
+                break;
+            }
+
+            _subscriptionList.Add(subscription);
+            await _client.AddMonitoredItemsAsync(subscription, pending, cancellationToken);
+            // A server with a small MaxMonitoredItemsPerSubscription refuses the items past it: they go to another
+            // subscription, as long as each new one takes some (otherwise the server's total limit is reached and
+            // the remaining tags turn Bad with BadTooManyMonitoredItems below).
+            var refused = pending.Where(i => (i.Status.Code & 0xFFFF0000) == StatusCodes.BadTooManyMonitoredItems).ToArray();
+            if (refused.Length == 0 || refused.Length == pending.Length)
+            {
+                if (refused.Length > 0 && _subscriptionList.Count > 1)
+                {
+                    _subscriptionList.Remove(subscription);
+                    await _client.DeleteSubscriptionsAsync([subscription], cancellationToken);
+                }
+
+                break;
+            }
+
+            subscription.Forget(refused);
+            OpcUaLog.SubscriptionSpread(_logger, Name, refused.Length);
+            pending = refused;
+        }
+
+        foreach (var item in items.Where(i => i.FilterRefused is not null && i.Status.IsGood))
+        {
+            OpcUaLog.DeadbandRefused(_logger, Name, ((OpcUaTag)item.Context!).Info.Key, StatusCodes.Name(item.FilterRefused!.Value.Code));
+        }
+
         foreach (var item in items.Where(i => i.Status.IsBad))
         {
             var tag = (OpcUaTag)item.Context!;
@@ -224,7 +335,7 @@ public sealed class OpcUaDriver : IDriver
 
     private void OnDataChange(MonitoredItem item, DataValue value)
     {
-        var sample = ToSample((OpcUaTag)item.Context!, value);
+        var sample = ToSample((OpcUaTag)item.Context!, value, explainBad: true);
         if (sample is { } s && !_samples.Writer.TryWrite(s))
         {
             try
@@ -235,6 +346,40 @@ public sealed class OpcUaDriver : IDriver
             catch (ChannelClosedException)
             {
                 // the driver is stopping
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a reconnect that kept the session, the subscription only reports what changed since; a tag whose value
+    /// did not change would stay Bad. Reads the tags still Bad and emits those the server now reads without Bad status
+    /// (a notification that arrived meanwhile wins).
+    /// </summary>
+    private async Task RefreshBadTagsAsync(CancellationToken cancellationToken)
+    {
+        var tags = _tags.Where(t => t.NodeId is not null && t.LastQuality == Quality.Bad).ToArray();
+        if (tags.Length == 0)
+        {
+            return;
+        }
+
+        DataValue[] values;
+        try
+        {
+            values = await _client.ReadAsync(tags.Select(t => t.NodeId!).ToArray(), cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            // A refused Read must not send the ladder round again; the subscription still reports changes.
+            LastError = ex.Message;
+            return;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (QualityOf(values[i].StatusCode) != Quality.Bad && ToSample(tags[i], values[i], onlyIfBad: true) is { } sample)
+            {
+                await _samples.Writer.WriteAsync(sample, cancellationToken);
             }
         }
     }
@@ -252,7 +397,10 @@ public sealed class OpcUaDriver : IDriver
                 var values = await _client.ReadAsync(nodes, cancellationToken);
                 for (var i = 0; i < tags.Length; i++)
                 {
-                    await EmitAsync(tags[i], values[i], cancellationToken, onlyChanges: true);
+                    if (ToSample(tags[i], values[i], onlyChanges: true, explainBad: true) is { } sample)
+                    {
+                        await _samples.Writer.WriteAsync(sample, cancellationToken);
+                    }
                 }
             }
             catch (UaException ex)
@@ -311,17 +459,25 @@ public sealed class OpcUaDriver : IDriver
         }
     }
 
-    private Sample? ToSample(OpcUaTag tag, DataValue value, bool onlyChanges = false)
+    // explainBad: log the status when the value turns Bad (a node the server cannot read, deleted, access denied).
+    private Sample? ToSample(OpcUaTag tag, DataValue value, bool onlyChanges = false, bool onlyIfBad = false, bool explainBad = false)
     {
         var now = _timeProvider.GetUtcNow();
         var quality = QualityOf(value.StatusCode);
         var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
         lock (tag)
         {
-            if (onlyChanges && tag.LastQuality == quality && tag.LastValue == converted)
+            if ((onlyChanges && tag.LastQuality == quality && tag.LastValue == converted) || (onlyIfBad && tag.LastQuality != Quality.Bad))
             {
                 return null;
             }
+
+            if (explainBad && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != value.StatusCode.Code))
+            {
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {StatusCodes.Name(value.StatusCode.Code)} for {tag.Address.Text}");
+            }
+
+            tag.LastStatus = value.StatusCode.Code;
 
             tag.LastQuality = quality;
             tag.LastValue = converted;

@@ -142,7 +142,10 @@ public sealed class OpcUaDriverFactory : IDriverFactory
                 throw new ArgumentException($"tag '{config.Tags[i].Name}': {reason}", nameof(config));
             }
 
-            tags.Add(new OpcUaTag(config.Tags[i], config.Tags[i].ToTagInfo(config), address, tagSettings.SamplingIntervalMs ?? settings.SamplingIntervalMs));
+            tags.Add(new OpcUaTag(config.Tags[i], config.Tags[i].ToTagInfo(config), address, tagSettings.SamplingIntervalMs ?? settings.SamplingIntervalMs)
+            {
+                DeadbandPercent = tagSettings.DeadbandPercent,
+            });
         }
 
         var password = settings.PasswordFile is null ? null : File.ReadAllText(settings.PasswordFile).TrimEnd('\r', '\n');
@@ -202,6 +205,9 @@ public sealed class OpcUaTag(TagConfig config, TagInfo info, OpcUaAddress addres
 
     public int SamplingIntervalMs { get; } = samplingIntervalMs;
 
+    /// <summary>Percent deadband of the node's EURange asked of the server; null for none.</summary>
+    public double? DeadbandPercent { get; init; }
+
     /// <summary>Resolved after connecting.</summary>
     public NodeId? NodeId { get; set; } = address.NodeId;
 
@@ -209,6 +215,9 @@ public sealed class OpcUaTag(TagConfig config, TagInfo info, OpcUaAddress addres
     public BuiltInType LastType { get; set; }
 
     public Quality? LastQuality { get; set; }
+
+    /// <summary>The status code of the last value, so that a Bad status is explained once, not per notification.</summary>
+    public uint LastStatus { get; set; }
 
     public SampleValue LastValue { get; set; }
 }

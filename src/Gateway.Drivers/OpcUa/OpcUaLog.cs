@@ -55,4 +55,13 @@ internal static partial class OpcUaLog
 
     [LoggerMessage(EventId = 4032, Level = LogLevel.Warning, Message = "OPC UA driver {Driver}: tag {Tag} unusable: {Reason}")]
     public static partial void TagUnusable(ILogger logger, string driver, string tag, string reason);
+
+    [LoggerMessage(EventId = 4033, Level = LogLevel.Warning, Message = "OPC UA driver {Driver}: tag {Tag}: the server refused its deadband filter ({Status}); monitored without it, the gateway applies the deadband")]
+    public static partial void DeadbandRefused(ILogger logger, string driver, string tag, string status);
+
+    [LoggerMessage(EventId = 4034, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: the server allows fewer monitored items per subscription; {Items} items moved to another subscription")]
+    public static partial void SubscriptionSpread(ILogger logger, string driver, int items);
+
+    [LoggerMessage(EventId = 4035, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: tag {Tag} ({Address}) is now {NodeId}: the server renumbered its namespaces")]
+    public static partial void NamespaceMoved(ILogger logger, string driver, string tag, string address, string nodeId);
 }

@@ -89,4 +89,12 @@ public sealed class OpcUaTagSettings
     /// <summary>Sampling interval of this tag in milliseconds; the driver's default when absent.</summary>
     [Range(0, 3_600_000)]
     public int? SamplingIntervalMs { get; set; }
+
+    /// <summary>
+    /// A deadband in percent (0-100) of the node's EURange, applied by the server (DataChangeFilter, DeadbandType
+    /// Percent). Only analog items with an EURange accept it; when the server refuses it, the tag is monitored
+    /// without a filter and a warning names the tag.
+    /// </summary>
+    [Range(0.0, 100.0)]
+    public double? DeadbandPercent { get; set; }
 }

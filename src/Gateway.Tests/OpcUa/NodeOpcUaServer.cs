@@ -15,7 +15,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     private static readonly SemaphoreSlim s_starting = new(1, 1);
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(180);
     private readonly string _script;
-    private readonly string[] _arguments;
+    private string[] _arguments;
     private Process? _process;
 
     private NodeOpcUaServer(string script, int port, string[] arguments)
@@ -159,6 +159,7 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
     {
         if (_process is { HasExited: false })
         {
+            // SIGKILL ends a stopped process too.
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
@@ -167,8 +168,34 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>
+    /// Freezes the server (SIGSTOP to its pid): its TCP connections stay open but nothing answers, as with a hung
+    /// PLC or a half-open connection. <see cref="ResumeAsync"/> lets it run on.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var pid = (_process ?? throw new InvalidOperationException("not running")).Id;
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {pid} exited with {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Starts the server again on the same port.</summary>
     public Task RestartAsync() => StartProcessAsync();
+
+    /// <summary>Starts the server again on the same port with other options (a server updated while clients wait).</summary>
+    public Task RestartAsync(params string[] arguments)
+    {
+        _arguments = arguments;
+        return StartProcessAsync();
+    }
 
     public async ValueTask DisposeAsync() => await KillAsync();
 }

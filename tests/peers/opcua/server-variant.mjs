@@ -6,6 +6,9 @@
 //   --max-monitored-items-per-call N  OperationLimits.MaxMonitoredItemsPerCall (default 2)
 //   --max-references-per-node N     Browse answers at most N references per node, the rest by continuation points (default 5)
 //   --max-subscriptions-per-session N  (default 2)
+//   --max-monitored-items-per-subscription N  (default 1000)
+//   --min-supported-sample-rate MS  ServerCapabilities.MinSupportedSampleRate (default 100); 0 makes sampling interval 0
+//                                   exception-based: every change of s=Fast is queued
 //   --max-session-timeout MS        sessions are revised down to this timeout (default: node-opcua's, 50 min)
 //   --min-sampling MS               minimumSamplingInterval of the changing variables (default 500)
 //   --small-messages                Acknowledge with 8192-byte buffers, at most 4 chunks (32 KB) per message
@@ -14,11 +17,12 @@
 //   --hostname NAME                 the host name in the endpoint URLs and the certificate (default variant-plc.invalid):
 //                                   not the one clients connect to (they connect to 127.0.0.1)
 //   --hide-limits                   OperationLimits read as 0 (unknown) although the limits above are enforced
+//   --vendor-first                  register urn:gateway-test:vendor before urn:gateway-test:plant (indexes 2 and 3 swapped)
 //   --pki DIR                       the server's PKI folder (default pki-server-variant beside this script)
 // Namespaces: 1 the server's own, 2 urn:gateway-test:plant, 3 urn:gateway-test:vendor. See README.md for the nodes.
 import path from "node:path";
 import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
-         MessageSecurityMode, RegisterServerMethod, StatusCodes, Range, standardUnits } from "node-opcua";
+         MessageSecurityMode, RegisterServerMethod, StatusCodes, Range, standardUnits, DataValue } from "node-opcua";
 
 const args = process.argv.slice(2);
 const port = Number(args[0] ?? 48410);
@@ -29,6 +33,8 @@ const maxNodesPerBrowse = option("--max-nodes-per-browse", 2);
 const maxMonitoredItemsPerCall = option("--max-monitored-items-per-call", 2);
 const maxReferencesPerNode = option("--max-references-per-node", 5);
 const maxSubscriptionsPerSession = option("--max-subscriptions-per-session", 2);
+const maxMonitoredItemsPerSubscription = option("--max-monitored-items-per-subscription", 1000);
+const minSupportedSampleRate = option("--min-supported-sample-rate", 100);
 const maxSessionTimeout = option("--max-session-timeout", 0);
 const minSampling = option("--min-sampling", 500);
 const smallMessages = args.includes("--small-messages");
@@ -66,7 +72,7 @@ const server = new OPCUAServer({
   buildInfo: { productName: "GatewayVariantPeer", buildNumber: "1" },
   serverCapabilities: {
     maxSessions: 20, maxSubscriptionsPerSession, maxSubscriptions: 50, maxBrowseContinuationPoints: 2,
-    minSupportedSampleRate: 100, maxMonitoredItemsPerSubscription: 1000, maxMonitoredItems: 5000,
+    minSupportedSampleRate, maxMonitoredItemsPerSubscription, maxMonitoredItems: 5000,
     operationLimits: { maxNodesPerRead, maxNodesPerBrowse, maxMonitoredItemsPerCall, maxNodesPerWrite: maxNodesPerRead,
       maxNodesPerTranslateBrowsePathsToNodeIds: maxNodesPerRead },
   },
@@ -84,8 +90,11 @@ if (hideLimits) {
   }
 }
 const own = addressSpace.getOwnNamespace();
+// --vendor-first: the same nodes with the namespace indexes swapped (vendor 2, plant 3), as after a server update.
+const vendorFirst = args.includes("--vendor-first");
+const vendor0 = vendorFirst ? addressSpace.registerNamespace("urn:gateway-test:vendor") : undefined;
 const plant = addressSpace.registerNamespace("urn:gateway-test:plant");
-const vendor = addressSpace.registerNamespace("urn:gateway-test:vendor");
+const vendor = vendor0 ?? addressSpace.registerNamespace("urn:gateway-test:vendor");
 const objects = addressSpace.rootFolder.objects;
 const st = { tick: 0, temp: 20 };
 const constant = (ns, parent, nodeId, browseName, dataType, value, arrayType = VariantArrayType.Scalar, dimensions) =>
@@ -153,9 +162,33 @@ for (let i = 0; i < 23; i++) {
     value: new Variant({ dataType: DataType.Int32, value: i }) });
 }
 
+// Namespace 2, folder "Quality": status codes, timestamps, access levels, writable types, a fast counter.
+const quality = plant.addObject({ organizedBy: objects, nodeId: "s=Quality", browseName: "Quality" });
+const withStatus = (nodeId, value, statusCode, sourceTimestamp) => plant.addVariable({ componentOf: quality, nodeId, browseName: nodeId.slice(2),
+  dataType: "Double", value: { timestamped_get: () => new DataValue({ value: new Variant({ dataType: DataType.Double, value }), statusCode,
+    sourceTimestamp, serverTimestamp: new Date() }) } });
+withStatus("s=Uncertain", 1.5, StatusCodes.UncertainLastUsableValue, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+withStatus("s=GoodClamped", 2.5, StatusCodes.GoodClamped, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+withStatus("s=NoSourceTime", 3.5, StatusCodes.Good, null);
+plant.addVariable({ componentOf: quality, nodeId: "s=NotReadable", browseName: "NotReadable", dataType: "Double",
+  accessLevel: "CurrentWrite", userAccessLevel: "CurrentWrite", value: new Variant({ dataType: DataType.Double, value: 9 }) });
+plant.addVariable({ componentOf: quality, nodeId: "s=Text", browseName: "Text", dataType: "String",
+  value: new Variant({ dataType: DataType.String, value: "hello" }) });
+for (const [name, dataType, value] of [["Int16", "Int16", -7], ["Float", "Float", 0.5], ["Byte", "Byte", 200], ["String", "String", "idle"]]) {
+  plant.addVariable({ componentOf: quality, nodeId: `s=Writable.${name}`, browseName: `Writable.${name}`, dataType,
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", value: new Variant({ dataType: DataType[dataType], value }) });
+}
+plant.addVariable({ componentOf: quality, nodeId: "s=ReadOnly.Int16", browseName: "ReadOnly.Int16", dataType: "Int16",
+  accessLevel: "CurrentRead", userAccessLevel: "CurrentRead", value: new Variant({ dataType: DataType.Int16, value: 5 }) });
+// Changes every 20 ms, reported by exception (sampling interval 0): a queue larger than one keeps every value.
+const fast = plant.addVariable({ componentOf: quality, nodeId: "s=Fast", browseName: "Fast", dataType: "UInt32", minimumSamplingInterval: 0,
+  value: new Variant({ dataType: DataType.UInt32, value: 0 }) });
+let fastValue = 0;
+const fastTimer = setInterval(() => fast.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: ++fastValue })), 20);
+
 const timer = setInterval(() => { st.tick++; st.temp = 20 + (st.tick % 50) / 10; }, 100);
 await server.start();
 console.log("OPC UA variant server ready:", server.getEndpointUrl(), "pid", process.pid,
   "namespaces", addressSpace.getNamespaceArray().map((n) => n.namespaceUri).join(" "));
-const stop = async () => { clearInterval(timer); await server.shutdown(200); process.exit(0); };
+const stop = async () => { clearInterval(timer); clearInterval(fastTimer); await server.shutdown(200); process.exit(0); };
 process.on("SIGINT", stop); process.on("SIGTERM", stop);

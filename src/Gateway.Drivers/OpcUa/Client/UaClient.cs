@@ -580,6 +580,15 @@ public sealed partial class UaClient : IAsyncDisposable
                     return;
                 }
 
+                if (ex.StatusCode is StatusCodes.BadTimeout or StatusCodes.BadRequestTimeout)
+                {
+                    // Nothing came back within the request timeout although TCP stays up: a hung or frozen server (or a
+                    // half-open connection). Waiting on it would keep stale values Good; end the channel so the driver
+                    // marks its tags Bad and the ladder reconnects.
+                    await channel.AbortAsync();
+                    return;
+                }
+
                 Touch();
             }
         }

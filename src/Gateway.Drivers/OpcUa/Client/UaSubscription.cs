@@ -26,6 +26,19 @@ public sealed class MonitoredItem
     /// <summary>Absolute deadband for a DataChangeFilter; null for none.</summary>
     public double? Deadband { get; }
 
+    /// <summary>
+    /// Percent deadband (0-100) of the node's EURange for a DataChangeFilter (DeadbandType 2); null for none. Takes
+    /// precedence over <see cref="Deadband"/>.
+    /// </summary>
+    public double? DeadbandPercent { get; init; }
+
+    /// <summary>
+    /// Why the server refused the deadband filter (BadFilterNotAllowed on a non-numeric node,
+    /// BadMonitoredItemFilterUnsupported for a percent deadband without EURange, ...); the item was then created
+    /// without a filter, so it reports every change. Null when the filter was accepted or none was asked.
+    /// </summary>
+    public StatusCode? FilterRefused { get; internal set; }
+
     /// <summary>The caller's object (the driver's tag).</summary>
     public object? Context { get; }
 
@@ -82,6 +95,15 @@ public sealed class UaSubscription
     internal Action<MonitoredItem, DataValue> OnDataChange { get; }
 
     internal ConcurrentDictionary<uint, MonitoredItem> Items { get; } = new();
+
+    /// <summary>Drops items the server refused (never created there), so that a recreated subscription does not ask for them again.</summary>
+    public void Forget(IEnumerable<MonitoredItem> items)
+    {
+        foreach (var item in items)
+        {
+            Items.TryRemove(item.ClientHandle, out _);
+        }
+    }
 
     public IReadOnlyCollection<MonitoredItem> MonitoredItems => (IReadOnlyCollection<MonitoredItem>)Items.Values;
 
@@ -177,20 +199,56 @@ public sealed partial class UaClient
                         SamplingInterval = item.SamplingInterval,
                         QueueSize = item.QueueSize,
                         DiscardOldest = true,
-                        Filter = item.Deadband is { } deadband && deadband > 0
-                            ? new ExtensionObject(new DataChangeFilter { Trigger = 1, DeadbandType = 1, DeadbandValue = deadband })
-                            : ExtensionObject.Null,
+                        Filter = FilterOf(item),
                     },
                 }).ToArray(),
             }, cancellationToken, TimeSpan.FromSeconds(60));
             return response.Results ?? [];
         }, status => new MonitoredItemCreateResult { StatusCode = new StatusCode(status) });
+        var filterRefused = new List<MonitoredItem>();
         for (var i = 0; i < items.Count; i++)
         {
             items[i].Status = results[i].StatusCode;
             items[i].ServerId = results[i].MonitoredItemId;
             items[i].RevisedSamplingInterval = results[i].RevisedSamplingInterval;
+            if (items[i].FilterRefused is null && !ReferenceEquals(FilterOf(items[i]), ExtensionObject.Null) && IsFilterRefusal(results[i].StatusCode.Code))
+            {
+                filterRefused.Add(items[i]);
+            }
         }
+
+        if (filterRefused.Count > 0)
+        {
+            // A deadband is an optimisation, the value itself is what matters: monitor the node without the filter
+            // (every change is reported) rather than leave it unmonitored. FilterRefused tells the caller why.
+            foreach (var item in filterRefused)
+            {
+                item.FilterRefused = item.Status;
+            }
+
+            await CreateMonitoredItemsOnServerAsync(subscription, filterRefused, cancellationToken);
+        }
+    }
+
+    private static bool IsFilterRefusal(uint code) => (code & 0xFFFF0000) is StatusCodes.BadFilterNotAllowed or StatusCodes.BadMonitoredItemFilterUnsupported
+        or StatusCodes.BadMonitoredItemFilterInvalid or StatusCodes.BadDeadbandFilterInvalid;
+
+    /// <summary>The DataChangeFilter of an item (trigger StatusValue), or none when no deadband is set or the server refused it.</summary>
+    private static ExtensionObject FilterOf(MonitoredItem item)
+    {
+        if (item.FilterRefused is not null)
+        {
+            return ExtensionObject.Null;
+        }
+
+        if (item.DeadbandPercent is { } percent && percent > 0)
+        {
+            return new ExtensionObject(new DataChangeFilter { Trigger = 1, DeadbandType = 2, DeadbandValue = percent });
+        }
+
+        return item.Deadband is { } deadband && deadband > 0
+            ? new ExtensionObject(new DataChangeFilter { Trigger = 1, DeadbandType = 1, DeadbandValue = deadband })
+            : ExtensionObject.Null;
     }
 
     /// <summary>Deletes subscriptions on the server and forgets them.</summary>

@@ -123,6 +123,12 @@ public static class StatusCodes
     public const uint BadDisconnect = 0x80AD0000;
     public const uint BadRequestTooLarge = 0x80B80000;
     public const uint UncertainLastUsableValue = 0x40900000;
+    public const uint BadRequestTimeout = 0x80850000;
+    public const uint BadMonitoredItemFilterInvalid = 0x80430000;
+    public const uint BadMonitoredItemFilterUnsupported = 0x80440000;
+    public const uint BadFilterNotAllowed = 0x80450000;
+    public const uint BadDeadbandFilterInvalid = 0x808E0000;
+    public const uint BadTooManyMonitoredItems = 0x80DB0000;
 
     private static readonly Dictionary<uint, string> s_names = typeof(StatusCodes)
         .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
