@@ -85,6 +85,32 @@ public sealed class PlantNameTests
         Assert.Equal("Presse à chaud 🤖", loaded.Config!.Drivers[0].Tags[0].Machine);
     }
 
+    [Theory]
+    [InlineData("Presse à chaud 🤖", null)]
+    [InlineData("Presse+1", "oee.machines[0].name")]
+    public void Load_OeeMachine_TakesAnyNameADriverMachineMayHave(string machine, string? refusedPath)
+    {
+        using var config = PlantConfig(influx: true);
+        config.Root["drivers"]![0]!["tags"]![0]!["machine"] = machine;
+        config.Root["drivers"]![0]!["tags"]![0]!["path"] = "marche";
+        config.Root["oee"] = new JsonObject
+        {
+            ["shiftPlan"] = new JsonObject { ["timeZone"] = "Europe/Paris", ["shifts"] = new JsonArray(new JsonObject { ["name"] = "matin", ["start"] = "06:00", ["end"] = "14:00" }) },
+            ["machines"] = new JsonArray(new JsonObject { ["name"] = machine, ["runningTag"] = "marche" }),
+        };
+
+        var problems = ConfigLoader.Load(config.Write(), BuiltInDrivers.Factories, includeEnvironment: false).Problems;
+
+        if (refusedPath is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.Contains(problems, p => p.Path == refusedPath && p.Reason.Contains("MQTT wildcard", StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void UnsTopic_KeepsUnicodeNamesAsTheyAre()
     {

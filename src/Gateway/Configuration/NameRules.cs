@@ -48,6 +48,11 @@ public static class NameRules
         CheckId(config.Mqtt.Sparkplug.GroupId, "mqtt.sparkplug.groupId", problems);
         CheckId(config.Mqtt.Sparkplug.EdgeNodeId, "mqtt.sparkplug.edgeNodeId", problems);
 
+        for (var i = 0; i < (config.Oee?.Machines.Count ?? 0); i++)
+        {
+            CheckLevel(config.Oee!.Machines[i].Name, $"oee.machines[{i}].name", influx, problems);
+        }
+
         for (var i = 0; i < config.Drivers.Count; i++)
         {
             var driver = config.Drivers[i];
