@@ -137,6 +137,18 @@ public sealed class PlantNameTests
     }
 
     [Fact]
+    public void UnsPayload_UnitAndTextInThePlantsLanguage_GoOutAsUtf8_ControlCharactersEscaped()
+    {
+        var output = new ArrayBufferWriter<byte>();
+
+        UnsFormatter.WritePayload(Sample.Good(new TagInfo("Presse à chaud", "message", "°C"), s_t, s_t, SampleValue.FromString("opérateur \"A\"\n")), output);
+
+        Assert.Equal(
+            "{\"value\":\"opérateur \\\"A\\\"\\n\",\"timestamp\":\"2026-11-26T10:00:00.123Z\",\"quality\":\"Good\",\"unit\":\"°C\"}",
+            Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void LineProtocol_UnicodeNamesAndSpecials_AreEscapedAsInfluxReadsThem()
     {
         var protocol = new LineProtocol(Identity());
