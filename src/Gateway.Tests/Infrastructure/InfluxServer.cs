@@ -120,6 +120,9 @@ public sealed class InfluxServer : IAsyncDisposable
         return rows;
     }
 
+    /// <summary>Runs InfluxQL and returns the whole answer (series names, columns, values).</summary>
+    public Task<JsonElement> QueryJsonAsync(string database, string query) => QueryAsync(database, query, post: false);
+
     private async Task<JsonElement> QueryAsync(string? database, string query, bool post)
     {
         var uri = new Uri($"{Url}/query?epoch=ns{(database is null ? "" : "&db=" + database)}&q={Uri.EscapeDataString(query)}");

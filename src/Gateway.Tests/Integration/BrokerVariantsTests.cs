@@ -122,6 +122,34 @@ public sealed class BrokerVariantsTests
     }
 
     [Fact]
+    public async Task Mqtt311_WithCredentials_WarnsAtStartThatAclDenialsAreSilent_AndStillPublishes()
+    {
+        var directory = Directory.CreateTempSubdirectory("gw-311-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, "gateway.password"), "s3cret-pass\n");
+            await using var broker = new Mosquitto();
+            await broker.StartAsync();
+            await using var collector = new MqttCollector(broker.Port, "acme/+/+/+/m1/total-count");
+            await collector.StartAsync();
+            using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
+            config.Root["mqtt"]!["protocolVersion"] = "3.1.1";
+            config.Root["mqtt"]!["username"] = "gwuser";
+            config.Root["mqtt"]!["passwordFile"] = Path.Combine(directory, "gateway.password");
+            await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+            await gateway.StartAsync();
+
+            await WaitForLogAsync(gateway, "mqtt-uns: MQTT 3.1.1 with user 'gwuser'");
+            Assert.Contains("silently drops publications its ACL denies", gateway.Output, StringComparison.Ordinal);
+            await collector.WaitUntilAsync(m => m.Count >= 5, s_long, "samples over MQTT 3.1.1");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BrokerAllowingQos0Only_IsReportedClearly_AndSamplesStayBuffered()
     {
         await using var broker = new Mosquitto(extraConfig: "max_qos 0");

@@ -200,7 +200,7 @@ public sealed class SparkplugTests
     private static long BdSeq(Decoded birth) =>
         long.Parse(birth.Metrics.Single(m => m.GetProperty("name").GetString() == "bdSeq").GetProperty("value").ToString(), CultureInfo.InvariantCulture);
 
-    private static async Task<List<Decoded>> DecodeWithTahuAsync(IReadOnlyList<Received> messages)
+    internal static async Task<List<Decoded>> DecodeWithTahuAsync(IReadOnlyList<Received> messages)
     {
         var peer = Path.Combine(RepositoryRoot(), "tests", "peers", "sparkplug");
         if (!Directory.Exists(Path.Combine(peer, "node_modules")))
@@ -249,7 +249,7 @@ public sealed class SparkplugTests
         return directory?.FullName ?? throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private sealed record Decoded(string Topic, JsonElement Payload)
+    internal sealed record Decoded(string Topic, JsonElement Payload)
     {
         public string Type => Topic.Split('/')[2];
 

@@ -140,6 +140,7 @@ public static class ConfigLoader
             problems.AddRange(factory.Validate(driver, root.GetSection("drivers").GetSection(i.ToString(CultureInfo.InvariantCulture)), path));
         }
 
+        NameRules.Check(config, problems);
         CheckWritableFile(config.Buffer.Path, "buffer.path", problems);
 
         if (config.Mqtt.PasswordFile is { } passwordFile)

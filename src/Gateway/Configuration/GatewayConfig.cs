@@ -28,27 +28,20 @@ public sealed class GatewayConfig
 /// <summary>This gateway's id and its place in the ISA-95 hierarchy; the UNS topics are built from it.</summary>
 public sealed class GatewayIdentity
 {
-    private const string TopicLevel = "^[^/+#\\s][^/+#]*$";
-    private const string TopicLevelMessage = "must be a non-empty topic level without '/', '+' or '#'";
-
+    // Each is one topic level and, for site and id, a Sparkplug id: NameRules says what they may contain.
     [Required]
-    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
     public string Id { get; set; } = "";
 
     [Required]
-    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
     public string Enterprise { get; set; } = "";
 
     [Required]
-    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
     public string Site { get; set; } = "";
 
     [Required]
-    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
     public string Area { get; set; } = "";
 
     [Required]
-    [RegularExpression(TopicLevel, ErrorMessage = TopicLevelMessage)]
     public string Line { get; set; } = "";
 }
 
@@ -124,15 +117,10 @@ public sealed class MqttOptions
 /// <summary>Sparkplug B 3.0: the gateway is an edge node, each machine a device.</summary>
 public sealed class SparkplugOptions
 {
-    private const string IdPattern = "^[^/+#]+$";
-    private const string IdMessage = "must be non-empty and contain no '/', '+' or '#'";
-
-    /// <summary>Sparkplug group id; default <c>gateway.site</c>.</summary>
-    [RegularExpression(IdPattern, ErrorMessage = IdMessage)]
+    /// <summary>Sparkplug group id; default <c>gateway.site</c>. NameRules refuses '/', '+', '#' (Sparkplug 3.0).</summary>
     public string? GroupId { get; set; }
 
-    /// <summary>Edge node id; default <c>gateway.id</c>.</summary>
-    [RegularExpression(IdPattern, ErrorMessage = IdMessage)]
+    /// <summary>Edge node id; default <c>gateway.id</c>. NameRules refuses '/', '+', '#' (Sparkplug 3.0).</summary>
     public string? EdgeNodeId { get; set; }
 
     /// <summary>

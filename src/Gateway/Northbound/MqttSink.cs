@@ -116,6 +116,13 @@ public abstract class MqttSink : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!Mqtt5 && Config.Mqtt.Username is { } user)
+        {
+            // MQTT 3.1.1 has no PUBACK reason code: a broker whose ACL denies a topic acknowledges the
+            // publication and drops it (mosquitto does), so the buffer cannot tell delivered from discarded.
+            MqttLog.Mqtt311AclBlind(Logger, Name, Endpoint, user);
+        }
+
         var wake = Signal.Subscribe();
         var factory = new MqttClientFactory(new MqttNetLoggerBridge(Logger));
         using var client = factory.CreateMqttClient();
@@ -426,6 +433,9 @@ internal static partial class MqttLog
 
     [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "{Sink}: the broker allows {ReceiveMaximum} publications in flight, packets up to {MaximumPacketSize} bytes, QoS up to {MaximumQos}, retain {RetainAvailable}")]
     public static partial void BrokerLimits(ILogger logger, string sink, int receiveMaximum, long maximumPacketSize, int maximumQos, bool retainAvailable);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "{Sink}: MQTT 3.1.1 with user '{User}' on {Endpoint}: a broker acknowledges and silently drops publications its ACL denies (3.1.1 has no refusal code), so samples could leave the buffer undelivered; check the user's write access to the topics, or use mqtt.protocolVersion 5, where refusals are reported")]
+    public static partial void Mqtt311AclBlind(ILogger logger, string sink, string endpoint, string user);
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Sink}: the broker refused the subscription to {Filter} ({ReasonCode}): {Consequence}")]
     public static partial void SubscriptionRefused(ILogger logger, string sink, string filter, string reasonCode, string consequence);

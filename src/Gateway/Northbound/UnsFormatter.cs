@@ -40,10 +40,17 @@ public sealed class UnsFormatter
         }
     }
 
+    /// <summary>
+    /// Payload writer options. Names and text in the plant's language ("°C", "Presse à chaud") go out as UTF-8,
+    /// not as <c>\u00B0</c> escapes: the payload is JSON for MQTT clients, never embedded in HTML, so the relaxed
+    /// encoder is safe; it still escapes quotes, backslashes and control characters.
+    /// </summary>
+    public static JsonWriterOptions JsonOptions { get; } = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Writes the JSON payload of a sample (static form, for tools and tests).</summary>
     public static void WritePayload(in Sample sample, IBufferWriter<byte> output)
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true });
+        using var json = new Utf8JsonWriter(output, JsonOptions);
         WritePayload(sample, json);
     }
 

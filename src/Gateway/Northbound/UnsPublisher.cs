@@ -34,7 +34,7 @@ public sealed class UnsPublisher : MqttSink
     {
         _formatter = new UnsFormatter(Config.Gateway, Config.Mqtt.TopicPrefix);
         _qos = Config.Mqtt.Qos == 2 ? MqttQualityOfServiceLevel.ExactlyOnce : MqttQualityOfServiceLevel.AtLeastOnce;
-        _json = new Utf8JsonWriter(_payload, new JsonWriterOptions { SkipValidation = true });
+        _json = new Utf8JsonWriter(_payload, UnsFormatter.JsonOptions);
         _inflight = new Queue<(MqttApplicationMessage, Task<MqttClientPublishResult>)>(Math.Max(1, Config.Mqtt.MaxInflight));
     }
 

@@ -26,9 +26,11 @@ public sealed class OeeOptions
 /// <summary>One machine's OEE inputs.</summary>
 public sealed class OeeMachineOptions
 {
-    /// <summary>The machine (the ISA-95 work unit) whose tags feed the OEE; the results are published under it.</summary>
+    /// <summary>
+    /// The machine (the ISA-95 work unit) whose tags feed the OEE; the results are published under it. Any name a
+    /// driver's machine may have (Configuration/NameRules: "Presse à chaud" is fine, '/', '+', '#' are not).
+    /// </summary>
     [Required]
-    [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "may contain only letters, digits, '_', '.' and '-'")]
     public string Name { get; set; } = "";
 
     /// <summary>

@@ -20,7 +20,8 @@ function plain(value) {
 
 const lines = readline.createInterface({ input: process.stdin });
 lines.on('line', (line) => {
-  const space = line.indexOf(' ');
+  // The topic may contain spaces ("spBv1.0/Usine Lyon/..."); base64 never does.
+  const space = line.lastIndexOf(' ');
   const topic = line.slice(0, space);
   try {
     const payload = sparkplug.decodePayload(Buffer.from(line.slice(space + 1), 'base64'));

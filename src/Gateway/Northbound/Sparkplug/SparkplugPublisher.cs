@@ -192,10 +192,11 @@ public sealed class SparkplugPublisher : MqttSink
                 continue;
             }
 
-            if (!device.Alive || !known)
+            if (!device.Alive || !known || !device.AnnouncedAs(sample))
             {
-                // A returning machine, or a metric its last birth did not announce: a new DBIRTH, which
-                // carries this sample's value.
+                // A returning machine, a metric its last birth did not announce, or a value of another datatype
+                // than the birth announced (a tag not yet read at birth is announced as Double; its first string
+                // would be decoded by hosts as a Double): a new DBIRTH, which carries this sample's value.
                 FlushData();
                 device.Alive = true;
                 Emit(Message(Topic("DBIRTH", device.Name), DeviceBirth(device, now), MqttQualityOfServiceLevel.AtLeastOnce), 1);
@@ -473,17 +474,26 @@ public sealed class SparkplugPublisher : MqttSink
 
         public bool Alive { get; set; }
 
+        /// <summary>Whether the last birth announced the datatype of this sample's value (a null value fits any).</summary>
+        public bool AnnouncedAs(in Sample sample)
+        {
+            var type = TypeOf(sample.Value.Kind);
+            return type == DataType.Unknown || type == _types.GetValueOrDefault(sample.Tag.Path, DataType.Double);
+        }
+
+        private static DataType TypeOf(SampleValueKind kind) => kind switch
+        {
+            SampleValueKind.Boolean => DataType.Boolean,
+            SampleValueKind.Integer => DataType.Int64,
+            SampleValueKind.Double => DataType.Double,
+            SampleValueKind.String => DataType.String,
+            _ => DataType.Unknown,
+        };
+
         /// <summary>The datatype announced at birth: from the first value, kept when a value goes null.</summary>
         public DataType DataTypeOf(in Sample sample)
         {
-            var type = sample.Value.Kind switch
-            {
-                SampleValueKind.Boolean => DataType.Boolean,
-                SampleValueKind.Integer => DataType.Int64,
-                SampleValueKind.Double => DataType.Double,
-                SampleValueKind.String => DataType.String,
-                _ => DataType.Unknown,
-            };
+            var type = TypeOf(sample.Value.Kind);
             if (type != DataType.Unknown)
             {
                 _types[sample.Tag.Path] = type;
