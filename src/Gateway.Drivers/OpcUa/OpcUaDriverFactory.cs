@@ -107,8 +107,17 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             problems.Add(new ConfigProblem(path + ".maxReconnectDelayMs", "must not be below reconnectDelayMs"));
         }
 
+        var tagSections = section.GetSection("tags").GetChildren().ToArray();
         for (var i = 0; i < config.Tags.Count; i++)
         {
+            if (i < tagSections.Length)
+            {
+                // The tag-level keys of this driver (samplingIntervalMs, deadbandPercent) have their ranges too.
+                var tagSettings = new OpcUaTagSettings();
+                tagSections[i].Bind(tagSettings);
+                problems.AddRange(ConfigValidation.Annotations(tagSettings, $"{path}.tags[{i}]"));
+            }
+
             var address = config.Tags[i].Address;
             var tagPath = $"{path}.tags[{i}].address";
             if (string.IsNullOrWhiteSpace(address))

@@ -80,7 +80,8 @@ public sealed class OpcUaDriverFactoryTests
     {
         var problems = Validate("""
             { "name": "ua", "type": "opcua", "endpointUrl": "http://x", "securityPolicy": "Basic128Rsa15", "securityMode": "Encrypt", "trustServerCertificate": "always",
-              "mode": "push", "username": "u", "publishingIntervalMs": 1, "tags": [ { "name": "a", "address": "ns=x;s=1" }, { "name": "b" } ] }
+              "mode": "push", "username": "u", "publishingIntervalMs": 1, "tags": [ { "name": "a", "address": "ns=x;s=1" }, { "name": "b" },
+              { "name": "c", "address": "ns=2;s=C", "deadbandPercent": 150, "samplingIntervalMs": -1 } ] }
             """).Select(p => p.ToString()).ToList();
 
         Assert.Contains("drivers[0].endpointUrl: 'http://x' is not an opc.tcp://host:port URL", problems);
@@ -92,6 +93,8 @@ public sealed class OpcUaDriverFactoryTests
         Assert.Contains(problems, p => p.StartsWith("drivers[0].publishingIntervalMs: must be between 10", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[0].address: 'ns=x;s=1' is neither a NodeId", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[1].address: is required", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[2].deadbandPercent: must be between 0", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[2].samplingIntervalMs: must be between 0", StringComparison.Ordinal));
     }
 
     [Fact]
