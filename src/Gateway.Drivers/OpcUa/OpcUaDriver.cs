@@ -163,22 +163,8 @@ public sealed class OpcUaDriver : IDriver
             return;
         }
 
-        if (_subscriptionList.Count > 0)
-        {
-            // A set-up interrupted by a lost connection: start again from clean subscriptions.
-            UaSubscription[] previous = [.. _subscriptionList];
-            _subscriptionList.Clear();
-            try
-            {
-                await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
-            }
-            catch (UaException ex) when (ex is not UaConnectionException)
-            {
-                // already gone on the server
-            }
-        }
-
-        await SubscribeAsync(cancellationToken);
+        // A set-up interrupted by a lost connection starts again from clean subscriptions.
+        await ResubscribeAsync(cancellationToken);
     }
 
     /// <summary>
@@ -212,17 +198,21 @@ public sealed class OpcUaDriver : IDriver
         return changed;
     }
 
+    /// <summary>Deletes the subscriptions there are (if any) and creates them again from the tags.</summary>
     private async Task ResubscribeAsync(CancellationToken cancellationToken)
     {
-        UaSubscription[] previous = [.. _subscriptionList];
-        _subscriptionList.Clear();
-        try
+        if (_subscriptionList.Count > 0)
         {
-            await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
-        }
-        catch (UaException ex) when (ex is not UaConnectionException)
-        {
-            // already gone on the server
+            UaSubscription[] previous = [.. _subscriptionList];
+            _subscriptionList.Clear();
+            try
+            {
+                await _client.DeleteSubscriptionsAsync(previous, cancellationToken);
+            }
+            catch (UaException ex) when (ex is not UaConnectionException)
+            {
+                // already gone on the server
+            }
         }
 
         await SubscribeAsync(cancellationToken);
