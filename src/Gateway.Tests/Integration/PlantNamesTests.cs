@@ -52,6 +52,7 @@ public sealed class PlantNamesTests
             ["port"] = plcPort,
             ["machine"] = Press,
             ["intervalMs"] = 200,
+            ["timeoutMs"] = 5000, // a loaded CI machine must not turn the values checked below into Bad samples
             ["tags"] = new JsonArray(
                 new JsonObject { ["name"] = "temp", ["path"] = "zone 1/température", ["address"] = "holding:1", ["type"] = "uint16", ["unit"] = "°C", ["scale"] = 0.1 },
                 new JsonObject { ["name"] = "msg", ["path"] = MessagePath, ["address"] = "holding:10", ["type"] = "string", ["length"] = 20 },
@@ -63,16 +64,20 @@ public sealed class PlantNamesTests
         // UNS: the topic levels are the names as configured, the payload is JSON carrying the string exactly.
         var line = $"Société Générale/Usine Lyon/{Area}/Ligne-2";
         var messageTopic = $"{line}/{Press}/{MessagePath}";
+        var temperatureTopic = $"{line}/{Press}/zone 1/température";
+        // Good values only: on a loaded machine a first poll may time out, and its Bad sample (value null) comes first.
+        static bool IsGood(string payload) => payload.Contains("\"quality\":\"Good\"", StringComparison.Ordinal);
         await collector.WaitUntilAsync(
-            m => m.Any(x => x.Topic == messageTopic) && m.Any(x => x.Topic == $"{line}/{Robot}/état") && m.Any(x => x.Topic == $"{line}/{Press}/zone 1/température")
+            m => m.Any(x => x.Topic == messageTopic && IsGood(x.Payload)) && m.Any(x => x.Topic == $"{line}/{Robot}/état") && m.Any(x => x.Topic == temperatureTopic && IsGood(x.Payload))
                 && m.Any(x => x.Topic == "spBv1.0/Usine Lyon/DBIRTH/passerelle été/" + Press) && m.Any(x => x.Topic == "spBv1.0/Usine Lyon/DBIRTH/passerelle été/" + Robot),
             TimeSpan.FromSeconds(30),
             "UNS topics and Sparkplug births of both machines");
-        var payload = JsonDocument.Parse(collector.Messages.First(x => x.Topic == messageTopic).Bytes).RootElement;
+        var payload = JsonDocument.Parse(collector.Messages.First(x => x.Topic == messageTopic && IsGood(x.Payload)).Bytes).RootElement;
         Assert.Equal(PlcText, payload.GetProperty("value").GetString());
-        var temperature = JsonDocument.Parse(collector.Messages.First(x => x.Topic == $"{line}/{Press}/zone 1/température").Bytes).RootElement;
+        var temperatureMessage = collector.Messages.First(x => x.Topic == temperatureTopic && IsGood(x.Payload));
+        var temperature = JsonDocument.Parse(temperatureMessage.Bytes).RootElement;
         Assert.Equal("°C", temperature.GetProperty("unit").GetString());
-        Assert.Contains("\"unit\":\"°C\"", collector.Messages.First(x => x.Topic == $"{line}/{Press}/zone 1/température").Payload, StringComparison.Ordinal);
+        Assert.Contains("\"unit\":\"°C\"", temperatureMessage.Payload, StringComparison.Ordinal);
         Assert.Contains(collector.Messages, x => x.Topic == $"{line}/_gateway/passerelle été/status" && x.Payload == "online");
 
         // Sparkplug: Tahu reads the device ids and metric names as configured, and the string value exactly.
