@@ -151,6 +151,8 @@ public sealed class NodeOpcUaServer : IAsyncDisposable
             }
         }
 
+        // A server that never listened is not left running behind the failed test.
+        await KillAsync();
         throw new TimeoutException($"node-opcua did not listen on port {Port} within {s_startTimeout.TotalSeconds} s; its last output:\n{string.Join('\n', output)}");
     }
 
