@@ -22,10 +22,16 @@ public enum SampleValueKind : byte
     Integer = 2,
     Double = 3,
     String = 4,
+
+    /// <summary>A 32-bit IEEE float, kept at its source width (published as the shortest text that reads back as that float).</summary>
+    Float = 5,
+
+    /// <summary>An unsigned 64-bit integer (values above <see cref="long.MaxValue"/> stay exact).</summary>
+    UnsignedInteger = 6,
 }
 
 /// <summary>
-/// A typed value without boxing: a boolean, a 64-bit integer, a double or a string.
+/// A typed value without boxing: a boolean, a signed or unsigned 64-bit integer, a float32, a double or a string.
 /// </summary>
 public readonly struct SampleValue : IEquatable<SampleValue>
 {
@@ -51,38 +57,58 @@ public readonly struct SampleValue : IEquatable<SampleValue>
 
     public static SampleValue FromDouble(double value) => new(SampleValueKind.Double, 0, value, null);
 
+    /// <summary>A float32 at its source width; stored exactly (every float is a double).</summary>
+    public static SampleValue FromFloat(float value) => new(SampleValueKind.Float, 0, value, null);
+
+    public static SampleValue FromUnsignedInteger(ulong value) => new(SampleValueKind.UnsignedInteger, unchecked((long)value), 0, null);
+
     public static SampleValue FromString(string value) => new(SampleValueKind.String, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
 
     public bool AsBoolean => Kind switch
     {
-        SampleValueKind.Boolean or SampleValueKind.Integer => _integer != 0,
-        SampleValueKind.Double => _double != 0,
+        SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.UnsignedInteger => _integer != 0,
+        SampleValueKind.Double or SampleValueKind.Float => _double != 0,
         _ => false,
     };
 
+    /// <summary>The value as a signed integer (an unsigned one above <see cref="long.MaxValue"/> saturates).</summary>
     public long AsInteger => Kind switch
     {
         SampleValueKind.Boolean or SampleValueKind.Integer => _integer,
-        SampleValueKind.Double => (long)_double,
+        SampleValueKind.UnsignedInteger => _integer < 0 ? long.MaxValue : _integer,
+        SampleValueKind.Double or SampleValueKind.Float => (long)_double,
+        _ => 0,
+    };
+
+    /// <summary>The value as an unsigned integer (negative values saturate at 0).</summary>
+    public ulong AsUnsignedInteger => Kind switch
+    {
+        SampleValueKind.UnsignedInteger => unchecked((ulong)_integer),
+        SampleValueKind.Boolean or SampleValueKind.Integer => _integer < 0 ? 0 : (ulong)_integer,
+        SampleValueKind.Double or SampleValueKind.Float => _double <= 0 ? 0 : (ulong)_double,
         _ => 0,
     };
 
     public double AsDouble => Kind switch
     {
         SampleValueKind.Boolean or SampleValueKind.Integer => _integer,
-        SampleValueKind.Double => _double,
+        SampleValueKind.UnsignedInteger => unchecked((ulong)_integer),
+        SampleValueKind.Double or SampleValueKind.Float => _double,
         _ => double.NaN,
     };
+
+    /// <summary>The value as a float32 (a double is rounded to the nearest float).</summary>
+    public float AsFloat => (float)AsDouble;
 
     public string? AsString => Kind == SampleValueKind.String ? _string : null;
 
     /// <summary>True for booleans, integers and doubles, on which a deadband applies.</summary>
-    public bool IsNumeric => Kind is SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.Double;
+    public bool IsNumeric => Kind is SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.Double or SampleValueKind.Float or SampleValueKind.UnsignedInteger;
 
     public bool Equals(SampleValue other) => Kind == other.Kind && Kind switch
     {
         SampleValueKind.None => true,
-        SampleValueKind.Double => _double.Equals(other._double),
+        SampleValueKind.Double or SampleValueKind.Float => _double.Equals(other._double),
         SampleValueKind.String => string.Equals(_string, other._string, StringComparison.Ordinal),
         _ => _integer == other._integer,
     };
@@ -101,6 +127,8 @@ public readonly struct SampleValue : IEquatable<SampleValue>
         SampleValueKind.Boolean => _integer != 0 ? "true" : "false",
         SampleValueKind.Integer => _integer.ToString(System.Globalization.CultureInfo.InvariantCulture),
         SampleValueKind.Double => _double.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        SampleValueKind.Float => ((float)_double).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        SampleValueKind.UnsignedInteger => unchecked((ulong)_integer).ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => _string ?? string.Empty,
     };
 }
