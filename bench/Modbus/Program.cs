@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Simulation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
