@@ -157,6 +157,15 @@ public sealed class ModbusDriver : IDriver
         }
     }
 
+    /// <summary>One poll of every unit, one after the other, without schedule or retry (for benchmarks of the hot path).</summary>
+    internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        foreach (var unit in _units)
+        {
+            await PollOnceAsync(unit, writer, cancellationToken);
+        }
+    }
+
     private async ValueTask PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var device = unit.Device;

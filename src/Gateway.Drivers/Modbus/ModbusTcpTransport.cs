@@ -24,6 +24,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
     private bool _midFrame;
     private int _consecutiveTimeouts;
     private RateLimitedLog? _discardedLog;
+    private CancellationTokenSource? _timeoutSource;
     private RateLimitedLog? _malformedLog;
 
     public ModbusTcpTransport(string host, int port, TimeProvider timeProvider, ILogger? logger = null)
@@ -57,9 +58,13 @@ public sealed class ModbusTcpTransport : IModbusTransport
             throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
         }
 
-        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-        var token = linked.Token;
+        // One timeout source, reset and reused while requests succeed, and the caller's token registered on it rather
+        // than a linked source per request: no allocation per request on the hot path.
+        var timeoutSource = RentTimeoutSource(timeout);
+        var callerCancellation = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeoutSource)
+            : default;
+        var token = timeoutSource.Token;
         _discardedLog?.Flush();
         _malformedLog?.Flush();
         try
@@ -142,6 +147,38 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
             throw new IOException($"connection to {_peer} lost: {ex.Message}", ex);
         }
+        finally
+        {
+            ReturnTimeoutSource(timeoutSource, callerCancellation);
+        }
+    }
+
+    private CancellationTokenSource RentTimeoutSource(TimeSpan timeout)
+    {
+        var source = _timeoutSource;
+        _timeoutSource = null;
+        if (source is not null && source.TryReset())
+        {
+            source.CancelAfter(timeout);
+            return source;
+        }
+
+        source?.Dispose();
+        return new CancellationTokenSource(timeout, _timeProvider);
+    }
+
+    private void ReturnTimeoutSource(CancellationTokenSource source, CancellationTokenRegistration callerCancellation)
+    {
+        // Unregister first: once it returns, the caller's token can no longer cancel the source being reused.
+        callerCancellation.Dispose();
+        if (source.IsCancellationRequested)
+        {
+            source.Dispose();
+            return;
+        }
+
+        _timeoutSource?.Dispose();
+        _timeoutSource = source;
     }
 
     private async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -172,6 +209,8 @@ public sealed class ModbusTcpTransport : IModbusTransport
     public ValueTask DisposeAsync()
     {
         Disconnect();
+        _timeoutSource?.Dispose();
+        _timeoutSource = null;
         return ValueTask.CompletedTask;
     }
 

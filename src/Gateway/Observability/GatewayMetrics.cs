@@ -28,6 +28,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly MeterListener _driverMeters = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _driverCounters = new();
     private readonly ConcurrentDictionary<string, string> _driverCounterHelp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, string Value), string> _singleLabels = new();
 
     public GatewayMetrics(TimeProvider timeProvider)
     {
@@ -43,13 +44,24 @@ public sealed class GatewayMetrics : IDisposable
         };
         _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            var labels = new StringBuilder();
-            foreach (var tag in tags)
+            // Drivers count every request: the common one-label case reuses its rendered labels (no allocation).
+            string labels;
+            if (tags.Length == 1 && tags[0].Value is string one)
             {
-                labels.Append(labels.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                labels = _singleLabels.GetOrAdd((tags[0].Key, one), static key => $"{key.Key}=\"{Escape(key.Value)}\"");
+            }
+            else
+            {
+                var text = new StringBuilder();
+                foreach (var tag in tags)
+                {
+                    text.Append(text.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                }
+
+                labels = text.ToString();
             }
 
-            _driverCounters.AddOrUpdate((instrument.Name, labels.ToString()), value, (_, old) => old + value);
+            _driverCounters.AddOrUpdate((instrument.Name, labels), static (_, add) => add, static (_, old, add) => old + add, value);
         });
         _driverMeters.Start();
         _meter.CreateObservableCounter("gateway_samples_buffered_total", () => Volatile.Read(ref _samplesBuffered), "{sample}", "Samples written to the disk buffer");
