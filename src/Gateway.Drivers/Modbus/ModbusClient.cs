@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gateway.Drivers.Modbus;
 
 /// <summary>
@@ -31,6 +33,7 @@ public sealed class ModbusClient : IAsyncDisposable
     }
 
     /// <summary>FC1 or FC2 into <paramref name="destination"/> (its length is the count): no allocation per request.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadBitsAsync(byte unitId, ModbusTable table, ushort start, Memory<bool> destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!table.IsBitTable())
@@ -61,6 +64,7 @@ public sealed class ModbusClient : IAsyncDisposable
     }
 
     /// <summary>FC3 or FC4 into <paramref name="destination"/> (its length is the count): no allocation per request.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadRegistersAsync(byte unitId, ModbusTable table, ushort start, Memory<ushort> destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (table.IsBitTable())
@@ -182,6 +186,7 @@ public sealed class ModbusClient : IAsyncDisposable
     }
 
     /// <summary>Sends the request in <see cref="_request"/> and returns the checked response (throws on exception responses).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadOnlyMemory<byte>> ExchangeAsync(byte unitId, int requestLength, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RequestCount++;

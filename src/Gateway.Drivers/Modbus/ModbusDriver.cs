@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -166,6 +167,7 @@ public sealed class ModbusDriver : IDriver
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var device = unit.Device;
@@ -261,6 +263,7 @@ public sealed class ModbusDriver : IDriver
     }
 
     /// <summary>Hands one block's samples to the pipeline as one batch.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask EmitAsync(PollUnit unit, int count, ISampleWriter writer, CancellationToken cancellationToken)
     {
         await _writerGate.WaitAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -51,6 +52,8 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
     public bool IsConnected => _stream is not null;
 
+    // Pooled state machines: a request that really waits for the socket allocates nothing (1000 polls/s at 1 ms).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> TransceiveAsync(byte unitId, ReadOnlyMemory<byte> request, Memory<byte> response, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (request.Length is < 1 or > ModbusLimits.MaxPduLength)
@@ -181,6 +184,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
         _timeoutSource = source;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var read = 0;
