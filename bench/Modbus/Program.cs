@@ -20,13 +20,14 @@ if (args.Length > 0 && args[0] == "bdn")
     return 0;
 }
 
-// `-- cpu [SECONDS] [INTERVAL_MS]`: CPU-s per 1M samples of the driver over a real socket (CpuPerSample.cs).
+// `-- cpu [SECONDS] [INTERVAL_MS] [DEVICES]`: CPU-s per 1M samples of the driver over a real socket (CpuPerSample.cs).
 if (args.Length > 0 && args[0] == "cpu")
 {
     return await Gateway.Benchmarks.Modbus.CpuPerSample.RunAsync(
         Path.Combine(AppContext.BaseDirectory, "gateway.dll"),
         args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10,
-        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10);
 }
 
 // `-- quick` runs the same two paths in a plain loop (alternating rounds): a sanity check of the BenchmarkDotNet figures.
