@@ -52,6 +52,15 @@ public interface IMqttFormat
 
     /// <summary>How many samples to read from the history lane for one <see cref="Encode"/> call.</summary>
     int HistoryBatchSamples { get; }
+
+    /// <summary>
+    /// The backlog of this connection has been sent in full (every history message is in flight or acknowledged).
+    /// A format may add messages that carry no new samples (<c>completes</c> null, 0 samples): UNS republishes on
+    /// its live topic the newest value of each tag that had no live sample yet, so that its topic shows the latest value.
+    /// </summary>
+    void OnHistoryDrained(MqttOutputContext context, OutgoingMessages output)
+    {
+    }
 }
 
 /// <summary>What a format knows of the output it runs in: the configuration, the connection and what the broker allows.</summary>

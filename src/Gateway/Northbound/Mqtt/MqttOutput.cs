@@ -404,6 +404,7 @@ public sealed class MqttOutput : BackgroundService
         var reserve = _window.Capacity / 4;
         var flushEvery = Math.Max(1, Math.Min(readBatch, 2000));
         var lastFlush = _time.GetTimestamp();
+        var historyDrained = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!client.IsConnected)
@@ -443,6 +444,12 @@ public sealed class MqttOutput : BackgroundService
                     }
 
                     sent += Send(client, history, DeliveryLane.History, keepFree: reserve, cancellationToken);
+                    if (!historyDrained && _drainer.HistoryDone && history.Count == 0)
+                    {
+                        historyDrained = true;
+                        _format.OnHistoryDrained(_context, live);
+                        sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                    }
                 }
             }
 

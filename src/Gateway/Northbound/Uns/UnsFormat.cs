@@ -1,6 +1,7 @@
 using System.Buffers;
 using Gateway.Buffering;
 using Gateway.Configuration;
+using Gateway.Drivers;
 using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Mqtt;
 using MQTTnet;
@@ -30,6 +31,10 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
 
     private readonly UnsEncoder _encoder;
 
+    // Per connection: the tags that had a live sample, and the newest backlog sample of the others.
+    private readonly HashSet<TagInfo> _liveTags = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TagInfo, Sample> _newestHistory = new(ReferenceEqualityComparer.Instance);
+
     public UnsFormat(GatewayConfig config)
     {
         _encoder = new UnsEncoder(config.Gateway, config.Mqtt.TopicPrefix);
@@ -47,6 +52,8 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
 
     public async Task OnConnectedAsync(MqttOutputContext context, CancellationToken cancellationToken)
     {
+        _liveTags.Clear();
+        _newestHistory.Clear();
         var status = Status(context, s_online);
         var result = await context.Client.PublishAsync(status, cancellationToken);
         if (PublishRefusedException.IsRefusal(result))
@@ -70,6 +77,7 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             for (var i = 0; i < samples.Count; i++)
             {
                 var item = samples[i];
+                _liveTags.Add(item.Sample.Tag);
                 var (array, length) = _encoder.LivePayload(item.Sample);
                 var message = new MqttApplicationMessage
                 {
@@ -92,6 +100,11 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             var end = start;
             while (end < samples.Count && end - start < HistorySamplesPerMessage)
             {
+                if (!_liveTags.Contains(samples[end].Sample.Tag))
+                {
+                    _newestHistory[samples[end].Sample.Tag] = samples[end].Sample;
+                }
+
                 var size = _encoder.AppendHistory(samples[end].Sample);
                 end++;
                 if (size >= limit * 3 / 4)
@@ -110,6 +123,27 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             output.Add(message, new SequenceRange(samples[start].Id, samples[end - 1].Id), end - start, array);
             start = end;
         }
+    }
+
+    /// <summary>
+    /// The newest backlog value of each tag that had no live sample on this connection goes to its live topic too: a tag
+    /// that changed during the outage and not since would otherwise show its value from before the outage there. It is
+    /// the newest value of that tag (every live sample is newer than the backlog, and the tag had none), so order holds.
+    /// </summary>
+    public void OnHistoryDrained(MqttOutputContext context, OutgoingMessages output)
+    {
+        foreach (var (tag, sample) in _newestHistory)
+        {
+            if (_liveTags.Contains(tag))
+            {
+                continue;
+            }
+
+            var (array, length) = _encoder.LivePayload(sample);
+            output.Add(new MqttApplicationMessage { Topic = _encoder.Topic(tag), Payload = new ReadOnlySequence<byte>(array, 0, length), QualityOfServiceLevel = context.DataQos }, null, 0, array);
+        }
+
+        _newestHistory.Clear();
     }
 
     private MqttApplicationMessage Status(MqttOutputContext context, byte[] payload) =>
