@@ -3,8 +3,11 @@ using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Drivers;
 using Gateway.Northbound;
+using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Influx;
+using Gateway.Northbound.Mqtt;
 using Gateway.Northbound.Sparkplug;
+using Gateway.Northbound.Uns;
 using Gateway.Observability;
 using Gateway.Oee;
 using Gateway.Pipeline;
@@ -40,27 +43,44 @@ internal static class GatewayApplication
         return 0;
     }
 
-    /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
-    public static List<string> Sinks(GatewayConfig config)
+    /// <summary>One northbound output: its sink name in the buffer and how to make its hosted service.</summary>
+    internal sealed record Output(string SinkName, Func<IServiceProvider, IHostedService> Create);
+
+    /// <summary>
+    /// The northbound outputs <c>mqtt.format</c> and <c>influx</c> select, in start order: the one place that decides,
+    /// used both for the buffer's list of sinks and for the hosted services.
+    /// </summary>
+    internal static List<Output> Outputs(GatewayConfig config)
     {
-        var sinks = new List<string>();
+        var outputs = new List<Output>();
         if (config.Mqtt.Format is "uns" or "both")
         {
-            sinks.Add(UnsPublisher.SinkName);
+            outputs.Add(new Output(UnsFormat.Name, sp => new MqttOutput(
+                new UnsFormat(config),
+                config,
+                sp.GetRequiredService<ISampleLog>(),
+                sp.GetRequiredService<BufferSignal>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Uns")
+                )));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
         {
-            sinks.Add(SparkplugPublisher.SinkName);
+            outputs.Add(new Output(SparkplugPublisher.SinkName, sp => ActivatorUtilities.CreateInstance<SparkplugPublisher>(sp)));
         }
 
         if (config.Influx is not null)
         {
-            sinks.Add(InfluxPublisher.SinkName);
+            outputs.Add(new Output(InfluxPublisher.SinkName, sp => ActivatorUtilities.CreateInstance<InfluxPublisher>(sp)));
         }
 
-        return sinks;
+        return outputs;
     }
+
+    /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
+    public static List<string> Sinks(GatewayConfig config) => [.. Outputs(config).Select(o => o.SinkName)];
 
     /// <summary>Registers the pipeline, the buffer, the northbound publishers and one service per driver.</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services, GatewayConfig config, IConfigurationRoot root)
@@ -77,23 +97,15 @@ internal static class GatewayApplication
         });
         services.AddSingleton<BufferSignal>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+        services.AddSingleton<ISampleLog>(sp => new SampleBufferLog(sp.GetRequiredService<SampleBuffer>(), config.Buffer.Path));
+        services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));
 
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the
         // writer flushes what they produced, then the publisher and the embedded broker.
         services.AddHostedService<EmbeddedBroker>();
-        if (config.Mqtt.Format is "uns" or "both")
+        foreach (var output in Outputs(config))
         {
-            services.AddHostedService<UnsPublisher>();
-        }
-
-        if (config.Mqtt.Format is "sparkplugb" or "both")
-        {
-            services.AddHostedService<SparkplugPublisher>();
-        }
-
-        if (config.Influx is not null)
-        {
-            services.AddHostedService<InfluxPublisher>();
+            services.AddSingleton<IHostedService>(output.Create);
         }
 
         services.AddHostedService<BufferWriterService>();
@@ -138,4 +150,12 @@ internal sealed class DriverHostedServices(IEnumerable<DriverService> drivers) :
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_drivers.Select(d => d.StopAsync(cancellationToken)));
+}
+
+/// <summary>The running drivers, from the driver services the host runs.</summary>
+internal sealed class DriverCatalog(IEnumerable<DriverService> services) : IDriverCatalog
+{
+    private readonly IReadOnlyList<IDriver> _drivers = [.. services.Select(s => s.Driver)];
+
+    public IReadOnlyList<IDriver> Drivers => _drivers;
 }
