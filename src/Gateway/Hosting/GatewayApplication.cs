@@ -68,7 +68,19 @@ internal static class GatewayApplication
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
         {
-            outputs.Add(new Output(SparkplugPublisher.SinkName, sp => ActivatorUtilities.CreateInstance<SparkplugPublisher>(sp)));
+            outputs.Add(new Output(SparkplugFormat.Name, sp => new MqttOutput(
+                new SparkplugFormat(
+                    config,
+                    sp.GetRequiredService<IDriverCatalog>(),
+                    sp.GetRequiredService<LiveTags>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug")),
+                config,
+                sp.GetRequiredService<ISampleLog>(),
+                sp.GetRequiredService<BufferSignal>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"))));
         }
 
         if (config.Influx is not null)

@@ -61,6 +61,12 @@ public interface IMqttFormat
     void OnHistoryDrained(MqttOutputContext context, OutgoingMessages output)
     {
     }
+
+    /// <summary>
+    /// True when the messages of both lanes share one sequence (Sparkplug's seq): the output then encodes a lane only
+    /// while no message of the other waits to be sent, so that messages go out in the order they were made.
+    /// </summary>
+    bool SingleSequence => false;
 }
 
 /// <summary>What a format knows of the output it runs in: the configuration, the connection and what the broker allows.</summary>

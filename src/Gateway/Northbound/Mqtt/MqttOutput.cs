@@ -422,7 +422,7 @@ public sealed class MqttOutput : BackgroundService
             var sent = 0;
             if (await _format.BeforeReadAsync(_context, cancellationToken))
             {
-                if (live.Count == 0 && _window.Free > 0)
+                if (live.Count == 0 && _window.Free > 0 && (history.Count == 0 || !_format.SingleSequence))
                 {
                     batch.Clear();
                     if (_drainer.ReadLive(Math.Min(_window.Free, readBatch), batch) > 0)

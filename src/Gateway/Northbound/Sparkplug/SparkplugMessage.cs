@@ -89,6 +89,18 @@ public sealed class SparkplugMessage : IDisposable
         SampleCount += count;
     }
 
+    /// <summary>
+    /// Hands the payload's pooled array over (to be returned to <see cref="System.Buffers.ArrayPool{T}.Shared"/> by the
+    /// new owner once the publication completed); null for a message without payload.
+    /// </summary>
+    public byte[]? DetachPayload(out int length)
+    {
+        var payload = _payload;
+        _payload = null;
+        length = payload?.Length ?? 0;
+        return payload?.Detach();
+    }
+
     public void Dispose()
     {
         _payload?.Dispose();

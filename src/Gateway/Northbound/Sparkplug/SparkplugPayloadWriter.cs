@@ -386,6 +386,9 @@ public sealed class PooledPayload : IDisposable
 
     public byte[] ToArray() => Memory.ToArray();
 
+    /// <summary>Gives up the rented array: the caller returns it to <see cref="ArrayPool{T}.Shared"/>.</summary>
+    internal byte[] Detach() => Interlocked.Exchange(ref _buffer, null) ?? throw new ObjectDisposedException(nameof(PooledPayload));
+
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, null);

@@ -215,7 +215,9 @@ public sealed partial class SparkplugSession
     /// them, the history of dead machines, every DDATA begun, and the samples that need no message. Call it after
     /// each batch and when <see cref="NextDeadline"/> passes.
     /// </summary>
-    public void Flush(List<SparkplugMessage> output)
+    /// <param name="output">Receives the messages.</param>
+    /// <param name="force">True to send every pending birth now, waiting or not (so that no sample stays held).</param>
+    public void Flush(List<SparkplugMessage> output, bool force = false)
     {
         if (!_begun)
         {
@@ -225,7 +227,7 @@ public sealed partial class SparkplugSession
         var now = _time.GetTimestamp();
         foreach (var device in _deviceList)
         {
-            if (device.Status == DeviceStatus.Pending && (device.Immediate || AllSeen(device) || _time.GetElapsedTime(device.PendingSince, now) >= _options.BirthWait))
+            if (device.Status == DeviceStatus.Pending && (force || device.Immediate || AllSeen(device) || _time.GetElapsedTime(device.PendingSince, now) >= _options.BirthWait))
             {
                 DeviceBirth(device, output);
             }
@@ -241,6 +243,33 @@ public sealed partial class SparkplugSession
         {
             _acknowledgeOnly = null;
             output.Add(acknowledge);
+        }
+    }
+
+    /// <summary>Devices whose DBIRTH has not gone out yet in this connection.</summary>
+    public int PendingBirths
+    {
+        get
+        {
+            var pending = 0;
+            foreach (var device in _deviceList)
+            {
+                pending += device.Status == DeviceStatus.Pending ? 1 : 0;
+            }
+
+            return pending;
+        }
+    }
+
+    /// <summary>
+    /// The present values of tags read outside the buffer's order (the dashboard's live values): a birth announces
+    /// their datatypes and values, and a device waiting for its first birth counts them as read. Carries no sample.
+    /// </summary>
+    public void Observe(IEnumerable<Sample> current)
+    {
+        foreach (var sample in current)
+        {
+            Observe(TagOf(sample.Tag), sample, historical: false);
         }
     }
 
