@@ -108,8 +108,8 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
-        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
-        services.AddSingleton<ISampleLog>(sp => new SampleBufferLog(sp.GetRequiredService<SampleBuffer>(), config.Buffer.Path));
+        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+        services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());
         services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));
 
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the

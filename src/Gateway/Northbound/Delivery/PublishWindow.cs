@@ -74,7 +74,7 @@ public sealed class PublishWindow
 
     /// <summary>
     /// Adds a publication that was just sent. <paramref name="rentedPayload"/>, when given, is returned to
-    /// <see cref="ArrayPool{T}.Shared"/> once the publication completed (its bytes are no longer read).
+    /// <see cref="PayloadPool.Shared"/> once the publication completed (its bytes are no longer read).
     /// </summary>
     public void Add(Task<MqttClientPublishResult> publication, string topic, DeliveryLane lane, SequenceRange? completes, int samples, byte[]? rentedPayload = null)
     {
@@ -124,7 +124,7 @@ public sealed class PublishWindow
             SamplesInFlight -= samples;
             if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                PayloadPool.Shared.Return(rented);
             }
 
             receiver.Delivered(lane, completes, samples);
@@ -150,7 +150,7 @@ public sealed class PublishWindow
             ref var entry = ref _entries[_head];
             if (entry.RentedPayload is { } rented && entry.Publication.IsCompleted)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                PayloadPool.Shared.Return(rented);
             }
 
             entry.Publication.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -130,7 +130,7 @@ public sealed class OutgoingMessages
     /// Adds a message. <paramref name="completes"/>: the range of sequence numbers delivered in full once this message
     /// (and every message before it) is acknowledged; null when it completes nothing by itself. <paramref name="samples"/>:
     /// how many samples it carries (for the counters). <paramref name="rentedPayload"/>: an array from
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/> holding the payload, returned once the publication completed.
+    /// <see cref="PayloadPool.Shared"/> holding the payload, returned once the publication completed.
     /// </summary>
     public void Add(MqttApplicationMessage message, SequenceRange? completes, int samples, byte[]? rentedPayload = null) =>
         _items.Add(new Outgoing(message, completes, samples, rentedPayload));
@@ -161,7 +161,7 @@ public sealed class OutgoingMessages
         {
             if (_items[i].RentedPayload is { } rented)
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                PayloadPool.Shared.Return(rented);
             }
         }
 

@@ -1,9 +1,10 @@
 using System.Buffers;
+using Gateway.Northbound.Delivery;
 
 namespace Gateway.Northbound.Uns;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>: a payload is written
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="Delivery.PayloadPool.Shared"/>: a payload is written
 /// straight into its own pooled array, which <see cref="Detach"/> hands over (to be returned once the publication
 /// completed). No copy and, in the steady state, no allocation per payload.
 /// </summary>
@@ -16,7 +17,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>
     public PooledBufferWriter(int initialSize = 256)
     {
         _initialSize = initialSize;
-        _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
+        _buffer = PayloadPool.Shared.Rent(initialSize);
     }
 
     public int WrittenCount => _written;
@@ -44,7 +45,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>
     public (byte[] Array, int Length) Detach(int nextSizeHint = 0)
     {
         var taken = (_buffer, _written);
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_initialSize, nextSizeHint));
+        _buffer = PayloadPool.Shared.Rent(Math.Max(_initialSize, nextSizeHint));
         _written = 0;
         return taken;
     }
@@ -57,9 +58,9 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>
             return;
         }
 
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
+        var larger = PayloadPool.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
         _buffer.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        PayloadPool.Shared.Return(_buffer);
         _buffer = larger;
     }
 }

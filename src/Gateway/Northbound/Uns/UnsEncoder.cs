@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Drivers;
+using Gateway.Northbound.Delivery;
 
 namespace Gateway.Northbound.Uns;
 
@@ -185,6 +186,6 @@ public sealed class UnsEncoder : IDisposable
     {
         _json.Dispose();
         var (array, _) = _buffer.Detach();
-        ArrayPool<byte>.Shared.Return(array);
+        PayloadPool.Shared.Return(array);
     }
 }
