@@ -90,7 +90,7 @@ public sealed class SparkplugMessage : IDisposable
     }
 
     /// <summary>
-    /// Hands the payload's pooled array over (to be returned to <see cref="System.Buffers.ArrayPool{T}.Shared"/> by the
+    /// Hands the payload's pooled array over (to be returned to <see cref="Delivery.PayloadPool.Shared"/> by the
     /// new owner once the publication completed); null for a message without payload.
     /// </summary>
     public byte[]? DetachPayload(out int length)

@@ -2,12 +2,13 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Gateway.Drivers;
+using Gateway.Northbound.Delivery;
 
 namespace Gateway.Northbound.Sparkplug;
 
 /// <summary>
 /// Writes Sparkplug B payloads (sparkplug_b.proto's Payload, Metric, PropertySet, PropertyValue) straight into a
-/// buffer rented from <see cref="ArrayPool{T}"/>: no message objects, no per-metric allocation. Fields go out in
+/// buffer rented from <see cref="PayloadPool.Shared"/>: no message objects, no per-metric allocation. Fields go out in
 /// field-number order, as Google.Protobuf writes them, so the bytes equal those of the generated classes for the
 /// same content (the tests compare them). One payload at a time: <see cref="Begin"/>, metrics, <see cref="Finish"/>.
 /// </summary>
@@ -33,7 +34,7 @@ public sealed class SparkplugPayloadWriter
 
     public SparkplugPayloadWriter(int initialCapacity = 4096)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(64, initialCapacity));
+        _buffer = PayloadPool.Shared.Rent(Math.Max(64, initialCapacity));
     }
 
     /// <summary>Bytes written so far in the current payload.</summary>
@@ -61,7 +62,7 @@ public sealed class SparkplugPayloadWriter
         }
 
         var payload = new PooledPayload(_buffer, _position);
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(64, _position));
+        _buffer = PayloadPool.Shared.Rent(Math.Max(64, _position));
         _position = 0;
         MetricCount = 0;
         return payload;
@@ -356,16 +357,16 @@ public sealed class SparkplugPayloadWriter
     {
         if (_position + bytes > _buffer.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _position + bytes));
+            var larger = PayloadPool.Shared.Rent(Math.Max(_buffer.Length * 2, _position + bytes));
             _buffer.AsSpan(0, _position).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            PayloadPool.Shared.Return(_buffer);
             _buffer = larger;
         }
     }
 }
 
 /// <summary>
-/// A finished payload in a buffer rented from <see cref="ArrayPool{T}"/>: <see cref="Dispose"/> (once the
+/// A finished payload in a buffer rented from <see cref="PayloadPool.Shared"/>: <see cref="Dispose"/> (once the
 /// publication is acknowledged, or failed) returns it.
 /// </summary>
 public sealed class PooledPayload : IDisposable
@@ -386,7 +387,7 @@ public sealed class PooledPayload : IDisposable
 
     public byte[] ToArray() => Memory.ToArray();
 
-    /// <summary>Gives up the rented array: the caller returns it to <see cref="ArrayPool{T}.Shared"/>.</summary>
+    /// <summary>Gives up the rented array: the caller returns it to <see cref="PayloadPool.Shared"/>.</summary>
     internal byte[] Detach() => Interlocked.Exchange(ref _buffer, null) ?? throw new ObjectDisposedException(nameof(PooledPayload));
 
     public void Dispose()
@@ -394,7 +395,7 @@ public sealed class PooledPayload : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            PayloadPool.Shared.Return(buffer);
         }
     }
 }
