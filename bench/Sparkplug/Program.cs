@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkRunner.Run<Gateway.Benchmarks.Sparkplug.SparkplugEncodingBenchmarks>(args: args);
