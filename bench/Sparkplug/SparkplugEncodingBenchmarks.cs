@@ -14,7 +14,6 @@ namespace Gateway.Benchmarks.Sparkplug;
 /// Values cycle through Double, Float, Integer and Boolean.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 3, iterationCount: 8)]
 public class SparkplugEncodingBenchmarks
 {
     public const int BatchSamples = 500;

@@ -67,6 +67,12 @@ public interface IMqttFormat
     /// while no message of the other waits to be sent, so that messages go out in the order they were made.
     /// </summary>
     bool SingleSequence => false;
+
+    /// <summary>
+    /// How many live samples one message carries at most (UNS: 1; Sparkplug: a DDATA's metrics): the output reads up to
+    /// this many live samples per free place of its window.
+    /// </summary>
+    int LiveSamplesPerMessage => 1;
 }
 
 /// <summary>What a format knows of the output it runs in: the configuration, the connection and what the broker allows.</summary>

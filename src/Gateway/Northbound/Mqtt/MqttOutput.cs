@@ -425,7 +425,7 @@ public sealed class MqttOutput : BackgroundService
                 if (live.Count == 0 && _window.Free > 0 && (history.Count == 0 || !_format.SingleSequence))
                 {
                     batch.Clear();
-                    if (_drainer.ReadLive(Math.Min(_window.Free, readBatch), batch) > 0)
+                    if (_drainer.ReadLive((int)Math.Min((long)_window.Free * _format.LiveSamplesPerMessage, readBatch), batch) > 0)
                     {
                         _format.Encode(batch, DeliveryLane.Live, _context, live);
                     }

@@ -72,6 +72,9 @@ public sealed partial class SparkplugFormat : IMqttFormat
     /// <summary>Sparkplug's seq runs across both lanes: the output sends the messages in the order they were made.</summary>
     public bool SingleSequence => true;
 
+    /// <summary>A DDATA carries up to <c>mqtt.sparkplug.maxMetricsPerMessage</c> samples.</summary>
+    public int LiveSamplesPerMessage => _config.Mqtt.Sparkplug.MaxMetricsPerMessage;
+
     /// <summary>
     /// Each CONNECT registers an NDEATH whose bdSeq is one more than the previous session's (0-255). An attempt
     /// that never reached the broker did not use its number: the next attempt offers the same one.

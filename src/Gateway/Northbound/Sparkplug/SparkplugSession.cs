@@ -493,7 +493,8 @@ public sealed partial class SparkplugSession
         var timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds();
         if (writer.Length > 0
             && (writer.MetricCount >= _options.MaxMetricsPerMessage
-                || writer.Length + SparkplugPayloadWriter.DataMetricBytes(tag.Alias, timestamp, sample.Value, sample.Quality, historical) + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit))
+                || (device.PayloadLimit != int.MaxValue
+                    && writer.Length + SparkplugPayloadWriter.DataMetricBytes(tag.Alias, timestamp, sample.Value, sample.Quality, historical) + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
         {
             FinishData(device, output);
         }
