@@ -92,6 +92,7 @@ public sealed class SparkplugTests
 
             var decoded = await DecodeWithTahuAsync(collector.Messages);
             AssertBirths(decoded);
+            AssertOneBirthPerDeviceAtStart(decoded);
             AssertAliasesInData(decoded);
             AssertSeq(decoded);
             AssertBdSeq(decoded);
@@ -120,6 +121,18 @@ public sealed class SparkplugTests
         var machineBirth = messages.First(m => m.Type == "DBIRTH" && m.Device == "m1");
         Assert.Contains(machineBirth.Metrics, m => m.GetProperty("name").GetString() == "total-count");
         Assert.Contains(machineBirth.Metrics, m => m.GetProperty("name").GetString() == "temperature" && m.GetProperty("type").GetString() == "Double");
+    }
+
+    /// <summary>
+    /// Births right the first time: until the PLC is cut, each machine has had exactly one DBIRTH, announcing the
+    /// datatype of its first values (no burst of DBIRTHs correcting tags announced as Double before their first read).
+    /// </summary>
+    private static void AssertOneBirthPerDeviceAtStart(List<Decoded> messages)
+    {
+        var firstSession = messages.TakeWhile(m => !(m.Type == "DDEATH" && m.Device == "press")).ToList();
+        Assert.Equal(1, firstSession.Count(m => m.Type == "NBIRTH"));
+        Assert.Equal(1, firstSession.Count(m => m.Type == "DBIRTH" && m.Device == "press"));
+        Assert.Equal(1, firstSession.Count(m => m.Type == "DBIRTH" && m.Device == "m1"));
     }
 
     private static void AssertAliasesInData(List<Decoded> messages)
