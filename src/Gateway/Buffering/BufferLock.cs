@@ -6,7 +6,7 @@ namespace Gateway.Buffering;
 
 /// <summary>Another process (or another buffer in this one) holds the buffer.</summary>
 public sealed class BufferLockedException(string path, int? ownerPid)
-    : IOException(ownerPid is { } pid
+    : InvalidOperationException(ownerPid is { } pid
         ? $"the buffer {path} is in use by another gateway (PID {pid.ToString(CultureInfo.InvariantCulture)}); stop it or give this one its own buffer.path"
         : $"the buffer {path} is in use by another gateway; stop it or give this one its own buffer.path")
 {
@@ -73,6 +73,33 @@ public sealed class BufferLock : IDisposable
         var pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture).PadRight(PidWidth - 1) + "\n");
         _ = Write(fd, pid, pid.Length);
         return new BufferLock { _fd = fd, Path = path };
+    }
+
+    /// <summary>
+    /// Why a gateway could not take the buffer now, or null when it could (the lock is released again at once):
+    /// the host checks before it starts, so that the refusal is one line rather than a failed start-up's stack trace.
+    /// </summary>
+    public static BufferLockedException? Check(string bufferPath)
+    {
+        if (!Directory.Exists(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(bufferPath))))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var probe = Acquire(bufferPath);
+            return null;
+        }
+        catch (BufferLockedException refused)
+        {
+            return refused;
+        }
+        catch (IOException)
+        {
+            // Not ours to report: the buffer's own open says what is wrong with the directory.
+            return null;
+        }
     }
 
     private static int? ReadPid(int fd)

@@ -362,8 +362,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         lock (_lock)
         {
             var acked = StateOf(sink).Acked;
-            foreach (var batch in _batches)
+            for (var index = FirstBatchEndingAtOrAfter(acked.Floor + 1); index < _batches.Count; index++)
             {
+                var batch = _batches[index];
                 if (!acked.ContainsAll(batch.First, batch.Last))
                 {
                     // The batch's oldest: within one flush interval of the first sample the sink still owes.

@@ -21,6 +21,13 @@ internal static class GatewayApplication
 {
     public static async Task<int> RunAsync(GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
     {
+        // One process per buffer (issue 13): another gateway on it is refused in one line, before anything starts.
+        if (BufferLock.Check(config.Buffer.Path) is { } refused)
+        {
+            await Console.Error.WriteLineAsync($"gateway: cannot start: {refused.Message}");
+            return 1;
+        }
+
         // The content root is the install folder (appsettings.json, static assets), not the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.AddGatewaySystemd();
