@@ -48,7 +48,8 @@ public sealed class SparkplugTests
                     new JsonObject { ["name"] = "speed", ["address"] = "holding:0", ["type"] = "uint16", ["unit"] = "rpm" },
                     new JsonObject { ["name"] = "pressure", ["address"] = "holding:1", ["type"] = "uint16", ["unit"] = "bar", ["scale"] = 0.1 }),
             });
-            var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+            // Disposed (killed) however the test ends: a failed wait must not leave a gateway running.
+            await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
             await gateway.StartAsync();
 
             // Births, then data with aliases.
@@ -88,7 +89,6 @@ public sealed class SparkplugTests
             var deaths = collector.Messages.ToList().FindIndex(x => x.Topic == Topic("NDEATH"));
             await collector.WaitUntilAsync(m => m.Skip(deaths).Any(x => x.Topic == Topic("NBIRTH")), TimeSpan.FromSeconds(30), "NBIRTH of the restarted gateway");
             await second.StopAsync();
-            await gateway.DisposeAsync();
 
             var decoded = await DecodeWithTahuAsync(collector.Messages);
             AssertBirths(decoded);
