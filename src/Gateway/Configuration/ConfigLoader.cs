@@ -83,6 +83,12 @@ public static class ConfigLoader
         }
 
         problems.AddRange(ConfigValidation.Annotations(config, ""));
+        if (config.Oee is { } oee && Gateway.Oee.OeeConfigRules.Check(oee, "oee") is { Count: > 0 } oeeProblems)
+        {
+            // One line at the section, as check-config has always printed it.
+            problems.Add(new ConfigProblem("oee", string.Join("; ", oeeProblems)));
+        }
+
         Semantics(root, config, factories, problems);
         return problems;
     }

@@ -20,8 +20,7 @@ public sealed class GatewayConfig
 
     public HttpOptions Http { get; set; } = new();
 
-    /// <summary>OEE per machine (ISO 22400); absent means no OEE.</summary>
-    [ValidOee]
+    /// <summary>OEE per machine (ISO 22400); absent means no OEE. Its rules are OeeConfigRules, run by the loader.</summary>
     public OeeOptions? Oee { get; set; }
 }
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Hosting;
 using Gateway.Northbound;
 using Gateway.Observability;
 using Gateway.Oee;
@@ -19,19 +18,19 @@ internal static class DashboardData
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, TimeProvider timeProvider) => new
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) => new
     {
         generatedAt = timeProvider.GetUtcNow(),
         gateway = config.Gateway,
         mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
         buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
-        drivers = drivers.Select(d => new
+        drivers = drivers.Drivers.Select(d => new
         {
-            name = d.Driver.Name,
-            state = d.Driver.State.ToString(),
-            lastError = d.Driver.LastError,
-            tags = d.Driver.Tags.Count,
-            samplesRead = metrics.Driver(d.Driver.Name).SamplesRead,
+            name = d.Name,
+            state = d.State.ToString(),
+            lastError = d.LastError,
+            tags = d.Tags.Count,
+            samplesRead = metrics.Driver(d.Name).SamplesRead,
         }),
     };
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Observability;
 using Microsoft.Extensions.Options;
@@ -13,18 +14,18 @@ internal static class Endpoints
 {
     public static void MapGatewayEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", (GatewayMetrics metrics, IEnumerable<DriverService> drivers) =>
+        app.MapGet("/healthz", (GatewayMetrics metrics, IDriverCatalog drivers) =>
             Results.Json(new
             {
                 status = "ok",
                 mqttConnected = metrics.MqttConnected,
-                drivers = drivers.Select(d => new { name = d.Driver.Name, state = d.Driver.State.ToString() }),
+                drivers = drivers.Drivers.Select(d => new { name = d.Name, state = d.State.ToString() }),
             }));
 
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
 
-        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
+        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
             Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider)));
 
         app.MapGet("/api/tags", (LiveTags tags) =>
