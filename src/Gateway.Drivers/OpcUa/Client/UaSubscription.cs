@@ -230,8 +230,8 @@ public sealed partial class UaClient
         }
     }
 
-    private static bool IsFilterRefusal(uint code) => (code & 0xFFFF0000) is StatusCodes.BadFilterNotAllowed or StatusCodes.BadMonitoredItemFilterUnsupported
-        or StatusCodes.BadMonitoredItemFilterInvalid or StatusCodes.BadDeadbandFilterInvalid;
+    private static bool IsFilterRefusal(uint code) => (code & 0xFFFF0000) is SampleStatus.BadFilterNotAllowed or SampleStatus.BadMonitoredItemFilterUnsupported
+        or SampleStatus.BadMonitoredItemFilterInvalid or SampleStatus.BadDeadbandFilterInvalid;
 
     /// <summary>The DataChangeFilter of an item (trigger StatusValue), or none when no deadband is set or the server refused it.</summary>
     private static ExtensionObject FilterOf(MonitoredItem item)
@@ -339,11 +339,11 @@ public sealed partial class UaClient
                         OpcUaLog.PublishFailed(_logger, ex);
                     }
                 }
-                catch (UaException ex) when (ex.StatusCode == StatusCodes.BadTooManyPublishRequests)
+                catch (UaException ex) when (ex.StatusCode == SampleStatus.BadTooManyPublishRequests)
                 {
                     Requeue(acks);
                     var active = Volatile.Read(ref _activeWorkers);
-                    OpcUaLog.PublishBackoff(_logger, StatusCodes.Name(ex.StatusCode), active - 1);
+                    OpcUaLog.PublishBackoff(_logger, SampleStatus.Name(ex.StatusCode), active - 1);
                     if (active > 1)
                     {
                         return; // one fewer outstanding request (the finally block counts it)
@@ -351,7 +351,7 @@ public sealed partial class UaClient
 
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(100, interval / 10)), _timeProvider, cancellationToken);
                 }
-                catch (UaException ex) when (ex.StatusCode is StatusCodes.BadNoSubscription)
+                catch (UaException ex) when (ex.StatusCode is SampleStatus.BadNoSubscription)
                 {
                     bool expected;
                     lock (_owned)
@@ -369,7 +369,7 @@ public sealed partial class UaClient
 
                     await Task.Delay(TimeSpan.FromMilliseconds(500), _timeProvider, cancellationToken);
                 }
-                catch (UaException ex) when (ex.StatusCode == StatusCodes.BadTimeout)
+                catch (UaException ex) when (ex.StatusCode == SampleStatus.BadTimeout)
                 {
                     Requeue(acks);
                 }
@@ -546,7 +546,7 @@ public sealed partial class UaClient
         for (var i = 0; i < subscriptions.Length; i++)
         {
             var subscription = subscriptions[i];
-            if (i < results.Length && results[i].StatusCode.Code == StatusCodes.BadNothingToDo)
+            if (i < results.Length && results[i].StatusCode.Code == SampleStatus.BadNothingToDo)
             {
                 continue; // already restored into this session by an earlier attempt
             }
@@ -585,7 +585,7 @@ public sealed partial class UaClient
                 Process(subscription, response.NotificationMessage);
                 count++;
             }
-            catch (UaException ex) when (ex.StatusCode is StatusCodes.BadMessageNotAvailable or StatusCodes.BadSequenceNumberUnknown)
+            catch (UaException ex) when (ex.StatusCode is SampleStatus.BadMessageNotAvailable or SampleStatus.BadSequenceNumberUnknown)
             {
                 if (available is null)
                 {

@@ -20,12 +20,12 @@ public class UaException : Exception
     }
 
     public UaException(uint statusCode, string message, Exception? inner = null)
-        : base($"{message} ({StatusCodes.Name(statusCode)})", inner)
+        : base($"{message} ({SampleStatus.Name(statusCode)})", inner)
     {
         StatusCode = statusCode;
     }
 
-    public uint StatusCode { get; } = StatusCodes.BadUnexpectedError;
+    public uint StatusCode { get; } = SampleStatus.BadUnexpectedError;
 }
 
 /// <summary>The peer could not be reached, refused the connection, or went away.</summary>
