@@ -52,7 +52,7 @@ public sealed class OpcUaDriver : IDriver
             UserCertificate = settings.UserCertificateFile is null ? null : CertificateStore.LoadUserCertificate(settings.UserCertificateFile, settings.UserKeyFile!),
             ApplicationUri = settings.ApplicationUri,
             PkiDirectory = settings.PkiDirectory ?? (context.StateDirectory is null ? null : Path.Combine(context.StateDirectory, "pki")),
-            ServerCertificateTrust = settings.TrustServerCertificate == "tofu" ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,
+            ServerCertificateTrust = settings.CertificateTrust,
         }, _timeProvider, _logger);
         _reconnect = Backoff.Forever(
             _timeProvider,
@@ -100,7 +100,7 @@ public sealed class OpcUaDriver : IDriver
                         }
                         else
                         {
-                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Mode == "subscription")
+                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Acquisition == OpcUaAcquisition.Subscription)
                             {
                                 resubscribe = true;
                             }
@@ -113,7 +113,7 @@ public sealed class OpcUaDriver : IDriver
                                 resubscribe = false;
                             }
 
-                            if (_settings.Mode == "subscription")
+                            if (_settings.Acquisition == OpcUaAcquisition.Subscription)
                             {
                                 await RefreshBadTagsAsync(ct);
                             }
@@ -126,7 +126,7 @@ public sealed class OpcUaDriver : IDriver
                     }
                 }, cancellationToken);
                 Connected();
-                var lost = _settings.Mode == "polling"
+                var lost = _settings.Acquisition == OpcUaAcquisition.Polling
                     ? await PollUntilLostAsync(cancellationToken)
                     : await _client.ChannelLost.WaitAsync(cancellationToken);
                 var reason = lost?.Message ?? "connection closed";
@@ -158,7 +158,7 @@ public sealed class OpcUaDriver : IDriver
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
-        if (_settings.Mode != "subscription")
+        if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;
         }
