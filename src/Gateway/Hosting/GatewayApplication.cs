@@ -2,6 +2,7 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Drivers;
+using Gateway.Drivers.BuiltIn;
 using Gateway.Northbound;
 using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Influx;
@@ -150,6 +151,7 @@ internal static class GatewayApplication
         }
 
         services.AddHostedService(sp => new DriverHostedServices(sp.GetServices<DriverService>()));
+        services.AddSingleton<IDriverCatalog, DriverCatalog>();
         return services;
     }
 }
