@@ -160,6 +160,11 @@ public sealed class GatewayMetrics : IDisposable
         Metric(text, "gateway_sink_connected", "gauge", "1 when the northbound output is connected", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Connected ? 1.0 : 0.0)));
         Single(text, "gateway_mqtt_connected", "gauge", "1 when every MQTT output is connected to its broker", MqttConnected ? 1 : 0);
         Metric(text, "gateway_sink_connects_total", "counter", "Successful connections of each northbound output", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Connects)));
+        Metric(text, "gateway_sink_lag_seconds", "gauge", "Age of the oldest sample each northbound output has not delivered yet (0 when none waits)", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.LagSeconds)));
+        Metric(text, "gateway_sink_history_published_total", "counter", "Samples of the backlog (replayed after an outage, flagged as history) acknowledged by each output", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.HistoryPublished)));
+        Metric(text, "gateway_sink_overloaded", "gauge", "1 while the drivers read faster than the output delivers and its backlog grows", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Overloaded ? 1.0 : 0.0)));
+        Metric(text, "gateway_sink_stalled", "gauge", "1 while the output is connected, samples wait, and nothing has been acknowledged for a while", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Stalled ? 1.0 : 0.0)));
+        Metric(text, "gateway_sink_stalls_total", "counter", "Times each output stopped making progress although samples waited", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Stalls)));
         return text.ToString();
     }
 
@@ -238,6 +243,45 @@ public sealed class SinkCounters(string name)
     public bool Connected => Volatile.Read(ref _connected) == 1;
 
     public void AddPublished(long count) => Interlocked.Add(ref _published, count);
+
+    private long _historyPublished;
+    private long _lagBits;
+    private long _stalls;
+    private int _stalled;
+    private int _overloaded;
+
+    /// <summary>Samples of the history lane (the backlog of an outage) acknowledged.</summary>
+    public long HistoryPublished => Volatile.Read(ref _historyPublished);
+
+    public void AddHistoryPublished(long count) => Interlocked.Add(ref _historyPublished, count);
+
+    /// <summary>Age in seconds of the oldest sample this output has not delivered (0 when none waits).</summary>
+    public double LagSeconds
+    {
+        get => BitConverter.Int64BitsToDouble(Volatile.Read(ref _lagBits));
+        set => Volatile.Write(ref _lagBits, BitConverter.DoubleToInt64Bits(value));
+    }
+
+    /// <summary>True while the output is connected, samples wait and nothing was acknowledged for a while.</summary>
+    public bool Stalled => Volatile.Read(ref _stalled) == 1;
+
+    /// <summary>Times the output stalled.</summary>
+    public long Stalls => Volatile.Read(ref _stalls);
+
+    public void StalledChanged(bool stalled)
+    {
+        if (Interlocked.Exchange(ref _stalled, stalled ? 1 : 0) == 0 && stalled)
+        {
+            Interlocked.Increment(ref _stalls);
+        }
+    }
+
+    /// <summary>True while reads outrun this output and its backlog grows.</summary>
+    public bool Overloaded
+    {
+        get => Volatile.Read(ref _overloaded) == 1;
+        set => Volatile.Write(ref _overloaded, value ? 1 : 0);
+    }
 
     public void AddFailures(long count) => Interlocked.Add(ref _failures, count);
 
