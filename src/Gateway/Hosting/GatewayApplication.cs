@@ -152,7 +152,6 @@ internal static class GatewayApplication
         }
 
         services.AddHostedService(sp => new DriverHostedServices(sp.GetServices<DriverService>()));
-        services.AddSingleton<IDriverCatalog, DriverCatalog>();
         return services;
     }
 }
@@ -172,12 +171,4 @@ internal sealed class DriverHostedServices(IEnumerable<DriverService> drivers) :
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_drivers.Select(d => d.StopAsync(cancellationToken)));
-}
-
-/// <summary>The running drivers, from the driver services the host runs.</summary>
-internal sealed class DriverCatalog(IEnumerable<DriverService> services) : IDriverCatalog
-{
-    private readonly IReadOnlyList<IDriver> _drivers = [.. services.Select(s => s.Driver)];
-
-    public IReadOnlyList<IDriver> Drivers => _drivers;
 }
