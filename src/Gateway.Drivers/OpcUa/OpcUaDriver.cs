@@ -490,7 +490,10 @@ public sealed class OpcUaDriver : IDriver
         _ => Quality.Bad,
     };
 
-    /// <summary>A Variant as a sample value: booleans, integers and doubles (scaled when the tag says so), text for the rest.</summary>
+    /// <summary>
+    /// A Variant as a sample value: booleans, integers, UInt64 as an exact unsigned integer, Float at its float32 width,
+    /// doubles (a scaled tag gives a Double), text for the rest.
+    /// </summary>
     public static SampleValue Convert(Variant variant, TagConfig? config = null)
     {
         var raw = variant.IsArray ? SampleValue.FromString(variant.ToString()) : variant.Value switch
@@ -498,8 +501,8 @@ public sealed class OpcUaDriver : IDriver
             null => SampleValue.None,
             bool b => SampleValue.FromBoolean(b),
             sbyte or byte or short or ushort or int or uint or long => SampleValue.FromInteger(System.Convert.ToInt64(variant.Value, CultureInfo.InvariantCulture)),
-            ulong u => u <= long.MaxValue ? SampleValue.FromInteger((long)u) : SampleValue.FromDouble(u),
-            float f => SampleValue.FromDouble(f),
+            ulong u => SampleValue.FromUnsignedInteger(u),
+            float f => SampleValue.FromFloat(f),
             double d => SampleValue.FromDouble(d),
             string s => SampleValue.FromString(s),
             LocalizedText text => SampleValue.FromString(text.Text ?? ""),
@@ -564,7 +567,7 @@ public sealed class OpcUaDriver : IDriver
             BuiltInType.Int32 => new Variant(type, checked((int)Math.Round(value.AsDouble))),
             BuiltInType.UInt32 => new Variant(type, checked((uint)Math.Round(value.AsDouble))),
             BuiltInType.Int64 => new Variant(type, value.Kind == SampleValueKind.Integer ? value.AsInteger : checked((long)Math.Round(value.AsDouble))),
-            BuiltInType.UInt64 => new Variant(type, checked((ulong)(value.Kind == SampleValueKind.Integer ? value.AsInteger : Math.Round(value.AsDouble)))),
+            BuiltInType.UInt64 => new Variant(type, value.Kind == SampleValueKind.UnsignedInteger ? value.AsUnsignedInteger : checked((ulong)(value.Kind == SampleValueKind.Integer ? value.AsInteger : Math.Round(value.AsDouble)))),
             BuiltInType.Float => new Variant(type, (float)value.AsDouble),
             BuiltInType.Double => new Variant(type, value.AsDouble),
             BuiltInType.String => new Variant(type, value.ToString()),
