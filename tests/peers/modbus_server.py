@@ -16,6 +16,8 @@ Map (0-based, zero_mode=True so wire address == index):
     130..145 int64 -1234567890123 | 150..165 float64 -9876.54321
     170..174 string "GATEWAY-01" (ABCD: first character in the high byte) | 175..179 same string, BADC
     180 = 0x800A (bits 1, 3 and 15 set)
+    181..182 float32 22.1 ABCD | 183..184 float32 22.1 CDAB | 185..186 float32 -0.1 ABCD | 187..188 float32 -0.1 CDAB
+    190..193 uint64 18446744073709551615 (2^64-1) ABCD
   CO20..38 and DI20..41: the bit patterns of the specification's FC1 and FC2 examples (CD 6B 05 / AC DB 35)
   HR and IR end at 199, CO and DI at 99: address 200 (or coil 100) answers exception 2 (illegal data address).
 """
@@ -56,6 +58,9 @@ def typed():
     regs[170] = words(text)
     regs[175] = words(bytes(b for i in range(0, len(text), 2) for b in (text[i + 1], text[i])))
     regs[180] = [0x800A]
+    regs[181] = orders('f', 22.1)[:4]
+    regs[185] = orders('f', -0.1)[:4]
+    regs[190] = orders('Q', 2**64 - 1)[:4]
     return regs
 
 def make_store(unit):

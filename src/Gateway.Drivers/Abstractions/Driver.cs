@@ -8,6 +8,27 @@ public interface ISampleWriter
 {
     /// <summary>Queues a sample; waits when the pipeline is full.</summary>
     ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues the samples of one read (for example one Modbus request's registers), in order; waits when the pipeline
+    /// is full. The caller may reuse <paramref name="samples"/> once the returned task completes. The default writes
+    /// them one by one; the gateway's pipeline takes the whole batch under one lock and one counter update.
+    /// </summary>
+    async ValueTask WriteBatchAsync(ReadOnlyMemory<Sample> samples, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < samples.Length; i++)
+        {
+            await WriteAsync(samples.Span[i], cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Tells the host that a poll could not start on time (the previous poll, or the machine, ran past its due
+    /// time): counted per driver as <c>gateway_driver_poll_overruns_total</c>. The default ignores it.
+    /// </summary>
+    void ReportPollOverrun()
+    {
+    }
 }
 
 /// <summary>The connection state a driver reports for health pages and metrics.</summary>
@@ -90,6 +111,19 @@ public interface IDriverFactory
 
     /// <summary>Checks the driver's section; <paramref name="path"/> is its JSON path (for example <c>drivers[0]</c>).</summary>
     IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path);
+
+    /// <summary>
+    /// Whether the entries of the driver's <c>tags[]</c> are tags of their own (the default), checked by the host as
+    /// UNS names and unique keys, or only adjust tags the driver defines itself (units, deadbands), checked by
+    /// <see cref="Validate"/> alone.
+    /// </summary>
+    bool ConfiguredTagsAreNew(string type) => true;
+
+    /// <summary>
+    /// The keys (<c>machine/path</c>) of every tag the driver will produce, known without starting it: what the
+    /// OEE section may refer to. Default: the configured tags.
+    /// </summary>
+    IEnumerable<string> TagKeys(DriverConfig config, IConfigurationSection section) => config.Tags.Select(t => t.ToTagInfo(config).Key);
 
     /// <summary>Builds the driver. Called only after <see cref="Validate"/> found no problem.</summary>
     IDriver Create(DriverConfig config, IConfigurationSection section, DriverContext context);

@@ -14,8 +14,10 @@ public enum ModbusDataType
     UInt32,
     Int64,
 
-    /// <summary>Unsigned 64-bit: exact up to 9223372036854775807 (an integer sample); above, a double (about 16 significant digits), never a wrapped negative.</summary>
+    /// <summary>Unsigned 64-bit: an unsigned-integer sample, exact over the whole range (up to 18446744073709551615).</summary>
     UInt64,
+
+    /// <summary>IEEE float32: a Float sample at its source width (22.1 stays 22.1), unless scale or offset compute an engineering value.</summary>
     Float32,
     Float64,
     String,
@@ -206,13 +208,13 @@ public static class ModbusValueCodec
             ModbusDataType.UInt32 => SampleValue.FromInteger(BinaryPrimitives.ReadUInt32BigEndian(bytes)),
             ModbusDataType.Int64 => SampleValue.FromInteger(BinaryPrimitives.ReadInt64BigEndian(bytes)),
             ModbusDataType.UInt64 => FromUInt64(BinaryPrimitives.ReadUInt64BigEndian(bytes)),
-            ModbusDataType.Float32 => SampleValue.FromDouble(BinaryPrimitives.ReadSingleBigEndian(bytes)),
+            ModbusDataType.Float32 => SampleValue.FromFloat(BinaryPrimitives.ReadSingleBigEndian(bytes)),
             ModbusDataType.Float64 => SampleValue.FromDouble(BinaryPrimitives.ReadDoubleBigEndian(bytes)),
             _ => SampleValue.None,
         };
     }
 
-    /// <summary>The exact unsigned 64-bit value of four registers (for printing; a sample cannot hold all of them).</summary>
+    /// <summary>The exact unsigned 64-bit value of four registers.</summary>
     public static ulong DecodeUInt64(ReadOnlySpan<ushort> registers, ModbusWordOrder order)
     {
         Span<byte> bytes = stackalloc byte[8];
@@ -220,12 +222,8 @@ public static class ModbusValueCodec
         return BinaryPrimitives.ReadUInt64BigEndian(bytes);
     }
 
-    /// <summary>
-    /// A sample holds a signed 64-bit integer: an unsigned value above <see cref="long.MaxValue"/> becomes the nearest
-    /// double rather than wrapping to a negative number.
-    /// </summary>
-    public static SampleValue FromUInt64(ulong value) =>
-        value <= long.MaxValue ? SampleValue.FromInteger((long)value) : SampleValue.FromDouble(value);
+    /// <summary>An unsigned 64-bit register value as a sample: always the unsigned-integer kind, exact over the whole range.</summary>
+    public static SampleValue FromUInt64(ulong value) => SampleValue.FromUnsignedInteger(value);
 
     /// <summary>Encodes a raw value into registers; throws <see cref="ArgumentOutOfRangeException"/> when it does not fit the type.</summary>
     public static void Encode(SampleValue value, ModbusValueFormat format, Span<ushort> registers)
@@ -290,7 +288,7 @@ public static class ModbusValueCodec
                 BinaryPrimitives.WriteUInt64BigEndian(bytes, UnsignedInteger(value));
                 break;
             case ModbusDataType.Float32:
-                BinaryPrimitives.WriteSingleBigEndian(bytes, (float)value.AsDouble);
+                BinaryPrimitives.WriteSingleBigEndian(bytes, value.AsFloat);
                 break;
             case ModbusDataType.Float64:
                 BinaryPrimitives.WriteDoubleBigEndian(bytes, value.AsDouble);
@@ -302,7 +300,12 @@ public static class ModbusValueCodec
 
     private static ulong UnsignedInteger(SampleValue value)
     {
-        if (value.Kind == SampleValueKind.Double)
+        if (value.Kind == SampleValueKind.UnsignedInteger)
+        {
+            return value.AsUnsignedInteger;
+        }
+
+        if (value.Kind is SampleValueKind.Double or SampleValueKind.Float)
         {
             var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
             if (double.IsNaN(rounded) || rounded < 0 || rounded >= 2 * TwoToThe63)
@@ -318,7 +321,16 @@ public static class ModbusValueCodec
 
     private static long Integer(SampleValue value)
     {
-        if (value.Kind == SampleValueKind.Double)
+        if (value.Kind == SampleValueKind.UnsignedInteger)
+        {
+            // AsInteger would saturate at long.MaxValue: refuse instead of writing a different number.
+            var unsigned = value.AsUnsignedInteger;
+            return unsigned <= long.MaxValue
+                ? (long)unsigned
+                : throw new ArgumentOutOfRangeException(nameof(value), unsigned, "not representable as a signed integer");
+        }
+
+        if (value.Kind is SampleValueKind.Double or SampleValueKind.Float)
         {
             var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
             // (double)long.MaxValue is 2^63, itself out of range: the upper bound is exclusive.
@@ -333,7 +345,10 @@ public static class ModbusValueCodec
         return value.AsInteger;
     }
 
-    /// <summary>Engineering value = raw × scale + offset; integers stay integers when scale is 1 and offset 0.</summary>
+    /// <summary>
+    /// Engineering value = raw × scale + offset, a Double (a computed value has no source width). With scale 1 and
+    /// offset 0 the raw value is returned as it is: integers stay integers, a float32 stays a Float, a uint64 exact.
+    /// </summary>
     public static SampleValue Scale(SampleValue raw, double scale, double offset)
     {
         if (scale == 1.0 && offset == 0.0)
@@ -341,7 +356,7 @@ public static class ModbusValueCodec
             return raw;
         }
 
-        return raw.Kind is SampleValueKind.Integer or SampleValueKind.Double
+        return raw.IsNumeric && raw.Kind != SampleValueKind.Boolean
             ? SampleValue.FromDouble((raw.AsDouble * scale) + offset)
             : raw;
     }
@@ -354,7 +369,7 @@ public static class ModbusValueCodec
             return engineering;
         }
 
-        return engineering.Kind is SampleValueKind.Integer or SampleValueKind.Double
+        return engineering.IsNumeric && engineering.Kind != SampleValueKind.Boolean
             ? SampleValue.FromDouble((engineering.AsDouble - offset) / scale)
             : engineering;
     }

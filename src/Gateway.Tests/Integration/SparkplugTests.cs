@@ -48,7 +48,8 @@ public sealed class SparkplugTests
                     new JsonObject { ["name"] = "speed", ["address"] = "holding:0", ["type"] = "uint16", ["unit"] = "rpm" },
                     new JsonObject { ["name"] = "pressure", ["address"] = "holding:1", ["type"] = "uint16", ["unit"] = "bar", ["scale"] = 0.1 }),
             });
-            var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+            // Disposed (killed) however the test ends: a failed wait must not leave a gateway running.
+            await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
             await gateway.StartAsync();
 
             // Births, then data with aliases.
@@ -88,10 +89,10 @@ public sealed class SparkplugTests
             var deaths = collector.Messages.ToList().FindIndex(x => x.Topic == Topic("NDEATH"));
             await collector.WaitUntilAsync(m => m.Skip(deaths).Any(x => x.Topic == Topic("NBIRTH")), TimeSpan.FromSeconds(30), "NBIRTH of the restarted gateway");
             await second.StopAsync();
-            await gateway.DisposeAsync();
 
             var decoded = await DecodeWithTahuAsync(collector.Messages);
             AssertBirths(decoded);
+            AssertOneBirthPerDeviceAtStart(decoded);
             AssertAliasesInData(decoded);
             AssertSeq(decoded);
             AssertBdSeq(decoded);
@@ -120,6 +121,18 @@ public sealed class SparkplugTests
         var machineBirth = messages.First(m => m.Type == "DBIRTH" && m.Device == "m1");
         Assert.Contains(machineBirth.Metrics, m => m.GetProperty("name").GetString() == "total-count");
         Assert.Contains(machineBirth.Metrics, m => m.GetProperty("name").GetString() == "temperature" && m.GetProperty("type").GetString() == "Double");
+    }
+
+    /// <summary>
+    /// Births right the first time: until the PLC is cut, each machine has had exactly one DBIRTH, announcing the
+    /// datatype of its first values (no burst of DBIRTHs correcting tags announced as Double before their first read).
+    /// </summary>
+    private static void AssertOneBirthPerDeviceAtStart(List<Decoded> messages)
+    {
+        var firstSession = messages.TakeWhile(m => !(m.Type == "DDEATH" && m.Device == "press")).ToList();
+        Assert.Equal(1, firstSession.Count(m => m.Type == "NBIRTH"));
+        Assert.Equal(1, firstSession.Count(m => m.Type == "DBIRTH" && m.Device == "press"));
+        Assert.Equal(1, firstSession.Count(m => m.Type == "DBIRTH" && m.Device == "m1"));
     }
 
     private static void AssertAliasesInData(List<Decoded> messages)

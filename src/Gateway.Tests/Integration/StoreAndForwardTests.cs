@@ -1,4 +1,5 @@
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Northbound;
 
 namespace Gateway.Tests.Integration;
 
@@ -48,9 +49,10 @@ public sealed class StoreAndForwardTests
         var duringOutage = counters.Count(m => DateTimeOffset.Parse(m.Timestamp, System.Globalization.CultureInfo.InvariantCulture) is var t && t > outageStart && t < outageEnd);
         Assert.True(duringOutage > 300, $"only {duringOutage} counter samples were produced during the outage");
 
-        foreach (var topic in unique.GroupBy(m => m.Topic))
+        // Per topic, order is kept on each channel: the live topics, and the backlog on the history topic.
+        foreach (var topic in UnsHistory.Unique(collector.Messages).GroupBy(m => (m.Sample.Topic, m.History)))
         {
-            var timestamps = topic.Select(m => m.Timestamp).ToList();
+            var timestamps = topic.Select(m => m.Sample.Timestamp).ToList();
             Assert.True(timestamps.SequenceEqual(timestamps.Order(StringComparer.Ordinal)), $"{topic.Key} arrived out of order");
         }
     }
@@ -60,14 +62,14 @@ public sealed class StoreAndForwardTests
     {
         await using var broker = new Mosquitto();
         await broker.StartAsync();
-        await using var collector = new MqttCollector(broker.Port, CounterTopic);
+        await using var collector = new MqttCollector(broker.Port, "acme/#");
         await collector.StartAsync();
         // The broker is stopped before the kill, so the samples of the last seconds are only in the buffer.
         using var config = new TestConfig().WithBroker(broker.Port).WithSimulatedMachine("m1", cycleMs: 20, intervalMs: 20);
         await using (var first = new GatewayProcess(config.Write(), config.HttpPort))
         {
             await first.StartAsync();
-            await collector.WaitUntilAsync(m => m.Count >= 20, TimeSpan.FromSeconds(20), "counter samples before the crash");
+            await collector.WaitUntilAsync(m => m.Count(x => x.Topic == CounterTopic) >= 20, TimeSpan.FromSeconds(20), "counter samples before the crash");
             await broker.StopAsync();
             await Task.Delay(TimeSpan.FromSeconds(3));
             var killTime = DateTimeOffset.UtcNow;
@@ -76,10 +78,10 @@ public sealed class StoreAndForwardTests
 
             await using var second = new GatewayProcess(config.FilePath, config.HttpPort);
             await second.StartAsync();
-            await collector.WaitUntilAsync(m => m.Any(x => Time(x) > killTime.AddSeconds(3)), TimeSpan.FromSeconds(30), "samples from the restarted gateway");
+            await collector.WaitUntilAsync(m => Unique(m).Any(x => x.Topic == CounterTopic && Time(x) > killTime.AddSeconds(3)), TimeSpan.FromSeconds(30), "samples from the restarted gateway");
             await second.StopAsync();
 
-            var unique = Unique(collector.Messages);
+            var unique = Unique(collector.Messages).Where(m => m.Topic == CounterTopic).ToList();
             var beforeKill = unique.Where(m => Time(m) < killTime).ToList();
             AssertIncrementsByOne(beforeKill.Select(m => m.LongValue).ToList());
             // What may be lost: the last flush interval (100 ms), one sampling interval (20 ms), and the
@@ -101,7 +103,8 @@ public sealed class StoreAndForwardTests
         await broker.StopAsync();
 
         using var config = new TestConfig().WithBroker(broker.Port).WithSimulatedMachine("m1", cycleMs: 5, intervalMs: 1000, stopAfterSeconds: 4);
-        config.Root["buffer"]!["maxBytes"] = 20_000;
+        // The smallest quota allowed: the batch codec stores a counter sample in about 7 bytes (about 1,600 samples here).
+        config.Root["buffer"]!["maxBytes"] = 4096;
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
         await Task.Delay(TimeSpan.FromSeconds(6));
@@ -109,7 +112,7 @@ public sealed class StoreAndForwardTests
         Assert.False(gateway.HasExited);
         var droppedWhileDown = await gateway.MetricAsync("gateway_buffer_dropped_samples_total");
         Assert.True(droppedWhileDown > 0, "nothing was dropped: the quota did not apply");
-        Assert.True(await gateway.MetricAsync("gateway_buffer_bytes") <= 20_000);
+        Assert.True(await gateway.MetricAsync("gateway_buffer_bytes") <= 4096);
 
         await broker.StartAsync();
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
@@ -130,12 +133,8 @@ public sealed class StoreAndForwardTests
     private static DateTimeOffset Time(Received message) =>
         DateTimeOffset.Parse(message.Timestamp, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>First occurrence of each distinct message, in arrival order (QoS 1 may deliver twice).</summary>
-    private static List<Received> Unique(IEnumerable<Received> messages)
-    {
-        var seen = new HashSet<(string, string)>();
-        return messages.Where(m => !m.Retained && !m.Topic.Contains("/_gateway/", StringComparison.Ordinal) && seen.Add((m.Topic, m.Payload))).ToList();
-    }
+    /// <summary>First occurrence of each distinct sample, live or in a history array, in arrival order (QoS 1 may deliver twice).</summary>
+    private static List<Received> Unique(IEnumerable<Received> messages) => [.. UnsHistory.Unique(messages).Select(m => m.Sample)];
 
     private static void AssertIncrementsByOne(List<long> values)
     {

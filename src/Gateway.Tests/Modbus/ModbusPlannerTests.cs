@@ -123,22 +123,63 @@ public sealed class ModbusUInt64Tests
         return ModbusValueCodec.Decode(registers, new ModbusValueFormat(ModbusDataType.UInt64, order));
     }
 
-    [Fact]
-    public void Decode_UInt64AboveInt64Max_IsAPositiveDoubleNotAWrappedNegative()
+    [Theory]
+    [InlineData(ModbusWordOrder.ABCD)]
+    [InlineData(ModbusWordOrder.CDAB)]
+    [InlineData(ModbusWordOrder.BADC)]
+    [InlineData(ModbusWordOrder.DCBA)]
+    public void Decode_UInt64Max_IsTheExactUnsignedInteger(ModbusWordOrder order)
     {
-        var value = Decode(18446744073709551610UL, ModbusWordOrder.CDAB);
+        var value = Decode(18446744073709551615UL, order);
 
-        Assert.Equal(SampleValueKind.Double, value.Kind);
-        Assert.Equal(18446744073709551610.0, value.AsDouble);
+        Assert.Equal(SampleValueKind.UnsignedInteger, value.Kind);
+        Assert.Equal(18446744073709551615UL, value.AsUnsignedInteger);
+        Assert.Equal("18446744073709551615", value.ToString());
     }
 
     [Fact]
-    public void Decode_UInt64WithinInt64_IsAnExactInteger()
+    public void Decode_UInt64AboveInt64Max_IsExactNotTheNearestDouble()
+    {
+        // 2^64 - 6 has no double of its own (the nearest is 2^64): the sample keeps every digit.
+        var value = Decode(18446744073709551610UL, ModbusWordOrder.CDAB);
+
+        Assert.Equal(SampleValue.FromUnsignedInteger(18446744073709551610UL), value);
+    }
+
+    [Fact]
+    public void Decode_UInt64WithinInt64_IsStillTheUnsignedKind()
     {
         var value = Decode(9223372036854775807UL, ModbusWordOrder.DCBA);
 
-        Assert.Equal(SampleValueKind.Integer, value.Kind);
+        Assert.Equal(SampleValueKind.UnsignedInteger, value.Kind);
         Assert.Equal(long.MaxValue, value.AsInteger);
+    }
+
+    [Fact]
+    public void Encode_UInt64FromAnUnsignedSample_RoundTripsTheMaximum()
+    {
+        var format = new ModbusValueFormat(ModbusDataType.UInt64, ModbusWordOrder.CDAB);
+        var registers = new ushort[4];
+
+        ModbusValueCodec.Encode(SampleValue.FromUnsignedInteger(ulong.MaxValue), format, registers);
+
+        Assert.Equal(SampleValue.FromUnsignedInteger(ulong.MaxValue), ModbusValueCodec.Decode(registers, format));
+    }
+
+    [Fact]
+    public void Encode_Int64FromAnUnsignedSampleAboveInt64Max_IsRefusedNotSaturated()
+    {
+        var registers = new ushort[4];
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModbusValueCodec.Encode(SampleValue.FromUnsignedInteger(ulong.MaxValue), new ModbusValueFormat(ModbusDataType.Int64), registers));
+    }
+
+    [Fact]
+    public void Scale_OnAUInt64_GivesAComputedDouble()
+    {
+        var engineering = ModbusValueCodec.Scale(SampleValue.FromUnsignedInteger(1000), 0.5, 1);
+
+        Assert.Equal(SampleValue.FromDouble(501), engineering);
     }
 
     [Theory]

@@ -160,7 +160,45 @@ public sealed class ModbusValueTests
     {
         var value = ModbusValueCodec.Decode([(ushort)first, (ushort)second], new ModbusValueFormat(ModbusDataType.Float32, order));
 
-        Assert.Equal(123.456f, (float)value.AsDouble);
+        Assert.Equal(SampleValue.FromFloat(123.456f), value);
+    }
+
+    // 22.1f is 0x41B0CCCD, 123.456f 0x42F6E979, -0.1f 0xBDCCCCCD.
+    [Theory]
+    [InlineData(ModbusWordOrder.ABCD, 0x41B0, 0xCCCD, "22.1")]
+    [InlineData(ModbusWordOrder.CDAB, 0xCCCD, 0x41B0, "22.1")]
+    [InlineData(ModbusWordOrder.ABCD, 0x42F6, 0xE979, "123.456")]
+    [InlineData(ModbusWordOrder.CDAB, 0xE979, 0x42F6, "123.456")]
+    [InlineData(ModbusWordOrder.ABCD, 0xBDCC, 0xCCCD, "-0.1")]
+    [InlineData(ModbusWordOrder.CDAB, 0xCCCD, 0xBDCC, "-0.1")]
+    public void Float32_DecodesAsAFloatSample_WhoseTextIsTheShortestFloat32Form(ModbusWordOrder order, int first, int second, string text)
+    {
+        var value = ModbusValueCodec.Decode([(ushort)first, (ushort)second], new ModbusValueFormat(ModbusDataType.Float32, order));
+
+        Assert.Equal(SampleValueKind.Float, value.Kind);
+        Assert.Equal(float.Parse(text, System.Globalization.CultureInfo.InvariantCulture), value.AsFloat);
+        Assert.Equal(text, value.ToString());
+    }
+
+    [Fact]
+    public void Float32_WithScaleOrOffset_IsAComputedDouble_AndWithoutThemStaysFloat()
+    {
+        var raw = ModbusValueCodec.Decode([0x41B0, 0xCCCD], new ModbusValueFormat(ModbusDataType.Float32));
+
+        Assert.Equal(SampleValueKind.Float, ModbusValueCodec.Scale(raw, 1, 0).Kind);
+        Assert.Equal(SampleValueKind.Double, ModbusValueCodec.Scale(raw, 10, 0).Kind);
+        Assert.Equal(SampleValueKind.Double, ModbusValueCodec.Scale(raw, 1, -2).Kind);
+        Assert.Equal(221.0, ModbusValueCodec.Scale(raw, 10, 0).AsDouble, 4);
+    }
+
+    [Fact]
+    public void Float32_EncodedFromAFloatSample_GivesTheSameRegisters()
+    {
+        var registers = new ushort[2];
+
+        ModbusValueCodec.Encode(SampleValue.FromFloat(22.1f), new ModbusValueFormat(ModbusDataType.Float32, ModbusWordOrder.CDAB), registers);
+
+        Assert.Equal(new ushort[] { 0xCCCD, 0x41B0 }, registers);
     }
 
     public static TheoryData<ModbusDataType, ModbusWordOrder, object> RoundTrips()
@@ -173,7 +211,8 @@ public sealed class ModbusValueTests
             data.Add(ModbusDataType.Int32, order, -123456789L);
             data.Add(ModbusDataType.UInt32, order, 3000000000L);
             data.Add(ModbusDataType.Int64, order, -1234567890123L);
-            data.Add(ModbusDataType.Float32, order, 0.15625);
+            data.Add(ModbusDataType.Float32, order, 0.15625f);
+            data.Add(ModbusDataType.UInt64, order, ulong.MaxValue);
             data.Add(ModbusDataType.Float64, order, -9876.54321);
             data.Add(ModbusDataType.String, order, "GATEWAY-01");
         }
@@ -188,6 +227,8 @@ public sealed class ModbusValueTests
         var value = expected switch
         {
             long l => SampleValue.FromInteger(l),
+            ulong u => SampleValue.FromUnsignedInteger(u),
+            float f => SampleValue.FromFloat(f),
             double d => SampleValue.FromDouble(d),
             _ => SampleValue.FromString((string)expected),
         };

@@ -120,10 +120,47 @@ public sealed class OpcUaDriverFactoryTests
         Assert.Equal(SampleValue.FromBoolean(true), OpcUaDriver.Convert(new Variant(BuiltInType.Boolean, true)));
         Assert.Equal(SampleValue.FromInteger(-5), OpcUaDriver.Convert(new Variant(BuiltInType.SByte, (sbyte)-5)));
         Assert.Equal(SampleValue.FromInteger(4000000000), OpcUaDriver.Convert(new Variant(BuiltInType.UInt32, 4000000000u)));
-        Assert.Equal(SampleValue.FromDouble(1.5), OpcUaDriver.Convert(new Variant(BuiltInType.Float, 1.5f)));
+        Assert.Equal(SampleValue.FromFloat(1.5f), OpcUaDriver.Convert(new Variant(BuiltInType.Float, 1.5f)));
         Assert.Equal(SampleValue.FromString("x"), OpcUaDriver.Convert(new Variant(BuiltInType.String, "x")));
         Assert.Equal(SampleValue.FromString("[1, 2]"), OpcUaDriver.Convert(new Variant(BuiltInType.Int32, new[] { 1, 2 })));
         Assert.Equal(SampleValue.FromDouble(25.0), OpcUaDriver.Convert(new Variant(BuiltInType.Int16, (short)100), new TagConfig { Scale = 0.2, Offset = 5 }));
+    }
+
+    [Fact]
+    public void Convert_Float_KeepsTheFloat32Width()
+    {
+        var value = OpcUaDriver.Convert(new Variant(BuiltInType.Float, 22.1f));
+
+        Assert.Equal(SampleValueKind.Float, value.Kind);
+        Assert.Equal(22.1f, value.AsFloat);
+        Assert.Equal("22.1", value.ToString());
+    }
+
+    [Fact]
+    public void Convert_UInt64_IsAnExactUnsignedInteger_AlsoAboveInt64Max()
+    {
+        var max = OpcUaDriver.Convert(new Variant(BuiltInType.UInt64, ulong.MaxValue));
+        var small = OpcUaDriver.Convert(new Variant(BuiltInType.UInt64, 7UL));
+
+        Assert.Equal(SampleValue.FromUnsignedInteger(18446744073709551615UL), max);
+        Assert.Equal(18446744073709551615UL, max.AsUnsignedInteger);
+        Assert.Equal(SampleValueKind.UnsignedInteger, small.Kind);
+    }
+
+    [Fact]
+    public void Convert_ScaledFloat_IsAComputedDouble()
+    {
+        var value = OpcUaDriver.Convert(new Variant(BuiltInType.Float, 2.5f), new TagConfig { Scale = 2, Offset = 1 });
+
+        Assert.Equal(SampleValue.FromDouble(6.0), value);
+    }
+
+    [Fact]
+    public void ToVariant_UnsignedIntegerAboveInt64Max_WritesTheExactUInt64()
+    {
+        var variant = OpcUaDriver.ToVariant(SampleValue.FromUnsignedInteger(ulong.MaxValue - 1), BuiltInType.UInt64);
+
+        Assert.Equal(ulong.MaxValue - 1, variant.Value);
     }
 }
 

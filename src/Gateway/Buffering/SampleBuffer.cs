@@ -6,35 +6,62 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Buffering;
 
-/// <summary>A sample read back from the buffer, with its row id for acknowledgement.</summary>
+/// <summary>A sample read back from the buffer, with its sequence number for acknowledgement.</summary>
 public readonly record struct BufferedSample(long Id, Sample Sample);
 
 /// <summary>
-/// The store-and-forward buffer: an SQLite file in WAL mode. Samples are appended in batches (one
-/// transaction per flush), read oldest first, and deleted only once acknowledged. A byte quota drops the
-/// oldest samples, counting them. Row ids only grow (AUTOINCREMENT), so "oldest first" is "smallest id".
+/// The store-and-forward buffer: an SQLite file in WAL mode holding one row per flush batch
+/// (<c>batches(first_seq, last_seq, count, bytes, oldest_gateway_ts, data)</c>, the samples encoded by
+/// <see cref="SampleBatchCodec"/>). Every sample has a sequence number (first_seq + its index in the batch);
+/// the next one is persisted, so numbers are never reused, not after a restart nor after the buffer emptied.
+/// Each sink's acknowledged ranges are persisted (<c>cursors</c>: the contiguous prefix, <c>ack_ranges</c>:
+/// the ranges above it); a batch is deleted once every sink acknowledged all of its samples. The quota drops
+/// the oldest whole batches that no sink holds leased, and counts exactly the samples some sink had not
+/// acknowledged. The index of batches, the acknowledgements and the leases live in memory, so an append is
+/// one INSERT and a read is one blob per batch. One process per buffer (<see cref="BufferLock"/>).
 /// Thread-safe: every operation takes the buffer's lock (SQLite serialises writers anyway).
 /// </summary>
-public sealed class SampleBuffer : IDisposable
+public sealed class SampleBuffer : ISampleLog, IDisposable
 {
-    /// <summary>Bytes counted per row besides its string value: ids, timestamps, value, quality, and SQLite's overhead.</summary>
-    public const int RowOverheadBytes = 48;
+    /// <summary>The sink name used when the buffer has a single consumer.</summary>
+    public const string DefaultSink = "mqtt-uns";
+
+    /// <summary>At most this many samples share one row (bounds the memory of one read).</summary>
+    public const int MaxSamplesPerBatch = 32 * 1024;
+
+    private const int SchemaVersion = 2;
+    private static readonly TimeSpan s_dropSummaryInterval = TimeSpan.FromMinutes(1);
 
     private readonly Lock _lock = new();
+    private readonly string _path;
+    private readonly BufferLock _fileLock;
     private readonly SqliteConnection _connection;
     private readonly long _maxBytes;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<TagInfo, long> _tagIdsByReference = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<TagInfo, long> _tagIds = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, TagInfo> _tagsById = [];
-    private readonly Lock _readLock = new();
-    private readonly SqliteConnection _readConnection;
-    private readonly SqliteCommand _insert;
-    private readonly SqliteParameter[] _insertParameters;
+    private readonly Dictionary<long, TagInfo> _tagsById = [];
+    private readonly List<BatchInfo> _batches = [];
     private readonly string[] _sinks;
-    private readonly Dictionary<string, long> _cursors = new(StringComparer.Ordinal);
-    private long _count;
-    private long _bytes;
+    private readonly Dictionary<string, SinkState> _sinkStates = new(StringComparer.Ordinal);
+    private readonly BatchWriter _writer = new();
+    private readonly List<SequenceRange> _scratch = [];
+    private readonly List<SequenceRange> _scratch2 = [];
+    private readonly SqliteCommand _insertBatch;
+    private readonly SqliteCommand _saveNextSequence;
+    private readonly SqliteCommand _deleteBatch;
+    private readonly SqliteCommand _saveCursor;
+    private readonly SqliteCommand _deleteRanges;
+    private readonly SqliteCommand _insertRange;
+    private byte[] _readBuffer = new byte[64 * 1024];
+    private long _nextSequence = 1;
+    private long _storedBytes;
+    private long _waiting;
+    private bool _dropping;
+    private long _dropWindowStart;
+    private long _droppedInWindow;
     private bool _disposed;
 
     public SampleBuffer(string path, long maxBytes, GatewayMetrics metrics, ILogger<SampleBuffer> logger)
@@ -44,10 +71,19 @@ public sealed class SampleBuffer : IDisposable
 
     /// <summary>A buffer consumed by <paramref name="sinks"/>: a sample is deleted once every one of them acknowledged it.</summary>
     public SampleBuffer(string path, long maxBytes, IReadOnlyCollection<string> sinks, GatewayMetrics metrics, ILogger<SampleBuffer> logger)
+        : this(path, maxBytes, sinks, metrics, TimeProvider.System, logger)
     {
+    }
+
+    /// <summary>A buffer consumed by <paramref name="sinks"/>, with the clock its drop summaries are timed by.</summary>
+    public SampleBuffer(string path, long maxBytes, IReadOnlyCollection<string> sinks, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<SampleBuffer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(sinks);
+        _path = path;
         _maxBytes = maxBytes;
         _sinks = [.. sinks];
         _metrics = metrics;
+        _time = timeProvider;
         _logger = logger;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
@@ -55,106 +91,99 @@ public sealed class SampleBuffer : IDisposable
             Directory.CreateDirectory(directory);
         }
 
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        // WAL with synchronous=NORMAL: a commit survives a process crash (kill -9); after a power cut the last
-        // transactions may be lost, which an SD card's own write cache would make so anyway.
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=1000;");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, machine TEXT NOT NULL, path TEXT NOT NULL, unit TEXT, UNIQUE (machine, path, unit));
-            CREATE TABLE IF NOT EXISTS samples (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                tag INTEGER NOT NULL,
-                source_ts INTEGER NOT NULL,
-                gateway_ts INTEGER NOT NULL,
-                kind INTEGER NOT NULL,
-                num INTEGER,
-                real REAL,
-                text TEXT,
-                quality INTEGER NOT NULL,
-                status INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, acked INTEGER NOT NULL);
-            """);
-        LoadTags();
-        LoadCursors();
-        // A second connection for the publisher's reads: under WAL they do not wait for the writer's transactions.
-        _readConnection = new SqliteConnection(_connection.ConnectionString);
-        _readConnection.Open();
-        using (var stats = _connection.CreateCommand())
+        _fileLock = BufferLock.Acquire(path);
+        try
         {
-            stats.CommandText = $"SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0) FROM samples";
-            using var reader = stats.ExecuteReader();
-            reader.Read();
-            _count = reader.GetInt64(0);
-            _bytes = reader.GetInt64(1);
-        }
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            _connection.Open();
+            // WAL with synchronous=NORMAL: a commit survives a process crash (kill -9); after a power cut the last
+            // transactions may be lost, which an SD card's own write cache would make so anyway.
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=1000;");
+            Execute("""
+                CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, machine TEXT NOT NULL, path TEXT NOT NULL, unit TEXT, UNIQUE (machine, path, unit));
+                CREATE TABLE IF NOT EXISTS batches (
+                    first_seq INTEGER PRIMARY KEY,
+                    last_seq INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    oldest_gateway_ts INTEGER NOT NULL,
+                    data BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS cursors (sink TEXT PRIMARY KEY, acked INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS ack_ranges (sink TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL, PRIMARY KEY (sink, first)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                """);
+            LoadTags();
+            _insertBatch = Prepare(
+                "INSERT INTO batches (first_seq, last_seq, count, bytes, oldest_gateway_ts, data) VALUES ($first, $last, $count, $bytes, $oldest, zeroblob($bytes))",
+                "$first", "$last", "$count", "$bytes", "$oldest");
+            _saveNextSequence = Prepare("INSERT INTO meta (key, value) VALUES ('next_seq', $next) ON CONFLICT (key) DO UPDATE SET value = excluded.value", "$next");
+            _deleteBatch = Prepare("DELETE FROM batches WHERE first_seq = $first", "$first");
+            _saveCursor = Prepare("INSERT INTO cursors (sink, acked) VALUES ($sink, $acked) ON CONFLICT (sink) DO UPDATE SET acked = excluded.acked", "$sink", "$acked");
+            _deleteRanges = Prepare("DELETE FROM ack_ranges WHERE sink = $sink", "$sink");
+            _insertRange = Prepare("INSERT INTO ack_ranges (sink, first, last) VALUES ($sink, $first, $last)", "$sink", "$first", "$last");
+            var migrated = MigrateRowSchema();
+            LoadState();
+            PublishState();
+            if (migrated > 0)
+            {
+                BufferLog.Migrated(_logger, migrated, path);
+            }
 
-        _insert = _connection.CreateCommand();
-        _insert.CommandText = "INSERT INTO samples (tag, source_ts, gateway_ts, kind, num, real, text, quality, status) VALUES ($tag, $source, $gateway, $kind, $num, $real, $text, $quality, $status)";
-        _insertParameters =
-        [
-            _insert.Parameters.Add("$tag", SqliteType.Integer),
-            _insert.Parameters.Add("$source", SqliteType.Integer),
-            _insert.Parameters.Add("$gateway", SqliteType.Integer),
-            _insert.Parameters.Add("$kind", SqliteType.Integer),
-            _insert.Parameters.Add("$num", SqliteType.Integer),
-            _insert.Parameters.Add("$real", SqliteType.Real),
-            _insert.Parameters.Add("$text", SqliteType.Text),
-            _insert.Parameters.Add("$quality", SqliteType.Integer),
-            _insert.Parameters.Add("$status", SqliteType.Integer),
-        ];
-        _insert.Prepare();
-        PublishState();
-        if (_count > 0)
+            if (_waiting > 0)
+            {
+                BufferLog.Resumed(_logger, _waiting, _storedBytes, path);
+            }
+        }
+        catch
         {
-            BufferLog.Resumed(_logger, _count, _bytes, path);
+            _connection?.Dispose();
+            _fileLock.Dispose();
+            throw;
         }
     }
 
-    /// <summary>The sink name used when the buffer has a single consumer.</summary>
-    public const string DefaultSink = "mqtt-uns";
-
-    /// <summary>The highest id a sink has acknowledged: it reads what comes after.</summary>
-    public long CursorOf(string sink)
+    /// <inheritdoc />
+    public long LastSequence
     {
-        lock (_lock)
+        get
         {
-            return _cursors.GetValueOrDefault(sink);
+            lock (_lock)
+            {
+                return _nextSequence - 1;
+            }
         }
     }
 
-    /// <summary>Samples waiting.</summary>
+    /// <summary>Samples waiting (not yet acknowledged by every sink).</summary>
     public long Count
     {
         get
         {
             lock (_lock)
             {
-                return _count;
+                return _waiting;
             }
         }
     }
 
-    /// <summary>Bytes of samples waiting, as counted against the quota.</summary>
+    /// <summary>Bytes of the batches on disk (their encoded size), as counted against the quota.</summary>
     public long Bytes
     {
         get
         {
             lock (_lock)
             {
-                return _bytes;
+                return _storedBytes;
             }
         }
     }
 
     public long MaxBytes => _maxBytes;
 
-    /// <summary>Counted size of one sample.</summary>
-    public static long SizeOf(in Sample sample) => RowOverheadBytes + (sample.Value.Kind == SampleValueKind.String ? sample.Value.AsString!.Length : 0); // as SQLite's length(text): characters
-
     /// <summary>Appends a batch in one transaction, then enforces the quota. Returns the number of samples dropped.</summary>
     public long Append(IReadOnlyList<Sample> samples)
     {
+        ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count == 0)
         {
             return 0;
@@ -163,52 +192,41 @@ public sealed class SampleBuffer : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            var added = new List<BatchInfo>(1 + (samples.Count / MaxSamplesPerBatch));
+            var next = _nextSequence;
             using (var transaction = _connection.BeginTransaction())
             {
-                _insert.Transaction = transaction;
-                long bytes = 0;
-                for (var i = 0; i < samples.Count; i++)
+                for (var start = 0; start < samples.Count; start += MaxSamplesPerBatch)
                 {
-                    var sample = samples[i];
-                    var p = _insertParameters;
-                    p[0].Value = TagId(sample.Tag, transaction);
-                    p[1].Value = sample.SourceTimestamp.UtcTicks;
-                    p[2].Value = sample.GatewayTimestamp.UtcTicks;
-                    p[3].Value = (int)sample.Value.Kind;
-                    switch (sample.Value.Kind)
+                    var count = Math.Min(MaxSamplesPerBatch, samples.Count - start);
+                    SampleBatchCodec.Encode(samples, start, count, new TagIds(this, transaction), _writer);
+                    var oldest = long.MaxValue;
+                    for (var i = start; i < start + count; i++)
                     {
-                        case SampleValueKind.Boolean or SampleValueKind.Integer:
-                            p[4].Value = sample.Value.AsInteger;
-                            p[5].Value = DBNull.Value;
-                            p[6].Value = DBNull.Value;
-                            break;
-                        case SampleValueKind.Double:
-                            p[4].Value = DBNull.Value;
-                            p[5].Value = sample.Value.AsDouble;
-                            p[6].Value = DBNull.Value;
-                            break;
-                        case SampleValueKind.String:
-                            p[4].Value = DBNull.Value;
-                            p[5].Value = DBNull.Value;
-                            p[6].Value = sample.Value.AsString;
-                            break;
-                        default:
-                            p[4].Value = DBNull.Value;
-                            p[5].Value = DBNull.Value;
-                            p[6].Value = DBNull.Value;
-                            break;
+                        oldest = Math.Min(oldest, samples[i].GatewayTimestamp.UtcTicks);
                     }
 
-                    p[7].Value = (int)sample.Quality;
-                    p[8].Value = (long)sample.StatusCode;
-                    _insert.ExecuteNonQuery();
-                    bytes += SizeOf(sample);
+                    var batch = new BatchInfo(next, next + count - 1, _writer.Length, oldest);
+                    Run(_insertBatch, transaction, batch.First, batch.Last, count, batch.Bytes, oldest);
+                    using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First))
+                    {
+                        blob.Write(_writer.Written);
+                    }
+
+                    added.Add(batch);
+                    next += count;
                 }
 
+                Run(_saveNextSequence, transaction, next);
                 transaction.Commit();
-                _insert.Transaction = null;
-                _count += samples.Count;
-                _bytes += bytes;
+            }
+
+            _nextSequence = next;
+            foreach (var batch in added)
+            {
+                _batches.Add(batch);
+                _storedBytes += batch.Bytes;
+                _waiting += batch.Count;
             }
 
             var dropped = EnforceQuota();
@@ -217,38 +235,20 @@ public sealed class SampleBuffer : IDisposable
         }
     }
 
-    /// <summary>Reads up to <paramref name="max"/> samples with ids above <paramref name="afterId"/>, oldest first.</summary>
-    public int ReadOldest(long afterId, int max, List<BufferedSample> into)
+    /// <inheritdoc />
+    public int Read(string sink, long afterSequence, long throughSequence, int max, List<BufferedSample> into)
     {
-        lock (_readLock)
+        ArgumentNullException.ThrowIfNull(into);
+        lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            using var command = _readConnection.CreateCommand();
-            command.CommandText = "SELECT id, tag, source_ts, gateway_ts, kind, num, real, text, quality, status FROM samples WHERE id > $after ORDER BY id LIMIT $max";
-            command.Parameters.AddWithValue("$after", afterId);
-            command.Parameters.AddWithValue("$max", max);
-            using var reader = command.ExecuteReader();
-            var read = 0;
-            while (reader.Read())
+            var state = StateOf(sink);
+            var filter = new SinkFilter(afterSequence, throughSequence, state.Acked);
+            var start = into.Count;
+            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into);
+            if (read > 0)
             {
-                var kind = (SampleValueKind)reader.GetInt32(4);
-                var value = kind switch
-                {
-                    SampleValueKind.Boolean => SampleValue.FromBoolean(reader.GetInt64(5) != 0),
-                    SampleValueKind.Integer => SampleValue.FromInteger(reader.GetInt64(5)),
-                    SampleValueKind.Double => SampleValue.FromDouble(reader.GetDouble(6)),
-                    SampleValueKind.String => SampleValue.FromString(reader.GetString(7)),
-                    _ => SampleValue.None,
-                };
-                var sample = new Sample(
-                    _tagsById[reader.GetInt64(1)],
-                    new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero),
-                    new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-                    value,
-                    (Quality)reader.GetInt32(8),
-                    (uint)reader.GetInt64(9));
-                into.Add(new BufferedSample(reader.GetInt64(0), sample));
-                read++;
+                state.Leases.Add(new SequenceRange(into[start].Id, into[^1].Id));
             }
 
             return read;
@@ -256,41 +256,54 @@ public sealed class SampleBuffer : IDisposable
     }
 
     /// <summary>
-    /// Records that <paramref name="sink"/> delivered every sample up to <paramref name="upToId"/>, and deletes
-    /// the samples that every sink has delivered. A sink sends in id order and acknowledges a prefix, so one
-    /// number per sink is enough, and it survives a restart.
+    /// Reads up to <paramref name="max"/> samples with sequence numbers above <paramref name="afterId"/>, oldest
+    /// first, without leasing them (the prefix API of the outputs that have not moved to <see cref="ISampleLog"/>).
     /// </summary>
-    public void Acknowledge(string sink, long upToId)
+    public int ReadOldest(long afterId, int max, List<BufferedSample> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return ReadBatches(afterId, long.MaxValue, max, null, new SinkFilter(afterId, long.MaxValue, null), into);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Acknowledge(string sink, SequenceRange range)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (upToId <= _cursors.GetValueOrDefault(sink))
+            var state = StateOf(sink);
+            state.Leases.Remove(range);
+            var first = Math.Max(range.First, state.Acked.Floor + 1);
+            var last = Math.Min(range.Last, _nextSequence - 1);
+            if (last < first || state.Acked.ContainsAll(first, last))
             {
                 return;
             }
 
-            _cursors[sink] = upToId;
-            var deletable = _sinks.Min(s => _cursors.GetValueOrDefault(s));
+            state.Acked.Add(new SequenceRange(first, last));
             using var transaction = _connection.BeginTransaction();
-            using (var save = _connection.CreateCommand())
+            SaveSink(sink, state, transaction);
+            var index = FirstBatchEndingAtOrAfter(first);
+            while (index < _batches.Count && _batches[index].First <= last)
             {
-                save.Transaction = transaction;
-                save.CommandText = "INSERT INTO cursors (sink, acked) VALUES ($sink, $acked) ON CONFLICT (sink) DO UPDATE SET acked = excluded.acked";
-                save.Parameters.AddWithValue("$sink", sink);
-                save.Parameters.AddWithValue("$acked", upToId);
-                save.ExecuteNonQuery();
-            }
-
-            using (var command = _connection.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = $"SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0) FROM samples WHERE id <= $to; DELETE FROM samples WHERE id <= $to;";
-                command.Parameters.AddWithValue("$to", deletable);
-                using var reader = command.ExecuteReader();
-                reader.Read();
-                _count -= reader.GetInt64(0);
-                _bytes -= reader.GetInt64(1);
+                var batch = _batches[index];
+                var common = CommonlyAcknowledged(batch);
+                _waiting -= common - batch.CommonAcked;
+                batch.CommonAcked = common;
+                if (common == batch.Count)
+                {
+                    Run(_deleteBatch, transaction, batch.First);
+                    _batches.RemoveAt(index);
+                    _storedBytes -= batch.Bytes;
+                }
+                else
+                {
+                    index++;
+                }
             }
 
             transaction.Commit();
@@ -298,81 +311,334 @@ public sealed class SampleBuffer : IDisposable
         }
     }
 
-    /// <summary>Drops the oldest samples until the buffer is within its quota.</summary>
-    private long EnforceQuota()
+    /// <summary>
+    /// Records that <paramref name="sink"/> delivered every sample up to <paramref name="upToId"/> (the prefix API;
+    /// see <see cref="Acknowledge(string, SequenceRange)"/>).
+    /// </summary>
+    public void Acknowledge(string sink, long upToId)
     {
-        long dropped = 0;
-        while (_bytes > _maxBytes && _count > 0)
+        long floor;
+        lock (_lock)
         {
-            var average = Math.Max(1, _bytes / _count);
-            var excessRows = Math.Max(1, (_bytes - _maxBytes + average - 1) / average);
-            using var command = _connection.CreateCommand();
-            command.CommandText = $"""
-                SELECT COUNT(*), IFNULL(SUM({RowOverheadBytes} + IFNULL(length(text), 0)), 0), MAX(id) FROM (SELECT id, text FROM samples ORDER BY id LIMIT $n);
-                """;
-            command.Parameters.AddWithValue("$n", excessRows);
-            long rows, bytes, lastId;
-            using (var reader = command.ExecuteReader())
+            floor = StateOf(sink).Acked.Floor;
+        }
+
+        if (upToId > floor)
+        {
+            Acknowledge(sink, new SequenceRange(floor + 1, upToId));
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SequenceRange> Acknowledged(string sink)
+    {
+        lock (_lock)
+        {
+            return [.. StateOf(sink).Acked.Ranges];
+        }
+    }
+
+    /// <inheritdoc />
+    public long CursorOf(string sink)
+    {
+        lock (_lock)
+        {
+            return StateOf(sink).Acked.Floor;
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReleaseLeases(string sink)
+    {
+        lock (_lock)
+        {
+            StateOf(sink).Leases.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    public DateTimeOffset? OldestUnacknowledged(string sink)
+    {
+        lock (_lock)
+        {
+            var acked = StateOf(sink).Acked;
+            for (var index = FirstBatchEndingAtOrAfter(acked.Floor + 1); index < _batches.Count; index++)
             {
-                reader.Read();
-                rows = reader.GetInt64(0);
-                bytes = reader.GetInt64(1);
-                lastId = reader.IsDBNull(2) ? 0 : reader.GetInt64(2);
+                var batch = _batches[index];
+                if (!acked.ContainsAll(batch.First, batch.Last))
+                {
+                    // The batch's oldest: within one flush interval of the first sample the sink still owes.
+                    return new DateTimeOffset(batch.OldestTicks, TimeSpan.Zero);
+                }
             }
 
-            if (rows == 0)
+            return null;
+        }
+    }
+
+    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into)
+    {
+        var read = 0;
+        for (var index = FirstBatchEndingAtOrAfter(after + 1); index < _batches.Count && read < max; index++)
+        {
+            var batch = _batches[index];
+            if (batch.First > through)
             {
-                _count = 0;
-                _bytes = 0;
                 break;
             }
 
-            using var delete = _connection.CreateCommand();
-            delete.CommandText = "DELETE FROM samples WHERE id <= $last";
-            delete.Parameters.AddWithValue("$last", lastId);
-            delete.ExecuteNonQuery();
-            _count -= rows;
-            _bytes -= bytes;
-            dropped += rows;
+            if (acked is not null && acked.ContainsAll(batch.First, batch.Last))
+            {
+                continue;
+            }
+
+            if (_readBuffer.Length < batch.Bytes)
+            {
+                _readBuffer = new byte[Math.Max(batch.Bytes, _readBuffer.Length * 2)];
+            }
+
+            var data = _readBuffer.AsSpan(0, batch.Bytes);
+            using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
+            {
+                blob.ReadExactly(data);
+            }
+
+            read += SampleBatchCodec.Decode(data, batch.First, new TagLookup(this), filter, into, max - read);
         }
 
+        return read;
+    }
+
+    /// <summary>How many samples of <paramref name="batch"/> every sink has acknowledged.</summary>
+    private long CommonlyAcknowledged(BatchInfo batch)
+    {
+        var common = _scratch;
+        common.Clear();
+        common.Add(new SequenceRange(batch.First, batch.Last));
+        foreach (var sink in _sinks)
+        {
+            var acked = StateOf(sink).Acked;
+            if (acked.Floor >= batch.Last)
+            {
+                continue;
+            }
+
+            var next = _scratch2;
+            next.Clear();
+            foreach (var part in common)
+            {
+                acked.Intersect(part.First, part.Last, next);
+            }
+
+            common.Clear();
+            common.AddRange(next);
+            if (common.Count == 0)
+            {
+                return 0;
+            }
+        }
+
+        long count = 0;
+        foreach (var part in common)
+        {
+            count += part.Count;
+        }
+
+        return count;
+    }
+
+    /// <summary>Drops the oldest batches no sink holds leased until the buffer is within its quota.</summary>
+    private long EnforceQuota()
+    {
+        long dropped = 0;
+        SqliteTransaction? transaction = null;
+        var index = 0;
+        while (_storedBytes > _maxBytes && index < _batches.Count)
+        {
+            var batch = _batches[index];
+            if (IsLeased(batch))
+            {
+                index++;
+                continue;
+            }
+
+            transaction ??= _connection.BeginTransaction();
+            Run(_deleteBatch, transaction, batch.First);
+            _batches.RemoveAt(index);
+            _storedBytes -= batch.Bytes;
+            _waiting -= batch.Count - batch.CommonAcked;
+            dropped += batch.Count - batch.CommonAcked;
+            // What was dropped counts as acknowledged for every sink: their cursors move past it.
+            foreach (var state in _sinkStates.Values)
+            {
+                state.Acked.Add(new SequenceRange(batch.First, batch.Last));
+            }
+        }
+
+        if (transaction is not null)
+        {
+            foreach (var (sink, state) in _sinkStates)
+            {
+                SaveSink(sink, state, transaction);
+            }
+
+            transaction.Commit();
+            transaction.Dispose();
+        }
+
+        ReportDrops(dropped);
+        return dropped;
+    }
+
+    private bool IsLeased(BatchInfo batch)
+    {
+        foreach (var state in _sinkStates.Values)
+        {
+            if (state.Leases.Overlaps(batch.First, batch.Last))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>One warning when dropping starts, then one summary a minute while it goes on, and one line when it ends.</summary>
+    private void ReportDrops(long dropped)
+    {
+        var now = _time.GetTimestamp();
         if (dropped > 0)
         {
             _metrics.AddDropped(dropped);
-            BufferLog.Dropped(_logger, dropped, _maxBytes, _metrics.SamplesDropped);
+            if (!_dropping)
+            {
+                _dropping = true;
+                _dropWindowStart = now;
+                _droppedInWindow = 0;
+                BufferLog.DropStarted(_logger, _path, _maxBytes, dropped);
+                return;
+            }
+
+            _droppedInWindow += dropped;
         }
 
-        return dropped;
+        if (_dropping && _time.GetElapsedTime(_dropWindowStart, now) >= s_dropSummaryInterval)
+        {
+            var seconds = _time.GetElapsedTime(_dropWindowStart, now).TotalSeconds;
+            if (_droppedInWindow > 0)
+            {
+                BufferLog.DropSummary(_logger, _path, _droppedInWindow, seconds, _metrics.SamplesDropped);
+                _dropWindowStart = now;
+                _droppedInWindow = 0;
+            }
+            else
+            {
+                BufferLog.DropStopped(_logger, _path, _metrics.SamplesDropped);
+                _dropping = false;
+            }
+        }
+    }
+
+    private SinkState StateOf(string sink)
+    {
+        if (!_sinkStates.TryGetValue(sink, out var state))
+        {
+            // A sink never seen: it owes everything still stored, nothing that was deleted or dropped.
+            state = new SinkState(NewAcknowledgements());
+            _sinkStates[sink] = state;
+        }
+
+        return state;
+    }
+
+    /// <summary>Everything up to the last sequence number that is not in a stored batch.</summary>
+    private SequenceRangeSet NewAcknowledgements()
+    {
+        var acked = new SequenceRangeSet(_batches.Count == 0 ? _nextSequence - 1 : _batches[0].First - 1);
+        AddGaps(acked);
+        return acked;
+    }
+
+    private void AddGaps(SequenceRangeSet acked)
+    {
+        var expected = 1L;
+        foreach (var batch in _batches)
+        {
+            if (batch.First > expected)
+            {
+                acked.Add(new SequenceRange(expected, batch.First - 1));
+            }
+
+            expected = batch.Last + 1;
+        }
+
+        if (expected <= _nextSequence - 1)
+        {
+            acked.Add(new SequenceRange(expected, _nextSequence - 1));
+        }
+    }
+
+    private void SaveSink(string sink, SinkState state, SqliteTransaction transaction)
+    {
+        Run(_saveCursor, transaction, sink, state.Acked.Floor);
+        if (state.Acked.Ranges.Count > 0 || state.SavedRanges)
+        {
+            Run(_deleteRanges, transaction, sink);
+            foreach (var range in state.Acked.Ranges)
+            {
+                Run(_insertRange, transaction, sink, range.First, range.Last);
+            }
+
+            state.SavedRanges = state.Acked.Ranges.Count > 0;
+        }
+    }
+
+    private int FirstBatchEndingAtOrAfter(long sequence)
+    {
+        int low = 0, high = _batches.Count;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (_batches[middle].Last < sequence)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 
     private long TagId(TagInfo tag, SqliteTransaction transaction)
     {
-        if (_tagIds.TryGetValue(tag, out var id))
+        if (_tagIdsByReference.TryGetValue(tag, out var id))
         {
             return id;
         }
 
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO tags (machine, path, unit) VALUES ($m, $p, $u) ON CONFLICT DO NOTHING; SELECT id FROM tags WHERE machine = $m AND path = $p AND unit IS $u;";
-        command.Parameters.AddWithValue("$m", tag.Machine);
-        command.Parameters.AddWithValue("$p", tag.Path);
-        command.Parameters.AddWithValue("$u", (object?)tag.Unit ?? DBNull.Value);
-        id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        _tagIds[tag] = id;
-        _tagsById[id] = tag;
-        return id;
-    }
-
-    private void LoadCursors()
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT sink, acked FROM cursors";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        if (!_tagIds.TryGetValue(tag, out id))
         {
-            _cursors[reader.GetString(0)] = reader.GetInt64(1);
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO tags (machine, path, unit) VALUES ($m, $p, $u) ON CONFLICT DO NOTHING; SELECT id FROM tags WHERE machine = $m AND path = $p AND unit IS $u;";
+            command.Parameters.AddWithValue("$m", tag.Machine);
+            command.Parameters.AddWithValue("$p", tag.Path);
+            command.Parameters.AddWithValue("$u", (object?)tag.Unit ?? DBNull.Value);
+            id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            _tagIds[tag] = id;
+            _tagsById[id] = tag;
         }
+
+        // Drivers keep one TagInfo per tag: the reference lookup spares hashing its strings on every sample.
+        if (_tagIdsByReference.Count < 1_000_000)
+        {
+            _tagIdsByReference[tag] = id;
+        }
+
+        return id;
     }
 
     private void LoadTags()
@@ -388,20 +654,195 @@ public sealed class SampleBuffer : IDisposable
         }
     }
 
-    private void PublishState()
+    private void LoadState()
     {
-        long oldest = 0;
-        if (_count > 0)
+        using (var command = _connection.CreateCommand())
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT gateway_ts FROM samples ORDER BY id LIMIT 1";
-            if (command.ExecuteScalar() is long ticks)
+            command.CommandText = "SELECT first_seq, last_seq, bytes, oldest_gateway_ts FROM batches ORDER BY first_seq";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                oldest = new DateTimeOffset(ticks, TimeSpan.Zero).ToUnixTimeMilliseconds();
+                _batches.Add(new BatchInfo(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3)));
             }
         }
 
-        _metrics.SetBufferState(_count, _bytes, oldest);
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT value FROM meta WHERE key = 'next_seq'";
+            var next = command.ExecuteScalar() is long stored ? stored : 1;
+            _nextSequence = Math.Max(next, _batches.Count == 0 ? 1 : _batches[^1].Last + 1);
+        }
+
+        var floors = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT sink, acked FROM cursors";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                floors[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        foreach (var (sink, floor) in floors)
+        {
+            var acked = new SequenceRangeSet(Math.Min(floor, _nextSequence - 1));
+            AddGaps(acked);
+            _sinkStates[sink] = new SinkState(acked);
+        }
+
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT sink, first, last FROM ack_ranges ORDER BY sink, first";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var state = StateOf(reader.GetString(0));
+                state.Acked.Add(new SequenceRange(reader.GetInt64(1), Math.Min(reader.GetInt64(2), _nextSequence - 1)));
+                state.SavedRanges = true;
+            }
+        }
+
+        foreach (var sink in _sinks)
+        {
+            _ = StateOf(sink);
+        }
+
+        foreach (var batch in _batches)
+        {
+            batch.CommonAcked = CommonlyAcknowledged(batch);
+            _storedBytes += batch.Bytes;
+            _waiting += batch.Count - batch.CommonAcked;
+        }
+
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = $"INSERT INTO meta (key, value) VALUES ('schema', {SchemaVersion}) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// A buffer.db of the row-per-sample version (a <c>samples</c> table): its rows become batches under the same
+    /// sequence numbers (the old row ids), so the old cursors stay valid; then the table goes. One transaction.
+    /// </summary>
+    private long MigrateRowSchema()
+    {
+        using (var exists = _connection.CreateCommand())
+        {
+            exists.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'samples'";
+            if ((long)exists.ExecuteScalar()! == 0)
+            {
+                return 0;
+            }
+        }
+
+        using var transaction = _connection.BeginTransaction();
+        long next = 1;
+        using (var sequence = _connection.CreateCommand())
+        {
+            sequence.Transaction = transaction;
+            sequence.CommandText = "SELECT MAX(IFNULL((SELECT seq FROM sqlite_sequence WHERE name = 'samples'), 0), IFNULL((SELECT MAX(id) FROM samples), 0))";
+            next = (long)sequence.ExecuteScalar()! + 1;
+        }
+
+        long migrated = 0;
+        var chunk = new List<Sample>(MaxSamplesPerBatch);
+        long chunkFirst = 0;
+        using (var select = _connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT id, tag, source_ts, gateway_ts, kind, num, real, text, quality, status FROM samples ORDER BY id";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var id = reader.GetInt64(0);
+                if (chunk.Count > 0 && (id != chunkFirst + chunk.Count || chunk.Count == MaxSamplesPerBatch))
+                {
+                    WriteMigratedBatch(chunkFirst, chunk, transaction);
+                    chunk.Clear();
+                }
+
+                if (chunk.Count == 0)
+                {
+                    chunkFirst = id;
+                }
+
+                var kind = (SampleValueKind)reader.GetInt32(4);
+                var value = kind switch
+                {
+                    SampleValueKind.Boolean when !reader.IsDBNull(5) => SampleValue.FromBoolean(reader.GetInt64(5) != 0),
+                    SampleValueKind.Integer when !reader.IsDBNull(5) => SampleValue.FromInteger(reader.GetInt64(5)),
+                    SampleValueKind.Double when !reader.IsDBNull(6) => SampleValue.FromDouble(reader.GetDouble(6)),
+                    SampleValueKind.String when !reader.IsDBNull(7) => SampleValue.FromString(reader.GetString(7)),
+                    _ => SampleValue.None,
+                };
+                var tag = _tagsById.TryGetValue(reader.GetInt64(1), out var known) ? known : new TagInfo("unknown", $"tag-{reader.GetInt64(1)}");
+                chunk.Add(new Sample(
+                    tag,
+                    new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero),
+                    new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+                    value,
+                    (Quality)reader.GetInt32(8),
+                    (uint)reader.GetInt64(9)));
+                migrated++;
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            WriteMigratedBatch(chunkFirst, chunk, transaction);
+        }
+
+        Run(_saveNextSequence, transaction, next);
+        using (var drop = _connection.CreateCommand())
+        {
+            drop.Transaction = transaction;
+            drop.CommandText = "DROP TABLE samples";
+            drop.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return migrated;
+    }
+
+    private void WriteMigratedBatch(long first, List<Sample> samples, SqliteTransaction transaction)
+    {
+        SampleBatchCodec.Encode(samples, 0, samples.Count, new TagIds(this, transaction), _writer);
+        var oldest = samples.Min(s => s.GatewayTimestamp.UtcTicks);
+        Run(_insertBatch, transaction, first, first + samples.Count - 1, samples.Count, _writer.Length, oldest);
+        using var blob = new SqliteBlob(_connection, "batches", "data", first);
+        blob.Write(_writer.Written);
+    }
+
+    private void PublishState()
+    {
+        var oldest = _batches.Count == 0 ? 0 : new DateTimeOffset(_batches[0].OldestTicks, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        _metrics.SetBufferState(_waiting, _storedBytes, oldest);
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(name, name == "$sink" ? SqliteType.Text : SqliteType.Integer);
+        }
+
+        return command;
+    }
+
+    private static void Run(SqliteCommand command, SqliteTransaction transaction, params ReadOnlySpan<object> values)
+    {
+        command.Transaction = transaction;
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        command.ExecuteNonQuery();
+        command.Transaction = null;
     }
 
     private void Execute(string sql)
@@ -420,26 +861,79 @@ public sealed class SampleBuffer : IDisposable
                 return;
             }
 
-            lock (_readLock)
-            {
-                _disposed = true;
-                _readConnection.Dispose();
-            }
-
-            _insert.Dispose();
+            _disposed = true;
+            _insertBatch.Dispose();
+            _saveNextSequence.Dispose();
+            _deleteBatch.Dispose();
+            _saveCursor.Dispose();
+            _deleteRanges.Dispose();
+            _insertRange.Dispose();
             _connection.Dispose();
+            _fileLock.Dispose();
         }
+    }
+
+    /// <summary>One stored batch: consecutive sequence numbers First..Last.</summary>
+    private sealed class BatchInfo(long first, long last, int bytes, long oldestTicks)
+    {
+        public long First { get; } = first;
+
+        public long Last { get; } = last;
+
+        public int Count => (int)(Last - First + 1);
+
+        public int Bytes { get; } = bytes;
+
+        public long OldestTicks { get; } = oldestTicks;
+
+        /// <summary>How many of its samples every sink has acknowledged.</summary>
+        public long CommonAcked { get; set; }
+    }
+
+    private sealed class SinkState(SequenceRangeSet acked)
+    {
+        public SequenceRangeSet Acked { get; } = acked;
+
+        public SequenceRangeSet Leases { get; } = SequenceRangeSet.WithoutFloor();
+
+        /// <summary>Whether ack_ranges holds rows for this sink (so they must be rewritten even when none remain).</summary>
+        public bool SavedRanges { get; set; }
+    }
+
+    private readonly struct TagIds(SampleBuffer buffer, SqliteTransaction transaction) : ITagIds
+    {
+        public long IdOf(TagInfo tag) => buffer.TagId(tag, transaction);
+    }
+
+    private readonly struct TagLookup(SampleBuffer buffer) : ITagLookup
+    {
+        public TagInfo TagOf(long id) => buffer._tagsById[id];
+    }
+
+    /// <summary>after &lt; sequence ≤ through, and not acknowledged by the reading sink.</summary>
+    private readonly struct SinkFilter(long after, long through, SequenceRangeSet? acked) : ISequenceFilter
+    {
+        public bool Includes(long sequence) => sequence > after && sequence <= through && (acked is null || !acked.Contains(sequence));
     }
 }
 
 internal static partial class BufferLog
 {
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Buffer over its quota of {MaxBytes} bytes: dropped the {Dropped} oldest samples ({Total} dropped since start)")]
-    public static partial void Dropped(ILogger logger, long dropped, long maxBytes, long total);
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Warning, Message = "Buffer {Path} over its quota of {MaxBytes} bytes: dropping the oldest samples ({Dropped} so far); a summary follows every minute while it goes on")]
+    public static partial void DropStarted(ILogger logger, string path, long maxBytes, long dropped);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Buffer resumed with {Count} samples ({Bytes} bytes) waiting in {Path}")]
     public static partial void Resumed(ILogger logger, long count, long bytes, string path);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Writing {Count} samples to the buffer failed; retrying")]
     public static partial void WriteFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Buffer {Path} still over its quota: dropped {Dropped} samples in the last {Seconds:F0} s ({Total} dropped since start)")]
+    public static partial void DropSummary(ILogger logger, string path, long dropped, double seconds, long total);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Buffer {Path} back under its quota ({Total} samples dropped since start)")]
+    public static partial void DropStopped(ILogger logger, string path, long total);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Buffer {Path}: migrated {Count} samples from the row-per-sample format into batches")]
+    public static partial void Migrated(ILogger logger, long count, string path);
 }

@@ -2,9 +2,13 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Drivers;
+using Gateway.Drivers.BuiltIn;
 using Gateway.Northbound;
+using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Influx;
+using Gateway.Northbound.Mqtt;
 using Gateway.Northbound.Sparkplug;
+using Gateway.Northbound.Uns;
 using Gateway.Observability;
 using Gateway.Oee;
 using Gateway.Pipeline;
@@ -18,6 +22,13 @@ internal static class GatewayApplication
 {
     public static async Task<int> RunAsync(GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
     {
+        // One process per buffer (issue 13): another gateway on it is refused in one line, before anything starts.
+        if (BufferLock.Check(config.Buffer.Path) is { } refused)
+        {
+            await Console.Error.WriteLineAsync($"gateway: cannot start: {refused.Message}");
+            return 1;
+        }
+
         // The content root is the install folder (appsettings.json, static assets), not the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.AddGatewaySystemd();
@@ -40,27 +51,56 @@ internal static class GatewayApplication
         return 0;
     }
 
-    /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
-    public static List<string> Sinks(GatewayConfig config)
+    /// <summary>One northbound output: its sink name in the buffer and how to make its hosted service.</summary>
+    internal sealed record Output(string SinkName, Func<IServiceProvider, IHostedService> Create);
+
+    /// <summary>
+    /// The northbound outputs <c>mqtt.format</c> and <c>influx</c> select, in start order: the one place that decides,
+    /// used both for the buffer's list of sinks and for the hosted services.
+    /// </summary>
+    internal static List<Output> Outputs(GatewayConfig config)
     {
-        var sinks = new List<string>();
+        var outputs = new List<Output>();
         if (config.Mqtt.Format is "uns" or "both")
         {
-            sinks.Add(UnsPublisher.SinkName);
+            outputs.Add(new Output(UnsFormat.Name, sp => new MqttOutput(
+                new UnsFormat(config),
+                config,
+                sp.GetRequiredService<ISampleLog>(),
+                sp.GetRequiredService<BufferSignal>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Uns")
+                )));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
         {
-            sinks.Add(SparkplugPublisher.SinkName);
+            outputs.Add(new Output(SparkplugFormat.Name, sp => new MqttOutput(
+                new SparkplugFormat(
+                    config,
+                    sp.GetRequiredService<IDriverCatalog>(),
+                    sp.GetRequiredService<LiveTags>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug")),
+                config,
+                sp.GetRequiredService<ISampleLog>(),
+                sp.GetRequiredService<BufferSignal>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"))));
         }
 
         if (config.Influx is not null)
         {
-            sinks.Add(InfluxPublisher.SinkName);
+            outputs.Add(new Output(InfluxPublisher.SinkName, sp => ActivatorUtilities.CreateInstance<InfluxPublisher>(sp)));
         }
 
-        return sinks;
+        return outputs;
     }
+
+    /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
+    public static List<string> Sinks(GatewayConfig config) => [.. Outputs(config).Select(o => o.SinkName)];
 
     /// <summary>Registers the pipeline, the buffer, the northbound publishers and one service per driver.</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services, GatewayConfig config, IConfigurationRoot root)
@@ -69,6 +109,7 @@ internal static class GatewayApplication
         services.AddSingleton(Options.Create(config));
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<LiveTags>();
+        services.AddClockWatch();
         services.AddSingleton(sp =>
         {
             var pipeline = new SamplePipeline(sp.GetRequiredService<GatewayMetrics>());
@@ -76,24 +117,16 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
-        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+        services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
+        services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());
+        services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));
 
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the
         // writer flushes what they produced, then the publisher and the embedded broker.
         services.AddHostedService<EmbeddedBroker>();
-        if (config.Mqtt.Format is "uns" or "both")
+        foreach (var output in Outputs(config))
         {
-            services.AddHostedService<UnsPublisher>();
-        }
-
-        if (config.Mqtt.Format is "sparkplugb" or "both")
-        {
-            services.AddHostedService<SparkplugPublisher>();
-        }
-
-        if (config.Influx is not null)
-        {
-            services.AddHostedService<InfluxPublisher>();
+            services.AddSingleton<IHostedService>(output.Create);
         }
 
         services.AddHostedService<BufferWriterService>();

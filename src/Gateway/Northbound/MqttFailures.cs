@@ -110,4 +110,42 @@ internal static class MqttFailureExplainer
 
         return null;
     }
+
+    /// <summary>One line for why a session with the broker ended.</summary>
+    public static string Describe(Exception? exception) => exception switch
+    {
+        null => "unknown error",
+        PublishRefusedException or MessageTooLargeException or SessionFailedException => exception.Message,
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect when disconnect.ReasonCode == MQTTnet.Protocol.MqttDisconnectReasonCode.PacketTooLarge =>
+            "the broker closed the connection: a packet was over its maximum size (mosquitto: max_packet_size)",
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect when disconnect.ReasonCode == MQTTnet.Protocol.MqttDisconnectReasonCode.NotAuthorized =>
+            "the broker closed the connection: not authorised (its ACL)",
+        MQTTnet.Exceptions.MqttClientUnexpectedDisconnectReceivedException disconnect =>
+            $"the broker closed the connection: {disconnect.ReasonCode}{(string.IsNullOrEmpty(disconnect.ReasonString) ? "" : " (" + disconnect.ReasonString + ")")}",
+        MQTTnet.Adapter.MqttConnectingFailedException connecting => $"connection refused by the broker: {connecting.Message}",
+        BrokerRefusedException refused => refused.Message,
+        _ => exception.GetBaseException().Message,
+    };
 }
+
+/// <summary>The broker answered CONNECT with a refusal (bad credentials, not authorised, banned...).</summary>
+public sealed class BrokerRefusedException(MqttClientConnectResultCode code, string? reason)
+    : Exception($"connection refused by the broker: {code}{(string.IsNullOrEmpty(reason) ? "" : " (" + reason + ")")}{Hint(code)}")
+{
+    private static string Hint(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized => " - check mqtt.username and mqtt.passwordFile",
+        MqttClientConnectResultCode.ClientIdentifierNotValid => " - check mqtt.clientId",
+        MqttClientConnectResultCode.QoSNotSupported => " - the broker allows QoS 0 only (mosquitto: max_qos 0); the gateway needs QoS 1 acknowledgements to release samples from the buffer, so they stay buffered",
+        MqttClientConnectResultCode.RetainNotSupported => " - the broker has no retained messages (mosquitto: retain_available false); the next attempt does without",
+        MqttClientConnectResultCode.Banned => " - this client is banned by the broker",
+        MqttClientConnectResultCode.ServerUnavailable or MqttClientConnectResultCode.ServerBusy => " - the broker is not taking connections now",
+        MqttClientConnectResultCode.PacketTooLarge => " - the CONNECT packet is over the broker's maximum packet size",
+        _ => "",
+    };
+
+    public MqttClientConnectResultCode Code { get; } = code;
+}
+
+/// <summary>A connection whose session failed before the buffer advanced: the next attempt waits longer.</summary>
+public sealed class SessionFailedException(string message, Exception inner) : Exception(message, inner);

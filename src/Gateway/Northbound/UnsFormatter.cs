@@ -91,27 +91,6 @@ public sealed class UnsFormatter
         _ => "Bad",
     };
 
-    /// <summary>Writes a sample value as JSON: booleans, numbers, strings; null when there is none or it is not finite.</summary>
-    public static void WriteValue(Utf8JsonWriter json, SampleValue value)
-    {
-        switch (value.Kind)
-        {
-            case SampleValueKind.Boolean:
-                json.WriteBooleanValue(value.AsBoolean);
-                break;
-            case SampleValueKind.Integer:
-                json.WriteNumberValue(value.AsInteger);
-                break;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
-                json.WriteNumberValue(value.AsDouble);
-                break;
-            case SampleValueKind.String:
-                json.WriteStringValue(value.AsString);
-                break;
-            default:
-                // No value, or a non-finite double that JSON cannot carry.
-                json.WriteNullValue();
-                break;
-        }
-    }
+    /// <summary>Writes a sample value as JSON: booleans, numbers at their width (Float as its shortest float32 text), strings; null when there is none or it is not finite.</summary>
+    public static void WriteValue(Utf8JsonWriter json, SampleValue value) => Uns.UnsEncoder.WriteValue(json, value);
 }

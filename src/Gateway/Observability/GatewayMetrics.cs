@@ -23,10 +23,12 @@ public sealed class GatewayMetrics : IDisposable
     private long _bufferSamples;
     private long _bufferBytes;
     private long _oldestSampleUnixMs;
+    private long _clockSteps;
 
     private readonly MeterListener _driverMeters = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _driverCounters = new();
     private readonly ConcurrentDictionary<string, string> _driverCounterHelp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, string Value), string> _singleLabels = new();
 
     public GatewayMetrics(TimeProvider timeProvider)
     {
@@ -42,13 +44,24 @@ public sealed class GatewayMetrics : IDisposable
         };
         _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            var labels = new StringBuilder();
-            foreach (var tag in tags)
+            // Drivers count every request: the common one-label case reuses its rendered labels (no allocation).
+            string labels;
+            if (tags.Length == 1 && tags[0].Value is string one)
             {
-                labels.Append(labels.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                labels = _singleLabels.GetOrAdd((tags[0].Key, one), static key => $"{key.Key}=\"{Escape(key.Value)}\"");
+            }
+            else
+            {
+                var text = new StringBuilder();
+                foreach (var tag in tags)
+                {
+                    text.Append(text.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                }
+
+                labels = text.ToString();
             }
 
-            _driverCounters.AddOrUpdate((instrument.Name, labels.ToString()), value, (_, old) => old + value);
+            _driverCounters.AddOrUpdate((instrument.Name, labels), static (_, add) => add, static (_, old, add) => old + add, value);
         });
         _driverMeters.Start();
         _meter.CreateObservableCounter("gateway_samples_buffered_total", () => Volatile.Read(ref _samplesBuffered), "{sample}", "Samples written to the disk buffer");
@@ -107,6 +120,11 @@ public sealed class GatewayMetrics : IDisposable
 
     public void AddDropped(long count) => Interlocked.Add(ref _samplesDropped, count);
 
+    /// <summary>Steps of the wall clock against the monotonic clock (see <c>Hosting.ClockWatch</c>).</summary>
+    public long ClockSteps => Volatile.Read(ref _clockSteps);
+
+    public void AddClockStep() => Interlocked.Increment(ref _clockSteps);
+
 
     public void SetBufferState(long samples, long bytes, long oldestUnixMs)
     {
@@ -121,6 +139,8 @@ public sealed class GatewayMetrics : IDisposable
         var text = new StringBuilder(2048);
         Metric(text, "gateway_driver_samples_read_total", "counter", "Samples produced by each driver, before filtering", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.SamplesRead)));
         Metric(text, "gateway_driver_errors_total", "counter", "Errors reported by each driver", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.Errors)));
+        Metric(text, "gateway_driver_poll_overruns_total", "counter", "Polls that could not start on time (the previous poll or the machine ran past the due time)", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.PollOverruns)));
+        Single(text, "gateway_clock_steps_total", "counter", "Steps of the wall clock against the monotonic clock (NTP corrections, manual changes, suspend)", ClockSteps);
         Metric(text, "gateway_driver_connected", "gauge", "1 when the driver's source is reachable", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", d.Connected ? 1.0 : 0.0)));
         foreach (var family in _driverCounters.GroupBy(c => c.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -140,6 +160,11 @@ public sealed class GatewayMetrics : IDisposable
         Metric(text, "gateway_sink_connected", "gauge", "1 when the northbound output is connected", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Connected ? 1.0 : 0.0)));
         Single(text, "gateway_mqtt_connected", "gauge", "1 when every MQTT output is connected to its broker", MqttConnected ? 1 : 0);
         Metric(text, "gateway_sink_connects_total", "counter", "Successful connections of each northbound output", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Connects)));
+        Metric(text, "gateway_sink_lag_seconds", "gauge", "Age of the oldest sample each northbound output has not delivered yet (0 when none waits)", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.LagSeconds)));
+        Metric(text, "gateway_sink_history_published_total", "counter", "Samples of the backlog (replayed after an outage, flagged as history) acknowledged by each output", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.HistoryPublished)));
+        Metric(text, "gateway_sink_overloaded", "gauge", "1 while the drivers read faster than the output delivers and its backlog grows", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Overloaded ? 1.0 : 0.0)));
+        Metric(text, "gateway_sink_stalled", "gauge", "1 while the output is connected, samples wait, and nothing has been acknowledged for a while", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Stalled ? 1.0 : 0.0)));
+        Metric(text, "gateway_sink_stalls_total", "counter", "Times each output stopped making progress although samples waited", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Stalls)));
         return text.ToString();
     }
 
@@ -176,6 +201,7 @@ public sealed class DriverCounters(string name)
 {
     private long _samplesRead;
     private long _errors;
+    private long _pollOverruns;
 
     public string Name { get; } = name;
 
@@ -185,7 +211,13 @@ public sealed class DriverCounters(string name)
 
     public bool Connected { get; set; }
 
+    public long PollOverruns => Volatile.Read(ref _pollOverruns);
+
     public void AddRead() => Interlocked.Increment(ref _samplesRead);
+
+    public void AddRead(long count) => Interlocked.Add(ref _samplesRead, count);
+
+    public void AddPollOverrun() => Interlocked.Increment(ref _pollOverruns);
 
     public void AddError() => Interlocked.Increment(ref _errors);
 }
@@ -211,6 +243,45 @@ public sealed class SinkCounters(string name)
     public bool Connected => Volatile.Read(ref _connected) == 1;
 
     public void AddPublished(long count) => Interlocked.Add(ref _published, count);
+
+    private long _historyPublished;
+    private long _lagBits;
+    private long _stalls;
+    private int _stalled;
+    private int _overloaded;
+
+    /// <summary>Samples of the history lane (the backlog of an outage) acknowledged.</summary>
+    public long HistoryPublished => Volatile.Read(ref _historyPublished);
+
+    public void AddHistoryPublished(long count) => Interlocked.Add(ref _historyPublished, count);
+
+    /// <summary>Age in seconds of the oldest sample this output has not delivered (0 when none waits).</summary>
+    public double LagSeconds
+    {
+        get => BitConverter.Int64BitsToDouble(Volatile.Read(ref _lagBits));
+        set => Volatile.Write(ref _lagBits, BitConverter.DoubleToInt64Bits(value));
+    }
+
+    /// <summary>True while the output is connected, samples wait and nothing was acknowledged for a while.</summary>
+    public bool Stalled => Volatile.Read(ref _stalled) == 1;
+
+    /// <summary>Times the output stalled.</summary>
+    public long Stalls => Volatile.Read(ref _stalls);
+
+    public void StalledChanged(bool stalled)
+    {
+        if (Interlocked.Exchange(ref _stalled, stalled ? 1 : 0) == 0 && stalled)
+        {
+            Interlocked.Increment(ref _stalls);
+        }
+    }
+
+    /// <summary>True while reads outrun this output and its backlog grows.</summary>
+    public bool Overloaded
+    {
+        get => Volatile.Read(ref _overloaded) == 1;
+        set => Volatile.Write(ref _overloaded, value ? 1 : 0);
+    }
 
     public void AddFailures(long count) => Interlocked.Add(ref _failures, count);
 

@@ -2,6 +2,7 @@ using Gateway.Drivers;
 using System.Text;
 using Gateway.Buffering;
 using Gateway.Configuration;
+using Gateway.Northbound.Delivery;
 using Gateway.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,8 @@ using Polly;
 namespace Gateway.Northbound.Influx;
 
 /// <summary>
-/// Feeds InfluxDB from the disk buffer: batches of line protocol, acknowledged on 204, retried with backoff on
+/// Feeds InfluxDB from the disk buffer through a <see cref="BufferDrainer"/> (samples read now first, then the backlog):
+/// batches of line protocol, acknowledged on 204, retried with backoff on
 /// 5xx and network errors (the samples stay in the buffer), and on 400 the offending lines are isolated by
 /// halving the batch, then dropped, counted and each logged once. Rewriting a point is harmless: InfluxDB
 /// keeps one value per series and timestamp.
@@ -20,7 +22,7 @@ public sealed class InfluxPublisher : BackgroundService
     public const string SinkName = "influx";
 
     private readonly InfluxOptions _options;
-    private readonly SampleBuffer _buffer;
+    private readonly ISampleLog _buffer;
     private readonly BufferSignal _signal;
     private readonly SinkCounters _counters;
     private readonly TimeProvider _timeProvider;
@@ -28,12 +30,12 @@ public sealed class InfluxPublisher : BackgroundService
     private readonly LineProtocol _lineProtocol;
     private readonly Func<InfluxOptions, IInfluxWriter> _writerFactory;
 
-    public InfluxPublisher(IOptions<GatewayConfig> options, SampleBuffer buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger)
+    public InfluxPublisher(IOptions<GatewayConfig> options, ISampleLog buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger)
         : this(options, buffer, signal, metrics, timeProvider, logger, o => o.Version == 1 ? new InfluxV1Writer(o) : new InfluxV2Writer(o))
     {
     }
 
-    internal InfluxPublisher(IOptions<GatewayConfig> options, SampleBuffer buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger, Func<InfluxOptions, IInfluxWriter> writerFactory)
+    internal InfluxPublisher(IOptions<GatewayConfig> options, ISampleLog buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger, Func<InfluxOptions, IInfluxWriter> writerFactory)
     {
         _options = options.Value.Influx ?? throw new InvalidOperationException("no influx section");
         _buffer = buffer;
@@ -64,17 +66,23 @@ public sealed class InfluxPublisher : BackgroundService
         var batch = new List<BufferedSample>(_options.BatchSize);
         var lines = new List<string>(_options.BatchSize);
         var line = new StringBuilder(128);
-        var cursor = _buffer.CursorOf(SinkName);
+        var drainer = new BufferDrainer(_buffer, SinkName);
+        drainer.Restart();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 batch.Clear();
-                _buffer.ReadOldest(cursor, _options.BatchSize, batch);
-                if (batch.Count == 0)
+                var lane = DeliveryLane.Live;
+                if (drainer.ReadLive(_options.BatchSize, batch) == 0)
                 {
-                    await wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
-                    continue;
+                    lane = DeliveryLane.History;
+                    if (drainer.ReadHistory(_options.BatchSize, batch) == 0)
+                    {
+                        _counters.LagSeconds = 0;
+                        await wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                        continue;
+                    }
                 }
 
                 lines.Clear();
@@ -94,9 +102,16 @@ public sealed class InfluxPublisher : BackgroundService
                 }
 
                 _counters.ConnectedChanged(true);
-                cursor = batch[^1].Id;
-                _buffer.Acknowledge(SinkName, cursor);
-                _counters.AddPublished(batch.Count);
+                drainer.Delivered(lane, new SequenceRange(batch[0].Id, batch[^1].Id), batch.Count);
+                var acknowledged = drainer.Flush();
+                _counters.AddPublished(acknowledged);
+                if (lane == DeliveryLane.History)
+                {
+                    _counters.AddHistoryPublished(acknowledged);
+                }
+
+                var oldest = drainer.OldestUnacknowledged();
+                _counters.LagSeconds = oldest is { } at ? Math.Max(0, (_timeProvider.GetUtcNow() - at).TotalSeconds) : 0;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -4,7 +4,7 @@ using Gateway.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Gateway.Tests.Unit;
+namespace Gateway.Tests.Buffering;
 
 public sealed class SampleBufferTests : IDisposable
 {
@@ -52,7 +52,6 @@ public sealed class SampleBufferTests : IDisposable
 
         Assert.Equal([4L, 5, 6, 7, 8, 9], left.Select(r => r.Sample.Value.AsInteger));
         Assert.Equal(6, buffer.Count);
-        Assert.Equal(6 * SampleBuffer.RowOverheadBytes, buffer.Bytes);
     }
 
     [Fact]
@@ -105,28 +104,42 @@ public sealed class SampleBufferTests : IDisposable
     [Fact]
     public void Append_OverQuota_DropsTheOldest_AndCountsThem()
     {
-        const int maxBytes = 100 * SampleBuffer.RowOverheadBytes;
+        // Whole batches are dropped: five batches of 30 samples (values of one varint width: batches of one size), room for three and a bit.
+        long batchBytes;
+        using (var probe = Create("probe.db", 1 << 20, out _))
+        {
+            probe.Append(Counters(1000, 30));
+            batchBytes = probe.Bytes;
+        }
+
+        var maxBytes = (3 * batchBytes) + (batchBytes / 2);
         using var buffer = Create("quota.db", maxBytes, out var metrics);
 
-        var dropped = buffer.Append(Counters(0, 150));
-        dropped += buffer.Append(Counters(150, 30));
+        long dropped = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            dropped += buffer.Append(Counters(1000 + (i * 30), 30));
+        }
 
-        Assert.Equal(80, dropped);
-        Assert.Equal(80, metrics.SamplesDropped);
+        Assert.Equal(60, dropped);
+        Assert.Equal(60, metrics.SamplesDropped);
         Assert.True(buffer.Bytes <= maxBytes);
         var left = new List<BufferedSample>();
         buffer.ReadOldest(0, 1000, left);
-        Assert.Equal(Enumerable.Range(80, 100).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(Enumerable.Range(1060, 90).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
     }
 
     [Fact]
-    public void Append_StringsCountTheirLengthAgainstTheQuota()
+    public void Append_CountsTheEncodedSizeAgainstTheQuota_StringsAsTheirUtf8Bytes()
     {
         using var buffer = Create("strings.db", 1 << 20, out var metrics);
+        buffer.Append([Sample.Good(_state, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromString("x"))]);
+        var small = buffer.Bytes;
 
-        buffer.Append([Sample.Good(_state, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromString(new string('x', 1000)))]);
+        buffer.Append([Sample.Good(_state, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromString(new string('é', 1000)))]);
 
-        Assert.Equal(SampleBuffer.RowOverheadBytes + 1000, buffer.Bytes);
+        // 'é' is two bytes in UTF-8; the length prefix grows from one byte to two.
+        Assert.Equal((2 * small) - 1 + 2000 + 1, buffer.Bytes);
         Assert.Equal(buffer.Bytes, metrics.BufferBytes);
     }
 

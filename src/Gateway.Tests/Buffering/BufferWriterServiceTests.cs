@@ -1,0 +1,97 @@
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Observability;
+using Gateway.Pipeline;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Buffering;
+
+/// <summary>The writer between the pipeline and the disk, on a fake clock: one batch per flush interval, nothing lost on stop.</summary>
+public sealed class BufferWriterServiceTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gw-writer-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 1, 6, 0, 0, TimeSpan.Zero));
+    private readonly GatewayMetrics _metrics;
+    private readonly SamplePipeline _pipeline;
+    private readonly SampleBuffer _buffer;
+    private readonly BufferSignal _signal = new();
+    private readonly SemaphoreSlim _wake;
+    private readonly BufferWriterService _writer;
+    private readonly TagInfo _tag = new("press", "count");
+
+    public BufferWriterServiceTests()
+    {
+        _metrics = new GatewayMetrics(_time);
+        _pipeline = new SamplePipeline(_metrics);
+        _buffer = new SampleBuffer(Path.Combine(_directory, "buffer.db"), 1 << 20, [SampleBuffer.DefaultSink], _metrics, _time, NullLogger<SampleBuffer>.Instance);
+        _wake = _signal.Subscribe();
+        var config = new GatewayConfig { Buffer = new BufferOptions { FlushIntervalMs = 100 } };
+        _writer = new BufferWriterService(_pipeline, _buffer, _signal, _metrics, Options.Create(config), _time, NullLogger<BufferWriterService>.Instance);
+    }
+
+    [Fact]
+    public async Task Flush_WritesWhatArrivedWithinTheInterval_ThenWakesThePublishers()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 500; i++)
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
+        }
+
+        // Nothing reaches the disk before the interval has passed on the writer's clock.
+        Assert.False(await _wake.WaitAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, _buffer.Count);
+
+        await AdvanceUntilWokenAsync();
+
+        Assert.Equal(500, _buffer.Count);
+        Assert.Equal(500, _metrics.SamplesBuffered);
+        var read = new List<BufferedSample>();
+        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Stop_WritesWhatIsStillInThePipeline()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 42; i++)
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
+        }
+
+        await _writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(42, _buffer.Count);
+    }
+
+    /// <summary>The writer's delay starts on its own thread: advance the fake clock until it has flushed.</summary>
+    private async Task AdvanceUntilWokenAsync()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            if (await _wake.WaitAsync(TimeSpan.FromMilliseconds(50)))
+            {
+                return;
+            }
+        }
+
+        Assert.Fail("the writer never flushed");
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _buffer.Dispose();
+        _wake.Dispose();
+        _metrics.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,356 @@
+using Gateway.Buffering;
+using Gateway.Drivers;
+using Gateway.Observability;
+using Gateway.Tests.OpcUa;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Buffering;
+
+/// <summary>The buffer through <see cref="ISampleLog"/>: range acknowledgements, several sinks, leases and the quota, restarts.</summary>
+public sealed class SampleLogTests : IDisposable
+{
+    private const string Uns = "mqtt-uns";
+    private const string Influx = "influx";
+    private readonly string _directory = Directory.CreateTempSubdirectory("gw-samplelog-").FullName;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 5, 1, 6, 0, 0, TimeSpan.Zero));
+    private readonly TagInfo _counter = new("press", "total-count", "parts");
+    private readonly List<GatewayMetrics> _metrics = [];
+
+    private string PathOf(string name) => Path.Combine(_directory, name);
+
+    [Fact]
+    public void Read_SkipsWhatTheSinkAcknowledgedOutOfOrder_AndTheCursorIsTheContiguousPrefix()
+    {
+        using var buffer = Create("ranges.db", 1 << 20, [Uns], out _);
+        buffer.Append(Counters(0, 10));
+        buffer.Append(Counters(10, 10));
+
+        buffer.Acknowledge(Uns, new SequenceRange(6, 8));
+        buffer.Acknowledge(Uns, new SequenceRange(12, 15));
+        Assert.Equal(0, buffer.CursorOf(Uns));
+        Assert.Equal([new SequenceRange(6, 8), new SequenceRange(12, 15)], buffer.Acknowledged(Uns));
+
+        var read = new List<BufferedSample>();
+        buffer.Read(Uns, 0, long.MaxValue, 100, read);
+        Assert.Equal([1L, 2, 3, 4, 5, 9, 10, 11, 16, 17, 18, 19, 20], read.Select(r => r.Id));
+        Assert.Equal(read.Select(r => r.Id - 1), read.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(13, buffer.Count);
+
+        buffer.Acknowledge(Uns, new SequenceRange(1, 5));
+        Assert.Equal(8, buffer.CursorOf(Uns));
+        buffer.Acknowledge(Uns, new SequenceRange(9, 11));
+        Assert.Equal(15, buffer.CursorOf(Uns));
+        Assert.Empty(buffer.Acknowledged(Uns));
+        Assert.Equal(5, buffer.Count);
+    }
+
+    [Fact]
+    public void Read_HonoursAfterThroughAndMax()
+    {
+        using var buffer = Create("window.db", 1 << 20, [Uns], out _);
+        buffer.Append(Counters(0, 50));
+
+        var read = new List<BufferedSample>();
+        Assert.Equal(5, buffer.Read(Uns, 10, 30, 5, read));
+        Assert.Equal([11L, 12, 13, 14, 15], read.Select(r => r.Id));
+        read.Clear();
+        Assert.Equal(3, buffer.Read(Uns, 27, 30, 100, read));
+        Assert.Equal([28L, 29, 30], read.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Acknowledge_WithSeveralSinks_DeletesABatchOnlyWhenEverySinkDeliveredAllOfIt()
+    {
+        using var buffer = Create("sinks.db", 1 << 20, [Uns, Influx], out var metrics);
+        buffer.Append(Counters(0, 10));
+        buffer.Append(Counters(10, 10));
+        var bytes = buffer.Bytes;
+
+        buffer.Acknowledge(Uns, new SequenceRange(1, 20));
+        Assert.Equal(20, buffer.Count);
+        Assert.Equal(bytes, buffer.Bytes);
+        buffer.Acknowledge(Influx, new SequenceRange(11, 20));
+        Assert.Equal(10, buffer.Count);
+        Assert.True(buffer.Bytes < bytes, "the second batch, delivered by both, is still stored");
+        Assert.Equal(10, metrics.BufferSamples);
+
+        var forInflux = new List<BufferedSample>();
+        buffer.Read(Influx, buffer.CursorOf(Influx), long.MaxValue, 100, forInflux);
+        var forUns = new List<BufferedSample>();
+        buffer.Read(Uns, buffer.CursorOf(Uns), long.MaxValue, 100, forUns);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), forInflux.Select(r => r.Id));
+        Assert.Empty(forUns);
+        Assert.Equal(20, buffer.CursorOf(Uns));
+
+        buffer.Acknowledge(Influx, new SequenceRange(1, 10));
+        Assert.Equal(0, buffer.Count);
+        Assert.Equal(0, buffer.Bytes);
+        Assert.Equal(20, buffer.CursorOf(Influx));
+    }
+
+    [Fact]
+    public void Quota_NeverDropsABatchASinkHoldsLeased_AndDropsItOnceTheLeaseIsReleased()
+    {
+        var batchBytes = BatchBytes(30);
+        using var buffer = Create("lease.db", 2 * batchBytes, [Uns], out var metrics);
+        buffer.Append(Counters(1000, 30));
+        var leased = new List<BufferedSample>();
+        buffer.Read(Uns, 0, long.MaxValue, 100, leased);
+
+        buffer.Append(Counters(1030, 30));
+        var dropped = buffer.Append(Counters(1060, 30));
+
+        // The oldest batch is leased: the quota takes the next one instead.
+        Assert.Equal(30, dropped);
+        var left = new List<BufferedSample>();
+        buffer.ReadOldest(0, 1000, left);
+        Assert.Equal(Enumerable.Range(1000, 30).Concat(Enumerable.Range(1060, 30)).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
+
+        buffer.ReleaseLeases(Uns);
+        dropped = buffer.Append(Counters(1090, 30));
+        Assert.Equal(30, dropped);
+        left.Clear();
+        buffer.ReadOldest(0, 1000, left);
+        Assert.Equal(Enumerable.Range(1060, 60).Select(i => (long)i), left.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(60, metrics.SamplesDropped);
+        Assert.Equal(60, buffer.CursorOf(Uns));
+    }
+
+    [Fact]
+    public void Quota_DuringADrain_CountsExactlyWhatTheSinkWillMiss()
+    {
+        // Issue 13: the quota fired while the publisher had a read in flight, and the samples it then delivered
+        // were counted as dropped too. Here every sample ends up either delivered or counted, never both.
+        var batchBytes = BatchBytes(30);
+        using var buffer = Create("drain.db", 3 * batchBytes, [Uns], out var metrics);
+        var delivered = new HashSet<long>();
+        var appended = 0;
+        for (var round = 0; round < 12; round++)
+        {
+            buffer.Append(Counters(1000 + appended, 30));
+            appended += 30;
+            var inFlight = new List<BufferedSample>();
+            buffer.Read(Uns, 0, long.MaxValue, 20, inFlight);
+            // The broker is slow: two more flushes land (and the quota fires) before the PUBACKs come back.
+            buffer.Append(Counters(1000 + appended, 30));
+            appended += 30;
+            buffer.Append(Counters(1000 + appended, 30));
+            appended += 30;
+            foreach (var sample in inFlight)
+            {
+                Assert.True(delivered.Add(sample.Sample.Value.AsInteger), $"{sample.Sample.Value.AsInteger} delivered twice");
+            }
+
+            // Half of what was read is acknowledged, the rest after reconnect: ranges, not a prefix.
+            buffer.Acknowledge(Uns, new SequenceRange(inFlight[10].Id, inFlight[^1].Id));
+            buffer.Acknowledge(Uns, new SequenceRange(inFlight[0].Id, inFlight[9].Id));
+        }
+
+        var rest = new List<BufferedSample>();
+        while (buffer.Read(Uns, 0, long.MaxValue, 1000, rest) > 0)
+        {
+            foreach (var sample in rest)
+            {
+                Assert.True(delivered.Add(sample.Sample.Value.AsInteger));
+            }
+
+            buffer.Acknowledge(Uns, new SequenceRange(rest[0].Id, rest[^1].Id));
+            rest.Clear();
+        }
+
+        Assert.True(metrics.SamplesDropped > 0, "the quota never fired");
+        Assert.Equal(appended, delivered.Count + metrics.SamplesDropped);
+        Assert.Equal(0, buffer.Count);
+    }
+
+    [Fact]
+    public void Quota_DroppingAPartlyAcknowledgedBatch_CountsOnlyItsUnacknowledgedSamples()
+    {
+        var batchBytes = BatchBytes(30);
+        using var buffer = Create("partial.db", batchBytes + (batchBytes / 2), [Uns, Influx], out var metrics);
+        buffer.Append(Counters(1000, 30));
+        buffer.Acknowledge(Uns, new SequenceRange(1, 30));
+        buffer.Acknowledge(Influx, new SequenceRange(1, 10));
+
+        var dropped = buffer.Append(Counters(1030, 30));
+
+        Assert.Equal(20, dropped);
+        Assert.Equal(20, metrics.SamplesDropped);
+        Assert.Equal(30, buffer.CursorOf(Influx));
+        Assert.Equal(30, buffer.Count);
+    }
+
+    [Fact]
+    public void SequenceNumbers_AreNeverReused_AfterTheBufferEmptiesAndTheProcessRestarts()
+    {
+        var path = PathOf("sequence.db");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append(Counters(0, 25));
+            buffer.Acknowledge(Uns, new SequenceRange(1, 25));
+            Assert.Equal(0, buffer.Count);
+            Assert.Equal(25, buffer.LastSequence);
+        }
+
+        using var reopened = Create(path, 1 << 20, [Uns], out _);
+        Assert.Equal(25, reopened.LastSequence);
+        Assert.Equal(25, reopened.CursorOf(Uns));
+        reopened.Append(Counters(25, 5));
+        var read = new List<BufferedSample>();
+        reopened.Read(Uns, reopened.CursorOf(Uns), long.MaxValue, 100, read);
+        Assert.Equal([26L, 27, 28, 29, 30], read.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Restart_KeepsOutOfOrderAcknowledgements_AndForgetsLeases()
+    {
+        var path = PathOf("restart.db");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append(Counters(0, 30));
+            var read = new List<BufferedSample>();
+            buffer.Read(Uns, 0, long.MaxValue, 30, read);
+            buffer.Acknowledge(Uns, new SequenceRange(11, 20));
+        }
+
+        using var reopened = Create(path, 1 << 20, [Uns], out var metrics);
+        Assert.Equal([new SequenceRange(11, 20)], reopened.Acknowledged(Uns));
+        Assert.Equal(20, reopened.Count);
+        Assert.Equal(20, metrics.BufferSamples);
+        var again = new List<BufferedSample>();
+        reopened.Read(Uns, 0, long.MaxValue, 100, again);
+        Assert.Equal(Enumerable.Range(1, 10).Concat(Enumerable.Range(21, 10)).Select(i => (long)i), again.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void ASinkAddedLater_GetsWhatIsStillStored()
+    {
+        var path = PathOf("added.db");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append(Counters(0, 10));
+            buffer.Append(Counters(10, 10));
+            buffer.Acknowledge(Uns, new SequenceRange(1, 10));
+        }
+
+        using var reopened = Create(path, 1 << 20, [Uns, Influx], out _);
+        Assert.Equal(10, reopened.CursorOf(Influx));
+        var read = new List<BufferedSample>();
+        reopened.Read(Influx, reopened.CursorOf(Influx), long.MaxValue, 100, read);
+        Assert.Equal(Enumerable.Range(11, 10).Select(i => (long)i), read.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void OldestUnacknowledged_IsPerSink()
+    {
+        using var buffer = Create("oldest.db", 1 << 20, [Uns, Influx], out _);
+        var first = _time.GetUtcNow();
+        buffer.Append(Counters(0, 10));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        buffer.Append(Counters(10, 10));
+
+        buffer.Acknowledge(Uns, new SequenceRange(1, 10));
+
+        Assert.Equal(first.AddSeconds(5), buffer.OldestUnacknowledged(Uns));
+        Assert.Equal(first, buffer.OldestUnacknowledged(Influx));
+        buffer.Acknowledge(Uns, new SequenceRange(11, 20));
+        Assert.Null(buffer.OldestUnacknowledged(Uns));
+    }
+
+    [Fact]
+    public void Append_BiggerThanOneRow_IsSplitIntoBatches_WithConsecutiveSequences()
+    {
+        using var buffer = Create("big.db", 1L << 30, [Uns], out _);
+        var count = SampleBuffer.MaxSamplesPerBatch + 100;
+        buffer.Append(Counters(0, count));
+
+        var read = new List<BufferedSample>();
+        buffer.Read(Uns, 0, long.MaxValue, int.MaxValue, read);
+        Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), read.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void SecondBuffer_OnTheSameFile_IsRefused_NamingTheOwnerPid_UntilTheFirstIsDisposed()
+    {
+        var path = PathOf("locked.db");
+        var first = Create(path, 1 << 20, [Uns], out _);
+
+        var refused = Assert.Throws<BufferLockedException>(() => Create(path, 1 << 20, [Uns], out _));
+        Assert.Equal(Environment.ProcessId, refused.OwnerPid);
+        Assert.Contains($"PID {Environment.ProcessId}", refused.Message, StringComparison.Ordinal);
+
+        first.Dispose();
+        using var second = Create(path, 1 << 20, [Uns], out _);
+        Assert.Equal(0, second.Count);
+    }
+
+    [Fact]
+    public void Quota_LogsWhenDroppingStarts_ThenOneSummaryAMinute_NotOneLinePerFlush()
+    {
+        var batchBytes = BatchBytes(30);
+        var log = new ListLoggerProvider();
+        var metrics = new GatewayMetrics(_time);
+        _metrics.Add(metrics);
+        using var buffer = new SampleBuffer(PathOf("log.db"), 2 * batchBytes, [Uns], metrics, _time, new Logger<SampleBuffer>(new LoggerFactory([log])));
+
+        // Ten flushes a second for 150 s, the broker away: 1,500 flushes over the quota.
+        for (var flush = 0; flush < 1500; flush++)
+        {
+            buffer.Append(Counters(1000, 30));
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        var warnings = log.Lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Message).ToList();
+        Assert.Equal(3, warnings.Count);
+        Assert.Contains("dropping the oldest samples", warnings[0], StringComparison.Ordinal);
+        // 600 flushes a minute, each dropping one batch of 30.
+        Assert.Contains("dropped 18000 samples in the last 60 s", warnings[1], StringComparison.Ordinal);
+        Assert.Contains("dropped 18000 samples in the last 60 s", warnings[2], StringComparison.Ordinal);
+
+        // The broker is back: the minute that was running is summed up, the next one drops nothing, and one line
+        // says the buffer is under its quota again.
+        buffer.Acknowledge(Uns, new SequenceRange(1, buffer.LastSequence));
+        for (var flush = 0; flush < 1300; flush++)
+        {
+            buffer.Append(Counters(1000, 1));
+            buffer.Acknowledge(Uns, new SequenceRange(1, buffer.LastSequence));
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.Single(log.Lines, l => l.Message.Contains("back under its quota", StringComparison.Ordinal));
+        Assert.Equal(4, log.Lines.Count(l => l.Level == LogLevel.Warning));
+        Assert.Equal((1500 - 2) * 30, metrics.SamplesDropped);
+    }
+
+    /// <summary>The encoded size of a batch of <paramref name="count"/> counter samples with values of two varint bytes.</summary>
+    private long BatchBytes(int count)
+    {
+        using var probe = Create($"probe-{Guid.NewGuid():N}.db", 1L << 30, [Uns], out _);
+        probe.Append(Counters(1000, count));
+        return probe.Bytes;
+    }
+
+    private List<Sample> Counters(int from, int count) =>
+        Enumerable.Range(from, count).Select(i => Sample.Good(_counter, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i))).ToList();
+
+    private SampleBuffer Create(string name, long maxBytes, string[] sinks, out GatewayMetrics metrics)
+    {
+        metrics = new GatewayMetrics(_time);
+        _metrics.Add(metrics);
+        return new SampleBuffer(Path.IsPathRooted(name) ? name : PathOf(name), maxBytes, sinks, metrics, _time, NullLogger<SampleBuffer>.Instance);
+    }
+
+    public void Dispose()
+    {
+        foreach (var metrics in _metrics)
+        {
+            metrics.Dispose();
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,580 @@
+using System.Net.Sockets;
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Northbound.Delivery;
+using Gateway.Observability;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
+using Polly;
+
+namespace Gateway.Northbound.Mqtt;
+
+/// <summary>
+/// A northbound output over MQTT, composed of small parts: the connection (this class: connect, reconnect, broker
+/// limits, status through the format's will), a <see cref="BufferDrainer"/> (live lane first, then the backlog as
+/// history; acknowledgements as ranges), a <see cref="PublishWindow"/> (unawaited publications, delivered prefix) and
+/// an <see cref="IMqttFormat"/> (what the messages look like). An <see cref="OutputHealth"/> reports overload, stalls
+/// and the lag.
+/// <para>
+/// Reconnecting: failures back off exponentially (Polly, with jitter) up to <c>mqtt.maxReconnectDelayMs</c>. While the
+/// broker is unreachable (the TCP connection itself is refused or times out) a cheap probe, one TCP connect a second,
+/// runs during the wait and ends it as soon as the broker's port accepts again; the backoff then starts afresh. So a
+/// broker back after a long outage is reconnected to within about a second, and one that refuses us (credentials, TLS,
+/// ACL) is still not hammered.
+/// </para>
+/// </summary>
+public sealed class MqttOutput : BackgroundService
+{
+    private readonly IMqttFormat _format;
+    private readonly GatewayConfig _config;
+    private readonly ISampleLog _log;
+    private readonly BufferSignal _signal;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SinkCounters _counters;
+    private readonly BufferDrainer _drainer;
+    private readonly PublishWindow _window;
+    private readonly MqttOutputContext _context;
+    private readonly OutputHealth _health;
+    private readonly IMqttClientAdapterFactory? _adapterFactory;
+    private SemaphoreSlim? _wake;
+    private MqttBrokerLimits? _loggedLimits;
+    private string? _tlsRejection;
+    private bool _tlsAccepted;
+    private volatile int _waiting;
+
+    public MqttOutput(IMqttFormat format, GatewayConfig config, ISampleLog log, BufferSignal signal, GatewayMetrics metrics, TimeProvider time, ILogger logger, IMqttClientAdapterFactory? adapterFactory = null)
+    {
+        _format = format;
+        _config = config;
+        _log = log;
+        _signal = signal;
+        _time = time;
+        _logger = logger;
+        _adapterFactory = adapterFactory;
+        _counters = metrics.Sink(format.SinkName);
+        _drainer = new BufferDrainer(log, format.SinkName);
+        _window = new PublishWindow(config.Mqtt.MaxInflight);
+        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release())
+        {
+            CertificateRejected = reason =>
+            {
+                _tlsRejection = reason;
+                MqttLog.CertificateRejected(logger, format.SinkName, Endpoint, reason);
+            },
+            CertificateAccepted = () => _tlsAccepted = true,
+        };
+        _health = new OutputHealth(format.SinkName, time, logger, _counters)
+        {
+            StallHint = config.Mqtt.Qos == 2
+                ? " - mqtt.qos is 2: a broker that does not implement QoS 2 (RabbitMQ answers PUBLISH with PUBACK) never completes the exchange; set mqtt.qos to 1"
+                : " - check the broker's log and load",
+        };
+    }
+
+    public string SinkName => _format.SinkName;
+
+    public string Endpoint => $"{_config.Mqtt.Host ?? "127.0.0.1 (embedded)"}:{_config.Mqtt.Port}";
+
+    /// <summary>The output's health monitor (overload, stall).</summary>
+    public OutputHealth Health => _health;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_context.Mqtt5 && _config.Mqtt.Username is { } user)
+        {
+            // MQTT 3.1.1 has no PUBACK reason code: a broker whose ACL denies a topic acknowledges the
+            // publication and drops it (mosquitto does), so the buffer cannot tell delivered from discarded.
+            MqttLog.Mqtt311AclBlind(_logger, SinkName, Endpoint, user);
+        }
+
+        var wake = _signal.Subscribe();
+        _wake = wake;
+        var factory = new MqttClientFactory(new MqttNetLoggerBridge(_logger));
+        using var client = _adapterFactory is null ? factory.CreateMqttClient() : factory.CreateMqttClient(new MqttNetLoggerBridge(_logger), _adapterFactory);
+        _context.Client = client;
+        client.DisconnectedAsync += args =>
+        {
+            if (_counters.Connected)
+            {
+                _counters.ConnectedChanged(false);
+                MqttLog.Disconnected(_logger, SinkName, Endpoint, args.ReasonString is { Length: > 0 } text ? $"{args.Reason} ({text})" : args.Reason.ToString());
+            }
+
+            _wake?.Release();
+            return Task.CompletedTask;
+        };
+        client.ApplicationMessageReceivedAsync += args => _format.OnMessageAsync(_context, args);
+
+        using var monitor = new CancellationTokenSource();
+        var monitoring = MonitorAsync(monitor.Token);
+        Probe? probe = null;
+        var reconnect = Backoff.Forever(
+            _time,
+            TimeSpan.FromMilliseconds(250),
+            TimeSpan.FromMilliseconds(_config.Mqtt.MaxReconnectDelayMs),
+            new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            args =>
+            {
+                var failure = args.Outcome.Exception;
+                if (failure is SessionFailedException failed)
+                {
+                    MqttLog.SessionFailed(_logger, SinkName, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, failed.Message, _log.Count);
+                }
+                else
+                {
+                    MqttLog.ConnectFailed(_logger, SinkName, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, DescribeConnectFailure(failure), _log.Count);
+                }
+
+                if (args.RetryDelay > ProbeInterval && failure is not null && IsUnreachable(failure))
+                {
+                    probe?.Start(_config.Mqtt.Host ?? "127.0.0.1", _config.Mqtt.Port);
+                }
+
+                return ValueTask.CompletedTask;
+            });
+
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                probe = new Probe(attempt, _time, _logger, SinkName);
+                try
+                {
+                    await reconnect.ExecuteAsync(
+                        async ct =>
+                        {
+                            probe.Stop();
+                            await ConnectAsync(client, ct);
+                            await RunSessionAsync(client, wake, ct);
+                        },
+                        attempt.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested && probe.Fired)
+                {
+                    // The broker's port accepts again: connect now, with the backoff started afresh.
+                    MqttLog.BrokerReachable(_logger, SinkName, Endpoint);
+                }
+                finally
+                {
+                    await probe.DisposeAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (client.IsConnected)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await _format.OnStoppingAsync(_context, timeout.Token);
+                    await client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token);
+                }
+                catch (Exception ex)
+                {
+                    MqttLog.PublishInterrupted(_logger, SinkName, Endpoint, MqttFailureExplainer.Describe(ex));
+                }
+            }
+
+            _counters.ConnectedChanged(false);
+            await monitor.CancelAsync();
+            await monitoring;
+        }
+    }
+
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>True when the broker could not be reached at all (nothing listens, no route, no answer): worth a probe.</summary>
+    internal static bool IsUnreachable(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.HostDown or SocketError.TimedOut or SocketError.NetworkDown })
+            {
+                return true;
+            }
+
+            if (current is MqttCommunicationTimedOutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task MonitorAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var oldest = _log.OldestUnacknowledged(SinkName);
+                var lag = oldest is { } at ? _time.GetUtcNow() - at : TimeSpan.Zero;
+                _health.Observe(_log.LastSequence, _counters.Published, lag, _counters.Connected, _waiting);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The buffer was disposed while stopping.
+        }
+    }
+
+    private async Task ConnectAsync(IMqttClient client, CancellationToken cancellationToken)
+    {
+        _tlsRejection = null;
+        _tlsAccepted = false;
+        byte[]? connAck = null;
+        Task Inspect(MQTTnet.Diagnostics.PacketInspection.InspectMqttPacketEventArgs args)
+        {
+            if (args.Direction == MQTTnet.Diagnostics.PacketInspection.MqttPacketFlowDirection.Inbound && connAck is null && args.Buffer is [0x20, ..])
+            {
+                connAck = args.Buffer;
+            }
+
+            return Task.CompletedTask;
+        }
+
+        // Packet inspection copies every packet: it is on only while connecting, to read the CONNACK properties
+        // MQTTnet does not surface (Receive Maximum, Maximum Packet Size).
+        client.InspectPacketAsync += Inspect;
+        MqttClientConnectResult result;
+        try
+        {
+            result = await client.ConnectAsync(_format.BuildOptions(_context), cancellationToken);
+        }
+        finally
+        {
+            client.InspectPacketAsync -= Inspect;
+        }
+
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken);
+            }
+
+            if (result.ResultCode == MqttClientConnectResultCode.RetainNotSupported && _context.RetainAvailable)
+            {
+                RetainNotAvailable();
+            }
+
+            throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
+        }
+
+        _context.Limits = _context.Mqtt5 ? MqttBrokerLimits.From(connAck, result) : MqttBrokerLimits.None;
+        if (!_context.Limits.RetainAvailable && _context.RetainAvailable)
+        {
+            RetainNotAvailable();
+        }
+
+        if (_context.Limits != MqttBrokerLimits.None && _context.Limits != _loggedLimits)
+        {
+            _loggedLimits = _context.Limits;
+            var limits = _context.Limits;
+            MqttLog.BrokerLimits(_logger, SinkName, limits.ReceiveMaximum, limits.MaximumPacketSize, (int)limits.MaximumQos, limits.RetainAvailable);
+        }
+    }
+
+    private void RetainNotAvailable()
+    {
+        // A will with the retain flag is refused outright by such a broker (MQTT 5.0 §3.1.2.5): without it the
+        // data still flows, only the status topic is no longer retained.
+        _context.RetainAvailable = false;
+        MqttLog.RetainNotAvailable(_logger, SinkName, Endpoint);
+    }
+
+    /// <summary>
+    /// One connection's work until it fails. Returns when the session delivered something before failing (the next
+    /// connection starts afresh), and throws <see cref="SessionFailedException"/> when it delivered nothing (the next
+    /// one waits longer).
+    /// </summary>
+    private async Task RunSessionAsync(IMqttClient client, SemaphoreSlim wake, CancellationToken cancellationToken)
+    {
+        _counters.ConnectedChanged(true);
+        MqttLog.Connected(_logger, SinkName, Endpoint, _log.Count);
+        _window.Resize(Math.Min(_config.Mqtt.MaxInflight, _context.Limits.ReceiveMaximum));
+        _drainer.Restart();
+        var deliveredBefore = _drainer.AcknowledgedSamples;
+        var live = new OutgoingMessages();
+        var history = new OutgoingMessages();
+        try
+        {
+            await _format.OnConnectedAsync(_context, cancellationToken);
+            await DrainAsync(client, wake, live, history, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Settle(live, history, failed: true);
+            var reason = MqttFailureExplainer.Describe(ex);
+            var deliveredNothing = _drainer.AcknowledgedSamples == deliveredBefore;
+            if (!_context.Mqtt5 && MqttFailureExplainer.IsConnectionDrop(ex) && deliveredNothing)
+            {
+                // MQTT 3.1.1 has no way to refuse a publication but closing the connection (§3.3.5).
+                reason += " - the broker closed the connection while publications awaited their acknowledgement: MQTT 3.1.1 brokers refuse that way a packet over their size limit (mosquitto: max_packet_size) or, for some brokers, a topic their ACL denies; see the broker's log";
+            }
+
+            if (ex is PublishRefusedException or MessageTooLargeException)
+            {
+                MqttLog.PublishRefused(_logger, SinkName, Endpoint, reason);
+            }
+            else
+            {
+                MqttLog.PublishInterrupted(_logger, SinkName, Endpoint, reason);
+            }
+
+            if (client.IsConnected)
+            {
+                await client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None);
+            }
+
+            _counters.ConnectedChanged(false);
+            if (deliveredNothing)
+            {
+                throw new SessionFailedException(reason, ex);
+            }
+
+            return;
+        }
+        finally
+        {
+            Settle(live, history, failed: false);
+        }
+
+        _counters.ConnectedChanged(false);
+    }
+
+    /// <summary>Keeps what was acknowledged, forgets what was in flight (it is read again on the next connection).</summary>
+    private void Settle(OutgoingMessages live, OutgoingMessages history, bool failed)
+    {
+        try
+        {
+            _window.TakeDelivered(_drainer);
+        }
+        catch (Exception)
+        {
+            // The first refused or failed publication ends what can be kept; it is reported by the caller.
+        }
+
+        Acknowledge();
+        var abandoned = _window.Abandon() + (failed ? 0 : 0);
+        if (failed && abandoned > 0)
+        {
+            _counters.AddFailures(abandoned);
+        }
+
+        live.Clear();
+        history.Clear();
+        _waiting = 0;
+    }
+
+    private void Acknowledge()
+    {
+        var historyBefore = _drainer.AcknowledgedHistorySamples;
+        var samples = _drainer.Flush();
+        if (samples > 0)
+        {
+            _counters.AddPublished(samples);
+            _counters.AddHistoryPublished(_drainer.AcknowledgedHistorySamples - historyBefore);
+        }
+    }
+
+    /// <summary>
+    /// Sends until the connection fails: each round takes the delivered prefix, reads the live lane for the free part of
+    /// the window, then lets the history lane fill the rest but a quarter kept for live samples, and waits for an
+    /// acknowledgement or new samples when there is nothing to send.
+    /// </summary>
+    private async Task DrainAsync(IMqttClient client, SemaphoreSlim wake, OutgoingMessages live, OutgoingMessages history, CancellationToken cancellationToken)
+    {
+        var readBatch = Math.Max(1, _config.Buffer.ReadBatchSize);
+        var batch = new List<BufferedSample>(Math.Min(readBatch, 4096));
+        var reserve = _window.Capacity / 4;
+        var flushEvery = Math.Max(1, Math.Min(readBatch, 2000));
+        var lastFlush = _time.GetTimestamp();
+        var historyDrained = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (!client.IsConnected)
+            {
+                throw new InvalidOperationException("the connection to the broker was lost");
+            }
+
+            _window.TakeDelivered(_drainer, _config.Mqtt.Username);
+            if (_drainer.PendingSamples >= flushEvery || (_drainer.PendingSamples > 0 && (_window.Count == 0 || _time.GetElapsedTime(lastFlush) >= FlushInterval)))
+            {
+                Acknowledge();
+                lastFlush = _time.GetTimestamp();
+            }
+
+            var sent = 0;
+            if (await _format.BeforeReadAsync(_context, cancellationToken))
+            {
+                if (live.Count == 0 && _window.Free > 0 && (history.Count == 0 || !_format.SingleSequence))
+                {
+                    batch.Clear();
+                    if (_drainer.ReadLive((int)Math.Min((long)_window.Free * _format.LiveSamplesPerMessage, readBatch), batch) > 0)
+                    {
+                        _format.Encode(batch, DeliveryLane.Live, _context, live);
+                    }
+                }
+
+                sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                if (live.Count == 0)
+                {
+                    if (history.Count == 0 && _window.Free > reserve && !_drainer.HistoryDone)
+                    {
+                        batch.Clear();
+                        if (_drainer.ReadHistory(_format.HistoryBatchSamples, batch) > 0)
+                        {
+                            _format.Encode(batch, DeliveryLane.History, _context, history);
+                        }
+                    }
+
+                    sent += Send(client, history, DeliveryLane.History, keepFree: reserve, cancellationToken);
+                    if (!historyDrained && _drainer.HistoryDone && history.Count == 0)
+                    {
+                        historyDrained = true;
+                        _format.OnHistoryDrained(_context, live);
+                        sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                    }
+                }
+            }
+
+            _waiting = _window.Count;
+            if (sent > 0)
+            {
+                continue;
+            }
+
+            if (_window.Oldest is { } oldest)
+            {
+                // Wait for the next acknowledgement; wake up at least every second to notice new live samples and stalls.
+                await ((Task)oldest).WaitAsync(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            else
+            {
+                Acknowledge();
+                lastFlush = _time.GetTimestamp();
+                await wake.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+    }
+
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    private int Send(IMqttClient client, OutgoingMessages messages, DeliveryLane lane, int keepFree, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        while (_window.Free > keepFree && messages.TryTake(out var outgoing))
+        {
+            CheckPacketSize(outgoing.Message);
+            _window.Add(client.PublishAsync(outgoing.Message, cancellationToken), outgoing.Message.Topic, lane, outgoing.Completes, outgoing.Samples, outgoing.RentedPayload);
+            sent++;
+        }
+
+        return sent;
+    }
+
+    /// <summary>Refuses, before sending, a message the broker announced it would not take (it would close the connection).</summary>
+    private void CheckPacketSize(MqttApplicationMessage message)
+    {
+        var limit = _context.Limits.MaximumPacketSize;
+        if (limit < MqttBrokerLimits.ProtocolMaximumPacketSize)
+        {
+            var size = MqttBrokerLimits.PublishPacketSize(message, _context.Mqtt5);
+            if (size > limit)
+            {
+                throw new MessageTooLargeException(message.Topic, size, limit);
+            }
+        }
+    }
+
+    private string DescribeConnectFailure(Exception? exception) =>
+        MqttFailureExplainer.Connect(
+            exception,
+            _config.Mqtt.Tls is { Enabled: true },
+            _tlsRejection,
+            _tlsAccepted,
+            _config.Mqtt.Tls is { Enabled: true, CertFile: not null },
+            Endpoint,
+            _context.Mqtt5);
+
+    /// <summary>One TCP connect a second to the broker's port while waiting to reconnect; cancels the wait when one succeeds.</summary>
+    private sealed class Probe(CancellationTokenSource attempt, TimeProvider time, ILogger logger, string sink) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _running = Task.CompletedTask;
+
+        public bool Fired { get; private set; }
+
+        public void Start(string host, int port)
+        {
+            if (!_running.IsCompleted)
+            {
+                return;
+            }
+
+            _running = RunAsync(host, port, _stop.Token);
+        }
+
+        public void Stop() => _stop.Cancel();
+
+        private async Task RunAsync(string host, int port, CancellationToken cancellationToken)
+        {
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(ProbeInterval, time, cancellationToken);
+                    using var socket = new TcpClient();
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(ProbeInterval);
+                    try
+                    {
+                        await socket.ConnectAsync(host, port, timeout.Token);
+                    }
+                    catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                    {
+                        continue;
+                    }
+
+                    if (!cancellationToken.IsCancellationRequested)
+                    {
+                        Fired = true;
+                        await attempt.CancelAsync();
+                    }
+
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception ex)
+            {
+                MqttLog.ProbeFailed(logger, sink, ex.Message);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _running;
+            _stop.Dispose();
+        }
+    }
+}

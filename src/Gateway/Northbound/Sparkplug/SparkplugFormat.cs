@@ -1,0 +1,352 @@
+using System.Buffers;
+using Gateway.Buffering;
+using Gateway.Configuration;
+using Gateway.Drivers;
+using Gateway.Northbound.Delivery;
+using Gateway.Northbound.Mqtt;
+using Gateway.Observability;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Gateway.Northbound.Sparkplug;
+
+/// <summary>
+/// Sparkplug B 3.0 as a format of <see cref="MqttOutput"/>: a <see cref="SparkplugSession"/> makes the messages, this
+/// class connects it to the output. Per connection: the NDEATH will with the next bdSeq (persisted beside the buffer,
+/// so that it goes on across restarts), subscriptions to NCMD and DCMD, the NBIRTH, then the DBIRTHs once every tag
+/// of the running drivers (<see cref="IDriverCatalog"/>) has a value or a second has passed (data waits in the buffer
+/// meanwhile), then the samples: the live lane as DDATA, the history lane as DDATA with <c>is_historical</c>.
+/// </summary>
+public sealed partial class SparkplugFormat : IMqttFormat
+{
+    public const string Name = "mqtt-sparkplug";
+
+    private readonly GatewayConfig _config;
+    private readonly IDriverCatalog _catalog;
+    private readonly LiveTags? _liveTags;
+    private readonly ILogger _logger;
+    private readonly SparkplugSession _session;
+    private readonly List<SparkplugMessage> _messages = [];
+    private readonly string _bdSeqFile;
+    private readonly MqttQualityOfServiceLevel _dataQos;
+    private int[] _carriedBy = [];
+    private long _lastSessionBdSeq;
+    private long _bdSeq;
+    private bool _birthsPending;
+    private volatile bool _rebirthRequested;
+    private OutgoingMessages? _liveQueue;
+    private OutgoingMessages? _historyQueue;
+    private readonly long?[] _uncompletedFrom = new long?[2];
+
+    public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger)
+    {
+        _config = config;
+        _catalog = catalog;
+        _liveTags = liveTags;
+        _logger = logger;
+        var sparkplug = config.Mqtt.Sparkplug;
+        _dataQos = sparkplug.DataQos == 0 ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce;
+        _session = new SparkplugSession(
+            new SparkplugSessionOptions
+            {
+                GroupId = sparkplug.GroupId ?? config.Gateway.Site,
+                EdgeNodeId = sparkplug.EdgeNodeId ?? config.Gateway.Id,
+                MaxMetricsPerMessage = sparkplug.MaxMetricsPerMessage,
+                DataQos = sparkplug.DataQos,
+            },
+            time,
+            logger);
+        _bdSeqFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!, "sparkplug-bdseq");
+        _lastSessionBdSeq = File.Exists(_bdSeqFile) && long.TryParse(File.ReadAllText(_bdSeqFile).Trim(), out var stored) ? stored : -1;
+    }
+
+    public string SinkName => Name;
+
+    /// <summary>The session that makes the messages (for tests and the dashboard).</summary>
+    public SparkplugSession Session => _session;
+
+    /// <summary>A few DDATA's worth per read of the backlog.</summary>
+    public int HistoryBatchSamples => Math.Clamp(_config.Mqtt.Sparkplug.MaxMetricsPerMessage * 4, 100, 4000);
+
+    /// <summary>Sparkplug's seq runs across both lanes: the output sends the messages in the order they were made.</summary>
+    public bool SingleSequence => true;
+
+    /// <summary>A DDATA carries up to <c>mqtt.sparkplug.maxMetricsPerMessage</c> samples.</summary>
+    public int LiveSamplesPerMessage => _config.Mqtt.Sparkplug.MaxMetricsPerMessage;
+
+    /// <summary>
+    /// Each CONNECT registers an NDEATH whose bdSeq is one more than the previous session's (0-255). An attempt
+    /// that never reached the broker did not use its number: the next attempt offers the same one.
+    /// </summary>
+    public MqttClientOptions BuildOptions(MqttOutputContext context)
+    {
+        _bdSeq = (_lastSessionBdSeq + 1) % 256;
+        using var death = _session.DeathPayload(_bdSeq);
+        return MqttConnectionFactory.Build(context.Config, _session.Topic("NDEATH"), death.Span, willRetain: false, clientIdSuffix: "-spb", certificateRejected: context.CertificateRejected, certificateAccepted: context.CertificateAccepted);
+    }
+
+    public async Task OnConnectedAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    {
+        _lastSessionBdSeq = _bdSeq;
+        WriteBdSeq();
+        _liveQueue = null;
+        _historyQueue = null;
+        _uncompletedFrom[0] = null;
+        _uncompletedFrom[1] = null;
+        _rebirthRequested = false;
+        var subscribed = await context.Client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(_session.Topic("NCMD"), MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithTopicFilter(_session.Topic("DCMD") + "/+", MqttQualityOfServiceLevel.AtLeastOnce)
+                .Build(),
+            cancellationToken);
+        foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode >= 0x80))
+        {
+            // The data still flows, but a host's commands (Node Control/Rebirth) would never arrive: say so.
+            MqttLog.SubscriptionRefused(_logger, Name, item.TopicFilter.Topic, item.ResultCode.ToString(), "Sparkplug commands (Node Control/Rebirth) will not reach this node; grant it read access (its ACL)");
+        }
+
+        _messages.Clear();
+        _session.Begin(_bdSeq, context.Limits.MaximumPacketSize, _catalog.Tags, _liveTags?.Snapshot(), _messages);
+        _birthsPending = true;
+        await PublishNowAsync(context, cancellationToken);
+    }
+
+    public Task OnStoppingAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    {
+        // A clean stop sends the death certificate itself: the broker does not send a will on DISCONNECT.
+        var death = _session.NodeDeath();
+        var array = death.DetachPayload(out var length);
+        var message = new MqttApplicationMessage
+        {
+            Topic = death.Topic,
+            Payload = new ReadOnlySequence<byte>(array!, 0, length),
+            QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
+        };
+        return context.Client.PublishAsync(message, cancellationToken);
+    }
+
+    public Task OnMessageAsync(MqttOutputContext context, MqttApplicationMessageReceivedEventArgs message)
+    {
+        var payload = message.ApplicationMessage.Payload;
+        var bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        if (_session.HandleCommand(message.ApplicationMessage.Topic, bytes))
+        {
+            // Publishing from the receive loop would wait for a PUBACK that this very loop must read: the output's
+            // loop does the rebirth instead.
+            _rebirthRequested = true;
+            context.Wake();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask<bool> BeforeReadAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    {
+        if (_rebirthRequested && (_liveQueue?.Count ?? 0) == 0 && (_historyQueue?.Count ?? 0) == 0)
+        {
+            // Nothing made before the rebirth is still waiting to be sent: the NBIRTH's seq 0 comes after all of it.
+            _rebirthRequested = false;
+            _messages.Clear();
+            _session.Rebirth(_messages);
+            await PublishNowAsync(context, cancellationToken);
+        }
+
+        if (_birthsPending)
+        {
+            // The first DBIRTHs announce each tag's datatype: wait (bounded) until every tag has been read once.
+            if (_liveTags is not null)
+            {
+                _session.Observe(_liveTags.Snapshot());
+            }
+
+            _messages.Clear();
+            _session.Flush(_messages);
+            await PublishNowAsync(context, cancellationToken);
+            _birthsPending = _session.PendingBirths > 0;
+        }
+
+        return !_birthsPending;
+    }
+
+    public void Encode(IReadOnlyList<BufferedSample> samples, DeliveryLane lane, MqttOutputContext context, OutgoingMessages output)
+    {
+        if (lane == DeliveryLane.Live)
+        {
+            _liveQueue = output;
+        }
+        else
+        {
+            _historyQueue = output;
+        }
+
+        _messages.Clear();
+        var historical = lane == DeliveryLane.History;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            var item = samples[i];
+            _session.Add(item.Sample, item.Id, historical, _messages);
+        }
+
+        // Nothing stays held across calls: a birth this batch needs goes out now.
+        _session.Flush(_messages, force: true);
+        Hand(samples, lane, output);
+    }
+
+    /// <summary>
+    /// Hands the session's messages to the output. Each message names the run of this batch's samples that is
+    /// delivered in full once it (and every message before it) is acknowledged: the batch's longest prefix whose
+    /// samples are all carried by it or by earlier messages. Samples that need no message (Bad values of a dead
+    /// machine) count as carried by the message before them, or, when none, by the lane's next message.
+    /// </summary>
+    private void Hand(IReadOnlyList<BufferedSample> samples, DeliveryLane lane, OutgoingMessages output)
+    {
+        var count = samples.Count;
+        if (_carriedBy.Length < count)
+        {
+            _carriedBy = new int[Math.Max(count, _carriedBy.Length * 2)];
+        }
+
+        var carriedBy = _carriedBy;
+        Array.Fill(carriedBy, -1, 0, count);
+        var sent = -1;
+        for (var j = 0; j < _messages.Count; j++)
+        {
+            var message = _messages[j];
+            var index = message.Type == SparkplugMessageType.None ? Math.Max(sent, 0) : ++sent;
+            foreach (var range in message.Samples)
+            {
+                var position = IndexOf(samples, range.First);
+                for (var id = range.First; id <= range.Last && position < count; id++)
+                {
+                    while (position < count && samples[position].Id < id)
+                    {
+                        position++;
+                    }
+
+                    if (position < count && samples[position].Id == id)
+                    {
+                        carriedBy[position] = index;
+                    }
+                }
+            }
+        }
+
+        var laneIndex = (int)lane;
+        var done = 0;
+        var next = 0;
+        var real = 0;
+        foreach (var message in _messages)
+        {
+            if (message.Type == SparkplugMessageType.None)
+            {
+                message.Dispose();
+                continue;
+            }
+
+            while (next < count && carriedBy[next] >= 0 && carriedBy[next] <= real)
+            {
+                next++;
+            }
+
+            SequenceRange? completes = null;
+            if (next > done)
+            {
+                completes = new SequenceRange(_uncompletedFrom[laneIndex] ?? samples[done].Id, samples[next - 1].Id);
+                _uncompletedFrom[laneIndex] = null;
+                done = next;
+            }
+
+            var array = message.DetachPayload(out var length);
+            output.Add(
+                new MqttApplicationMessage
+                {
+                    Topic = message.Topic,
+                    Payload = new ReadOnlySequence<byte>(array!, 0, length),
+                    QualityOfServiceLevel = message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : _dataQos,
+                },
+                completes,
+                message.SampleCount,
+                array);
+            real++;
+        }
+
+        if (done < count)
+        {
+            // Carried by no message of this batch (a dead machine's Bad values): the lane's next message completes them.
+            _uncompletedFrom[laneIndex] ??= samples[done].Id;
+        }
+
+        _messages.Clear();
+    }
+
+    private static int IndexOf(IReadOnlyList<BufferedSample> samples, long id)
+    {
+        int low = 0, high = samples.Count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            if (samples[middle].Id < id)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>Publishes the session's messages at once (births: QoS 0, carrying no sample).</summary>
+    private async Task PublishNowAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    {
+        foreach (var message in _messages)
+        {
+            if (message.Type == SparkplugMessageType.None)
+            {
+                continue;
+            }
+
+            var published = new MqttApplicationMessage
+            {
+                Topic = message.Topic,
+                Payload = new ReadOnlySequence<byte>(message.Payload),
+                QualityOfServiceLevel = message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : _dataQos,
+            };
+            try
+            {
+                var result = await context.Client.PublishAsync(published, cancellationToken);
+                if (PublishRefusedException.IsRefusal(result))
+                {
+                    throw new PublishRefusedException(published.Topic!, result.ReasonCode, result.ReasonString, context.Config.Mqtt.Username);
+                }
+            }
+            finally
+            {
+                message.Dispose();
+            }
+        }
+
+        _messages.Clear();
+    }
+
+    private void WriteBdSeq()
+    {
+        try
+        {
+            var temporary = _bdSeqFile + ".tmp";
+            File.WriteAllText(temporary, _bdSeq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(temporary, _bdSeqFile, overwrite: true);
+        }
+        catch (IOException ex)
+        {
+            LogBdSeqNotSaved(_logger, Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "{Sink}: could not save the Sparkplug bdSeq: {Reason}; the next start may repeat this session's bdSeq")]
+    private static partial void LogBdSeqNotSaved(ILogger logger, string sink, string reason);
+}

@@ -1,0 +1,401 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Gateway.Drivers;
+using Gateway.Northbound.Delivery;
+
+namespace Gateway.Northbound.Sparkplug;
+
+/// <summary>
+/// Writes Sparkplug B payloads (sparkplug_b.proto's Payload, Metric, PropertySet, PropertyValue) straight into a
+/// buffer rented from <see cref="PayloadPool.Shared"/>: no message objects, no per-metric allocation. Fields go out in
+/// field-number order, as Google.Protobuf writes them, so the bytes equal those of the generated classes for the
+/// same content (the tests compare them). One payload at a time: <see cref="Begin"/>, metrics, <see cref="Finish"/>.
+/// </summary>
+public sealed class SparkplugPayloadWriter
+{
+    // Wire types (protobuf encoding): varint, 64-bit, length-delimited, 32-bit.
+    private const int Varint = 0;
+    private const int Fixed64 = 1;
+    private const int LengthDelimited = 2;
+    private const int Fixed32 = 5;
+
+    /// <summary>Ignition's convention for a value's quality: the OPC classic codes, 192 good, 64 uncertain, 0 bad.</summary>
+    public const string QualityProperty = "Quality";
+
+    /// <summary>The engineering unit property of a birth metric (Tahu and Ignition read <c>engUnit</c>).</summary>
+    public const string UnitProperty = "engUnit";
+
+    private static readonly int s_qualityKeyBytes = Encoding.UTF8.GetByteCount(QualityProperty);
+    private static readonly int s_unitKeyBytes = Encoding.UTF8.GetByteCount(UnitProperty);
+
+    private byte[] _buffer;
+    private int _position;
+
+    public SparkplugPayloadWriter(int initialCapacity = 4096)
+    {
+        _buffer = PayloadPool.Shared.Rent(Math.Max(64, initialCapacity));
+    }
+
+    /// <summary>Bytes written so far in the current payload.</summary>
+    public int Length => _position;
+
+    /// <summary>Metrics written into the current payload.</summary>
+    public int MetricCount { get; private set; }
+
+    /// <summary>Starts a payload with its timestamp (ms since the Unix epoch).</summary>
+    public void Begin(ulong timestamp)
+    {
+        _position = 0;
+        MetricCount = 0;
+        WriteTag(1, Varint);
+        WriteVarint(timestamp);
+    }
+
+    /// <summary>Ends the payload with its seq (null for none, as in NDEATH) and hands over the buffer.</summary>
+    public PooledPayload Finish(ulong? seq)
+    {
+        if (seq is { } value)
+        {
+            WriteTag(3, Varint);
+            WriteVarint(value);
+        }
+
+        var payload = new PooledPayload(_buffer, _position);
+        _buffer = PayloadPool.Shared.Rent(Math.Max(64, _position));
+        _position = 0;
+        MetricCount = 0;
+        return payload;
+    }
+
+    /// <summary>Drops what was written (the writer's buffer is kept).</summary>
+    public void Reset()
+    {
+        _position = 0;
+        MetricCount = 0;
+    }
+
+    /// <summary>The bytes the seq field adds at <see cref="Finish"/>.</summary>
+    public const int SeqBytes = 3;
+
+    /// <summary>
+    /// A data metric (DDATA): alias, source timestamp, <c>is_historical</c> when set, the value in the field of its
+    /// kind (or <c>is_null</c>), and a Quality property when the quality is not Good.
+    /// </summary>
+    public void WriteDataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+    {
+        var size = DataMetricSize(alias, timestamp, value, quality, historical);
+        WriteTag(2, LengthDelimited);
+        WriteVarint((ulong)size);
+        Ensure(size);
+        WriteTag(2, Varint);
+        WriteVarint(alias);
+        WriteTag(3, Varint);
+        WriteVarint(timestamp);
+        if (historical)
+        {
+            WriteTag(5, Varint);
+            WriteByte(1);
+        }
+
+        if (value.Kind == SampleValueKind.None)
+        {
+            WriteTag(7, Varint);
+            WriteByte(1);
+        }
+
+        if (quality != Quality.Good)
+        {
+            WriteProperties(quality, null, 0);
+        }
+
+        WriteValue(value);
+        MetricCount++;
+    }
+
+    /// <summary>A data metric's bytes inside the payload, with its field tag and length prefix.</summary>
+    public static int DataMetricBytes(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+    {
+        var size = DataMetricSize(alias, timestamp, value, quality, historical);
+        return 1 + VarintSize((ulong)size) + size;
+    }
+
+    /// <summary>
+    /// A birth metric (NBIRTH, DBIRTH): name, alias, timestamp, datatype, <c>is_null</c> when there is no value yet,
+    /// then the Quality (when not Good) and engUnit properties, then the value.
+    /// </summary>
+    public void WriteBirthMetric(string name, ulong? alias, ulong timestamp, DataType datatype, in SampleValue value, Quality quality, string? unit)
+    {
+        var nameBytes = Encoding.UTF8.GetByteCount(name);
+        var unitBytes = unit is null ? 0 : Encoding.UTF8.GetByteCount(unit);
+        var propertiesSize = PropertiesSize(quality, unit, unitBytes);
+        var size = 1 + VarintSize((ulong)nameBytes) + nameBytes
+            + (alias is { } a ? 1 + VarintSize(a) : 0)
+            + 1 + VarintSize(timestamp)
+            + 1 + VarintSize((ulong)datatype)
+            + (value.Kind == SampleValueKind.None ? 2 : 0)
+            + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
+            + ValueSize(value);
+        WriteTag(2, LengthDelimited);
+        WriteVarint((ulong)size);
+        Ensure(size);
+        WriteTag(1, LengthDelimited);
+        WriteString(name, nameBytes);
+        if (alias is { } aliasValue)
+        {
+            WriteTag(2, Varint);
+            WriteVarint(aliasValue);
+        }
+
+        WriteTag(3, Varint);
+        WriteVarint(timestamp);
+        WriteTag(4, Varint);
+        WriteVarint((ulong)datatype);
+        if (value.Kind == SampleValueKind.None)
+        {
+            WriteTag(7, Varint);
+            WriteByte(1);
+        }
+
+        if (propertiesSize >= 0)
+        {
+            WriteProperties(quality, unit, unitBytes);
+        }
+
+        WriteValue(value);
+        MetricCount++;
+    }
+
+    private static int DataMetricSize(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+    {
+        var propertiesSize = quality == Quality.Good ? -1 : PropertiesSize(quality, null, 0);
+        return 1 + VarintSize(alias)
+            + 1 + VarintSize(timestamp)
+            + (historical ? 2 : 0)
+            + (value.Kind == SampleValueKind.None ? 2 : 0)
+            + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
+            + ValueSize(value);
+    }
+
+    /// <summary>The Sparkplug datatype a value of this kind is announced and sent as; Unknown for no value.</summary>
+    public static DataType DataTypeOf(SampleValueKind kind) => kind switch
+    {
+        SampleValueKind.Boolean => DataType.Boolean,
+        SampleValueKind.Integer => DataType.Int64,
+        SampleValueKind.UnsignedInteger => DataType.UInt64,
+        SampleValueKind.Float => DataType.Float,
+        SampleValueKind.Double => DataType.Double,
+        SampleValueKind.String => DataType.String,
+        _ => DataType.Unknown,
+    };
+
+    private static int ValueSize(in SampleValue value) => value.Kind switch
+    {
+        SampleValueKind.Boolean => 2,
+        SampleValueKind.Integer => 1 + VarintSize(unchecked((ulong)value.AsInteger)),
+        SampleValueKind.UnsignedInteger => 1 + VarintSize(value.AsUnsignedInteger),
+        SampleValueKind.Float => 5,
+        SampleValueKind.Double => 9,
+        SampleValueKind.String => StringFieldSize(Encoding.UTF8.GetByteCount(value.AsString!)),
+        _ => 0,
+    };
+
+    private void WriteValue(in SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                WriteTag(14, Varint);
+                WriteByte(value.AsBoolean ? (byte)1 : (byte)0);
+                break;
+            case SampleValueKind.Integer:
+                WriteTag(11, Varint);
+                WriteVarint(unchecked((ulong)value.AsInteger));
+                break;
+            case SampleValueKind.UnsignedInteger:
+                WriteTag(11, Varint);
+                WriteVarint(value.AsUnsignedInteger);
+                break;
+            case SampleValueKind.Float:
+                WriteTag(12, Fixed32);
+                BinaryPrimitives.WriteSingleLittleEndian(_buffer.AsSpan(_position), value.AsFloat);
+                _position += 4;
+                break;
+            case SampleValueKind.Double:
+                WriteTag(13, Fixed64);
+                BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(_position), value.AsDouble);
+                _position += 8;
+                break;
+            case SampleValueKind.String:
+                var text = value.AsString!;
+                WriteTag(15, LengthDelimited);
+                WriteString(text, Encoding.UTF8.GetByteCount(text));
+                break;
+        }
+    }
+
+    /// <summary>The PropertySet's size (without its own tag and length), or -1 when it has no property.</summary>
+    private static int PropertiesSize(Quality quality, string? unit, int unitBytes)
+    {
+        if (quality == Quality.Good && unit is null)
+        {
+            return -1;
+        }
+
+        var size = 0;
+        if (quality != Quality.Good)
+        {
+            var valueSize = QualityValueSize(quality);
+            size += StringFieldSize(s_qualityKeyBytes) + 1 + VarintSize((ulong)valueSize) + valueSize;
+        }
+
+        if (unit is not null)
+        {
+            var valueSize = 2 + StringFieldSize(unitBytes);
+            size += StringFieldSize(s_unitKeyBytes) + 1 + VarintSize((ulong)valueSize) + valueSize;
+        }
+
+        return size;
+    }
+
+    private static uint QualityCode(Quality quality) => quality == Quality.Uncertain ? 64u : 0u;
+
+    // PropertyValue { type = Int32, int_value = code }
+    private static int QualityValueSize(Quality quality) => 2 + 1 + VarintSize(QualityCode(quality));
+
+    private void WriteProperties(Quality quality, string? unit, int unitBytes)
+    {
+        WriteTag(9, LengthDelimited);
+        WriteVarint((ulong)PropertiesSize(quality, unit, unitBytes));
+
+        // Repeated keys (field 1) first, then the values (field 2), in the same order.
+        if (quality != Quality.Good)
+        {
+            WriteTag(1, LengthDelimited);
+            WriteString(QualityProperty, s_qualityKeyBytes);
+        }
+
+        if (unit is not null)
+        {
+            WriteTag(1, LengthDelimited);
+            WriteString(UnitProperty, s_unitKeyBytes);
+        }
+
+        if (quality != Quality.Good)
+        {
+            WriteTag(2, LengthDelimited);
+            WriteVarint((ulong)QualityValueSize(quality));
+            WriteTag(1, Varint);
+            WriteByte((byte)DataType.Int32);
+            WriteTag(3, Varint);
+            WriteVarint(QualityCode(quality));
+        }
+
+        if (unit is not null)
+        {
+            WriteTag(2, LengthDelimited);
+            WriteVarint((ulong)(2 + StringFieldSize(unitBytes)));
+            WriteTag(1, Varint);
+            WriteByte((byte)DataType.String);
+            WriteTag(8, LengthDelimited);
+            WriteString(unit, unitBytes);
+        }
+    }
+
+    private static int StringFieldSize(int bytes) => 1 + VarintSize((ulong)bytes) + bytes;
+
+    /// <summary>The bytes of a varint (1 to 10).</summary>
+    public static int VarintSize(ulong value) => value switch
+    {
+        < 1UL << 7 => 1,
+        < 1UL << 14 => 2,
+        < 1UL << 21 => 3,
+        < 1UL << 28 => 4,
+        < 1UL << 35 => 5,
+        < 1UL << 42 => 6,
+        < 1UL << 49 => 7,
+        < 1UL << 56 => 8,
+        < 1UL << 63 => 9,
+        _ => 10,
+    };
+
+    private void WriteTag(int field, int wireType)
+    {
+        Ensure(1);
+        _buffer[_position++] = (byte)((field << 3) | wireType);
+    }
+
+    private void WriteByte(byte value)
+    {
+        Ensure(1);
+        _buffer[_position++] = value;
+    }
+
+    private void WriteVarint(ulong value)
+    {
+        Ensure(10);
+        var buffer = _buffer;
+        var position = _position;
+        while (value >= 0x80)
+        {
+            buffer[position++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        buffer[position++] = (byte)value;
+        _position = position;
+    }
+
+    private void WriteString(string text, int bytes)
+    {
+        WriteVarint((ulong)bytes);
+        Ensure(bytes);
+        _position += Encoding.UTF8.GetBytes(text, _buffer.AsSpan(_position));
+    }
+
+    private void Ensure(int bytes)
+    {
+        if (_position + bytes > _buffer.Length)
+        {
+            var larger = PayloadPool.Shared.Rent(Math.Max(_buffer.Length * 2, _position + bytes));
+            _buffer.AsSpan(0, _position).CopyTo(larger);
+            PayloadPool.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+    }
+}
+
+/// <summary>
+/// A finished payload in a buffer rented from <see cref="PayloadPool.Shared"/>: <see cref="Dispose"/> (once the
+/// publication is acknowledged, or failed) returns it.
+/// </summary>
+public sealed class PooledPayload : IDisposable
+{
+    private byte[]? _buffer;
+
+    internal PooledPayload(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(PooledPayload))).AsMemory(0, Length);
+
+    public ReadOnlySpan<byte> Span => Memory.Span;
+
+    public byte[] ToArray() => Memory.ToArray();
+
+    /// <summary>Gives up the rented array: the caller returns it to <see cref="PayloadPool.Shared"/>.</summary>
+    internal byte[] Detach() => Interlocked.Exchange(ref _buffer, null) ?? throw new ObjectDisposedException(nameof(PooledPayload));
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            PayloadPool.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,714 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Gateway.Drivers;
+using Gateway.Northbound.Sparkplug.Protobuf;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Northbound.Sparkplug;
+
+/// <summary>What a <see cref="SparkplugSession"/> needs to know beyond the samples.</summary>
+public sealed class SparkplugSessionOptions
+{
+    /// <summary>The Sparkplug group id (no '/', '+', '#').</summary>
+    public required string GroupId { get; init; }
+
+    /// <summary>The edge node id (no '/', '+', '#').</summary>
+    public required string EdgeNodeId { get; init; }
+
+    /// <summary>How many metrics one DDATA carries at most (1 or more).</summary>
+    public int MaxMetricsPerMessage { get; init; } = 500;
+
+    /// <summary>QoS (0 or 1) of the messages that carry buffer samples; the others follow Sparkplug (QoS 0).</summary>
+    public int DataQos { get; init; } = 1;
+
+    /// <summary>
+    /// How long a device's first birth waits for a first value of every tag (so that it announces each tag's real
+    /// datatype rather than Double); past it the birth goes out with what is known. Default one second.
+    /// </summary>
+    public TimeSpan BirthWait { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// A Sparkplug B 3.0 edge node as a pure state machine: buffer samples in, MQTT messages out (topic, payload,
+/// QoS, and the buffer samples each one carries); no MQTT client inside. The gateway is the node, each machine a
+/// device. <see cref="Begin"/> starts a connection (NBIRTH with its bdSeq, seq 0); a device's DBIRTH waits
+/// (bounded by <see cref="SparkplugSessionOptions.BirthWait"/>) until every tag of it has been read once, so that
+/// the first birth announces the right datatypes; after that a new DBIRTH comes only for a datatype change, a tag
+/// the birth did not announce, or a machine that returns after its DDEATH (all its tags Bad). Data messages use
+/// the aliases of the births; seq runs 0-255. Samples of the history lane go out with <c>is_historical</c>.
+/// Not thread-safe, except <see cref="HandleCommand"/>, which may run on the MQTT receive loop.
+/// </summary>
+public sealed partial class SparkplugSession
+{
+    public const string RebirthMetric = "Node Control/Rebirth";
+    public const string BdSeqMetric = "bdSeq";
+
+    /// <summary>The alias of <see cref="RebirthMetric"/>; tags get 2, 3, … in the order they are first seen, for the process's life.</summary>
+    public const ulong RebirthAlias = 1;
+
+    /// <summary>An MQTT PUBLISH's own bytes besides topic and payload (fixed header, lengths, packet id, properties), at most.</summary>
+    private const int PacketOverhead = 16;
+
+    private readonly SparkplugSessionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<TagInfo, TagState> _tagsByReference = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<TagInfo, TagState> _tags = [];
+    private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
+    private readonly List<DeviceState> _deviceList = [];
+    private readonly ConcurrentDictionary<ulong, (string? Device, string Name)> _aliasNames = new();
+    private readonly HashSet<string> _refusedWrites = new(StringComparer.Ordinal);
+    private readonly SparkplugPayloadWriter _writer = new(1024);
+    private readonly string _nodeCommandTopic;
+    private readonly string _deviceCommandPrefix;
+    private SparkplugMessage? _acknowledgeOnly;
+    private long _maximumPacketSize = long.MaxValue;
+    private ulong _nextAlias = RebirthAlias + 1;
+    private int _seq;
+    private bool _begun;
+
+    public SparkplugSession(SparkplugSessionOptions options, TimeProvider timeProvider, ILogger? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxMetricsPerMessage, 1);
+        _options = options;
+        _time = timeProvider;
+        _logger = logger ?? NullLogger.Instance;
+        _nodeCommandTopic = Topic("NCMD");
+        _deviceCommandPrefix = Topic("DCMD") + "/";
+        _aliasNames[RebirthAlias] = (null, RebirthMetric);
+    }
+
+    /// <summary>The bdSeq of the current connection (the one of <see cref="Begin"/>).</summary>
+    public long BdSeq { get; private set; }
+
+    /// <summary>Devices known so far (from the catalog or from samples).</summary>
+    public int DeviceCount => _deviceList.Count;
+
+    public string Topic(string type, string? device = null) =>
+        device is null ? $"spBv1.0/{_options.GroupId}/{type}/{_options.EdgeNodeId}" : $"spBv1.0/{_options.GroupId}/{type}/{_options.EdgeNodeId}/{device}";
+
+    /// <summary>The NDEATH payload for <paramref name="bdSeq"/>: the last will registered at CONNECT, and the clean stop's message.</summary>
+    public PooledPayload DeathPayload(long bdSeq)
+    {
+        var now = Now();
+        _writer.Begin(now);
+        _writer.WriteBirthMetric(BdSeqMetric, null, now, DataType.Int64, SampleValue.FromInteger(bdSeq), Quality.Good, null);
+        return _writer.Finish(seq: null);
+    }
+
+    /// <summary>The NDEATH of a clean stop (QoS 1: the broker sends no will after a DISCONNECT).</summary>
+    public SparkplugMessage NodeDeath() => new(SparkplugMessageType.NodeDeath, Topic("NDEATH"), null, DeathPayload(BdSeq), 1);
+
+    /// <summary>
+    /// A new connection: forgets what the previous one held but had not sent (the caller offers those samples
+    /// again), registers the catalog's tags (the births list them), takes <paramref name="current"/> as the tags'
+    /// present values, and emits the NBIRTH. The DBIRTHs follow from <see cref="Flush"/> as soon as each device's
+    /// tags have values, or its wait is over.
+    /// </summary>
+    /// <param name="bdSeq">The bdSeq of this connection's NDEATH will (0-255).</param>
+    /// <param name="maximumPacketSize">The broker's Maximum Packet Size (MQTT 5 CONNACK); long.MaxValue for none.</param>
+    /// <param name="catalog">The tags of the running drivers.</param>
+    /// <param name="current">The latest value of tags read so far (the dashboard's live values), or null.</param>
+    /// <param name="output">Receives the NBIRTH.</param>
+    public void Begin(long bdSeq, long maximumPacketSize, IEnumerable<TagInfo> catalog, IEnumerable<Sample>? current, List<SparkplugMessage> output)
+    {
+        Discard();
+        BdSeq = bdSeq;
+        _maximumPacketSize = maximumPacketSize;
+        foreach (var tag in catalog)
+        {
+            TagOf(tag);
+        }
+
+        if (current is not null)
+        {
+            foreach (var sample in current)
+            {
+                Observe(TagOf(sample.Tag), sample, historical: false);
+            }
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var device in _deviceList)
+        {
+            device.PayloadLimit = PayloadLimit(device.DataTopic);
+            device.Status = DeviceStatus.Pending;
+            device.PendingSince = now;
+            device.Immediate = false;
+        }
+
+        _begun = true;
+        NodeBirth(output);
+    }
+
+    /// <summary>
+    /// One buffer sample, oldest first per lane. Messages that are complete (a full DDATA, a DDEATH) are added to
+    /// <paramref name="output"/>; the rest waits for <see cref="Flush"/>.
+    /// </summary>
+    /// <param name="sample">The sample.</param>
+    /// <param name="sequence">Its buffer sequence number.</param>
+    /// <param name="historical">True for the history lane (samples buffered before this connection): sent with <c>is_historical</c>.</param>
+    /// <param name="output">Receives the messages completed by this sample.</param>
+    public void Add(in Sample sample, long sequence, bool historical, List<SparkplugMessage> output)
+    {
+        if (!_begun)
+        {
+            throw new InvalidOperationException("Begin the session (NBIRTH) before adding samples");
+        }
+
+        var tag = TagOf(sample.Tag);
+        var device = tag.Device;
+        Observe(tag, sample, historical);
+        switch (device.Status)
+        {
+            case DeviceStatus.Pending:
+                device.Held.Add(new Held(sample, sequence, historical));
+                return;
+            case DeviceStatus.Dead:
+                if (historical)
+                {
+                    // Sent at the next Flush inside a DBIRTH ... DDEATH: no DDATA may follow a DDEATH.
+                    device.Held.Add(new Held(sample, sequence, historical));
+                }
+                else if (sample.Quality == Quality.Bad)
+                {
+                    (_acknowledgeOnly ??= new SparkplugMessage(SparkplugMessageType.None, null, null, null, 0)).Carry(sequence);
+                }
+                else
+                {
+                    // The machine is back: a DBIRTH once its tags have been read again (or the wait is over).
+                    MakePending(device, immediate: false);
+                    device.Held.Add(new Held(sample, sequence, historical));
+                }
+
+                return;
+        }
+
+        if (!historical && device.BadCount == device.Tags.Count)
+        {
+            // Every tag of the machine is Bad (its source is lost): its data ends with a death certificate.
+            FinishData(device, output);
+            var death = DeviceDeath(device, _options.DataQos);
+            death.Carry(sequence);
+            output.Add(death);
+            device.Status = DeviceStatus.Dead;
+            return;
+        }
+
+        var type = SparkplugPayloadWriter.DataTypeOf(sample.Value.Kind);
+        if (tag.Announced == DataType.Unknown || (type != DataType.Unknown && type != tag.Announced))
+        {
+            // A tag the last birth did not announce, or a value of another datatype than it announced: a new DBIRTH
+            // (at Flush, so that the other new tags of this batch go in the same one).
+            MakePending(device, immediate: true);
+            device.Held.Add(new Held(sample, sequence, historical));
+            return;
+        }
+
+        AppendData(device, tag, sample, sequence, historical, output);
+    }
+
+    /// <summary>
+    /// Completes what waits: the DBIRTHs that are due (every tag read, or the wait over) with the samples held for
+    /// them, the history of dead machines, every DDATA begun, and the samples that need no message. Call it after
+    /// each batch and when <see cref="NextDeadline"/> passes.
+    /// </summary>
+    /// <param name="output">Receives the messages.</param>
+    /// <param name="force">True to send every pending birth now, waiting or not (so that no sample stays held).</param>
+    public void Flush(List<SparkplugMessage> output, bool force = false)
+    {
+        if (!_begun)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var device in _deviceList)
+        {
+            if (device.Status == DeviceStatus.Pending && (force || device.Immediate || AllSeen(device) || _time.GetElapsedTime(device.PendingSince, now) >= _options.BirthWait))
+            {
+                DeviceBirth(device, output);
+            }
+            else if (device.Status == DeviceStatus.Dead && device.Held.Count > 0)
+            {
+                DeviceBirth(device, output);
+            }
+
+            FinishData(device, output);
+        }
+
+        if (_acknowledgeOnly is { } acknowledge)
+        {
+            _acknowledgeOnly = null;
+            output.Add(acknowledge);
+        }
+    }
+
+    /// <summary>Devices whose DBIRTH has not gone out yet in this connection.</summary>
+    public int PendingBirths
+    {
+        get
+        {
+            var pending = 0;
+            foreach (var device in _deviceList)
+            {
+                pending += device.Status == DeviceStatus.Pending ? 1 : 0;
+            }
+
+            return pending;
+        }
+    }
+
+    /// <summary>
+    /// The present values of tags read outside the buffer's order (the dashboard's live values): a birth announces
+    /// their datatypes and values, and a device waiting for its first birth counts them as read. Carries no sample.
+    /// </summary>
+    public void Observe(IEnumerable<Sample> current)
+    {
+        foreach (var sample in current)
+        {
+            Observe(TagOf(sample.Tag), sample, historical: false);
+        }
+    }
+
+    /// <summary>How long until a pending birth's wait ends (call <see cref="Flush"/> then); null when none waits.</summary>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            TimeSpan? next = null;
+            var now = _time.GetTimestamp();
+            foreach (var device in _deviceList)
+            {
+                if (device.Status == DeviceStatus.Pending)
+                {
+                    var left = _options.BirthWait - _time.GetElapsedTime(device.PendingSince, now);
+                    left = left < TimeSpan.Zero ? TimeSpan.Zero : left;
+                    next = next is null || left < next ? left : next;
+                }
+            }
+
+            return next;
+        }
+    }
+
+    /// <summary>A host's <c>Node Control/Rebirth</c>: NBIRTH (seq 0) then a DBIRTH for every device born so far, with the values known now.</summary>
+    public void Rebirth(List<SparkplugMessage> output)
+    {
+        if (!_begun)
+        {
+            return;
+        }
+
+        foreach (var device in _deviceList)
+        {
+            FinishData(device, output);
+        }
+
+        NodeBirth(output);
+        foreach (var device in _deviceList)
+        {
+            if (device.Status != DeviceStatus.Pending)
+            {
+                DeviceBirth(device, output);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The connection is lost: forgets the messages begun and the samples held (they were not acknowledged, so the
+    /// buffer offers them again after the next <see cref="Begin"/>).
+    /// </summary>
+    public void Discard()
+    {
+        _begun = false;
+        _acknowledgeOnly = null;
+        foreach (var device in _deviceList)
+        {
+            device.Writer.Reset();
+            device.DataRanges.Clear();
+            device.DataCount = 0;
+            device.Held.Clear();
+        }
+    }
+
+    /// <summary>
+    /// An NCMD or DCMD. Returns true for <c>Node Control/Rebirth</c> = true (the caller then calls
+    /// <see cref="Rebirth"/> from its sending loop); any other metric is logged once as not writable (writes are
+    /// not enabled). Thread-safe.
+    /// </summary>
+    public bool HandleCommand(string topic, ReadOnlySpan<byte> payload)
+    {
+        string? device;
+        if (topic == _nodeCommandTopic)
+        {
+            device = null;
+        }
+        else if (topic.StartsWith(_deviceCommandPrefix, StringComparison.Ordinal))
+        {
+            device = topic[_deviceCommandPrefix.Length..];
+        }
+        else
+        {
+            return false;
+        }
+
+        Payload command;
+        try
+        {
+            command = Protobuf.Payload.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            LogMalformedCommand(_logger, _options.EdgeNodeId, topic, ex.Message);
+            return false;
+        }
+
+        var rebirth = false;
+        foreach (var metric in command.Metrics)
+        {
+            var name = metric.HasName ? metric.Name : metric.HasAlias && _aliasNames.TryGetValue(metric.Alias, out var known) ? known.Name : $"alias {metric.Alias}";
+            if (device is null && name == RebirthMetric)
+            {
+                if (metric.ValueCase == Protobuf.Payload.Types.Metric.ValueOneofCase.BooleanValue && metric.BooleanValue)
+                {
+                    LogRebirthRequested(_logger, _options.EdgeNodeId);
+                    rebirth = true;
+                }
+
+                continue;
+            }
+
+            var key = (device ?? "") + "\n" + name;
+            bool first;
+            lock (_refusedWrites)
+            {
+                first = _refusedWrites.Add(key);
+            }
+
+            if (first)
+            {
+                LogNotWritable(_logger, _options.EdgeNodeId, device is null ? "NCMD" : "DCMD", device is null ? name : device + "/" + name);
+            }
+        }
+
+        return rebirth;
+    }
+
+    private void NodeBirth(List<SparkplugMessage> output)
+    {
+        _seq = 0;
+        var now = Now();
+        _writer.Begin(now);
+        _writer.WriteBirthMetric(BdSeqMetric, null, now, DataType.Int64, SampleValue.FromInteger(BdSeq), Quality.Good, null);
+        _writer.WriteBirthMetric(RebirthMetric, RebirthAlias, now, DataType.Boolean, SampleValue.FromBoolean(false), Quality.Good, null);
+        output.Add(new SparkplugMessage(SparkplugMessageType.NodeBirth, Topic("NBIRTH"), null, _writer.Finish(0), 0));
+        LogBorn(_logger, _options.GroupId, _options.EdgeNodeId, _deviceList.Count, BdSeq);
+    }
+
+    /// <summary>
+    /// A DBIRTH with every tag of the device: its datatype, alias, unit and present value. The last held live
+    /// sample of each tag is that value (the birth carries it); the other held samples follow as historical DDATA.
+    /// A device whose tags are all Bad dies again right after.
+    /// </summary>
+    private void DeviceBirth(DeviceState device, List<SparkplugMessage> output)
+    {
+        FinishData(device, output);
+        var held = device.Held;
+        for (var i = held.Count - 1; i >= 0; i--)
+        {
+            var tag = TagOf(held[i].Sample.Tag);
+            if (!held[i].Historical && tag.BirthSequence < 0)
+            {
+                tag.BirthSequence = held[i].Sequence;
+            }
+        }
+
+        var birth = new SparkplugMessage(SparkplugMessageType.DeviceBirth, device.BirthTopic, device.Name, null, 0);
+        foreach (var item in held)
+        {
+            if (TagOf(item.Sample.Tag).BirthSequence == item.Sequence)
+            {
+                birth.Carry(item.Sequence);
+            }
+        }
+
+        var now = Now();
+        _writer.Begin(now);
+        foreach (var tag in device.Tags)
+        {
+            tag.Announced = tag.Known == DataType.Unknown ? DataType.Double : tag.Known;
+            if (tag.Current is { } current && SparkplugPayloadWriter.DataTypeOf(current.Value.Kind) == tag.Announced)
+            {
+                _writer.WriteBirthMetric(tag.Tag.Path, tag.Alias, (ulong)current.SourceTimestamp.ToUnixTimeMilliseconds(), tag.Announced, current.Value, current.Quality, tag.Tag.Unit);
+            }
+            else
+            {
+                _writer.WriteBirthMetric(tag.Tag.Path, tag.Alias, tag.Current is { } bad ? (ulong)bad.SourceTimestamp.ToUnixTimeMilliseconds() : now, tag.Announced, SampleValue.None, tag.Current?.Quality ?? Quality.Uncertain, tag.Tag.Unit);
+            }
+        }
+
+        birth.Complete(_writer.Finish(NextSeq()), birth.SampleCount > 0 ? _options.DataQos : 0);
+        output.Add(birth);
+        device.Status = DeviceStatus.Alive;
+        device.Immediate = false;
+
+        foreach (var item in held)
+        {
+            var tag = TagOf(item.Sample.Tag);
+            if (tag.BirthSequence == item.Sequence)
+            {
+                continue;
+            }
+
+            // Older than the value the birth announced: history, whichever lane it came by.
+            AppendData(device, tag, item.Sample, item.Sequence, historical: true, output);
+        }
+
+        foreach (var tag in device.Tags)
+        {
+            tag.BirthSequence = -1;
+        }
+
+        held.Clear();
+        if (device.BadCount == device.Tags.Count)
+        {
+            FinishData(device, output);
+            output.Add(DeviceDeath(device, 0));
+            device.Status = DeviceStatus.Dead;
+        }
+    }
+
+    private SparkplugMessage DeviceDeath(DeviceState device, int qualityOfService)
+    {
+        _writer.Begin(Now());
+        return new SparkplugMessage(SparkplugMessageType.DeviceDeath, device.DeathTopic, device.Name, _writer.Finish(NextSeq()), qualityOfService);
+    }
+
+    private void AppendData(DeviceState device, TagState tag, in Sample sample, long sequence, bool historical, List<SparkplugMessage> output)
+    {
+        var writer = device.Writer;
+        var timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds();
+        if (writer.Length > 0
+            && (writer.MetricCount >= _options.MaxMetricsPerMessage
+                || (device.PayloadLimit != int.MaxValue
+                    && writer.Length + SparkplugPayloadWriter.DataMetricBytes(tag.Alias, timestamp, sample.Value, sample.Quality, historical) + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
+        {
+            FinishData(device, output);
+        }
+
+        if (writer.Length == 0)
+        {
+            writer.Begin(Now());
+        }
+
+        writer.WriteDataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical);
+        device.DataCount++;
+        var ranges = device.DataRanges;
+        if (ranges.Count > 0 && ranges[^1].Last + 1 == sequence)
+        {
+            ranges[^1] = ranges[^1] with { Last = sequence };
+        }
+        else
+        {
+            ranges.Add(new Buffering.SequenceRange(sequence, sequence));
+        }
+    }
+
+    private void FinishData(DeviceState device, List<SparkplugMessage> output)
+    {
+        if (device.Writer.Length == 0)
+        {
+            return;
+        }
+
+        var message = new SparkplugMessage(SparkplugMessageType.DeviceData, device.DataTopic, device.Name, device.Writer.Finish(NextSeq()), _options.DataQos);
+        message.CarryAll(device.DataRanges, device.DataCount);
+        device.DataRanges.Clear();
+        device.DataCount = 0;
+        output.Add(message);
+    }
+
+    private void MakePending(DeviceState device, bool immediate)
+    {
+        if (device.Status != DeviceStatus.Pending)
+        {
+            device.Status = DeviceStatus.Pending;
+            device.PendingSince = _time.GetTimestamp();
+        }
+
+        device.Immediate |= immediate;
+    }
+
+    private static bool AllSeen(DeviceState device)
+    {
+        foreach (var tag in device.Tags)
+        {
+            if (!tag.Seen)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Observe(TagState tag, in Sample sample, bool historical)
+    {
+        var type = SparkplugPayloadWriter.DataTypeOf(sample.Value.Kind);
+        if (type != DataType.Unknown && (!historical || tag.Current is null))
+        {
+            tag.Known = type;
+        }
+
+        if (historical)
+        {
+            return;
+        }
+
+        tag.Current = sample;
+        tag.Seen = true;
+        var bad = sample.Quality == Quality.Bad;
+        if (bad != tag.Bad)
+        {
+            tag.Bad = bad;
+            tag.Device.BadCount += bad ? 1 : -1;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TagState TagOf(TagInfo tag)
+    {
+        if (_tagsByReference.TryGetValue(tag, out var state))
+        {
+            return state;
+        }
+
+        return NewTag(tag);
+    }
+
+    private TagState NewTag(TagInfo tag)
+    {
+        // Another TagInfo object of a known tag (samples read back from the buffer): same state.
+        if (!_tags.TryGetValue(tag, out var state))
+        {
+            if (!_devices.TryGetValue(tag.Machine, out var device))
+            {
+                device = new DeviceState(tag.Machine, Topic("DDATA", tag.Machine), Topic("DBIRTH", tag.Machine), Topic("DDEATH", tag.Machine))
+                {
+                    PayloadLimit = PayloadLimit(Topic("DDATA", tag.Machine)),
+                    PendingSince = _time.GetTimestamp(),
+                };
+                _devices[tag.Machine] = device;
+                _deviceList.Add(device);
+            }
+
+            state = new TagState(tag, device, _nextAlias++);
+            _aliasNames[state.Alias] = (tag.Machine, tag.Path);
+            _tags[tag] = state;
+            device.Tags.Add(state);
+            device.Tags.Sort(static (a, b) => string.CompareOrdinal(a.Tag.Path, b.Tag.Path));
+        }
+
+        _tagsByReference[tag] = state;
+        return state;
+    }
+
+    private int PayloadLimit(string dataTopic) =>
+        _maximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize
+            ? int.MaxValue
+            : (int)Math.Max(64, _maximumPacketSize - PacketOverhead - System.Text.Encoding.UTF8.GetByteCount(dataTopic));
+
+    private ulong NextSeq()
+    {
+        _seq = (_seq + 1) % 256;
+        return (ulong)_seq;
+    }
+
+    private ulong Now() => (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private enum DeviceStatus
+    {
+        /// <summary>Waiting for its DBIRTH (samples held).</summary>
+        Pending,
+        Alive,
+
+        /// <summary>DDEATH sent: every tag Bad.</summary>
+        Dead,
+    }
+
+    private readonly record struct Held(Sample Sample, long Sequence, bool Historical);
+
+    private sealed class TagState(TagInfo tag, DeviceState device, ulong alias)
+    {
+        public TagInfo Tag { get; } = tag;
+
+        public DeviceState Device { get; } = device;
+
+        public ulong Alias { get; } = alias;
+
+        /// <summary>The datatype of its latest value (live first); Unknown before any.</summary>
+        public DataType Known { get; set; }
+
+        /// <summary>The datatype its device's last DBIRTH announced; Unknown when that birth did not list it.</summary>
+        public DataType Announced { get; set; }
+
+        /// <summary>Its latest live sample.</summary>
+        public Sample? Current { get; set; }
+
+        public bool Seen { get; set; }
+
+        public bool Bad { get; set; }
+
+        /// <summary>The held sample the device's birth carries; -1 for none.</summary>
+        public long BirthSequence { get; set; } = -1;
+    }
+
+    private sealed class DeviceState(string name, string dataTopic, string birthTopic, string deathTopic)
+    {
+        public string Name { get; } = name;
+
+        public string DataTopic { get; } = dataTopic;
+
+        public string BirthTopic { get; } = birthTopic;
+
+        public string DeathTopic { get; } = deathTopic;
+
+        /// <summary>Sorted by path: births list them in that order.</summary>
+        public List<TagState> Tags { get; } = [];
+
+        public int BadCount { get; set; }
+
+        public DeviceStatus Status { get; set; }
+
+        public long PendingSince { get; set; }
+
+        /// <summary>A rebirth that needs no wait (a new tag, a datatype change).</summary>
+        public bool Immediate { get; set; }
+
+        public List<Held> Held { get; } = [];
+
+        public int PayloadLimit { get; set; } = int.MaxValue;
+
+        /// <summary>The DDATA being filled.</summary>
+        public SparkplugPayloadWriter Writer { get; } = new(2048);
+
+        public List<Buffering.SequenceRange> DataRanges { get; } = [];
+
+        public int DataCount { get; set; }
+    }
+
+    [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "Sparkplug node {Group}/{Node} born with {Devices} devices (bdSeq {BdSeq})")]
+    private static partial void LogBorn(ILogger logger, string group, string node, int devices, long bdSeq);
+
+    [LoggerMessage(EventId = 3211, Level = LogLevel.Information, Message = "Sparkplug node {Node}: rebirth requested by a host (Node Control/Rebirth)")]
+    private static partial void LogRebirthRequested(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: malformed command on {Topic} ignored: {Reason}")]
+    private static partial void LogMalformedCommand(ILogger logger, string node, string topic, string reason);
+
+    [LoggerMessage(EventId = 3213, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: {Command} for metric '{Metric}' refused: not writable (writes are not enabled); logged once per metric")]
+    private static partial void LogNotWritable(ILogger logger, string node, string command, string metric);
+}
