@@ -82,7 +82,8 @@ internal static class GatewayApplication
                     sp.GetRequiredService<IDriverCatalog>(),
                     sp.GetRequiredService<LiveTags>(),
                     sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug")),
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"),
+                    sp.GetRequiredService<GatewayMetrics>()),
                 config,
                 sp.GetRequiredService<ISampleLog>(),
                 sp.GetRequiredService<BufferSignal>(),
@@ -171,12 +172,4 @@ internal sealed class DriverHostedServices(IEnumerable<DriverService> drivers) :
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_drivers.Select(d => d.StopAsync(cancellationToken)));
-}
-
-/// <summary>The running drivers, from the driver services the host runs.</summary>
-internal sealed class DriverCatalog(IEnumerable<DriverService> services) : IDriverCatalog
-{
-    private readonly IReadOnlyList<IDriver> _drivers = [.. services.Select(s => s.Driver)];
-
-    public IReadOnlyList<IDriver> Drivers => _drivers;
 }

@@ -58,7 +58,7 @@ public sealed class MqttOutput : BackgroundService
         _counters = metrics.Sink(format.SinkName);
         _drainer = new BufferDrainer(log, format.SinkName);
         _window = new PublishWindow(config.Mqtt.MaxInflight);
-        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release())
+        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release(), _drainer.Restart)
         {
             CertificateRejected = reason =>
             {
