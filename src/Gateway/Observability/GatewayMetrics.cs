@@ -43,6 +43,20 @@ public sealed class GatewayMetrics : IDisposable
         };
         _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument.Name == Gateway.Drivers.DriverMetrics.ErrorsCounterName)
+            {
+                // A driver's own error count joins the host's per-driver family (one gateway_driver_errors_total).
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == Gateway.Drivers.DriverMetrics.DriverTag && tag.Value is string driver)
+                    {
+                        Driver(driver).AddErrors(value);
+                    }
+                }
+
+                return;
+            }
+
             var labels = new StringBuilder();
             foreach (var tag in tags)
             {
@@ -205,6 +219,8 @@ public sealed class DriverCounters(string name)
     public void AddRead() => Interlocked.Increment(ref _samplesRead);
 
     public void AddError() => Interlocked.Increment(ref _errors);
+
+    public void AddErrors(long count) => Interlocked.Add(ref _errors, count);
 }
 
 /// <summary>Counters of one northbound output.</summary>
