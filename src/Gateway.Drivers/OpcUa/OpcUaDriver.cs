@@ -61,9 +61,44 @@ public sealed class OpcUaDriver : IDriver
             new PredicateBuilder().Handle<UaException>().Handle<IOException>(),
             args =>
             {
-                LastError = args.Outcome.Exception?.Message;
+                ConnectFailed(args.Outcome.Exception, args.RetryDelay);
                 return ValueTask.CompletedTask;
             });
+    }
+
+    private static readonly System.Diagnostics.Metrics.Meter s_meter = new("Gateway.Drivers.OpcUa");
+
+    /// <summary>Every failed connection attempt, with the driver's name: the host adds it to <c>gateway_driver_errors_total</c>.</summary>
+    private static readonly System.Diagnostics.Metrics.Counter<long> s_errors = s_meter.CreateCounter<long>(DriverMetrics.ErrorsCounterName, description: "Errors reported by each driver");
+
+    // The reason last logged at warning (status code and exception type): a retry failing the same way logs at debug only.
+    private string? _loggedFailure;
+
+    /// <summary>How many connection attempts failed since the driver started.</summary>
+    public long ConnectFailures => Interlocked.Read(ref _connectFailures);
+
+    private long _connectFailures;
+
+    /// <summary>
+    /// One failed attempt of the ladder: counted, kept as <see cref="LastError"/>, and logged at warning the first time
+    /// and whenever the reason changes (untrusted certificate, wrong password, unreachable, garbage, timeout), not per retry.
+    /// </summary>
+    private void ConnectFailed(Exception? exception, TimeSpan retryDelay)
+    {
+        var reason = exception?.Message ?? "unknown failure";
+        LastError = reason;
+        Interlocked.Increment(ref _connectFailures);
+        s_errors.Add(1, new KeyValuePair<string, object?>("driver", Name));
+        var kind = exception is UaException ua ? $"{exception.GetType().Name}:{ua.StatusCode:X8}" : exception?.GetType().Name;
+        if (kind != _loggedFailure)
+        {
+            _loggedFailure = kind;
+            OpcUaLog.ConnectFailed(_logger, Name, _settings.EndpointUrl, reason, Math.Max(retryDelay.TotalSeconds, _settings.MaxReconnectDelayMs / 1000.0));
+        }
+        else
+        {
+            OpcUaLog.ConnectStillFailing(_logger, Name, _settings.EndpointUrl, reason);
+        }
     }
 
     public string Name { get; }
@@ -222,6 +257,7 @@ public sealed class OpcUaDriver : IDriver
     {
         State = DriverState.Connected;
         LastError = null;
+        _loggedFailure = null;
         OpcUaLog.DriverConnected(_logger, Name, _settings.EndpointUrl, _tags.Count, _settings.Mode);
     }
 
@@ -464,7 +500,7 @@ public sealed class OpcUaDriver : IDriver
 
             if (explainBad && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != value.StatusCode.Code))
             {
-                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {SampleStatus.Name(value.StatusCode.Code)} for {tag.Address.Text}");
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {SampleStatus.Describe(value.StatusCode.Code)} for {tag.Address.Text}");
             }
 
             tag.LastStatus = value.StatusCode.Code;

@@ -32,14 +32,17 @@ internal static partial class OpcUaLog
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Session could not be re-activated ({Status}); creating a new one")]
     public static partial void SessionRecreated(ILogger logger, string status);
 
-    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Keep-alive read failed")]
-    public static partial void KeepAliveFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Keep-alive read of session {Session} failed: {Reason}")]
+    public static partial void KeepAliveFailed(ILogger logger, string session, string reason);
 
     [LoggerMessage(EventId = 4020, Level = LogLevel.Debug, Message = "Publish backed off: {Status}, {Outstanding} requests outstanding")]
     public static partial void PublishBackoff(ILogger logger, string status, int outstanding);
 
-    [LoggerMessage(EventId = 4021, Level = LogLevel.Warning, Message = "Publish failed")]
-    public static partial void PublishFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 4021, Level = LogLevel.Warning, Message = "Publish of session {Session} failed: {Reason}")]
+    public static partial void PublishFailed(ILogger logger, string session, string reason);
+
+    [LoggerMessage(EventId = 4024, Level = LogLevel.Error, Message = "Session {Session}: a data-change handler failed; publishing goes on")]
+    public static partial void NotificationHandlerFailed(ILogger logger, string session, Exception exception);
 
     [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} transferred to the new session; republished {Count} messages")]
     public static partial void SubscriptionTransferred(ILogger logger, uint subscriptionId, int count);
@@ -61,6 +64,12 @@ internal static partial class OpcUaLog
 
     [LoggerMessage(EventId = 4034, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: the server allows fewer monitored items per subscription; {Items} items moved to another subscription")]
     public static partial void SubscriptionSpread(ILogger logger, string driver, int items);
+
+    [LoggerMessage(EventId = 4036, Level = LogLevel.Warning, Message = "OPC UA driver {Driver} cannot connect to {Endpoint}: {Reason}; retrying every {DelaySeconds:0.#} s at most (logged again when the reason changes)")]
+    public static partial void ConnectFailed(ILogger logger, string driver, string endpoint, string reason, double delaySeconds);
+
+    [LoggerMessage(EventId = 4037, Level = LogLevel.Debug, Message = "OPC UA driver {Driver} still cannot connect to {Endpoint}: {Reason}")]
+    public static partial void ConnectStillFailing(ILogger logger, string driver, string endpoint, string reason);
 
     [LoggerMessage(EventId = 4035, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: tag {Tag} ({Address}) is now {NodeId}: the server renumbered its namespaces")]
     public static partial void NamespaceMoved(ILogger logger, string driver, string tag, string address, string nodeId);

@@ -41,10 +41,15 @@ public sealed class ReplayTests
         await subscriber.WaitUntilAsync(m => m.Any(x => x.Topic == CounterTopic && Time(x.Message) > restart), TimeSpan.FromSeconds(10), "a live sample after the outage");
 
         // The line stops after 30 s: then everything it produced must arrive.
+        double buffered;
+        var previous = -1.0;
+        while ((buffered = await gateway.MetricAsync("gateway_samples_buffered_total")) != previous)
+        {
+            previous = buffered;
+            await Task.Delay(TimeSpan.FromSeconds(3));
+        }
+
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(90));
-        await Task.Delay(TimeSpan.FromSeconds(12));
-        await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(30));
-        var buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
         await subscriber.WaitUntilAsync(m => UnsHistory.Unique(m.Select(x => x.Message)).Count >= buffered, TimeSpan.FromSeconds(30), $"{buffered} distinct samples");
         var messages = subscriber.Snapshot;
 

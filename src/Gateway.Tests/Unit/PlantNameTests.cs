@@ -40,6 +40,8 @@ public sealed class PlantNameTests
     [InlineData("topicPrefix", "uns//x", "mqtt.topicPrefix", "empty topic level")]
     [InlineData("groupId", "groupe/1", "mqtt.sparkplug.groupId", "contains '/'")]
     [InlineData("edgeNodeId", "nœud#1", "mqtt.sparkplug.edgeNodeId", "'#', an MQTT wildcard")]
+    [InlineData("primaryHostId", "scada/1", "mqtt.sparkplug.primaryHostId", "contains '/'")]
+    [InlineData("primaryHostId", "scada+", "mqtt.sparkplug.primaryHostId", "'+', an MQTT wildcard")]
     public void Load_NameNoTopicCanCarry_IsRefusedWithItsPathAndReason(string target, string value, string expectedPath, string expectedReason)
     {
         using var config = PlantConfig(influx: false);
@@ -217,7 +219,7 @@ public sealed class PlantNameTests
             case "topicPrefix":
                 config.Root["mqtt"]!["topicPrefix"] = value;
                 break;
-            case "groupId" or "edgeNodeId":
+            case "groupId" or "edgeNodeId" or "primaryHostId":
                 config.Root["mqtt"]!["sparkplug"] = new JsonObject { [target] = value };
                 break;
             default:

@@ -71,6 +71,14 @@ public sealed class SparkplugOptions
     /// <summary>How many metrics one DDATA carries at most.</summary>
     [Range(1, 100_000)]
     public int MaxMetricsPerMessage { get; set; } = 500;
+
+    /// <summary>
+    /// The Sparkplug host id of the primary host application (SCADA) to wait for; absent: none. When set, the node
+    /// subscribes to <c>spBv1.0/STATE/&lt;id&gt;</c> and publishes nothing (the data stays in the buffer) until that
+    /// host says it is online; when it goes offline the node ends its session (NDEATH, DISCONNECT). NameRules refuses
+    /// '/', '+', '#' (Sparkplug 3.0).
+    /// </summary>
+    public string? PrimaryHostId { get; set; }
 }
 
 /// <summary>TLS towards the broker; TLS 1.2 at least.</summary>

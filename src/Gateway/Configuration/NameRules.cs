@@ -48,6 +48,7 @@ public sealed class NameRules : IConfigRule
 
         CheckId(config.Mqtt.Sparkplug.GroupId, "mqtt.sparkplug.groupId", problems);
         CheckId(config.Mqtt.Sparkplug.EdgeNodeId, "mqtt.sparkplug.edgeNodeId", problems);
+        CheckId(config.Mqtt.Sparkplug.PrimaryHostId, "mqtt.sparkplug.primaryHostId", problems);
 
         for (var i = 0; i < (config.Oee?.Machines.Count ?? 0); i++)
         {

@@ -19,6 +19,7 @@ public sealed class GatewayMetrics : IDisposable
     private long _samplesBuffered;
     private long _samplesDropped;
     private readonly ConcurrentDictionary<string, SinkCounters> _sinks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _primaryHosts = new(StringComparer.Ordinal);
     private long _bufferFlushes;
     private long _bufferSamples;
     private long _bufferBytes;
@@ -44,6 +45,20 @@ public sealed class GatewayMetrics : IDisposable
         };
         _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument.Name == Gateway.Drivers.DriverMetrics.ErrorsCounterName)
+            {
+                // A driver's own error count joins the host's per-driver family (one gateway_driver_errors_total).
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == Gateway.Drivers.DriverMetrics.DriverTag && tag.Value is string driver)
+                    {
+                        Driver(driver).AddErrors(value);
+                    }
+                }
+
+                return;
+            }
+
             // Drivers count every request: the common one-label case reuses its rendered labels (no allocation).
             string labels;
             if (tags.Length == 1 && tags[0].Value is string one)
@@ -95,6 +110,12 @@ public sealed class GatewayMetrics : IDisposable
     public SinkCounters Sink(string name) => _sinks.GetOrAdd(name, n => new SinkCounters(n));
 
     public IEnumerable<SinkCounters> Sinks => _sinks.Values;
+
+    /// <summary>What the Sparkplug node knows of its primary host (<c>mqtt.sparkplug.primaryHostId</c>): true once it said online.</summary>
+    public void SetPrimaryHostOnline(string hostId, bool online) => _primaryHosts[hostId] = online;
+
+    /// <summary>The last state set for <paramref name="hostId"/>; null when none was.</summary>
+    public bool? PrimaryHostOnline(string hostId) => _primaryHosts.TryGetValue(hostId, out var online) ? online : null;
 
     /// <summary>Age of the oldest buffered sample (by its gateway timestamp); zero when the buffer is empty.</summary>
     public TimeSpan OldestSampleAge
@@ -165,6 +186,11 @@ public sealed class GatewayMetrics : IDisposable
         Metric(text, "gateway_sink_overloaded", "gauge", "1 while the drivers read faster than the output delivers and its backlog grows", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Overloaded ? 1.0 : 0.0)));
         Metric(text, "gateway_sink_stalled", "gauge", "1 while the output is connected, samples wait, and nothing has been acknowledged for a while", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Stalled ? 1.0 : 0.0)));
         Metric(text, "gateway_sink_stalls_total", "counter", "Times each output stopped making progress although samples waited", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Stalls)));
+        if (!_primaryHosts.IsEmpty)
+        {
+            Metric(text, "gateway_sparkplug_primary_host_online", "gauge", "1 while the Sparkplug primary host application says it is online (STATE); 0 holds the data in the buffer", _primaryHosts.Select(h => ($"host=\"{Escape(h.Key)}\"", h.Value ? 1.0 : 0.0)));
+        }
+
         return text.ToString();
     }
 
@@ -220,6 +246,8 @@ public sealed class DriverCounters(string name)
     public void AddPollOverrun() => Interlocked.Increment(ref _pollOverruns);
 
     public void AddError() => Interlocked.Increment(ref _errors);
+
+    public void AddErrors(long count) => Interlocked.Add(ref _errors, count);
 }
 
 /// <summary>Counters of one northbound output.</summary>

@@ -68,15 +68,24 @@ public sealed class SecureChannel : IAsyncDisposable
     public bool IsOpen => !_completion.Task.IsCompleted;
 
     /// <summary>Default time a request may take before it fails with BadTimeout.</summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>The request timeout when none is given.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(15);
 
     /// <summary>Connects, says Hello and opens the channel.</summary>
     public static async Task<SecureChannel> OpenAsync(
         string host, int port, string endpointUrl, ISecurityPolicy policy, TransportLimits limits, uint requestedLifetimeMs,
-        TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
+        TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken, TimeSpan? requestTimeout = null)
     {
-        var connection = await UaTcpConnection.ConnectAsync(host, port, endpointUrl, limits, cancellationToken);
+        var connection = await UaTcpConnection.ConnectAsync(host, port, endpointUrl, limits, cancellationToken, requestTimeout ?? DefaultRequestTimeout, timeProvider);
         var channel = new SecureChannel(connection, policy, endpointUrl, requestedLifetimeMs, timeProvider, logger);
+        if (requestTimeout is { } timeout)
+        {
+            // OpenSecureChannel (and every later request without its own timeout) waits no longer than the client asked.
+            channel.RequestTimeout = timeout;
+        }
+
         try
         {
             channel._receiveLoop = Task.Run(channel.ReceiveLoopAsync, CancellationToken.None);

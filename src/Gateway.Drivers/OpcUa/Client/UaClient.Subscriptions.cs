@@ -228,7 +228,7 @@ public sealed partial class UaClient
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // A failing data-change callback must not stop publishing for the other items.
-                        OpcUaLog.PublishFailed(_logger, ex);
+                        OpcUaLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
                     }
                 }
                 catch (UaException ex) when (ex.StatusCode == SampleStatus.BadTooManyPublishRequests)
@@ -273,7 +273,8 @@ public sealed partial class UaClient
                         return; // the reconnect ladder restarts publishing
                     }
 
-                    OpcUaLog.PublishFailed(_logger, ex);
+                    // An expected condition (a server restarting closes the session first): one line, no stack trace.
+                    OpcUaLog.PublishFailed(_logger, _options.SessionName, ex.Message);
                     await Task.Delay(TimeSpan.FromMilliseconds(500), _timeProvider, cancellationToken);
                 }
             }

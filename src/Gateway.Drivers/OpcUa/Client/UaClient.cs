@@ -133,7 +133,7 @@ public sealed partial class UaClient : IAsyncDisposable
 
     private Task<SecureChannel> OpenChannelAsync(ISecurityPolicy policy, CancellationToken cancellationToken) =>
         SecureChannel.OpenAsync(_host, _port, _options.EndpointUrl, policy, _options.TransportLimits,
-            (uint)_options.ChannelLifetime.TotalMilliseconds, _timeProvider, _logger, cancellationToken);
+            (uint)_options.ChannelLifetime.TotalMilliseconds, _timeProvider, _logger, cancellationToken, _options.RequestTimeout);
 
     /// <summary>
     /// GetEndpoints on an unsecured channel and endpoint selection; for a secure endpoint, the server certificate is
@@ -552,7 +552,7 @@ public sealed partial class UaClient : IAsyncDisposable
             }
             catch (UaException ex)
             {
-                OpcUaLog.KeepAliveFailed(_logger, ex);
+                OpcUaLog.KeepAliveFailed(_logger, _options.SessionName, ex.Message);
                 if (_channel is not { IsOpen: true } channel)
                 {
                     return;

@@ -62,7 +62,7 @@ public readonly record struct StatusCode(uint Code)
 
     public bool IsBad => (Code & 0x80000000) != 0;
 
-    public override string ToString() => SampleStatus.Name(Code);
+    public override string ToString() => SampleStatus.Describe(Code);
 }
 
 /// <summary>How a NodeId's identifier is encoded.</summary>

@@ -20,7 +20,7 @@ public class UaException : Exception
     }
 
     public UaException(uint statusCode, string message, Exception? inner = null)
-        : base($"{message} ({SampleStatus.Name(statusCode)})", inner)
+        : base($"{message} ({SampleStatus.Describe(statusCode)})", inner)
     {
         StatusCode = statusCode;
     }

@@ -57,25 +57,45 @@ public sealed class UaTcpConnection : IAsyncDisposable
     /// <summary>Our own limits for what we receive.</summary>
     public TransportLimits Limits { get; private set; } = new();
 
-    /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> and completes Hello/Acknowledge for <paramref name="endpointUrl"/>.</summary>
-    public static async Task<UaTcpConnection> ConnectAsync(string host, int port, string endpointUrl, TransportLimits limits, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <paramref name="host"/>:<paramref name="port"/> and completes Hello/Acknowledge for <paramref name="endpointUrl"/>,
+    /// both within <paramref name="timeout"/> (on <paramref name="timeProvider"/>): a host that drops the SYN or a server that
+    /// accepts TCP and never answers fails with BadTimeout instead of hanging.
+    /// </summary>
+    public static async Task<UaTcpConnection> ConnectAsync(string host, int port, string endpointUrl, TransportLimits limits, CancellationToken cancellationToken,
+        TimeSpan? timeout = null, TimeProvider? timeProvider = null)
     {
+        using var deadline = timeout is { } t && t > TimeSpan.Zero && t != Timeout.InfiniteTimeSpan
+            ? new CancellationTokenSource(t, timeProvider ?? TimeProvider.System)
+            : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(host, port, cancellationToken);
+            await socket.ConnectAsync(host, port, linked.Token);
         }
         catch (SocketException ex)
         {
             socket.Dispose();
             throw new UaConnectionException(SampleStatus.BadNotConnected, $"cannot connect to {host}:{port}: {ex.Message}", ex);
         }
+        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new UaConnectionException(SampleStatus.BadTimeout, $"cannot connect to {host}:{port}: no answer within {timeout!.Value.TotalSeconds:0.#} s", ex);
+        }
 
         var connection = new UaTcpConnection(socket);
         try
         {
-            await connection.HelloAsync(endpointUrl, limits, cancellationToken);
+            await connection.HelloAsync(endpointUrl, limits, linked.Token);
             return connection;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or UaConnectionException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync();
+            throw new UaConnectionException(SampleStatus.BadTimeout,
+                $"{host}:{port} accepted the connection but sent no Acknowledge to Hello within {timeout!.Value.TotalSeconds:0.#} s (not an OPC UA server, or a hung one)", ex);
         }
         catch
         {
@@ -160,14 +180,15 @@ public sealed class UaTcpConnection : IAsyncDisposable
         var type = System.Text.Encoding.ASCII.GetString(_header, 0, 3);
         var chunkType = (char)_header[3];
         var size = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
+        // The type first: a peer that is no OPC UA server at all (random bytes, HTTP) is named as such, not as a huge chunk.
+        if (type is not ("MSG" or "OPN" or "CLO" or "ACK" or "ERR" or "RHE") || chunkType is not ('F' or 'C' or 'A'))
+        {
+            throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"unknown message type '{Printable(_header.AsSpan(0, 4))}': not an OPC UA peer");
+        }
+
         if (size < HeaderSize || size > ReceiveBufferSize)
         {
             throw new UaConnectionException(SampleStatus.BadTcpMessageTooLarge, $"chunk of {size} bytes (limit {ReceiveBufferSize})");
-        }
-
-        if (type is not ("MSG" or "OPN" or "CLO" or "ACK" or "ERR" or "RHE") || chunkType is not ('F' or 'C' or 'A'))
-        {
-            throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"unknown message type '{type}{chunkType}'");
         }
 
         var bytes = new byte[size];
@@ -175,6 +196,9 @@ public sealed class UaTcpConnection : IAsyncDisposable
         await ReadExactlyAsync(bytes.AsMemory(HeaderSize), cancellationToken);
         return new UaChunk(type, chunkType, bytes);
     }
+
+    private static string Printable(ReadOnlySpan<byte> bytes) =>
+        string.Concat(bytes.ToArray().Select(b => b is >= 0x20 and < 0x7F ? ((char)b).ToString() : $"\\x{b:X2}"));
 
     private async ValueTask ReadExactlyAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {

@@ -78,14 +78,16 @@ public interface IMqttFormat
 /// <summary>What a format knows of the output it runs in: the configuration, the connection and what the broker allows.</summary>
 public sealed class MqttOutputContext
 {
-    internal MqttOutputContext(GatewayConfig config, string sinkName, Action wake)
+    internal MqttOutputContext(GatewayConfig config, string sinkName, Action wake, Action? startLiveFromNow = null)
     {
         Config = config;
         SinkName = sinkName;
         _wake = wake;
+        _startLiveFromNow = startLiveFromNow;
     }
 
     private readonly Action _wake;
+    private readonly Action? _startLiveFromNow;
 
     public GatewayConfig Config { get; }
 
@@ -121,6 +123,13 @@ public sealed class MqttOutputContext
 
     /// <summary>Wakes the output's loop (a rebirth was asked for, the host came online).</summary>
     public void Wake() => _wake();
+
+    /// <summary>
+    /// Makes everything appended so far the history lane and only what comes next live, as at a new connection: for
+    /// data a format held (<see cref="IMqttFormat.BeforeReadAsync"/> false, e.g. while a Sparkplug primary host was
+    /// offline), so that it goes out flagged as a backlog. Call only while nothing of this connection is in flight.
+    /// </summary>
+    public void StartLiveFromNow() => _startLiveFromNow?.Invoke();
 }
 
 /// <summary>The messages one <see cref="IMqttFormat.Encode"/> call produced, in sending order.</summary>

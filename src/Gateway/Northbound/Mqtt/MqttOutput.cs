@@ -58,7 +58,7 @@ public sealed class MqttOutput : BackgroundService
         _counters = metrics.Sink(format.SinkName);
         _drainer = new BufferDrainer(log, format.SinkName);
         _window = new PublishWindow(config.Mqtt.MaxInflight);
-        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release())
+        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release(), _drainer.Restart)
         {
             CertificateRejected = reason =>
             {
@@ -94,7 +94,9 @@ public sealed class MqttOutput : BackgroundService
         var wake = _signal.Subscribe();
         _wake = wake;
         var factory = new MqttClientFactory(new MqttNetLoggerBridge(_logger));
-        using var client = _adapterFactory is null ? factory.CreateMqttClient() : factory.CreateMqttClient(new MqttNetLoggerBridge(_logger), _adapterFactory);
+        // Writes coalesced into few sends, reads served from a buffer (CoalescingChannel): MQTTnet's one system call per
+        // packet was most of the CPU a publication cost.
+        using var client = factory.CreateMqttClient(new MqttNetLoggerBridge(_logger), _adapterFactory ?? new CoalescingAdapterFactory());
         _context.Client = client;
         client.DisconnectedAsync += args =>
         {

@@ -17,6 +17,14 @@ namespace Gateway.Northbound.Sparkplug;
 /// so that it goes on across restarts), subscriptions to NCMD and DCMD, the NBIRTH, then the DBIRTHs once every tag
 /// of the running drivers (<see cref="IDriverCatalog"/>) has a value or a second has passed (data waits in the buffer
 /// meanwhile), then the samples: the live lane as DDATA, the history lane as DDATA with <c>is_historical</c>.
+/// <para>
+/// With <c>mqtt.sparkplug.primaryHostId</c> (Sparkplug 3.0, primary host application): the node also subscribes to
+/// <c>spBv1.0/STATE/&lt;id&gt;</c> and births only once the host says online; until then nothing is read from the
+/// buffer. What the buffer gathered meanwhile becomes the history lane (<see cref="MqttOutputContext.StartLiveFromNow"/>),
+/// so it goes out with <c>is_historical</c> after the births. When the host says offline, the node ends its session as
+/// the specification asks (NDEATH, then DISCONNECT); the output reconnects and the node waits again. A STATE older
+/// than the newest seen is ignored (<see cref="PrimaryHostState"/>).
+/// </para>
 /// </summary>
 public sealed partial class SparkplugFormat : IMqttFormat
 {
@@ -38,9 +46,15 @@ public sealed partial class SparkplugFormat : IMqttFormat
     private OutgoingMessages? _liveQueue;
     private OutgoingMessages? _historyQueue;
     private readonly long?[] _uncompletedFrom = new long?[2];
+    private readonly PrimaryHostState? _host;
+    private readonly Lock _hostLock = new();
+    private readonly GatewayMetrics? _metrics;
+    private bool? _reportedOnline;
+    private bool _sessionBegun;
 
-    public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger)
+    public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger, GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
         _config = config;
         _catalog = catalog;
         _liveTags = liveTags;
@@ -58,6 +72,12 @@ public sealed partial class SparkplugFormat : IMqttFormat
             time,
             logger);
         _bdSeqFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!, "sparkplug-bdseq");
+        if (sparkplug.PrimaryHostId is { Length: > 0 } hostId)
+        {
+            _host = new PrimaryHostState(hostId);
+            _metrics?.SetPrimaryHostOnline(hostId, false);
+        }
+
         _lastSessionBdSeq = File.Exists(_bdSeqFile) && long.TryParse(File.ReadAllText(_bdSeqFile).Trim(), out var stored) ? stored : -1;
     }
 
@@ -65,6 +85,12 @@ public sealed partial class SparkplugFormat : IMqttFormat
 
     /// <summary>The session that makes the messages (for tests and the dashboard).</summary>
     public SparkplugSession Session => _session;
+
+    /// <summary>The primary host as the node knows it; null without <c>mqtt.sparkplug.primaryHostId</c>.</summary>
+    public PrimaryHostState? PrimaryHost => _host;
+
+    /// <summary>True while the node has a session (it published its NBIRTH on this connection).</summary>
+    public bool SessionBegun => _sessionBegun;
 
     /// <summary>A few DDATA's worth per read of the backlog.</summary>
     public int HistoryBatchSamples => Math.Clamp(_config.Mqtt.Sparkplug.MaxMetricsPerMessage * 4, 100, 4000);
@@ -95,27 +121,67 @@ public sealed partial class SparkplugFormat : IMqttFormat
         _uncompletedFrom[0] = null;
         _uncompletedFrom[1] = null;
         _rebirthRequested = false;
-        var subscribed = await context.Client.SubscribeAsync(
-            new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(_session.Topic("NCMD"), MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithTopicFilter(_session.Topic("DCMD") + "/+", MqttQualityOfServiceLevel.AtLeastOnce)
-                .Build(),
-            cancellationToken);
+        _sessionBegun = false;
+        _birthsPending = false;
+        var subscription = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(_session.Topic("NCMD"), MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithTopicFilter(_session.Topic("DCMD") + "/+", MqttQualityOfServiceLevel.AtLeastOnce);
+        if (_host is not null)
+        {
+            // The host must say online on this connection before the node births: its retained STATE comes with this.
+            lock (_hostLock)
+            {
+                _host.Forget();
+            }
+
+            subscription.WithTopicFilter(_host.Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        var subscribed = await context.Client.SubscribeAsync(subscription.Build(), cancellationToken);
         foreach (var item in subscribed.Items.Where(i => (int)i.ResultCode >= 0x80))
         {
             // The data still flows, but a host's commands (Node Control/Rebirth) would never arrive: say so.
             MqttLog.SubscriptionRefused(_logger, Name, item.TopicFilter.Topic, item.ResultCode.ToString(), "Sparkplug commands (Node Control/Rebirth) will not reach this node; grant it read access (its ACL)");
         }
 
+        if (_host is null)
+        {
+            await BeginAsync(context, cancellationToken);
+        }
+        else if (!HostOnline)
+        {
+            LogWaitingForHost(_logger, Name, _host.HostId, _host.Topic);
+        }
+    }
+
+    private bool HostOnline
+    {
+        get
+        {
+            lock (_hostLock)
+            {
+                return _host?.Online ?? true;
+            }
+        }
+    }
+
+    /// <summary>The node's session on this connection: NBIRTH now, the DBIRTHs once the tags were read (or a second passed).</summary>
+    private async Task BeginAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    {
+        _sessionBegun = true;
         _messages.Clear();
         _session.Begin(_bdSeq, context.Limits.MaximumPacketSize, _catalog.Tags, _liveTags?.Snapshot(), _messages);
         _birthsPending = true;
         await PublishNowAsync(context, cancellationToken);
     }
 
-    public Task OnStoppingAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    public Task OnStoppingAsync(MqttOutputContext context, CancellationToken cancellationToken) =>
+        // A clean stop sends the death certificate itself: the broker does not send a will on DISCONNECT. A node
+        // still waiting for its primary host never was born on this connection: no death either.
+        _sessionBegun ? PublishDeathAsync(context, cancellationToken) : Task.CompletedTask;
+
+    private Task<MqttClientPublishResult> PublishDeathAsync(MqttOutputContext context, CancellationToken cancellationToken)
     {
-        // A clean stop sends the death certificate itself: the broker does not send a will on DISCONNECT.
         var death = _session.NodeDeath();
         var array = death.DetachPayload(out var length);
         var message = new MqttApplicationMessage
@@ -131,6 +197,12 @@ public sealed partial class SparkplugFormat : IMqttFormat
     {
         var payload = message.ApplicationMessage.Payload;
         var bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        if (_host is not null && message.ApplicationMessage.Topic == _host.Topic)
+        {
+            ObserveHost(context, bytes);
+            return Task.CompletedTask;
+        }
+
         if (_session.HandleCommand(message.ApplicationMessage.Topic, bytes))
         {
             // Publishing from the receive loop would wait for a PUBACK that this very loop must read: the output's
@@ -142,8 +214,82 @@ public sealed partial class SparkplugFormat : IMqttFormat
         return Task.CompletedTask;
     }
 
+    /// <summary>A STATE of the primary host (MQTTnet's receive loop): one log line per change, the gauge, and a wake-up.</summary>
+    private void ObserveHost(MqttOutputContext context, ReadOnlySpan<byte> payload)
+    {
+        PrimaryHostChange change;
+        bool online;
+        long? timestamp;
+        long? newest;
+        lock (_hostLock)
+        {
+            newest = _host!.Timestamp;
+            change = _host.Observe(payload);
+            online = _host.Online;
+            timestamp = _host.Timestamp;
+        }
+
+        switch (change)
+        {
+            case PrimaryHostChange.Stale:
+                if (PrimaryHostState.TryParse(payload, out var staleOnline, out var staleAt))
+                {
+                    LogStaleState(_logger, Name, _host.HostId, staleOnline ? "online" : "offline", staleAt, newest ?? 0);
+                }
+
+                return;
+            case PrimaryHostChange.Malformed:
+                LogMalformedState(_logger, Name, _host.HostId, _host.Topic, System.Text.Encoding.UTF8.GetString(payload[..Math.Min(payload.Length, 200)]));
+                return;
+            case PrimaryHostChange.Unchanged:
+                return;
+        }
+
+        _metrics?.SetPrimaryHostOnline(_host.HostId, online);
+        if (_reportedOnline != online)
+        {
+            _reportedOnline = online;
+            if (online)
+            {
+                LogHostOnline(_logger, Name, _host.HostId, timestamp ?? 0);
+            }
+            else
+            {
+                LogHostOffline(_logger, Name, _host.HostId, timestamp ?? 0);
+            }
+        }
+
+        // The output's loop births or ends the session: publishing from the receive loop would wait on itself.
+        context.Wake();
+    }
+
     public async ValueTask<bool> BeforeReadAsync(MqttOutputContext context, CancellationToken cancellationToken)
     {
+        if (_host is not null)
+        {
+            if (!HostOnline)
+            {
+                if (_sessionBegun)
+                {
+                    // Sparkplug 3.0: a node whose primary host went offline ends its session (NDEATH, DISCONNECT). What
+                    // was in flight is read again on the next connection; the output reconnects and the node waits.
+                    _sessionBegun = false;
+                    LogSessionEnded(_logger, Name, _host.HostId);
+                    await PublishDeathAsync(context, cancellationToken);
+                    await context.Client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken);
+                }
+
+                return false;
+            }
+
+            if (!_sessionBegun)
+            {
+                // Everything the buffer gathered while the host was away goes out after the births, as is_historical.
+                context.StartLiveFromNow();
+                await BeginAsync(context, cancellationToken);
+            }
+        }
+
         if (_rebirthRequested && (_liveQueue?.Count ?? 0) == 0 && (_historyQueue?.Count ?? 0) == 0)
         {
             // Nothing made before the rebirth is still waiting to be sent: the NBIRTH's seq 0 comes after all of it.
@@ -346,6 +492,24 @@ public sealed partial class SparkplugFormat : IMqttFormat
             LogBdSeqNotSaved(_logger, Name, ex.Message);
         }
     }
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Information, Message = "{Sink}: waiting for the Sparkplug primary host '{Host}' to say online on {Topic} before the NBIRTH; the data stays in the buffer")]
+    private static partial void LogWaitingForHost(ILogger logger, string sink, string host, string topic);
+
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Information, Message = "{Sink}: Sparkplug primary host '{Host}' is online (STATE timestamp {Timestamp}): births, then the buffered data as historical")]
+    private static partial void LogHostOnline(ILogger logger, string sink, string host, long timestamp);
+
+    [LoggerMessage(EventId = 3206, Level = LogLevel.Warning, Message = "{Sink}: Sparkplug primary host '{Host}' is offline (STATE timestamp {Timestamp}): nothing is published, the data stays in the buffer until it is back")]
+    private static partial void LogHostOffline(ILogger logger, string sink, string host, long timestamp);
+
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Information, Message = "{Sink}: Sparkplug STATE of '{Host}' ignored: its timestamp {Timestamp} ({State}) is older than {Newest}, already seen")]
+    private static partial void LogStaleState(ILogger logger, string sink, string host, string state, long timestamp, long newest);
+
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "{Sink}: Sparkplug STATE of '{Host}' on {Topic} ignored: not the Sparkplug 3.0 JSON {{\"online\":true|false,\"timestamp\":<ms>}}: {Payload}")]
+    private static partial void LogMalformedState(ILogger logger, string sink, string host, string topic, string payload);
+
+    [LoggerMessage(EventId = 3209, Level = LogLevel.Information, Message = "{Sink}: Sparkplug session ended (NDEATH, DISCONNECT) because the primary host '{Host}' went offline; reconnecting to wait for it")]
+    private static partial void LogSessionEnded(ILogger logger, string sink, string host);
 
     [LoggerMessage(EventId = 3203, Level = LogLevel.Warning, Message = "{Sink}: could not save the Sparkplug bdSeq: {Reason}; the next start may repeat this session's bdSeq")]
     private static partial void LogBdSeqNotSaved(ILogger logger, string sink, string reason);
