@@ -62,6 +62,33 @@ public sealed class SampleLogTests : IDisposable
     }
 
     [Fact]
+    public void Read_InSmallSteps_ResumesWithinABatch_AndAReReadAfterReleaseStartsOver()
+    {
+        using var buffer = Create("steps.db", 1 << 20, [Uns, Influx], out _);
+        var samples = Enumerable.Range(0, 1000).Select(i => i % 3 == 0
+            ? Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(i), _time.GetUtcNow().AddMilliseconds(i), SampleValue.FromString($"s{i}"))
+            : Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(-i), _time.GetUtcNow().AddMilliseconds(i), SampleValue.FromInteger(i))).ToList();
+        buffer.Append(samples);
+        buffer.Append(samples);
+
+        // Two sinks interleaving reads of 7 at a time, each with its own position in the batch.
+        var uns = new List<BufferedSample>();
+        var influx = new List<BufferedSample>();
+        while (buffer.Read(Uns, uns.Count == 0 ? 0 : uns[^1].Id, long.MaxValue, 7, uns) + buffer.Read(Influx, influx.Count == 0 ? 0 : influx[^1].Id, long.MaxValue, 13, influx) > 0)
+        {
+        }
+
+        Assert.Equal(samples.Concat(samples), uns.Select(r => r.Sample));
+        Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), uns.Select(r => r.Id));
+        Assert.Equal(uns, influx);
+
+        buffer.ReleaseLeases(Uns);
+        var again = new List<BufferedSample>();
+        buffer.Read(Uns, 500, 510, 100, again);
+        Assert.Equal(uns[500..510], again);
+    }
+
+    [Fact]
     public void Acknowledge_WithSeveralSinks_DeletesABatchOnlyWhenEverySinkDeliveredAllOfIt()
     {
         using var buffer = Create("sinks.db", 1 << 20, [Uns, Influx], out var metrics);

@@ -55,7 +55,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     private readonly SqliteCommand _saveCursor;
     private readonly SqliteCommand _deleteRanges;
     private readonly SqliteCommand _insertRange;
-    private byte[] _readBuffer = new byte[64 * 1024];
+    private readonly BatchReader _prefixReader = new();
     private long _nextSequence = 1;
     private long _storedBytes;
     private long _waiting;
@@ -245,7 +245,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             var state = StateOf(sink);
             var filter = new SinkFilter(afterSequence, throughSequence, state.Acked);
             var start = into.Count;
-            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into);
+            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into, state.Reader);
             if (read > 0)
             {
                 state.Leases.Add(new SequenceRange(into[start].Id, into[^1].Id));
@@ -265,7 +265,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return ReadBatches(afterId, long.MaxValue, max, null, new SinkFilter(afterId, long.MaxValue, null), into);
+            return ReadBatches(afterId, long.MaxValue, max, null, new SinkFilter(afterId, long.MaxValue, null), into, _prefixReader);
         }
     }
 
@@ -376,7 +376,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         }
     }
 
-    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into)
+    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into, BatchReader reader)
     {
         var read = 0;
         for (var index = FirstBatchEndingAtOrAfter(after + 1); index < _batches.Count && read < max; index++)
@@ -392,18 +392,26 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
                 continue;
             }
 
-            if (_readBuffer.Length < batch.Bytes)
+            // A reader that comes back for more of the batch it read last resumes where it stopped: a live lane
+            // reading a few samples at a time does not decode the batch's beginning again on every read.
+            var from = Math.Max(after + 1, batch.First);
+            if (reader.BatchFirst != batch.First || reader.Cursor.Index > from - batch.First)
             {
-                _readBuffer = new byte[Math.Max(batch.Bytes, _readBuffer.Length * 2)];
+                if (reader.Data.Length < batch.Bytes)
+                {
+                    reader.Data = new byte[Math.Max(batch.Bytes, reader.Data.Length * 2)];
+                }
+
+                using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
+                {
+                    blob.ReadExactly(reader.Data.AsSpan(0, batch.Bytes));
+                }
+
+                reader.BatchFirst = batch.First;
+                reader.Cursor = SampleBatchCodec.Begin(reader.Data.AsSpan(0, batch.Bytes));
             }
 
-            var data = _readBuffer.AsSpan(0, batch.Bytes);
-            using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
-            {
-                blob.ReadExactly(data);
-            }
-
-            read += SampleBatchCodec.Decode(data, batch.First, new TagLookup(this), filter, into, max - read);
+            read += SampleBatchCodec.Decode(reader.Data.AsSpan(0, batch.Bytes), batch.First, ref reader.Cursor, new TagLookup(this), filter, into, max - read);
         }
 
         return read;
@@ -896,8 +904,18 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
         public SequenceRangeSet Leases { get; } = SequenceRangeSet.WithoutFloor();
 
+        public BatchReader Reader { get; } = new();
+
         /// <summary>Whether ack_ranges holds rows for this sink (so they must be rewritten even when none remain).</summary>
         public bool SavedRanges { get; set; }
+    }
+
+    /// <summary>One reader's copy of the last batch it read, and where its decode stopped.</summary>
+    private sealed class BatchReader
+    {
+        public byte[] Data = [];
+        public long BatchFirst = -1;
+        public BatchCursor Cursor;
     }
 
     private readonly struct TagIds(SampleBuffer buffer, SqliteTransaction transaction) : ITagIds
