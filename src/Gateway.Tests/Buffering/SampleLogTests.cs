@@ -211,6 +211,39 @@ public sealed class SampleLogTests : IDisposable
     }
 
     [Fact]
+    public void Read_ADamagedBatch_IsDroppedCountedAndLogged_AndReadingGoesOnWithTheNext()
+    {
+        var path = PathOf("damaged.db");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append(Counters(0, 10));
+            buffer.Append(Counters(10, 10));
+            buffer.Append(Counters(20, 10));
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            // The second batch: a version byte no gateway wrote.
+            damage.CommandText = "UPDATE batches SET data = X'09' || substr(data, 2) WHERE first_seq = 11";
+            damage.ExecuteNonQuery();
+        }
+
+        var log = new ListLoggerProvider();
+        var metrics = new GatewayMetrics(_time);
+        _metrics.Add(metrics);
+        using var reopened = new SampleBuffer(path, 1 << 20, [Uns], metrics, _time, new Logger<SampleBuffer>(new LoggerFactory([log])));
+        var read = new List<BufferedSample>();
+        reopened.Read(Uns, 0, long.MaxValue, 100, read);
+
+        Assert.Equal(Enumerable.Range(1, 10).Concat(Enumerable.Range(21, 10)).Select(i => (long)i), read.Select(r => r.Id));
+        Assert.Equal(10, metrics.SamplesDropped);
+        Assert.Equal(20, reopened.Count);
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Error && l.Message.Contains("samples 11-20 is unreadable", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SequenceNumbers_AreNeverReused_AfterTheBufferEmptiesAndTheProcessRestarts()
     {
         var path = PathOf("sequence.db");

@@ -392,29 +392,68 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
                 continue;
             }
 
-            // A reader that comes back for more of the batch it read last resumes where it stopped: a live lane
-            // reading a few samples at a time does not decode the batch's beginning again on every read.
-            var from = Math.Max(after + 1, batch.First);
-            if (reader.BatchFirst != batch.First || reader.Cursor.Index > from - batch.First)
+            var before = into.Count;
+            try
             {
-                if (reader.Data.Length < batch.Bytes)
+                // A reader that comes back for more of the batch it read last resumes where it stopped: a live lane
+                // reading a few samples at a time does not decode the batch's beginning again on every read.
+                var from = Math.Max(after + 1, batch.First);
+                if (reader.BatchFirst != batch.First || reader.Cursor.Index > from - batch.First)
                 {
-                    reader.Data = new byte[Math.Max(batch.Bytes, reader.Data.Length * 2)];
+                    if (reader.Data.Length < batch.Bytes)
+                    {
+                        reader.Data = new byte[Math.Max(batch.Bytes, reader.Data.Length * 2)];
+                    }
+
+                    reader.BatchFirst = -1;
+                    using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
+                    {
+                        blob.ReadExactly(reader.Data.AsSpan(0, batch.Bytes));
+                    }
+
+                    reader.Cursor = SampleBatchCodec.Begin(reader.Data.AsSpan(0, batch.Bytes));
+                    reader.BatchFirst = batch.First;
                 }
 
-                using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
-                {
-                    blob.ReadExactly(reader.Data.AsSpan(0, batch.Bytes));
-                }
-
-                reader.BatchFirst = batch.First;
-                reader.Cursor = SampleBatchCodec.Begin(reader.Data.AsSpan(0, batch.Bytes));
+                read += SampleBatchCodec.Decode(reader.Data.AsSpan(0, batch.Bytes), batch.First, ref reader.Cursor, new TagLookup(this), filter, into, max - read);
             }
-
-            read += SampleBatchCodec.Decode(reader.Data.AsSpan(0, batch.Bytes), batch.First, ref reader.Cursor, new TagLookup(this), filter, into, max - read);
+            catch (Exception ex) when (ex is InvalidDataException or IndexOutOfRangeException or ArgumentOutOfRangeException or KeyNotFoundException or EndOfStreamException)
+            {
+                // A damaged row (an SD card's bad block) would otherwise stop every output at the same place forever:
+                // it goes, counted and logged as dropped, and reading goes on with the next batch.
+                into.RemoveRange(before, into.Count - before);
+                reader.BatchFirst = -1;
+                DropUnreadable(index, ex.Message);
+                index--;
+            }
         }
 
         return read;
+    }
+
+    private void DropUnreadable(int index, string reason)
+    {
+        var batch = _batches[index];
+        var lost = batch.Count - batch.CommonAcked;
+        using (var transaction = _connection.BeginTransaction())
+        {
+            Run(_deleteBatch, transaction, batch.First);
+            _batches.RemoveAt(index);
+            _storedBytes -= batch.Bytes;
+            _waiting -= lost;
+            foreach (var (sink, state) in _sinkStates)
+            {
+                state.Acked.Add(new SequenceRange(batch.First, batch.Last));
+                state.Leases.Remove(new SequenceRange(batch.First, batch.Last));
+                SaveSink(sink, state, transaction);
+            }
+
+            transaction.Commit();
+        }
+
+        _metrics.AddDropped(lost);
+        BufferLog.UnreadableBatch(_logger, _path, batch.First, batch.Last, reason, lost);
+        PublishState();
     }
 
     /// <summary>How many samples of <paramref name="batch"/> every sink has acknowledged.</summary>
@@ -745,6 +784,12 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             }
         }
 
+        using (var count = _connection.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM samples";
+            BufferLog.Migrating(_logger, _path, (long)count.ExecuteScalar()!);
+        }
+
         using var transaction = _connection.BeginTransaction();
         long next = 1;
         using (var sequence = _connection.CreateCommand())
@@ -954,4 +999,10 @@ internal static partial class BufferLog
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Buffer {Path}: migrated {Count} samples from the row-per-sample format into batches")]
     public static partial void Migrated(ILogger logger, long count, string path);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Buffer {Path} was written by an earlier version: migrating its {Count} samples into batches (once; the start waits for it)")]
+    public static partial void Migrating(ILogger logger, string path, long count);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "Buffer {Path}: the batch of samples {First}-{Last} is unreadable ({Reason}); its {Lost} undelivered samples are dropped and counted")]
+    public static partial void UnreadableBatch(ILogger logger, string path, long first, long last, string reason, long lost);
 }
