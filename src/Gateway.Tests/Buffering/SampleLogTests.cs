@@ -89,6 +89,54 @@ public sealed class SampleLogTests : IDisposable
     }
 
     [Fact]
+    public void Read_TwoLanesOfOneSink_AtRandomWindows_AlwaysReturnExactlyTheSamplesAsked()
+    {
+        // A live lane and a history lane share the sink's reader: whatever the order of their reads, each read returns
+        // exactly the unacknowledged samples of its window, as appended.
+        using var buffer = Create("lanes.db", 1L << 30, [Uns], out _);
+        var random = new Random(11);
+        var all = new List<Sample>();
+        for (var flush = 0; flush < 40; flush++)
+        {
+            var count = random.Next(1, 400);
+            var samples = Enumerable.Range(all.Count, count).Select(i => Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(random.Next(-50, 50)), _time.GetUtcNow().AddMilliseconds(i % 7 == 0 ? -i : i), i % 5 == 0 ? SampleValue.FromString($"v{i}") : SampleValue.FromFloat(i / 10f))).ToList();
+            buffer.Append(samples);
+            all.AddRange(samples);
+        }
+
+        var acked = new HashSet<long>();
+        for (var step = 0; step < 2000; step++)
+        {
+            var after = (long)random.Next(0, all.Count);
+            var through = random.Next(3) == 0 ? long.MaxValue : after + random.Next(1, 800);
+            var max = random.Next(1, 300);
+            var read = new List<BufferedSample>();
+            buffer.Read(Uns, after, through, max, read);
+
+            var expected = Enumerable.Range(1, all.Count).Select(i => (long)i).Where(i => i > after && i <= through && !acked.Contains(i)).Take(max).ToList();
+            Assert.Equal(expected, read.Select(r => r.Id));
+            Assert.Equal(expected.Select(i => all[(int)i - 1]), read.Select(r => r.Sample));
+            if (random.Next(4) == 0 && read.Count > 0)
+            {
+                var from = read[random.Next(read.Count)].Id;
+                buffer.Acknowledge(Uns, new SequenceRange(from, from + random.Next(0, 20)));
+                for (var i = from; i <= Math.Min(from + 19, all.Count); i++)
+                {
+                    if (buffer.Acknowledged(Uns).Any(r => r.Contains(i)) || i <= buffer.CursorOf(Uns))
+                    {
+                        acked.Add(i);
+                    }
+                }
+            }
+
+            if (random.Next(50) == 0)
+            {
+                buffer.ReleaseLeases(Uns);
+            }
+        }
+    }
+
+    [Fact]
     public void Acknowledge_WithSeveralSinks_DeletesABatchOnlyWhenEverySinkDeliveredAllOfIt()
     {
         using var buffer = Create("sinks.db", 1 << 20, [Uns, Influx], out var metrics);
