@@ -91,6 +91,19 @@ public interface IDriverFactory
     /// <summary>Checks the driver's section; <paramref name="path"/> is its JSON path (for example <c>drivers[0]</c>).</summary>
     IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path);
 
+    /// <summary>
+    /// Whether the entries of the driver's <c>tags[]</c> are tags of their own (the default), checked by the host as
+    /// UNS names and unique keys, or only adjust tags the driver defines itself (units, deadbands), checked by
+    /// <see cref="Validate"/> alone.
+    /// </summary>
+    bool ConfiguredTagsAreNew(string type) => true;
+
+    /// <summary>
+    /// The keys (<c>machine/path</c>) of every tag the driver will produce, known without starting it: what the
+    /// OEE section may refer to. Default: the configured tags.
+    /// </summary>
+    IEnumerable<string> TagKeys(DriverConfig config, IConfigurationSection section) => config.Tags.Select(t => t.ToTagInfo(config).Key);
+
     /// <summary>Builds the driver. Called only after <see cref="Validate"/> found no problem.</summary>
     IDriver Create(DriverConfig config, IConfigurationSection section, DriverContext context);
 }

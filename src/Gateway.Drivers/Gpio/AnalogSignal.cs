@@ -16,7 +16,7 @@ public static class AnalogSignal
     public static readonly ElectricCurrent Failure = ElectricCurrent.FromMilliamperes(21);
 
     /// <summary>OPC UA Bad_SensorFailure.</summary>
-    public const uint BadSensorFailure = 0x808C0000;
+    public const uint BadSensorFailure = SampleStatus.BadSensorFailure;
 
     /// <summary>The loop current of a 4-20 mA signal measured as a voltage across <paramref name="shuntOhms"/>.</summary>
     public static ElectricCurrent LoopCurrent(ElectricPotential acrossShunt, double shuntOhms) =>

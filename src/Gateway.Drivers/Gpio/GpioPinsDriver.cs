@@ -54,7 +54,7 @@ internal sealed class GpioPin(TagInfo tag, int pin, GpioTagSettings settings, bo
 public sealed class GpioPinsDriver : IDriver
 {
     /// <summary>OPC UA Bad_CommunicationError: the chip or a line could not be used.</summary>
-    public const uint BadCommunicationError = 0x80050000;
+    public const uint BadCommunicationError = SampleStatus.BadCommunicationError;
 
     private readonly GpioSettings _settings;
     private readonly Func<GpioDriver> _createDriver;

@@ -16,7 +16,7 @@ internal sealed record I2cTag(TagInfo Tag, string Quantity, string Unit, I2cTagS
 public sealed class I2cSensorDriver : IDriver
 {
     /// <summary>OPC UA Bad_CommunicationError: the chip did not answer.</summary>
-    public const uint BadCommunicationError = 0x80050000;
+    public const uint BadCommunicationError = SampleStatus.BadCommunicationError;
 
     private readonly I2cSettings _settings;
     private readonly IReadOnlyList<I2cTag> _tags;

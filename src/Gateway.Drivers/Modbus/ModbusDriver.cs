@@ -8,22 +8,22 @@ namespace Gateway.Drivers.Modbus;
 public static class ModbusStatusCodes
 {
     /// <summary>The device did not answer in time.</summary>
-    public const uint BadNoCommunication = 0x80310000;
+    public const uint BadNoCommunication = SampleStatus.BadNoCommunication;
 
     /// <summary>The connection (or serial port) could not be opened.</summary>
-    public const uint BadNotConnected = 0x808A0000;
+    public const uint BadNotConnected = SampleStatus.BadNotConnected;
 
     /// <summary>The connection broke or the answer made no sense.</summary>
-    public const uint BadCommunicationError = 0x80050000;
+    public const uint BadCommunicationError = SampleStatus.BadCommunicationError;
 
     /// <summary>Exception 2: the device does not map the address.</summary>
-    public const uint BadOutOfRange = 0x803C0000;
+    public const uint BadOutOfRange = SampleStatus.BadOutOfRange;
 
     /// <summary>Exception 1: the device does not implement the function code (for example FC2 on a device without discrete inputs).</summary>
-    public const uint BadNotSupported = 0x803D0000;
+    public const uint BadNotSupported = SampleStatus.BadNotSupported;
 
     /// <summary>Other exception responses.</summary>
-    public const uint BadDeviceFailure = 0x808B0000;
+    public const uint BadDeviceFailure = SampleStatus.BadDeviceFailure;
 
     public static uint For(Exception? exception) => exception switch
     {

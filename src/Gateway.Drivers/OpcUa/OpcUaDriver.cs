@@ -52,7 +52,7 @@ public sealed class OpcUaDriver : IDriver
             UserCertificate = settings.UserCertificateFile is null ? null : CertificateStore.LoadUserCertificate(settings.UserCertificateFile, settings.UserKeyFile!),
             ApplicationUri = settings.ApplicationUri,
             PkiDirectory = settings.PkiDirectory ?? (context.StateDirectory is null ? null : Path.Combine(context.StateDirectory, "pki")),
-            ServerCertificateTrust = settings.TrustServerCertificate == "tofu" ? ServerCertificateTrust.TrustOnFirstUse : ServerCertificateTrust.TrustList,
+            ServerCertificateTrust = settings.CertificateTrust,
         }, _timeProvider, _logger);
         _reconnect = Backoff.Forever(
             _timeProvider,
@@ -100,7 +100,7 @@ public sealed class OpcUaDriver : IDriver
                         }
                         else
                         {
-                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Mode == "subscription")
+                            if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Acquisition == OpcUaAcquisition.Subscription)
                             {
                                 resubscribe = true;
                             }
@@ -113,7 +113,7 @@ public sealed class OpcUaDriver : IDriver
                                 resubscribe = false;
                             }
 
-                            if (_settings.Mode == "subscription")
+                            if (_settings.Acquisition == OpcUaAcquisition.Subscription)
                             {
                                 await RefreshBadTagsAsync(ct);
                             }
@@ -126,12 +126,12 @@ public sealed class OpcUaDriver : IDriver
                     }
                 }, cancellationToken);
                 Connected();
-                var lost = _settings.Mode == "polling"
+                var lost = _settings.Acquisition == OpcUaAcquisition.Polling
                     ? await PollUntilLostAsync(cancellationToken)
                     : await _client.ChannelLost.WaitAsync(cancellationToken);
                 var reason = lost?.Message ?? "connection closed";
                 OpcUaLog.DriverDisconnected(_logger, Name, _settings.EndpointUrl, reason);
-                await MarkAllBadAsync(lost is UaException ua ? ua.StatusCode : StatusCodes.BadConnectionClosed, reason, cancellationToken);
+                await MarkAllBadAsync(lost is UaException ua ? ua.StatusCode : SampleStatus.BadConnectionClosed, reason, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -158,7 +158,7 @@ public sealed class OpcUaDriver : IDriver
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
-        if (_settings.Mode != "subscription")
+        if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;
         }
@@ -184,7 +184,7 @@ public sealed class OpcUaDriver : IDriver
                     OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} any more ({tag.Address.Text})");
                     tag.NodeId = null;
                     changed = true;
-                    await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+                    await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(SampleStatus.BadNodeIdUnknown) }, cancellationToken);
                 }
             }
             else if (!nodeId.Equals(tag.NodeId))
@@ -242,7 +242,7 @@ public sealed class OpcUaDriver : IDriver
             if (tag.NodeId is null)
             {
                 OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server has no namespace {tag.Address.ByNamespaceUri!.NamespaceUri} ({tag.Address.Text})");
-                await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) }, cancellationToken);
+                await EmitAsync(tag, new DataValue { StatusCode = new StatusCode(SampleStatus.BadNodeIdUnknown) }, cancellationToken);
             }
         }
 
@@ -282,7 +282,7 @@ public sealed class OpcUaDriver : IDriver
                 // No further subscription allowed (BadTooManySubscriptions): the items that did not fit stay refused.
                 foreach (var item in pending)
                 {
-                    item.Status = new StatusCode(StatusCodes.BadTooManyMonitoredItems);
+                    item.Status = new StatusCode(SampleStatus.BadTooManyMonitoredItems);
                 }
 
                 break;
@@ -293,7 +293,7 @@ public sealed class OpcUaDriver : IDriver
             // A server with a small MaxMonitoredItemsPerSubscription refuses the items past it: they go to another
             // subscription, as long as each new one takes some (otherwise the server's total limit is reached and
             // the remaining tags turn Bad with BadTooManyMonitoredItems below).
-            var refused = pending.Where(i => (i.Status.Code & 0xFFFF0000) == StatusCodes.BadTooManyMonitoredItems).ToArray();
+            var refused = pending.Where(i => (i.Status.Code & 0xFFFF0000) == SampleStatus.BadTooManyMonitoredItems).ToArray();
             if (refused.Length == 0 || refused.Length == pending.Length)
             {
                 if (refused.Length > 0 && _subscriptionList.Count > 1)
@@ -312,7 +312,7 @@ public sealed class OpcUaDriver : IDriver
 
         foreach (var item in items.Where(i => i.FilterRefused is not null && i.Status.IsGood))
         {
-            OpcUaLog.DeadbandRefused(_logger, Name, ((OpcUaTag)item.Context!).Info.Key, StatusCodes.Name(item.FilterRefused!.Value.Code));
+            OpcUaLog.DeadbandRefused(_logger, Name, ((OpcUaTag)item.Context!).Info.Key, SampleStatus.Name(item.FilterRefused!.Value.Code));
         }
 
         foreach (var item in items.Where(i => i.Status.IsBad))
@@ -442,7 +442,7 @@ public sealed class OpcUaDriver : IDriver
 
                 tag.LastQuality = Quality.Bad;
                 tag.LastValue = SampleValue.None;
-                sample = Sample.Bad(tag.Info, now, statusCode == 0 ? StatusCodes.BadNotConnected : statusCode);
+                sample = Sample.Bad(tag.Info, now, statusCode == 0 ? SampleStatus.BadNotConnected : statusCode);
             }
 
             await _samples.Writer.WriteAsync(sample, cancellationToken);
@@ -464,7 +464,7 @@ public sealed class OpcUaDriver : IDriver
 
             if (explainBad && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != value.StatusCode.Code))
             {
-                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {StatusCodes.Name(value.StatusCode.Code)} for {tag.Address.Text}");
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {SampleStatus.Name(value.StatusCode.Code)} for {tag.Address.Text}");
             }
 
             tag.LastStatus = value.StatusCode.Code;
@@ -547,7 +547,7 @@ public sealed class OpcUaDriver : IDriver
         var results = await _client.WriteAsync([(opcTag.NodeId, variant)], cancellationToken);
         if (results.Length != 1 || results[0].IsBad)
         {
-            throw new UaException(results.Length == 1 ? results[0].Code : StatusCodes.BadUnexpectedError, $"writing {tag} failed");
+            throw new UaException(results.Length == 1 ? results[0].Code : SampleStatus.BadUnexpectedError, $"writing {tag} failed");
         }
     }
 

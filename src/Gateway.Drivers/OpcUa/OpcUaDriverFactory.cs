@@ -31,22 +31,9 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             }
         }
 
-        if (settings.SecurityPolicy != "auto" && !SecurityPolicies.ShortNames.Contains(settings.SecurityPolicy))
+        foreach (var security in SecurityChoice.Check(settings.SecurityPolicy, settings.SecurityMode))
         {
-            problems.Add(new ConfigProblem(path + ".securityPolicy", $"must be {string.Join(", ", SecurityPolicies.ShortNames)} or auto, got '{settings.SecurityPolicy}'"));
-        }
-
-        if (settings.SecurityMode is not (null or "None" or "Sign" or "SignAndEncrypt"))
-        {
-            problems.Add(new ConfigProblem(path + ".securityMode", $"must be None, Sign or SignAndEncrypt, got '{settings.SecurityMode}'"));
-        }
-        else if (settings.SecurityPolicy == "None" && settings.SecurityMode is "Sign" or "SignAndEncrypt")
-        {
-            problems.Add(new ConfigProblem(path + ".securityMode", $"'{settings.SecurityMode}' needs a security policy other than None"));
-        }
-        else if (settings.SecurityPolicy is not ("None" or "auto") && settings.SecurityMode == "None")
-        {
-            problems.Add(new ConfigProblem(path + ".securityMode", $"security policy {settings.SecurityPolicy} needs Sign or SignAndEncrypt"));
+            problems.Add(new ConfigProblem(path + (security.Field == SecurityChoiceField.Policy ? ".securityPolicy" : ".securityMode"), security.Reason));
         }
 
         if (settings.TrustServerCertificate is not ("trustList" or "tofu"))

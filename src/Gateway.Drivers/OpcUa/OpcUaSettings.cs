@@ -50,6 +50,16 @@ public sealed class OpcUaSettings
     /// <summary><c>subscription</c> (default: monitored items, the server reports changes) or <c>polling</c> (periodic Read).</summary>
     public string Mode { get; set; } = "subscription";
 
+    /// <summary>
+    /// <see cref="Mode"/> as the closed choice it is, read once (the factory has refused any other text). The key stays
+    /// a string so that a wrong value is reported with the words of the configuration, not thrown by the binder.
+    /// </summary>
+    internal OpcUaAcquisition Acquisition => Mode == "polling" ? OpcUaAcquisition.Polling : OpcUaAcquisition.Subscription;
+
+    /// <summary><see cref="TrustServerCertificate"/> as the closed choice it is (the factory has refused any other text).</summary>
+    internal Security.ServerCertificateTrust CertificateTrust =>
+        TrustServerCertificate == "tofu" ? Security.ServerCertificateTrust.TrustOnFirstUse : Security.ServerCertificateTrust.TrustList;
+
     /// <summary>Publishing interval of the subscription, or the poll period, in milliseconds.</summary>
     [Range(10, 3_600_000)]
     public int PublishingIntervalMs { get; set; } = 1000;
@@ -81,6 +91,16 @@ public sealed class OpcUaSettings
     /// <summary>Longest delay of the reconnect backoff, in milliseconds.</summary>
     [Range(100, 3_600_000)]
     public int MaxReconnectDelayMs { get; set; } = 30_000;
+}
+
+/// <summary>How the <c>opcua</c> driver gets values.</summary>
+public enum OpcUaAcquisition
+{
+    /// <summary>Monitored items in a subscription: the server reports changes.</summary>
+    Subscription,
+
+    /// <summary>A periodic Read of every tag.</summary>
+    Polling,
 }
 
 /// <summary>Tag-level keys of the <c>opcua</c> driver beyond the common ones (the address is the NodeId or browse path).</summary>

@@ -40,6 +40,11 @@ public sealed class SimulatedDriverFactory : IDriverFactory
         }
     }
 
+    /// <summary>The simulated line's tags come from its machines; <c>tags[]</c> only adjust their units and deadbands.</summary>
+    public bool ConfiguredTagsAreNew(string type) => false;
+
+    public IEnumerable<string> TagKeys(DriverConfig config, IConfigurationSection section) => SimulatedDriver.TagNames(Bind(section));
+
     public IDriver Create(DriverConfig config, IConfigurationSection section, DriverContext context) =>
         new SimulatedDriver(config.Name, Bind(section), config.Tags, context);
 

@@ -1,4 +1,5 @@
 #pragma warning disable CA1861 // constant arrays in assertions read better inline
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Encoding;
 using Xunit;
 
@@ -47,7 +48,7 @@ public sealed class OpcUaEncodingTests
         new Variant(BuiltInType.XmlElement, "<a/>"),
         new Variant(BuiltInType.NodeId, new NodeId(2, "Machine1.Temperature")),
         new Variant(BuiltInType.ExpandedNodeId, new ExpandedNodeId(new NodeId(3, 70000u), "urn:x", 2)),
-        new Variant(BuiltInType.StatusCode, new StatusCode(StatusCodes.BadNodeIdUnknown)),
+        new Variant(BuiltInType.StatusCode, new StatusCode(SampleStatus.BadNodeIdUnknown)),
         new Variant(BuiltInType.QualifiedName, new QualifiedName(1, "Temperature")),
         new Variant(BuiltInType.LocalizedText, new LocalizedText("en", "Hello")),
         new Variant(BuiltInType.LocalizedText, new LocalizedText(null, null)),
@@ -55,7 +56,7 @@ public sealed class OpcUaEncodingTests
         new Variant(BuiltInType.ExtensionObject, new ExtensionObject(new NodeId(0, 886u), 1, [1, 2, 3], null)),
         new Variant(BuiltInType.DataValue, new DataValue { Value = Variant.From(1.5), StatusCode = new StatusCode(0x40900000), SourceTimestamp = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc) }),
         new Variant(BuiltInType.Variant, new Variant(BuiltInType.Int32, 5)),
-        new Variant(BuiltInType.DiagnosticInfo, new DiagnosticInfo { SymbolicId = 1, AdditionalInfo = "x", InnerDiagnosticInfo = new DiagnosticInfo { InnerStatusCode = new StatusCode(StatusCodes.BadTimeout) } }),
+        new Variant(BuiltInType.DiagnosticInfo, new DiagnosticInfo { SymbolicId = 1, AdditionalInfo = "x", InnerDiagnosticInfo = new DiagnosticInfo { InnerStatusCode = new StatusCode(SampleStatus.BadTimeout) } }),
         Variant.Null,
     };
 
@@ -154,7 +155,7 @@ public sealed class OpcUaEncodingTests
         var value = new DataValue
         {
             Value = Variant.From(1.5),
-            StatusCode = new StatusCode(StatusCodes.BadTimeout),
+            StatusCode = new StatusCode(SampleStatus.BadTimeout),
             SourceTimestamp = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
             SourcePicoseconds = 10,
             ServerTimestamp = new DateTime(2026, 1, 2, 3, 4, 6, DateTimeKind.Utc),
@@ -288,7 +289,7 @@ internal static class SampleMessages
                 MonitoredItems = [new MonitoredItemNotification { ClientHandle = 1, Value = new DataValue { Value = Variant.From(21.5), SourceTimestamp = s_time } }],
                 DiagnosticInfos = [],
             }),
-            new ExtensionObject(new StatusChangeNotification { Status = new StatusCode(StatusCodes.BadTimeout) }),
+            new ExtensionObject(new StatusChangeNotification { Status = new StatusCode(SampleStatus.BadTimeout) }),
         ],
     };
 
@@ -325,7 +326,7 @@ internal static class SampleMessages
             case ReadRequest m: m.MaxAge = 0; m.NodesToRead = [new ReadValueId { NodeId = new NodeId(1, "a"), IndexRange = "1:2" }]; break;
             case ReadResponse m: m.Results = [new DataValue { Value = Variant.From("x"), ServerTimestamp = s_time }]; m.DiagnosticInfos = [null]; break;
             case WriteRequest m: m.NodesToWrite = [new WriteValue { NodeId = new NodeId(1, "a"), Value = new DataValue { Value = Variant.From(true) } }]; break;
-            case WriteResponse m: m.Results = [new StatusCode(StatusCodes.BadNotWritable)]; break;
+            case WriteResponse m: m.Results = [new StatusCode(SampleStatus.BadNotWritable)]; break;
             case CreateSubscriptionRequest m: m.RequestedPublishingInterval = 100; m.RequestedLifetimeCount = 30; m.RequestedMaxKeepAliveCount = 10; m.Priority = 1; break;
             case CreateSubscriptionResponse m: m.SubscriptionId = 9; m.RevisedPublishingInterval = 100; m.RevisedLifetimeCount = 30; m.RevisedMaxKeepAliveCount = 10; break;
             case CreateMonitoredItemsRequest m: m.SubscriptionId = 9; m.ItemsToCreate = [new MonitoredItemCreateRequest { ItemToMonitor = new ReadValueId { NodeId = new NodeId(1, "a") }, RequestedParameters = new MonitoringParameters { ClientHandle = 1, SamplingInterval = 100, QueueSize = 10, Filter = new ExtensionObject(new DataChangeFilter { DeadbandType = 1, DeadbandValue = 0.5 }) } }]; break;
@@ -340,7 +341,7 @@ internal static class SampleMessages
             case DeleteSubscriptionsResponse m: m.Results = [StatusCode.Good]; break;
             case DataChangeFilter m: m.DeadbandType = 1; m.DeadbandValue = 2; break;
             case DataChangeNotification m: m.MonitoredItems = [new MonitoredItemNotification { ClientHandle = 2, Value = new DataValue { Value = Variant.From(1) } }]; break;
-            case StatusChangeNotification m: m.Status = new StatusCode(StatusCodes.BadTimeout); m.DiagnosticInfo = new DiagnosticInfo { SymbolicId = 1 }; break;
+            case StatusChangeNotification m: m.Status = new StatusCode(SampleStatus.BadTimeout); m.DiagnosticInfo = new DiagnosticInfo { SymbolicId = 1 }; break;
         }
     }
 

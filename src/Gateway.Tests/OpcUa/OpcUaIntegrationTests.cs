@@ -1,5 +1,6 @@
 #pragma warning disable CA1861 // constant arrays in assertions read better inline
 using System.Collections.Concurrent;
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Transport;
@@ -99,7 +100,7 @@ public sealed class OpcUaIntegrationTests(NodeOpcUaServerFixture fixture) : ICla
             ["XmlElement"] = "<a>1</a>", ["XmlElementArray"] = new[] { "<b/>", "<c/>" },
             ["NodeId"] = new NodeId(1, "Machine1.Temperature"), ["NodeIdArray"] = new[] { new NodeId(0, 85u), new NodeId(1, 1001u) },
             ["ExpandedNodeId"] = new ExpandedNodeId(new NodeId(0, 2253u)), ["ExpandedNodeIdArray"] = new[] { new ExpandedNodeId(new NodeId(0, 84u)) },
-            ["StatusCode"] = new StatusCode(StatusCodes.BadNodeIdUnknown), ["StatusCodeArray"] = new[] { StatusCode.Good, new StatusCode(StatusCodes.UncertainLastUsableValue) },
+            ["StatusCode"] = new StatusCode(SampleStatus.BadNodeIdUnknown), ["StatusCodeArray"] = new[] { StatusCode.Good, new StatusCode(SampleStatus.UncertainLastUsableValue) },
             ["QualifiedName"] = new QualifiedName(1, "Qn"), ["QualifiedNameArray"] = new[] { new QualifiedName(0, "A"), new QualifiedName(2, "B") },
             ["LocalizedText"] = new LocalizedText("en", "Hello"), ["LocalizedTextArray"] = new[] { new LocalizedText(null, "One"), new LocalizedText("fr", "Deux") },
         };
@@ -344,7 +345,7 @@ public sealed class OpcUaSmallChunkTests
         var after = await client.ReadAsync([UaClient.ServerStatusState], CancellationToken.None);
 
         Assert.Equal(3000, values.Length);
-        Assert.All(values, v => Assert.Equal(StatusCodes.BadNodeIdUnknown, v.StatusCode.Code));
+        Assert.All(values, v => Assert.Equal(SampleStatus.BadNodeIdUnknown, v.StatusCode.Code));
         Assert.True(requests > 1, $"{requests} Read requests");
         Assert.True(after[0].StatusCode.IsGood);
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Drivers;
 using Gateway.Cli;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
@@ -94,7 +95,7 @@ public sealed class OpcUaSecurityIntegrationTests(NodeOpcUaServerFixture fixture
 
         var error = await Assert.ThrowsAnyAsync<UaException>(() => client.ConnectAsync(CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadUserAccessDenied, error.StatusCode & 0xFFFF0000);
+        Assert.Equal(SampleStatus.BadUserAccessDenied, error.StatusCode & 0xFFFF0000);
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class OpcUaSecurityIntegrationTests(NodeOpcUaServerFixture fixture
         await using var accepted = new UaClient(options);
         await accepted.ConnectAsync(CancellationToken.None);
 
-        Assert.Equal(StatusCodes.BadCertificateUntrusted, error.StatusCode);
+        Assert.Equal(SampleStatus.BadCertificateUntrusted, error.StatusCode);
         Assert.Contains(rejected, error.Message, StringComparison.Ordinal);
         Assert.True(accepted.IsConnected);
         await accepted.CloseAsync(CancellationToken.None);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
@@ -193,7 +194,7 @@ public sealed class RsaSecurityPolicyTests
 
             var error = Assert.Throws<UaConnectionException>(() => server.UnsecureChunk(bytes, end, asymmetric: false, 1, null));
 
-            Assert.Equal(StatusCodes.BadSecurityChecksFailed, error.StatusCode);
+            Assert.Equal(SampleStatus.BadSecurityChecksFailed, error.StatusCode);
         }
     }
 
@@ -214,7 +215,7 @@ public sealed class RsaSecurityPolicyTests
             var error = Assert.Throws<UaConnectionException>(() => client.UnsecureChunk(chunk.ToArray(), end, asymmetric: false, 1, null));
 
             Assert.True(afterRenewal > end);
-            Assert.Equal(StatusCodes.BadSecureChannelTokenUnknown, error.StatusCode);
+            Assert.Equal(SampleStatus.BadSecureChannelTokenUnknown, error.StatusCode);
             Assert.Equal([2u, 3u], client.KeyedTokens.Order());
         }
     }
@@ -279,7 +280,7 @@ public sealed class CertificateStoreTests : IDisposable
         File.Move(rejected, Path.Combine(store.TrustedDirectory, Path.GetFileName(rejected)));
         var accepted = store.ValidateServerCertificate(server.RawData, ServerCertificateTrust.TrustList);
 
-        Assert.Equal(StatusCodes.BadCertificateUntrusted, error.StatusCode);
+        Assert.Equal(SampleStatus.BadCertificateUntrusted, error.StatusCode);
         Assert.Contains(rejected, error.Message, StringComparison.Ordinal);
         Assert.Null(accepted);
     }
@@ -308,6 +309,6 @@ public sealed class CertificateStoreTests : IDisposable
 
         var error = Assert.Throws<UaException>(() => store.ValidateServerCertificate(server.RawData, ServerCertificateTrust.TrustOnFirstUse));
 
-        Assert.Equal(StatusCodes.BadCertificateTimeInvalid, error.StatusCode);
+        Assert.Equal(SampleStatus.BadCertificateTimeInvalid, error.StatusCode);
     }
 }

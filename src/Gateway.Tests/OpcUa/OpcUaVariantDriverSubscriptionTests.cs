@@ -102,7 +102,7 @@ public sealed class OpcUaVariantDriverSubscriptionTests
 
         var uncertain = Last(writer, "uncertain");
         Assert.Equal(Quality.Uncertain, uncertain.Quality);
-        Assert.Equal(StatusCodes.UncertainLastUsableValue, uncertain.StatusCode & 0xFFFF0000);
+        Assert.Equal(SampleStatus.UncertainLastUsableValue, uncertain.StatusCode & 0xFFFF0000);
         Assert.Equal(SampleValue.FromDouble(1.5), uncertain.Value);
         Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), uncertain.SourceTimestamp);
         var clamped = Last(writer, "clamped");
@@ -112,9 +112,9 @@ public sealed class OpcUaVariantDriverSubscriptionTests
         // no source timestamp: the server's, not 1601-01-01
         Assert.True(Last(writer, "noSourceTime").SourceTimestamp > started.AddHours(-1));
         Assert.Equal(SampleValue.FromInteger(-7), Last(writer, "byPath").Value);
-        Assert.Contains(Last(writer, "notReadable").StatusCode & 0xFFFF0000, new[] { StatusCodes.BadNotReadable, StatusCodes.BadUserAccessDenied });
+        Assert.Contains(Last(writer, "notReadable").StatusCode & 0xFFFF0000, new[] { SampleStatus.BadNotReadable, SampleStatus.BadUserAccessDenied });
         Assert.Equal(Quality.Bad, Last(writer, "missing").Quality);
-        Assert.Equal(StatusCodes.BadNodeIdUnknown, Last(writer, "unknownNode").StatusCode & 0xFFFF0000);
+        Assert.Equal(SampleStatus.BadNodeIdUnknown, Last(writer, "unknownNode").StatusCode & 0xFFFF0000);
         Assert.DoesNotContain(writer.Samples, s => s.Quality == Quality.Bad && s.Tag.Path is "counter" or "byPath" or "clamped" or "noSourceTime" or "uncertain");
         var warnings = log.Lines.Where(l => l.Level == LogLevel.Warning).Select(l => l.Message).ToArray();
         Assert.Contains(warnings, m => m.Contains("plc/missing", StringComparison.Ordinal) && m.Contains("NoSuchNode", StringComparison.Ordinal));
@@ -168,7 +168,7 @@ public sealed class OpcUaVariantDriverSubscriptionTests
 
         foreach (var path in new[] { "m6", "m7" })
         {
-            Assert.Equal(StatusCodes.BadTooManyMonitoredItems, Last(writer, path).StatusCode & 0xFFFF0000);
+            Assert.Equal(SampleStatus.BadTooManyMonitoredItems, Last(writer, path).StatusCode & 0xFFFF0000);
             Assert.Contains(log.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("plc/" + path, StringComparison.Ordinal)
                                             && l.Message.Contains("BadTooManyMonitoredItems", StringComparison.Ordinal));
         }
@@ -203,7 +203,7 @@ public sealed class OpcUaVariantDriverSubscriptionTests
             "the written values reported back");
         await cts.CancelAsync();
         await run;
-        Assert.Contains(refused.StatusCode, new[] { StatusCodes.BadNotWritable, StatusCodes.BadUserAccessDenied });
+        Assert.Contains(refused.StatusCode, new[] { SampleStatus.BadNotWritable, SampleStatus.BadUserAccessDenied });
         Assert.Equal(SampleValue.FromInteger(5), Last(writer, "readOnly").Value);
     }
 

@@ -234,7 +234,7 @@ public sealed class OpcUaVariantServerLimitTests
 
         Assert.Equal(new[] { 1, -2, 3 }, values[0].Value.Value);
         Assert.True(values[1].StatusCode.IsBad);
-        Assert.Contains(values[1].StatusCode.Code & 0xFFFF0000, new[] { StatusCodes.BadResponseTooLarge, StatusCodes.BadTcpMessageTooLarge, StatusCodes.BadEncodingLimitsExceeded });
+        Assert.Contains(values[1].StatusCode.Code & 0xFFFF0000, new[] { SampleStatus.BadResponseTooLarge, SampleStatus.BadTcpMessageTooLarge, SampleStatus.BadEncodingLimitsExceeded });
         Assert.Equal(long.MaxValue, values[2].Value.Value);
         Assert.True(after[0].StatusCode.IsGood);
     }

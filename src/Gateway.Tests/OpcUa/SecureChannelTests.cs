@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Transport;
@@ -224,7 +225,7 @@ public sealed class SecureChannelTests
         var error = await Assert.ThrowsAnyAsync<UaException>(() => channel.SendRequestAsync(read, TimeSpan.FromSeconds(10), CancellationToken.None));
 
         Assert.Equal(2u, channel.TokenId);
-        Assert.Equal(StatusCodes.BadSecureChannelTokenUnknown, error.StatusCode);
+        Assert.Equal(SampleStatus.BadSecureChannelTokenUnknown, error.StatusCode);
         Assert.False(channel.IsOpen);
     }
 
@@ -256,7 +257,7 @@ public sealed class SecureChannelTests
 
         var error = await Assert.ThrowsAsync<UaException>(() => channel.SendRequestAsync(request, TimeSpan.FromSeconds(10), CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadRequestTooLarge, error.StatusCode);
+        Assert.Equal(SampleStatus.BadRequestTooLarge, error.StatusCode);
         Assert.DoesNotContain(server.Received, r => r.Type == "MSG");
         Assert.True(channel.IsOpen);
     }
@@ -291,7 +292,7 @@ public sealed class SecureChannelTests
                 var body = ScriptedUaServer.Encode(Values(50));
                 var abort = new UaBuffer();
                 var e = new UaEncoder(abort);
-                e.WriteUInt32(StatusCodes.BadResponseTooLarge);
+                e.WriteUInt32(SampleStatus.BadResponseTooLarge);
                 e.WriteString("too large");
                 return [s.Chunk("MSG", 'C', id, body.AsSpan(0, 100)), s.Chunk("MSG", 'A', id, abort.WrittenSpan)];
             }
@@ -304,7 +305,7 @@ public sealed class SecureChannelTests
         var error = await Assert.ThrowsAsync<UaException>(() => channel.SendRequestAsync(read, TimeSpan.FromSeconds(10), CancellationToken.None));
         var next = (ReadResponse)await channel.SendRequestAsync(new ReadRequest { NodesToRead = [new ReadValueId { NodeId = new NodeId(0, 2259u) }] }, TimeSpan.FromSeconds(10), CancellationToken.None);
 
-        Assert.Equal(StatusCodes.BadResponseTooLarge, error.StatusCode);
+        Assert.Equal(SampleStatus.BadResponseTooLarge, error.StatusCode);
         Assert.Single(next.Results!);
         Assert.True(channel.IsOpen);
     }
@@ -313,12 +314,12 @@ public sealed class SecureChannelTests
     public async Task Response_ServiceFault_ThrowsWithItsStatus()
     {
         await using var server = new ScriptedUaServer();
-        server.OnMessage = (id, _, s) => [s.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(new ServiceFault { ResponseHeader = new ResponseHeader { ServiceResult = new StatusCode(StatusCodes.BadTooManyOperations) } }))];
+        server.OnMessage = (id, _, s) => [s.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(new ServiceFault { ResponseHeader = new ResponseHeader { ServiceResult = new StatusCode(SampleStatus.BadTooManyOperations) } }))];
         await using var channel = await OpenAsync(server, TimeProvider.System);
 
         var error = await Assert.ThrowsAsync<UaException>(() => channel.SendRequestAsync(new ReadRequest(), TimeSpan.FromSeconds(10), CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadTooManyOperations, error.StatusCode);
+        Assert.Equal(SampleStatus.BadTooManyOperations, error.StatusCode);
     }
 
     [Fact]
@@ -330,7 +331,7 @@ public sealed class SecureChannelTests
 
         var error = await Assert.ThrowsAsync<UaException>(() => channel.SendRequestAsync(new ReadRequest(), TimeSpan.FromSeconds(10), CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadDecodingError, error.StatusCode);
+        Assert.Equal(SampleStatus.BadDecodingError, error.StatusCode);
         Assert.True(channel.IsOpen);
     }
 
@@ -351,7 +352,7 @@ public sealed class SecureChannelTests
 
         var error = await Assert.ThrowsAnyAsync<UaException>(() => channel.SendRequestAsync(new ReadRequest(), TimeSpan.FromSeconds(30), CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadTcpMessageTypeInvalid, error.StatusCode);
+        Assert.Equal(SampleStatus.BadTcpMessageTypeInvalid, error.StatusCode);
         Assert.False(channel.IsOpen);
     }
 
@@ -368,7 +369,7 @@ public sealed class SecureChannelTests
 
         var error = await Assert.ThrowsAnyAsync<UaException>(() => channel.SendRequestAsync(new ReadRequest(), TimeSpan.FromSeconds(30), CancellationToken.None));
 
-        Assert.Equal(StatusCodes.BadTcpMessageTooLarge, error.StatusCode);
+        Assert.Equal(SampleStatus.BadTcpMessageTooLarge, error.StatusCode);
         Assert.False(channel.IsOpen);
     }
 
@@ -382,7 +383,7 @@ public sealed class SecureChannelTests
             var e = new UaEncoder(buffer);
             e.WriteBytes("ERRF"u8);
             e.WriteUInt32(0);
-            e.WriteUInt32(StatusCodes.BadTcpMessageTooLarge);
+            e.WriteUInt32(SampleStatus.BadTcpMessageTooLarge);
             e.WriteString("nope");
             BinaryPrimitives.WriteUInt32LittleEndian(buffer.Written(4, 4), (uint)buffer.Length);
             return [buffer.ToArray()];
@@ -392,7 +393,7 @@ public sealed class SecureChannelTests
         var error = await Assert.ThrowsAnyAsync<UaException>(() => channel.SendRequestAsync(new ReadRequest(), TimeSpan.FromSeconds(10), CancellationToken.None));
         var cause = await channel.Completion;
 
-        Assert.Equal(StatusCodes.BadTcpMessageTooLarge, error.StatusCode);
+        Assert.Equal(SampleStatus.BadTcpMessageTooLarge, error.StatusCode);
         Assert.IsType<UaConnectionException>(cause);
         Assert.False(channel.IsOpen);
     }

@@ -17,19 +17,29 @@ public sealed class Sht3xChip(int address = 0x44) : EmulatedI2cChip(address)
 
     public List<ushort> Commands { get; } = [];
 
+    /// <summary>
+    /// The CRC-8 of the datasheet (section 4.12: polynomial x^8 + x^5 + x^4 + 1, initialisation 0xFF, no reflection, no
+    /// final XOR; 0xBEEF gives 0x92), written on purpose unlike the production check: a bit-serial shift register fed
+    /// one message bit at a time, so a wrong polynomial or initial value in the driver does not pass by being copied.
+    /// </summary>
     public static byte Crc8(ReadOnlySpan<byte> data)
     {
-        byte crc = 0xFF;
-        foreach (var b in data)
+        const int polynomial = (1 << 5) | (1 << 4) | (1 << 0); // x^8 is implicit: the bit shifted out
+        var register = 0xFF;
+        foreach (var value in data)
         {
-            crc ^= b;
-            for (var bit = 0; bit < 8; bit++)
+            for (var bit = 7; bit >= 0; bit--)
             {
-                crc = (crc & 0x80) != 0 ? (byte)((crc << 1) ^ 0x31) : (byte)(crc << 1);
+                var feedback = ((register >> 7) & 1) ^ ((value >> bit) & 1);
+                register = (register << 1) & 0xFF;
+                if (feedback == 1)
+                {
+                    register ^= polynomial;
+                }
             }
         }
 
-        return crc;
+        return (byte)register;
     }
 
     protected override void OnWrite(ReadOnlySpan<byte> data)

@@ -8,7 +8,6 @@ using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Security;
 using Gateway.Drivers.OpcUa.Transport;
-using StatusCodes = Gateway.Drivers.OpcUa.Encoding.StatusCodes;
 
 namespace Gateway.Cli;
 
@@ -66,24 +65,9 @@ internal static class OpcUaCommands
             var url = parseResult.GetValue(Url)!;
             var security = parseResult.GetValue(Security) ?? "None";
             var mode = parseResult.GetValue(Mode);
-            if (security != "auto" && !SecurityPolicies.ShortNames.Contains(security))
+            if (SecurityChoice.Check(security, mode) is [var problem, ..])
             {
-                return Usage($"--security must be {string.Join(", ", SecurityPolicies.ShortNames)} or auto, got '{security}'");
-            }
-
-            if (mode is not (null or "None" or "Sign" or "SignAndEncrypt"))
-            {
-                return Usage($"--mode must be Sign or SignAndEncrypt, got '{mode}'");
-            }
-
-            if (security == "None" && mode is "Sign" or "SignAndEncrypt")
-            {
-                return Usage($"--mode {mode} needs a --security policy other than None");
-            }
-
-            if (security is not ("None" or "auto") && mode == "None")
-            {
-                return Usage($"--security {security} needs --mode Sign or SignAndEncrypt");
+                return Usage($"{(problem.Field == SecurityChoiceField.Policy ? "--security" : "--mode")}: {problem.Reason}");
             }
 
             try
@@ -210,7 +194,7 @@ internal static class OpcUaCommands
             var exit = ExitCodes.Success;
             for (var i = 0; i < names.Length; i++)
             {
-                var value = ids[i] is null ? new DataValue { StatusCode = new StatusCode(StatusCodes.BadNodeIdUnknown) } : values[i];
+                var value = ids[i] is null ? new DataValue { StatusCode = new StatusCode(SampleStatus.BadNodeIdUnknown) } : values[i];
                 Console.WriteLine($"{names[i]} = {Format(value)}");
                 if (value.StatusCode.IsBad)
                 {
@@ -327,9 +311,9 @@ internal static class OpcUaCommands
             Console.Error.WriteLine($"{options.EndpointUrl}: {ex.Message}");
             return ExitCodes.PeerUnreachable;
         }
-        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadIdentityTokenInvalid or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadUserAccessDenied or StatusCodes.BadSecurityChecksFailed
-                                         or StatusCodes.BadCertificateUntrusted or StatusCodes.BadCertificateInvalid or StatusCodes.BadCertificateTimeInvalid
-                                         or StatusCodes.BadCertificateUriInvalid or StatusCodes.BadApplicationSignatureInvalid or StatusCodes.BadNonceInvalid)
+        catch (UaException ex) when (ex.StatusCode is SampleStatus.BadIdentityTokenInvalid or SampleStatus.BadIdentityTokenRejected or SampleStatus.BadUserAccessDenied or SampleStatus.BadSecurityChecksFailed
+                                         or SampleStatus.BadCertificateUntrusted or SampleStatus.BadCertificateInvalid or SampleStatus.BadCertificateTimeInvalid
+                                         or SampleStatus.BadCertificateUriInvalid or SampleStatus.BadApplicationSignatureInvalid or SampleStatus.BadNonceInvalid)
         {
             Console.Error.WriteLine($"{options.EndpointUrl}: refused: {ex.Message}");
             return ExitCodes.PeerUnreachable;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gateway.Configuration;
 using Gateway.Drivers;
+using Gateway.Drivers.BuiltIn;
 using Gateway.Hosting;
 
 namespace Gateway.Cli;

@@ -22,10 +22,11 @@ namespace Gateway.Configuration;
 /// <c>time</c> (InfluxDB refuses it).</item>
 /// </list>
 /// </summary>
-public static class NameRules
+public sealed class NameRules : IConfigRule
 {
-    public static void Check(GatewayConfig config, List<ConfigProblem> problems)
+    public void Check(ConfigContext context, List<ConfigProblem> problems)
     {
+        var config = context.Config;
         var influx = config.Influx is not null;
         var identity = config.Gateway;
         var prefix = config.Mqtt.TopicPrefix.Trim('/');
@@ -57,6 +58,7 @@ public static class NameRules
         {
             var driver = config.Drivers[i];
             var path = $"drivers[{i}]";
+            var tagsAreNew = context.ConfiguredTagsAreNew(driver);
             if (driver.Machine is { } machine)
             {
                 CheckLevel(machine, path + ".machine", influx, problems);
@@ -66,9 +68,9 @@ public static class NameRules
             {
                 var tag = driver.Tags[j];
                 var tagPath = $"{path}.tags[{j}]";
-                if (driver.Type == "simulated" || string.IsNullOrEmpty(tag.Name))
+                if (!tagsAreNew || string.IsNullOrEmpty(tag.Name))
                 {
-                    continue; // the simulated driver's tags only override units and deadbands of its own tags
+                    continue; // entries that only adjust the driver's own tags (the simulated line) name no UNS path
                 }
 
                 if (tag.Machine is { } tagMachine)

@@ -1,9 +1,9 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Hosting;
-using Gateway.Northbound;
 using Gateway.Observability;
 using Gateway.Oee;
 
@@ -19,19 +19,19 @@ internal static class DashboardData
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, TimeProvider timeProvider) => new
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) => new
     {
         generatedAt = timeProvider.GetUtcNow(),
         gateway = config.Gateway,
         mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
         buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
-        drivers = drivers.Select(d => new
+        drivers = drivers.Drivers.Select(d => new
         {
-            name = d.Driver.Name,
-            state = d.Driver.State.ToString(),
-            lastError = d.Driver.LastError,
-            tags = d.Driver.Tags.Count,
-            samplesRead = metrics.Driver(d.Driver.Name).SamplesRead,
+            name = d.Name,
+            state = d.State.ToString(),
+            lastError = d.LastError,
+            tags = d.Tags.Count,
+            samplesRead = metrics.Driver(d.Name).SamplesRead,
         }),
     };
 
@@ -41,7 +41,8 @@ internal static class DashboardData
 
     /// <summary>
     /// Writes one tag as <c>{"tag","machine","path","value","quality","statusCode","timestamp","unit"}</c>: value is a
-    /// boolean, a number, a string or null (no value, or a non-finite double); timestamp is the source timestamp.
+    /// boolean, a number, a string or null (no value, or a non-finite number); timestamp is the source timestamp. The
+    /// one shape of a tag for <c>/api/tags</c> and the stream's <c>tags</c> events.
     /// </summary>
     public static void WriteTag(Utf8JsonWriter json, in Sample sample)
     {
@@ -50,8 +51,8 @@ internal static class DashboardData
         json.WriteString("machine"u8, sample.Tag.Machine);
         json.WriteString("path"u8, sample.Tag.Path);
         json.WritePropertyName("value"u8);
-        UnsFormatter.WriteValue(json, sample.Value);
-        json.WriteString("quality"u8, UnsFormatter.QualityName(sample.Quality));
+        WriteValue(json, sample.Value);
+        json.WriteString("quality"u8, SampleStatus.Name(sample.Quality));
         json.WriteNumber("statusCode"u8, sample.StatusCode);
         json.WriteString("timestamp"u8, sample.SourceTimestamp);
         if (sample.Tag.Unit is { } unit)
@@ -64,5 +65,54 @@ internal static class DashboardData
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary><c>/api/tags</c>: every tag, in the order given, as <see cref="WriteTag"/> writes it.</summary>
+    public static byte[] TagsDocument(IEnumerable<Sample> samples)
+    {
+        var output = new ArrayBufferWriter<byte>(4096);
+        using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartArray();
+            foreach (var sample in samples)
+            {
+                WriteTag(json, sample);
+            }
+
+            json.WriteEndArray();
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A value as JSON: a float32 as its shortest round-trip text (22.1), null when none or not finite.</summary>
+    private static void WriteValue(Utf8JsonWriter json, SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Boolean:
+                json.WriteBooleanValue(value.AsBoolean);
+                break;
+            case SampleValueKind.Integer:
+                json.WriteNumberValue(value.AsInteger);
+                break;
+            case SampleValueKind.UnsignedInteger:
+                json.WriteNumberValue(value.AsUnsignedInteger);
+                break;
+            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+                json.WriteNumberValue(value.AsDouble);
+                break;
+            case SampleValueKind.Float when float.IsFinite(value.AsFloat):
+                Span<byte> text = stackalloc byte[32];
+                value.AsFloat.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture);
+                json.WriteRawValue(text[..written], skipInputValidation: true);
+                break;
+            case SampleValueKind.String:
+                json.WriteStringValue(value.AsString);
+                break;
+            default:
+                json.WriteNullValue();
+                break;
+        }
     }
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Hosting;
 using Gateway.Observability;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
@@ -257,7 +256,7 @@ public sealed partial class DashboardFeed : BackgroundService
     }
 
     private Frame BuildStatusFrame() =>
-        Event("status", DashboardData.Status(_config, _metrics, _buffer, _services.GetServices<DriverService>(), _timeProvider));
+        Event("status", DashboardData.Status(_config, _metrics, _buffer, _services.GetService<IDriverCatalog>() ?? EmptyCatalog.Instance, _timeProvider));
 
     private Frame BuildOeeFrame() => Event("oee", DashboardData.Oee(_services));
 
@@ -283,6 +282,14 @@ public sealed partial class DashboardFeed : BackgroundService
     }
 
     private static TaskCompletionSource NewTick() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>No drivers: a feed built without the gateway's catalogue (tests, tools).</summary>
+    private sealed class EmptyCatalog : IDriverCatalog
+    {
+        public static readonly EmptyCatalog Instance = new();
+
+        public IReadOnlyList<IDriver> Drivers => [];
+    }
 
     private readonly record struct Entry(Sample Sample, long Sequence);
 

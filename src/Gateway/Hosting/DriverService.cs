@@ -30,7 +30,7 @@ public sealed class DriverService(IDriver driver, SamplePipeline pipeline, Gatew
                 var now = timeProvider.GetUtcNow();
                 foreach (var tag in Driver.Tags)
                 {
-                    await writer.WriteAsync(Sample.Bad(tag, now, 0x80020000 /* BadInternalError */), stoppingToken);
+                    await writer.WriteAsync(Sample.Bad(tag, now, SampleStatus.BadInternalError), stoppingToken);
                 }
             });
 

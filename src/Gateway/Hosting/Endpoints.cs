@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Observability;
 using Microsoft.Extensions.Options;
@@ -13,43 +14,25 @@ internal static class Endpoints
 {
     public static void MapGatewayEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", (GatewayMetrics metrics, IEnumerable<DriverService> drivers) =>
+        app.MapGet("/healthz", (GatewayMetrics metrics, IDriverCatalog drivers) =>
             Results.Json(new
             {
                 status = "ok",
                 mqttConnected = metrics.MqttConnected,
-                drivers = drivers.Select(d => new { name = d.Driver.Name, state = d.Driver.State.ToString() }),
+                drivers = drivers.Drivers.Select(d => new { name = d.Name, state = d.State.ToString() }),
             }));
 
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
 
-        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IEnumerable<DriverService> drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
+        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
             Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider)));
 
+        // The tag shape is DashboardData.WriteTag's, shared with the dashboard's stream.
         app.MapGet("/api/tags", (LiveTags tags) =>
-            Results.Json(tags.Snapshot().Select(s => new
-            {
-                tag = s.Tag.Key,
-                machine = s.Tag.Machine,
-                path = s.Tag.Path,
-                value = ValueOf(s.Value),
-                quality = UnsFormatter.QualityName(s.Quality),
-                statusCode = s.StatusCode,
-                timestamp = s.SourceTimestamp,
-                unit = s.Tag.Unit,
-            })));
+            Results.Bytes(DashboardData.TagsDocument(tags.Snapshot()), "application/json; charset=utf-8"));
 
         // The JSON shape is documented on OeeReport (Oee/OeeSnapshot.cs); without an oee section, no machines.
         app.MapGet("/api/oee", (IServiceProvider services) => Results.Json(DashboardData.Oee(services)));
     }
-
-    internal static object? ValueOf(Gateway.Drivers.SampleValue value) => value.Kind switch
-    {
-        Gateway.Drivers.SampleValueKind.Boolean => value.AsBoolean,
-        Gateway.Drivers.SampleValueKind.Integer => value.AsInteger,
-        Gateway.Drivers.SampleValueKind.Double when double.IsFinite(value.AsDouble) => value.AsDouble,
-        Gateway.Drivers.SampleValueKind.String => value.AsString,
-        _ => null,
-    };
 }

@@ -2,6 +2,7 @@ using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Drivers;
+using Gateway.Drivers.BuiltIn;
 using Gateway.Northbound;
 using Gateway.Northbound.Influx;
 using Gateway.Northbound.Sparkplug;
@@ -126,6 +127,7 @@ internal static class GatewayApplication
         }
 
         services.AddHostedService(sp => new DriverHostedServices(sp.GetServices<DriverService>()));
+        services.AddSingleton<IDriverCatalog, DriverCatalog>();
         return services;
     }
 }

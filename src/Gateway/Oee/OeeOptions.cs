@@ -308,24 +308,3 @@ public sealed class ValidShiftPlanAttribute : ValidationAttribute
 
     public override string FormatErrorMessage(string name) => _reason;
 }
-
-/// <summary>The rules between keys of the <c>oee</c> section, reported with their JSON paths.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class ValidOeeAttribute : ValidationAttribute
-{
-    private string _reason = "";
-
-    public override bool IsValid(object? value)
-    {
-        if (value is not OeeOptions options)
-        {
-            return true;
-        }
-
-        var problems = OeeConfigRules.Check(options, "oee");
-        _reason = problems.Count == 0 ? "" : string.Join("; ", problems.Select(p => p.ToString()));
-        return problems.Count == 0;
-    }
-
-    public override string FormatErrorMessage(string name) => _reason;
-}

@@ -125,7 +125,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         _clientKey = clientCertificate.GetRSAPrivateKey() ?? throw new ArgumentException("the application certificate has no RSA private key", nameof(clientCertificate));
         _serverCertificate = CertificateStore.FirstCertificate(serverCertificate);
         using var server = X509CertificateLoader.LoadCertificate(_serverCertificate);
-        _serverKey = server.GetRSAPublicKey() ?? throw new UaException(StatusCodes.BadCertificateInvalid, "the server certificate has no RSA key");
+        _serverKey = server.GetRSAPublicKey() ?? throw new UaException(SampleStatus.BadCertificateInvalid, "the server certificate has no RSA key");
         SenderCertificate = clientCertificate.RawData;
 #pragma warning disable CA5350 // the asymmetric security header names the receiver certificate by its SHA-1 thumbprint (OPC 10000-6 §6.7.2.3)
         ReceiverCertificateThumbprint = SHA1.HashData(_serverCertificate);
@@ -158,7 +158,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
     {
         if (serverNonce.Length != SecurityAlgorithms.NonceLength)
         {
-            throw new UaException(StatusCodes.BadNonceInvalid, $"the server nonce has {serverNonce.Length} bytes, {_algorithms.Uri} needs {SecurityAlgorithms.NonceLength}");
+            throw new UaException(SampleStatus.BadNonceInvalid, $"the server nonce has {serverNonce.Length} bytes, {_algorithms.Uri} needs {SecurityAlgorithms.NonceLength}");
         }
 
         var keys = TokenKeys.Derive(_algorithms, clientNonce, serverNonce);
@@ -251,14 +251,14 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
     {
         if (senderCertificate is null || !CertificateStore.FirstCertificate(senderCertificate).AsSpan().SequenceEqual(_serverCertificate))
         {
-            throw new UaConnectionException(StatusCodes.BadCertificateInvalid, "the server secured OpenSecureChannel with another certificate than the one of its endpoint");
+            throw new UaConnectionException(SampleStatus.BadCertificateInvalid, "the server secured OpenSecureChannel with another certificate than the one of its endpoint");
         }
 
         var cipherBlock = _clientKey.KeySize / 8;
         var encrypted = chunk.AsSpan(securityHeaderEnd);
         if (encrypted.Length % cipherBlock != 0)
         {
-            throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"the encrypted part of an OpenSecureChannel chunk ({encrypted.Length} bytes) is not a whole number of {cipherBlock}-byte RSA blocks");
+            throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, $"the encrypted part of an OpenSecureChannel chunk ({encrypted.Length} bytes) is not a whole number of {cipherBlock}-byte RSA blocks");
         }
 
         var plainLength = 0;
@@ -275,7 +275,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         }
         catch (CryptographicException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, "cannot decrypt the OpenSecureChannel response with our private key", ex);
+            throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, "cannot decrypt the OpenSecureChannel response with our private key", ex);
         }
 
         var plainEnd = securityHeaderEnd + plainLength;
@@ -284,7 +284,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         if (signedEnd <= securityHeaderEnd ||
             !_serverKey.VerifyData(chunk.AsSpan(0, signedEnd), chunk.AsSpan(signedEnd, signatureSize), HashAlgorithmName.SHA256, _algorithms.AsymmetricSignature))
         {
-            throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, "the signature of the OpenSecureChannel response does not verify with the server certificate");
+            throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, "the signature of the OpenSecureChannel response does not verify with the server certificate");
         }
 
         return RemovePadding(chunk, securityHeaderEnd, signedEnd, ExtraPaddingBytes(_clientKey));
@@ -299,7 +299,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
             var length = chunk.Length - securityHeaderEnd;
             if (length % AesBlockSize != 0)
             {
-                throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"the encrypted part of a chunk ({length} bytes) is not a whole number of AES blocks");
+                throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, $"the encrypted part of a chunk ({length} bytes) is not a whole number of AES blocks");
             }
 
             using var aes = Aes.Create();
@@ -312,7 +312,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         if (signedEnd <= securityHeaderEnd ||
             !CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(keys.ServerSigning, chunk.AsSpan(0, signedEnd)), chunk.AsSpan(signedEnd)))
         {
-            throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"a chunk signed under token {tokenId} does not verify");
+            throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, $"a chunk signed under token {tokenId} does not verify");
         }
 
         return encrypted ? RemovePadding(chunk, securityHeaderEnd, signedEnd, 0) : signedEnd;
@@ -324,7 +324,7 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         {
             return _keys.TryGetValue(tokenId, out var keys)
                 ? keys
-                : throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"no keys for security token {tokenId}");
+                : throw new UaConnectionException(SampleStatus.BadSecureChannelTokenUnknown, $"no keys for security token {tokenId}");
         }
     }
 
@@ -353,14 +353,14 @@ public sealed class RsaSecurityPolicy : ISecurityPolicy, IDisposable
         var bodyEnd = paddingEnd - 1 - extra - padding;
         if (bodyEnd < securityHeaderEnd + 8)
         {
-            throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, "invalid padding in a secured chunk");
+            throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, "invalid padding in a secured chunk");
         }
 
         for (var i = bodyEnd; i < bodyEnd + padding; i++)
         {
             if (chunk[i] != (byte)padding)
             {
-                throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, "invalid padding in a secured chunk");
+                throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, "invalid padding in a secured chunk");
             }
         }
 

@@ -168,7 +168,7 @@ public sealed class SecureChannel : IAsyncDisposable
     {
         if (!IsOpen)
         {
-            throw new UaConnectionException(StatusCodes.BadSecureChannelClosed, "the secure channel is closed", Completion.Result);
+            throw new UaConnectionException(SampleStatus.BadSecureChannelClosed, "the secure channel is closed", Completion.Result);
         }
 
         var requestId = unchecked((uint)Interlocked.Increment(ref _requestId));
@@ -199,7 +199,7 @@ public sealed class SecureChannel : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new UaException(StatusCodes.BadTimeout, $"{request.GetType().Name[..^7]} got no response within {timeout.TotalSeconds:0.#} s", ex);
+            throw new UaException(SampleStatus.BadTimeout, $"{request.GetType().Name[..^7]} got no response within {timeout.TotalSeconds:0.#} s", ex);
         }
         finally
         {
@@ -228,12 +228,12 @@ public sealed class SecureChannel : IAsyncDisposable
         var chunkCount = Math.Max(1, (body.Length + maxBody - 1) / maxBody);
         if (_connection.SendMaxChunkCount != 0 && chunkCount > _connection.SendMaxChunkCount)
         {
-            throw new UaException(StatusCodes.BadRequestTooLarge, $"the request needs {chunkCount} chunks, the server accepts {_connection.SendMaxChunkCount}");
+            throw new UaException(SampleStatus.BadRequestTooLarge, $"the request needs {chunkCount} chunks, the server accepts {_connection.SendMaxChunkCount}");
         }
 
         if (_connection.SendMaxMessageSize != 0 && body.Length > _connection.SendMaxMessageSize)
         {
-            throw new UaException(StatusCodes.BadRequestTooLarge, $"the request is {body.Length} bytes, the server accepts {_connection.SendMaxMessageSize}");
+            throw new UaException(SampleStatus.BadRequestTooLarge, $"the request is {body.Length} bytes, the server accepts {_connection.SendMaxMessageSize}");
         }
 
         await _sendLock.WaitAsync(cancellationToken);
@@ -302,14 +302,14 @@ public sealed class SecureChannel : IAsyncDisposable
         }
         catch (UaDecodingException ex)
         {
-            cause = new UaConnectionException(StatusCodes.BadDecodingError, "malformed chunk header", ex);
+            cause = new UaConnectionException(SampleStatus.BadDecodingError, "malformed chunk header", ex);
         }
         catch (ObjectDisposedException ex)
         {
-            cause = new UaConnectionException(StatusCodes.BadConnectionClosed, "connection closed", ex);
+            cause = new UaConnectionException(SampleStatus.BadConnectionClosed, "connection closed", ex);
         }
 
-        Fail(cause ?? new UaConnectionException(StatusCodes.BadSecureChannelClosed, "the secure channel was closed"), cause);
+        Fail(cause ?? new UaConnectionException(SampleStatus.BadSecureChannelClosed, "the secure channel was closed"), cause);
     }
 
     private void Fail(Exception error, Exception? cause)
@@ -337,7 +337,7 @@ public sealed class SecureChannel : IAsyncDisposable
 
         if (chunk.MessageType is not ("MSG" or "OPN" or "CLO"))
         {
-            throw new UaConnectionException(StatusCodes.BadTcpMessageTypeInvalid, $"unexpected {chunk.MessageType} on an open channel");
+            throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"unexpected {chunk.MessageType} on an open channel");
         }
 
         var bytes = chunk.Bytes;
@@ -347,7 +347,7 @@ public sealed class SecureChannel : IAsyncDisposable
         var channelId = d.ReadUInt32();
         if (ChannelId != 0 && channelId != ChannelId)
         {
-            throw new UaConnectionException(StatusCodes.BadSecureChannelIdInvalid, $"chunk for channel {channelId}, ours is {ChannelId}");
+            throw new UaConnectionException(SampleStatus.BadSecureChannelIdInvalid, $"chunk for channel {channelId}, ours is {ChannelId}");
         }
 
         byte[]? senderCertificate = null;
@@ -359,12 +359,12 @@ public sealed class SecureChannel : IAsyncDisposable
             var receiverThumbprint = d.ReadByteString();
             if (policyUri != _policy.Uri)
             {
-                throw new UaConnectionException(StatusCodes.BadSecurityChecksFailed, $"the server answered with security policy {policyUri}, we asked for {_policy.Uri}");
+                throw new UaConnectionException(SampleStatus.BadSecurityChecksFailed, $"the server answered with security policy {policyUri}, we asked for {_policy.Uri}");
             }
 
             if (_policy.SenderCertificate is { } ours && receiverThumbprint is not null && !receiverThumbprint.AsSpan().SequenceEqual(Thumbprint(ours)))
             {
-                throw new UaConnectionException(StatusCodes.BadCertificateInvalid, "the server secured OpenSecureChannel for another certificate than ours");
+                throw new UaConnectionException(SampleStatus.BadCertificateInvalid, "the server secured OpenSecureChannel for another certificate than ours");
             }
         }
         else
@@ -374,12 +374,12 @@ public sealed class SecureChannel : IAsyncDisposable
             {
                 if (tokenId != _previousTokenId)
                 {
-                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, ours is {_tokenId}");
+                    throw new UaConnectionException(SampleStatus.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, ours is {_tokenId}");
                 }
 
                 if (_timeProvider.GetTimestamp() > Interlocked.Read(ref _previousTokenExpiresAt))
                 {
-                    throw new UaConnectionException(StatusCodes.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, which expired after renewal to {_tokenId}");
+                    throw new UaConnectionException(SampleStatus.BadSecureChannelTokenUnknown, $"chunk under token {tokenId}, which expired after renewal to {_tokenId}");
                 }
             }
         }
@@ -407,7 +407,7 @@ public sealed class SecureChannel : IAsyncDisposable
                 }
                 catch (UaDecodingException)
                 {
-                    code = StatusCodes.BadDecodingError;
+                    code = SampleStatus.BadDecodingError;
                     reason = "malformed abort chunk";
                 }
 
@@ -429,7 +429,7 @@ public sealed class SecureChannel : IAsyncDisposable
                 {
                     partial.Discarding = true;
                     partial.Buffer.Clear();
-                    Complete(requestId, null, new UaException(StatusCodes.BadResponseTooLarge, "the response exceeds our message size or chunk count"));
+                    Complete(requestId, null, new UaException(SampleStatus.BadResponseTooLarge, "the response exceeds our message size or chunk count"));
                 }
 
                 break;
@@ -464,7 +464,7 @@ public sealed class SecureChannel : IAsyncDisposable
                 {
                     // One undecodable message fails its own request, not the channel.
                     OpcUaLog.MessageDiscarded(_logger, requestId, ex.Message);
-                    error = new UaException(StatusCodes.BadDecodingError, "undecodable response: " + ex.Message, ex);
+                    error = new UaException(SampleStatus.BadDecodingError, "undecodable response: " + ex.Message, ex);
                 }
 
                 Complete(requestId, response, error);
@@ -480,7 +480,7 @@ public sealed class SecureChannel : IAsyncDisposable
     {
         if (_anyReceived && sequenceNumber != _lastReceivedSequence + 1 && !(_lastReceivedSequence > SequenceWrapLimit - 1024 && sequenceNumber < 1024))
         {
-            throw new UaConnectionException(StatusCodes.BadSequenceNumberInvalid, $"sequence number {sequenceNumber} after {_lastReceivedSequence}");
+            throw new UaConnectionException(SampleStatus.BadSequenceNumberInvalid, $"sequence number {sequenceNumber} after {_lastReceivedSequence}");
         }
 
         _anyReceived = true;
@@ -543,7 +543,7 @@ public sealed class SecureChannel : IAsyncDisposable
 
         await _connection.DisposeAsync();
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        Fail(new UaConnectionException(StatusCodes.BadSecureChannelClosed, "the secure channel was closed"), null);
+        Fail(new UaConnectionException(SampleStatus.BadSecureChannelClosed, "the secure channel was closed"), null);
         (_policy as IDisposable)?.Dispose();
     }
 

@@ -66,7 +66,7 @@ public sealed partial class UaClient
     {
         if (results is not { Length: 1 })
         {
-            throw new UaException(StatusCodes.BadUnexpectedError, $"{service} returned {results?.Length ?? 0} results for 1 node");
+            throw new UaException(SampleStatus.BadUnexpectedError, $"{service} returned {results?.Length ?? 0} results for 1 node");
         }
 
         if (results[0].StatusCode.IsBad)
@@ -121,7 +121,7 @@ public sealed partial class UaClient
             var target = items[i].Targets?.FirstOrDefault(t => t.RemainingPathIndex == uint.MaxValue) ?? items[i].Targets?.FirstOrDefault();
             results[i] = items[i].StatusCode.IsGood && target is not null && target.TargetId.ServerIndex == 0
                 ? (target.TargetId.NodeId, items[i].StatusCode)
-                : (null, items[i].StatusCode.IsGood ? new StatusCode(StatusCodes.BadNodeIdUnknown) : items[i].StatusCode);
+                : (null, items[i].StatusCode.IsGood ? new StatusCode(SampleStatus.BadNodeIdUnknown) : items[i].StatusCode);
         }
 
         return results;
@@ -205,7 +205,7 @@ public sealed partial class UaClient
             {
                 part = await call(slice);
             }
-            catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == StatusCodes.BadTooManyOperations && count > 1)
+            catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == SampleStatus.BadTooManyOperations && count > 1)
             {
                 batch = count / 2;
                 learn((uint)batch);
@@ -233,7 +233,7 @@ public sealed partial class UaClient
 
             for (var i = 0; i < count; i++)
             {
-                results[start + i] = i < part.Length ? part[i] : failed(StatusCodes.BadUnexpectedError);
+                results[start + i] = i < part.Length ? part[i] : failed(SampleStatus.BadUnexpectedError);
             }
 
             start += count;
@@ -242,7 +242,7 @@ public sealed partial class UaClient
         return results;
 
         static bool IsTooLarge(uint status) =>
-            (status & 0xFFFF0000) is StatusCodes.BadRequestTooLarge or StatusCodes.BadResponseTooLarge or StatusCodes.BadTcpMessageTooLarge or StatusCodes.BadEncodingLimitsExceeded;
+            (status & 0xFFFF0000) is SampleStatus.BadRequestTooLarge or SampleStatus.BadResponseTooLarge or SampleStatus.BadTcpMessageTooLarge or SampleStatus.BadEncodingLimitsExceeded;
     }
 
     /// <summary>How many Read requests the last <see cref="ReadAsync(IReadOnlyList{ReadValueId}, CancellationToken)"/> sent.</summary>

@@ -46,24 +46,9 @@ public sealed partial class UaClient : IAsyncDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         (_host, _port) = ParseEndpoint(options.EndpointUrl);
-        if (options.SecurityPolicy != "auto" && SecurityPolicies.UriOf(options.SecurityPolicy) is null)
+        if (SecurityChoice.Check(options.SecurityPolicy, options.SecurityMode) is [var problem, ..])
         {
-            throw new ArgumentException($"unknown security policy '{options.SecurityPolicy}' ({string.Join(", ", SecurityPolicies.ShortNames)} or auto)", nameof(options));
-        }
-
-        if (options.SecurityMode is not (null or "None" or "Sign" or "SignAndEncrypt"))
-        {
-            throw new ArgumentException($"unknown security mode '{options.SecurityMode}' (None, Sign or SignAndEncrypt)", nameof(options));
-        }
-
-        if (options.SecurityPolicy == "None" && options.SecurityMode is "Sign" or "SignAndEncrypt")
-        {
-            throw new ArgumentException($"security policy None has no mode {options.SecurityMode}: choose a policy such as Basic256Sha256", nameof(options));
-        }
-
-        if (options.SecurityPolicy is not ("None" or "auto") && options.SecurityMode == "None")
-        {
-            throw new ArgumentException($"security policy {options.SecurityPolicy} needs mode Sign or SignAndEncrypt", nameof(options));
+            throw new ArgumentException($"security {(problem.Field == SecurityChoiceField.Policy ? "policy" : "mode")}: {problem.Reason}", nameof(options));
         }
     }
 
@@ -196,12 +181,12 @@ public sealed partial class UaClient : IAsyncDisposable
         {
             return await OpenChannelAsync(policy, cancellationToken);
         }
-        catch (UaException ex) when (ex.StatusCode is StatusCodes.BadSecurityChecksFailed or StatusCodes.BadCertificateUntrusted or StatusCodes.BadCertificateInvalid
-                                         or StatusCodes.BadCertificateUriInvalid or StatusCodes.BadCertificateTimeInvalid)
+        catch (UaException ex) when (ex.StatusCode is SampleStatus.BadSecurityChecksFailed or SampleStatus.BadCertificateUntrusted or SampleStatus.BadCertificateInvalid
+                                         or SampleStatus.BadCertificateUriInvalid or SampleStatus.BadCertificateTimeInvalid)
         {
             policy.Dispose();
             throw new UaConnectionException(ex.StatusCode,
-                $"the server refused the {algorithms.Uri.Split('#')[^1]}/{Endpoint.SecurityMode} channel ({StatusCodes.Name(ex.StatusCode)}: {ex.Message}); " +
+                $"the server refused the {algorithms.Uri.Split('#')[^1]}/{Endpoint.SecurityMode} channel ({SampleStatus.Name(ex.StatusCode)}: {ex.Message}); " +
                 $"if it does not trust our certificate yet, add {CertificateStore.OwnCertificatePath} to its trusted certificates", ex);
         }
         catch
@@ -216,7 +201,7 @@ public sealed partial class UaClient : IAsyncDisposable
     {
         var serverCertificate = Endpoint!.ServerCertificate is { Length: > 0 } der
             ? der
-            : throw new UaException(StatusCodes.BadCertificateInvalid, "the secure endpoint has no server certificate");
+            : throw new UaException(SampleStatus.BadCertificateInvalid, "the secure endpoint has no server certificate");
         var store = CertificateStore;
         var trusted = store.ValidateServerCertificate(serverCertificate, _options.ServerCertificateTrust);
         if (trusted is not null)
@@ -232,7 +217,7 @@ public sealed partial class UaClient : IAsyncDisposable
         var response = await CallAsync<GetEndpointsResponse>(new GetEndpointsRequest { EndpointUrl = _options.EndpointUrl }, cancellationToken);
         var endpoints = response.Endpoints ?? [];
         Endpoint = SelectEndpoint(endpoints, _options.SecurityPolicy, _options.SecurityMode)
-            ?? throw new UaException(StatusCodes.BadSecurityChecksFailed,
+            ?? throw new UaException(SampleStatus.BadSecurityChecksFailed,
                 $"the server offers no endpoint with security {_options.SecurityPolicy}/{_options.SecurityMode ?? "any mode"} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
         SessionEndpointUrl = CombineEndpointUrl(_options.EndpointUrl, Endpoint.EndpointUrl);
     }
@@ -246,10 +231,11 @@ public sealed partial class UaClient : IAsyncDisposable
         var usable = endpoints.Where(e => e.SecurityPolicyUri == SecurityPolicies.None
             ? e.SecurityMode == MessageSecurityMode.None
             : SecurityAlgorithms.Find(e.SecurityPolicyUri) is not null && e.SecurityMode is MessageSecurityMode.Sign or MessageSecurityMode.SignAndEncrypt);
-        if (policy == "auto")
+        var wanted = SecurityChoice.WantedMode(policy, mode);
+        if (policy == SecurityChoice.Auto)
         {
             return usable
-                .Where(e => mode is null || e.SecurityMode.ToString() == mode)
+                .Where(e => wanted is null || e.SecurityMode == wanted)
                 .OrderByDescending(e => e.SecurityLevel)
                 .ThenByDescending(e => e.SecurityMode)
                 .ThenByDescending(e => SecurityPolicies.ShortNames.ToList().FindIndex(n => SecurityPolicies.UriOf(n) == e.SecurityPolicyUri))
@@ -257,7 +243,6 @@ public sealed partial class UaClient : IAsyncDisposable
         }
 
         var policyUri = SecurityPolicies.UriOf(policy);
-        var wanted = mode is null or "" ? (policy == "None" ? MessageSecurityMode.None : MessageSecurityMode.SignAndEncrypt) : Enum.Parse<MessageSecurityMode>(mode);
         return usable.FirstOrDefault(e => e.SecurityPolicyUri == policyUri && e.SecurityMode == wanted);
     }
 
@@ -320,12 +305,12 @@ public sealed partial class UaClient : IAsyncDisposable
         var serverCertificate = response.ServerCertificate is { Length: > 0 } sent ? sent : Endpoint.ServerCertificate!;
         if (!CertificateStore.FirstCertificate(serverCertificate).AsSpan().SequenceEqual(CertificateStore.FirstCertificate(Endpoint.ServerCertificate!)))
         {
-            throw new UaException(StatusCodes.BadCertificateInvalid, "CreateSession returned another server certificate than the endpoint's");
+            throw new UaException(SampleStatus.BadCertificateInvalid, "CreateSession returned another server certificate than the endpoint's");
         }
 
         if ((response.ServerNonce?.Length ?? 0) < SecurityAlgorithms.NonceLength)
         {
-            throw new UaException(StatusCodes.BadNonceInvalid, "CreateSession returned a server nonce shorter than 32 bytes on a secure endpoint");
+            throw new UaException(SampleStatus.BadNonceInvalid, "CreateSession returned a server nonce shorter than 32 bytes on a secure endpoint");
         }
 
         using var certificate = X509CertificateLoader.LoadCertificate(CertificateStore.FirstCertificate(serverCertificate));
@@ -334,7 +319,7 @@ public sealed partial class UaClient : IAsyncDisposable
         if (signature.Algorithm != algorithms.AsymmetricSignatureUri || signature.Signature is null ||
             !key.VerifyData((byte[])[.. _certificate!.RawData, .. clientNonce], signature.Signature, HashAlgorithmName.SHA256, algorithms.AsymmetricSignature))
         {
-            throw new UaException(StatusCodes.BadApplicationSignatureInvalid, $"the server's CreateSession signature ({signature.Algorithm ?? "none"}) does not verify with its certificate");
+            throw new UaException(SampleStatus.BadApplicationSignatureInvalid, $"the server's CreateSession signature ({signature.Algorithm ?? "none"}) does not verify with its certificate");
         }
 
         _serverCertificate = serverCertificate;
@@ -371,7 +356,7 @@ public sealed partial class UaClient : IAsyncDisposable
             response = await CallAsync<ActivateSessionResponse>(request, cancellationToken);
         }
         catch (UaException ex) when (ex is not UaConnectionException &&
-                                     (ex.StatusCode & 0xFFFF0000) is StatusCodes.BadUserAccessDenied or StatusCodes.BadIdentityTokenRejected or StatusCodes.BadIdentityTokenInvalid)
+                                     (ex.StatusCode & 0xFFFF0000) is SampleStatus.BadUserAccessDenied or SampleStatus.BadIdentityTokenRejected or SampleStatus.BadIdentityTokenInvalid)
         {
             var who = identity switch
             {
@@ -391,10 +376,10 @@ public sealed partial class UaClient : IAsyncDisposable
         var policy = (Endpoint?.UserIdentityTokens ?? []).First(p => p.TokenType == UserTokenType.Certificate);
         var tokenPolicyUri = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
         var algorithms = SecurityAlgorithms.Find(tokenPolicyUri)
-            ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the X.509 user token policy {tokenPolicyUri} is not supported");
+            ?? throw new UaException(SampleStatus.BadSecurityChecksFailed, $"the X.509 user token policy {tokenPolicyUri} is not supported");
         var serverCertificate = _serverCertificate.Length > 0 ? _serverCertificate : Endpoint!.ServerCertificate ?? [];
         using var key = _options.UserCertificate!.GetRSAPrivateKey()
-            ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the user certificate has no RSA private key");
+            ?? throw new UaException(SampleStatus.BadIdentityTokenInvalid, "the user certificate has no RSA private key");
         return new SignatureData
         {
             Algorithm = algorithms.AsymmetricSignatureUri,
@@ -412,19 +397,19 @@ public sealed partial class UaClient : IAsyncDisposable
         if (_options.UserCertificate is { } userCertificate)
         {
             var x509 = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Certificate)
-                ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept X.509 user certificates");
+                ?? throw new UaException(SampleStatus.BadIdentityTokenInvalid, "the endpoint does not accept X.509 user certificates");
             return new X509IdentityToken { PolicyId = x509.PolicyId, CertificateData = userCertificate.RawData };
         }
 
         if (_options.UserName is null)
         {
             var anonymous = policies.FirstOrDefault(p => p.TokenType == UserTokenType.Anonymous)
-                ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept anonymous users: give a user name");
+                ?? throw new UaException(SampleStatus.BadIdentityTokenInvalid, "the endpoint does not accept anonymous users: give a user name");
             return new AnonymousIdentityToken { PolicyId = anonymous.PolicyId };
         }
 
         var policy = policies.FirstOrDefault(p => p.TokenType == UserTokenType.UserName)
-            ?? throw new UaException(StatusCodes.BadIdentityTokenInvalid, "the endpoint does not accept user names");
+            ?? throw new UaException(SampleStatus.BadIdentityTokenInvalid, "the endpoint does not accept user names");
         var tokenPolicyUri = string.IsNullOrEmpty(policy.SecurityPolicyUri) ? Endpoint!.SecurityPolicyUri : policy.SecurityPolicyUri;
         var password = System.Text.Encoding.UTF8.GetBytes(_options.Password ?? "");
         if (tokenPolicyUri is null or SecurityPolicies.None)
@@ -435,10 +420,10 @@ public sealed partial class UaClient : IAsyncDisposable
         var algorithms = SecurityAlgorithms.Find(tokenPolicyUri);
         if (algorithms is null)
         {
-            throw new UaException(StatusCodes.BadSecurityChecksFailed, $"the user token policy {tokenPolicyUri} is not supported");
+            throw new UaException(SampleStatus.BadSecurityChecksFailed, $"the user token policy {tokenPolicyUri} is not supported");
         }
 
-        var certificate = Endpoint!.ServerCertificate is { Length: > 0 } der ? der : throw new UaException(StatusCodes.BadSecurityChecksFailed, "the endpoint has no server certificate to encrypt the password with");
+        var certificate = Endpoint!.ServerCertificate is { Length: > 0 } der ? der : throw new UaException(SampleStatus.BadSecurityChecksFailed, "the endpoint has no server certificate to encrypt the password with");
         return new UserNameIdentityToken
         {
             PolicyId = policy.PolicyId,
@@ -457,7 +442,7 @@ public sealed partial class UaClient : IAsyncDisposable
         secret.CopyTo(plain, 4);
         serverNonce.CopyTo(plain, 4 + secret.Length);
         using var certificate = X509CertificateLoader.LoadCertificate(CertificateStore.FirstCertificate(serverCertificateDer));
-        using var rsa = certificate.GetRSAPublicKey() ?? throw new UaException(StatusCodes.BadSecurityChecksFailed, "the server certificate has no RSA key");
+        using var rsa = certificate.GetRSAPublicKey() ?? throw new UaException(SampleStatus.BadSecurityChecksFailed, "the server certificate has no RSA key");
         var encrypted = algorithms.EncryptAsymmetric(rsa, plain);
         CryptographicOperations.ZeroMemory(plain);
         return encrypted;
@@ -480,7 +465,7 @@ public sealed partial class UaClient : IAsyncDisposable
                 values[i] = response.Results![i];
             }
         }
-        catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == StatusCodes.BadTooManyOperations)
+        catch (UaException ex) when (ex is not UaConnectionException && ex.StatusCode == SampleStatus.BadTooManyOperations)
         {
             for (var i = 0; i < limits.Length; i++)
             {
@@ -573,14 +558,14 @@ public sealed partial class UaClient : IAsyncDisposable
                     return;
                 }
 
-                if (ex.StatusCode is StatusCodes.BadSessionIdInvalid or StatusCodes.BadSessionClosed or StatusCodes.BadSessionNotActivated)
+                if (ex.StatusCode is SampleStatus.BadSessionIdInvalid or SampleStatus.BadSessionClosed or SampleStatus.BadSessionNotActivated)
                 {
                     // The server dropped the session while the channel lives: end the channel so the reconnect ladder runs.
                     await channel.AbortAsync();
                     return;
                 }
 
-                if (ex.StatusCode is StatusCodes.BadTimeout or StatusCodes.BadRequestTimeout)
+                if (ex.StatusCode is SampleStatus.BadTimeout or SampleStatus.BadRequestTimeout)
                 {
                     // Nothing came back within the request timeout although TCP stays up: a hung or frozen server (or a
                     // half-open connection). Waiting on it would keep stale values Good; end the channel so the driver
@@ -598,12 +583,12 @@ public sealed partial class UaClient : IAsyncDisposable
     public async Task<TResponse> CallAsync<TResponse>(UaRequest request, CancellationToken cancellationToken, TimeSpan? timeout = null)
         where TResponse : UaResponse
     {
-        var channel = _channel ?? throw new UaConnectionException(StatusCodes.BadNotConnected, "not connected");
+        var channel = _channel ?? throw new UaConnectionException(SampleStatus.BadNotConnected, "not connected");
         request.RequestHeader.AuthenticationToken = _authenticationToken;
         request.RequestHeader.RequestHandle = Interlocked.Increment(ref _requestHandle);
         var response = await channel.SendRequestAsync(request, timeout ?? _options.RequestTimeout, cancellationToken);
         Touch();
-        return response as TResponse ?? throw new UaException(StatusCodes.BadUnexpectedError, $"expected {typeof(TResponse).Name}, got {response.GetType().Name}");
+        return response as TResponse ?? throw new UaException(SampleStatus.BadUnexpectedError, $"expected {typeof(TResponse).Name}, got {response.GetType().Name}");
     }
 
     /// <summary>
@@ -632,7 +617,7 @@ public sealed partial class UaClient : IAsyncDisposable
                 }
                 catch (UaException ex) when (ex is not UaConnectionException)
                 {
-                    OpcUaLog.SessionRecreated(_logger, StatusCodes.Name(ex.StatusCode));
+                    OpcUaLog.SessionRecreated(_logger, SampleStatus.Name(ex.StatusCode));
                     newSession = true;
                 }
             }

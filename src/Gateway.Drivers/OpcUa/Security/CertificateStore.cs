@@ -140,7 +140,7 @@ public sealed class CertificateStore
     /// <summary>
     /// Accepts a server certificate found in <c>trusted/</c> (itself, or a CA of it with intermediates from
     /// <c>issuers/</c>) and within its validity period. Any other is copied to <c>rejected/</c> and refused with
-    /// <see cref="StatusCodes.BadCertificateUntrusted"/>, unless <paramref name="trust"/> is trust on first use, which
+    /// <see cref="SampleStatus.BadCertificateUntrusted"/>, unless <paramref name="trust"/> is trust on first use, which
     /// copies it to <c>trusted/</c>. Returns the path of the file written, or null when it was already trusted.
     /// </summary>
     public string? ValidateServerCertificate(byte[] certificateBlob, ServerCertificateTrust trust)
@@ -152,7 +152,7 @@ public sealed class CertificateStore
         }
         catch (CryptographicException ex)
         {
-            throw new UaException(StatusCodes.BadCertificateInvalid, "the server certificate cannot be parsed", ex);
+            throw new UaException(SampleStatus.BadCertificateInvalid, "the server certificate cannot be parsed", ex);
         }
 
         using (certificate)
@@ -160,7 +160,7 @@ public sealed class CertificateStore
             var now = _timeProvider.GetUtcNow().UtcDateTime;
             if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
             {
-                throw new UaException(StatusCodes.BadCertificateTimeInvalid,
+                throw new UaException(SampleStatus.BadCertificateTimeInvalid,
                     $"the server certificate '{certificate.Subject}' is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now");
             }
 
@@ -181,7 +181,7 @@ public sealed class CertificateStore
 
             var rejected = Path.Combine(RejectedDirectory, fileName);
             File.WriteAllBytes(rejected, certificate.RawData);
-            throw new UaException(StatusCodes.BadCertificateUntrusted,
+            throw new UaException(SampleStatus.BadCertificateUntrusted,
                 $"the server certificate '{certificate.Subject}' (SHA-1 {certificate.Thumbprint}) is not trusted; it was saved as {rejected}: " +
                 $"move it to {TrustedDirectory} to trust it, or trust on first use (trustServerCertificate \"tofu\", --trust-on-first-use) in a lab");
         }

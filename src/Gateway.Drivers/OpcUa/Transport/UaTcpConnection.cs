@@ -4,55 +4,6 @@ using Gateway.Drivers.OpcUa.Encoding;
 
 namespace Gateway.Drivers.OpcUa.Transport;
 
-/// <summary>A service or transport failure carrying an OPC UA status code.</summary>
-public class UaException : Exception
-{
-    public UaException()
-    {
-    }
-
-    public UaException(string message)
-        : base(message)
-    {
-    }
-
-    public UaException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-
-    public UaException(uint statusCode, string message, Exception? inner = null)
-        : base($"{message} ({StatusCodes.Name(statusCode)})", inner)
-    {
-        StatusCode = statusCode;
-    }
-
-    public uint StatusCode { get; } = StatusCodes.BadUnexpectedError;
-}
-
-/// <summary>The peer could not be reached, refused the connection, or went away.</summary>
-public sealed class UaConnectionException : UaException
-{
-    public UaConnectionException()
-    {
-    }
-
-    public UaConnectionException(string message)
-        : base(message)
-    {
-    }
-
-    public UaConnectionException(string message, Exception inner)
-        : base(message, inner)
-    {
-    }
-
-    public UaConnectionException(uint statusCode, string message, Exception? inner = null)
-        : base(statusCode, message, inner)
-    {
-    }
-}
-
 /// <summary>What Hello asks for and Acknowledge grants (OPC 10000-6 §7.1.2).</summary>
 public sealed record TransportLimits
 {
@@ -117,7 +68,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new UaConnectionException(StatusCodes.BadNotConnected, $"cannot connect to {host}:{port}: {ex.Message}", ex);
+            throw new UaConnectionException(SampleStatus.BadNotConnected, $"cannot connect to {host}:{port}: {ex.Message}", ex);
         }
 
         var connection = new UaTcpConnection(socket);
@@ -159,7 +110,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
 
         if (chunk.MessageType != "ACK")
         {
-            throw new UaConnectionException(StatusCodes.BadTcpMessageTypeInvalid, $"expected ACK, got {chunk.MessageType}");
+            throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"expected ACK, got {chunk.MessageType}");
         }
 
         var d = new UaDecoder(chunk.Bytes.AsSpan(HeaderSize));
@@ -172,7 +123,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
             var serverMaxChunks = d.ReadUInt32();
             if (serverReceive < 8192 || serverSend < 8192)
             {
-                throw new UaConnectionException(StatusCodes.BadTcpMessageTypeInvalid, $"server buffers below 8192 bytes ({serverReceive}/{serverSend})");
+                throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"server buffers below 8192 bytes ({serverReceive}/{serverSend})");
             }
 
             SendBufferSize = Math.Min(serverReceive, limits.SendBufferSize);
@@ -183,7 +134,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
         }
         catch (UaDecodingException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadDecodingError, "malformed Acknowledge", ex);
+            throw new UaConnectionException(SampleStatus.BadDecodingError, "malformed Acknowledge", ex);
         }
     }
 
@@ -194,11 +145,11 @@ public sealed class UaTcpConnection : IAsyncDisposable
         {
             var d = new UaDecoder(chunk.AsSpan(HeaderSize));
             var code = d.ReadUInt32();
-            return (code, d.ReadString() ?? StatusCodes.Name(code));
+            return (code, d.ReadString() ?? SampleStatus.Name(code));
         }
         catch (UaDecodingException)
         {
-            return (StatusCodes.BadTcpMessageTypeInvalid, "malformed ERR message");
+            return (SampleStatus.BadTcpMessageTypeInvalid, "malformed ERR message");
         }
     }
 
@@ -211,12 +162,12 @@ public sealed class UaTcpConnection : IAsyncDisposable
         var size = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(4));
         if (size < HeaderSize || size > ReceiveBufferSize)
         {
-            throw new UaConnectionException(StatusCodes.BadTcpMessageTooLarge, $"chunk of {size} bytes (limit {ReceiveBufferSize})");
+            throw new UaConnectionException(SampleStatus.BadTcpMessageTooLarge, $"chunk of {size} bytes (limit {ReceiveBufferSize})");
         }
 
         if (type is not ("MSG" or "OPN" or "CLO" or "ACK" or "ERR" or "RHE") || chunkType is not ('F' or 'C' or 'A'))
         {
-            throw new UaConnectionException(StatusCodes.BadTcpMessageTypeInvalid, $"unknown message type '{type}{chunkType}'");
+            throw new UaConnectionException(SampleStatus.BadTcpMessageTypeInvalid, $"unknown message type '{type}{chunkType}'");
         }
 
         var bytes = new byte[size];
@@ -233,11 +184,11 @@ public sealed class UaTcpConnection : IAsyncDisposable
         }
         catch (EndOfStreamException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadConnectionClosed, "the server closed the connection", ex);
+            throw new UaConnectionException(SampleStatus.BadConnectionClosed, "the server closed the connection", ex);
         }
         catch (IOException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadConnectionClosed, "connection lost: " + ex.Message, ex);
+            throw new UaConnectionException(SampleStatus.BadConnectionClosed, "connection lost: " + ex.Message, ex);
         }
     }
 
@@ -251,7 +202,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
         }
         catch (IOException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadConnectionClosed, "connection lost: " + ex.Message, ex);
+            throw new UaConnectionException(SampleStatus.BadConnectionClosed, "connection lost: " + ex.Message, ex);
         }
         finally
         {
@@ -272,7 +223,7 @@ public sealed class UaTcpConnection : IAsyncDisposable
         }
         catch (IOException ex)
         {
-            throw new UaConnectionException(StatusCodes.BadConnectionClosed, "connection lost: " + ex.Message, ex);
+            throw new UaConnectionException(SampleStatus.BadConnectionClosed, "connection lost: " + ex.Message, ex);
         }
         finally
         {

@@ -1,0 +1,28 @@
+using Gateway.Drivers;
+
+namespace Gateway.Tests.Unit;
+
+public sealed class SampleStatusTests
+{
+    [Fact]
+    public void Describe_KnownCode_GivesNameAndHexCode()
+    {
+        Assert.Equal("BadSensorFailure (0x808C0000)", SampleStatus.Describe(SampleStatus.BadSensorFailure));
+    }
+
+    [Fact]
+    public void Name_IgnoresTheInfoBits_AndFallsBackToHexForUnknownCodes()
+    {
+        Assert.Equal("BadNoCommunication", SampleStatus.Name(SampleStatus.BadNoCommunication | 0x0400));
+        Assert.Equal("0x80FF0000", SampleStatus.Name(0x80FF0000));
+        Assert.Equal("0x80FF0000", SampleStatus.Describe(0x80FF0000));
+    }
+
+    [Fact]
+    public void DriverStatusCodes_AreTheTablesCodes()
+    {
+        Assert.Equal(SampleStatus.BadSensorFailure, Gateway.Drivers.Gpio.AnalogSignal.BadSensorFailure);
+        Assert.Equal(SampleStatus.BadDeviceFailure, Gateway.Drivers.Modbus.ModbusStatusCodes.BadDeviceFailure);
+        Assert.Equal(0x808C0000u, SampleStatus.BadSensorFailure);
+    }
+}

@@ -1,0 +1,59 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Gateway.Drivers;
+
+namespace Gateway.Configuration;
+
+/// <summary>The HTTP endpoints: dashboard, API, health and metrics.</summary>
+public sealed class HttpOptions
+{
+    /// <summary>Semicolon-separated listen URLs; any non-loopback one requires <see cref="PasswordFile"/>.</summary>
+    [Required]
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// File holding the dashboard password (its first line); required for any non-loopback binding. When set, every
+    /// page, <c>/api/*</c> and <c>/metrics</c> need a login session or <c>Authorization: Bearer &lt;password&gt;</c>;
+    /// only <c>/healthz</c> stays open. See Dashboard/DashboardAuth.cs.
+    /// </summary>
+    public string? PasswordFile { get; set; }
+}
+
+/// <summary>Listen URLs must be http(s) with a valid port; any non-loopback one needs a password file with a password.</summary>
+public sealed class HttpRules : IConfigRule
+{
+    public void Check(ConfigContext context, List<ConfigProblem> problems)
+    {
+        var http = context.Config.Http;
+        foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                problems.Add(new ConfigProblem("http.urls", $"'{url}' is not an http:// or https:// URL"));
+                continue;
+            }
+
+            if (uri.Port is < 1 or > 65535)
+            {
+                problems.Add(new ConfigProblem("http.urls", $"port of '{url}' must be between 1 and 65535"));
+            }
+
+            var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+            if (!loopback && http.PasswordFile is null)
+            {
+                problems.Add(new ConfigProblem("http.urls", $"'{url}' is not a loopback address: set http.passwordFile to expose the dashboard beyond this machine"));
+            }
+        }
+
+        if (http.PasswordFile is { } file)
+        {
+            var before = problems.Count;
+            ConfigFiles.CheckReadable(file, "http.passwordFile", problems);
+            if (problems.Count == before && string.IsNullOrEmpty(File.ReadLines(file).FirstOrDefault()))
+            {
+                // The password is the first line (Dashboard/DashboardAuth.cs); an empty one would open nothing.
+                problems.Add(new ConfigProblem("http.passwordFile", $"the first line of '{file}' (the password) is empty"));
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Gateway.Oee;
+
+/// <summary>A machine's state as the OEE sees it.</summary>
+public enum OeeState
+{
+    /// <summary>No usable data: before the first state sample, a Bad state tag, the gateway was off.</summary>
+    Unknown,
+    Running,
+    Idle,
+    Down,
+    Setup,
+    PlannedStop,
+}
+
+/// <summary>A stretch of one state (persisted).</summary>
+internal sealed class StateSegment
+{
+    public DateTimeOffset Start { get; set; }
+
+    /// <summary>Null while it lasts.</summary>
+    public DateTimeOffset? End { get; set; }
+
+    public OeeState State { get; set; }
+
+    public string? Reason { get; set; }
+}
+
+/// <summary>Parts counted at an instant (deltas, persisted). Consecutive deltas within one second are merged.</summary>
+internal sealed class CountDelta
+{
+    public DateTimeOffset Time { get; set; }
+
+    public long Total { get; set; }
+
+    public long Good { get; set; }
+
+    public long Reject { get; set; }
+
+    /// <summary>Counted within the start-up window (after a setup, a planned stop, a break or a shift start).</summary>
+    public bool Startup { get; set; }
+}
+
+/// <summary>What survives a restart of one machine's OEE.</summary>
+internal sealed class MachineOeeState
+{
+    public List<StateSegment> Segments { get; set; } = [];
+
+    public List<CountDelta> Counts { get; set; } = [];
+
+    public ShiftInstance? CurrentShift { get; set; }
+
+    public OeePeriod? PreviousShift { get; set; }
+
+    public DateTimeOffset? LastStartupTrigger { get; set; }
+
+    public string? Reason { get; set; }
+}
+
+/// <summary>What a counter sample turned out to be, for logging.</summary>
+internal enum CounterEvent
+{
+    None,
+    Reset,
+    Rollover,
+
+    /// <summary>A small decrease, taken as a PLC restart from a retained value: no parts, a new baseline.</summary>
+    StepBack,
+}
