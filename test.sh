@@ -10,7 +10,8 @@ sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 # influxdb: Debian's influxd 1.x for the InfluxDB output tests.
 # chromium: the dashboard tests drive Debian's browser through Microsoft.Playwright (no browser download).
 # qemu-user-static and the arm64 cross libraries run the linux-arm64 build (tests/arm64/check.sh).
-packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium
+# faketime (libfaketime) steps the wall clock of a running gateway (Integration/ClockStepProcessTests.cs).
+packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium faketime
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 missing=()
 for package in "${packages[@]}"; do

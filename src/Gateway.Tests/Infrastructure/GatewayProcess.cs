@@ -19,6 +19,9 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public string ConfigFile { get; }
 
+    /// <summary>Extra environment variables of the <c>run</c> process (for example libfaketime's).</summary>
+    public Dictionary<string, string> ExtraEnvironment { get; } = new(StringComparer.Ordinal);
+
     public int HttpPort { get; }
 
     public string Output
@@ -73,6 +76,11 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(ConfigFile)!,
         };
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (key, value) in ExtraEnvironment)
+        {
+            info.Environment[key] = value;
+        }
+
         _process = Process.Start(info)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

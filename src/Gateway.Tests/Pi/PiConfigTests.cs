@@ -37,7 +37,7 @@ public sealed class PiConfigTests
     [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bmp999", "tags": [] }""", "drivers[0].sensor")]
     [InlineData("""{ "name": "env", "type": "i2c", "tags": [] }""", "drivers[0].sensor")]
     [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "address": "0x80", "tags": [] }""", "drivers[0].address")]
-    [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "pollIntervalMs": 1, "tags": [] }""", "drivers[0].pollIntervalMs")]
+    [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "pollIntervalMs": 0, "tags": [] }""", "drivers[0].pollIntervalMs")]
     [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "tags": [ { "name": "t", "address": "voltage" } ] }""", "drivers[0].tags[0].address")]
     [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "tags": [ { "name": "t", "address": "temperature", "unit": "hPa" } ] }""", "drivers[0].tags[0].unit")]
     [InlineData("""{ "name": "env", "type": "i2c", "sensor": "bme280", "tags": [ { "name": "t", "address": "temperature", "signal": "4-20mA" } ] }""", "drivers[0].tags[0].signal")]
