@@ -23,6 +23,7 @@ public class BufferBenchmarks
     public const int Samples = 100_000;
     private const int FlushSize = 1000;
     private const int ReadSize = 5000;
+    private const int SmallRead = 100;
     private const string Sink = SampleBuffer.DefaultSink;
 
     private readonly List<BufferedSample> _read = new(ReadSize);
@@ -156,6 +157,47 @@ public class BufferBenchmarks
         {
             _read.Clear();
             if (_batch!.Read(Sink, after, long.MaxValue, ReadSize, _read) == 0)
+            {
+                _batch.ReleaseLeases(Sink);
+                return after;
+            }
+
+            after = _read[^1].Id;
+        }
+    }
+
+    // ---- read-live: the same backlog 100 at a time, as a live lane reads what each flush brought ----
+
+    [IterationSetup(Targets = [nameof(ReadRowsInSmallSteps)])]
+    public void FullRowsForSmallSteps() => FullRows();
+
+    [IterationSetup(Targets = [nameof(ReadBatchesInSmallSteps)])]
+    public void FullBatchesForSmallSteps() => FullBatches();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Samples), BenchmarkCategory("read-live")]
+    public long ReadRowsInSmallSteps()
+    {
+        long after = 0;
+        while (true)
+        {
+            _read.Clear();
+            if (_row!.ReadOldest(after, SmallRead, _read) == 0)
+            {
+                return after;
+            }
+
+            after = _read[^1].Id;
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Samples), BenchmarkCategory("read-live")]
+    public long ReadBatchesInSmallSteps()
+    {
+        long after = 0;
+        while (true)
+        {
+            _read.Clear();
+            if (_batch!.Read(Sink, after, long.MaxValue, SmallRead, _read) == 0)
             {
                 _batch.ReleaseLeases(Sink);
                 return after;

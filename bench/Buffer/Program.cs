@@ -15,5 +15,5 @@ var config = DefaultConfig.Instance.AddJob(Job.Default
     .WithStrategy(RunStrategy.Monitoring)
     .WithLaunchCount(1)
     .WithWarmupCount(2)
-    .WithIterationCount(10));
+    .WithIterationCount(15));
 BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.Buffer.BufferBenchmarks).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args, config);

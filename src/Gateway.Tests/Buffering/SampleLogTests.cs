@@ -62,6 +62,81 @@ public sealed class SampleLogTests : IDisposable
     }
 
     [Fact]
+    public void Read_InSmallSteps_ResumesWithinABatch_AndAReReadAfterReleaseStartsOver()
+    {
+        using var buffer = Create("steps.db", 1 << 20, [Uns, Influx], out _);
+        var samples = Enumerable.Range(0, 1000).Select(i => i % 3 == 0
+            ? Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(i), _time.GetUtcNow().AddMilliseconds(i), SampleValue.FromString($"s{i}"))
+            : Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(-i), _time.GetUtcNow().AddMilliseconds(i), SampleValue.FromInteger(i))).ToList();
+        buffer.Append(samples);
+        buffer.Append(samples);
+
+        // Two sinks interleaving reads of 7 at a time, each with its own position in the batch.
+        var uns = new List<BufferedSample>();
+        var influx = new List<BufferedSample>();
+        while (buffer.Read(Uns, uns.Count == 0 ? 0 : uns[^1].Id, long.MaxValue, 7, uns) + buffer.Read(Influx, influx.Count == 0 ? 0 : influx[^1].Id, long.MaxValue, 13, influx) > 0)
+        {
+        }
+
+        Assert.Equal(samples.Concat(samples), uns.Select(r => r.Sample));
+        Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), uns.Select(r => r.Id));
+        Assert.Equal(uns, influx);
+
+        buffer.ReleaseLeases(Uns);
+        var again = new List<BufferedSample>();
+        buffer.Read(Uns, 500, 510, 100, again);
+        Assert.Equal(uns[500..510], again);
+    }
+
+    [Fact]
+    public void Read_TwoLanesOfOneSink_AtRandomWindows_AlwaysReturnExactlyTheSamplesAsked()
+    {
+        // A live lane and a history lane share the sink's reader: whatever the order of their reads, each read returns
+        // exactly the unacknowledged samples of its window, as appended.
+        using var buffer = Create("lanes.db", 1L << 30, [Uns], out _);
+        var random = new Random(11);
+        var all = new List<Sample>();
+        for (var flush = 0; flush < 40; flush++)
+        {
+            var count = random.Next(1, 400);
+            var samples = Enumerable.Range(all.Count, count).Select(i => Sample.Good(_counter, _time.GetUtcNow().AddMilliseconds(random.Next(-50, 50)), _time.GetUtcNow().AddMilliseconds(i % 7 == 0 ? -i : i), i % 5 == 0 ? SampleValue.FromString($"v{i}") : SampleValue.FromFloat(i / 10f))).ToList();
+            buffer.Append(samples);
+            all.AddRange(samples);
+        }
+
+        var acked = new HashSet<long>();
+        for (var step = 0; step < 2000; step++)
+        {
+            var after = (long)random.Next(0, all.Count);
+            var through = random.Next(3) == 0 ? long.MaxValue : after + random.Next(1, 800);
+            var max = random.Next(1, 300);
+            var read = new List<BufferedSample>();
+            buffer.Read(Uns, after, through, max, read);
+
+            var expected = Enumerable.Range(1, all.Count).Select(i => (long)i).Where(i => i > after && i <= through && !acked.Contains(i)).Take(max).ToList();
+            Assert.Equal(expected, read.Select(r => r.Id));
+            Assert.Equal(expected.Select(i => all[(int)i - 1]), read.Select(r => r.Sample));
+            if (random.Next(4) == 0 && read.Count > 0)
+            {
+                var from = read[random.Next(read.Count)].Id;
+                buffer.Acknowledge(Uns, new SequenceRange(from, from + random.Next(0, 20)));
+                for (var i = from; i <= Math.Min(from + 19, all.Count); i++)
+                {
+                    if (buffer.Acknowledged(Uns).Any(r => r.Contains(i)) || i <= buffer.CursorOf(Uns))
+                    {
+                        acked.Add(i);
+                    }
+                }
+            }
+
+            if (random.Next(50) == 0)
+            {
+                buffer.ReleaseLeases(Uns);
+            }
+        }
+    }
+
+    [Fact]
     public void Acknowledge_WithSeveralSinks_DeletesABatchOnlyWhenEverySinkDeliveredAllOfIt()
     {
         using var buffer = Create("sinks.db", 1 << 20, [Uns, Influx], out var metrics);
@@ -181,6 +256,39 @@ public sealed class SampleLogTests : IDisposable
         Assert.Equal(20, metrics.SamplesDropped);
         Assert.Equal(30, buffer.CursorOf(Influx));
         Assert.Equal(30, buffer.Count);
+    }
+
+    [Fact]
+    public void Read_ADamagedBatch_IsDroppedCountedAndLogged_AndReadingGoesOnWithTheNext()
+    {
+        var path = PathOf("damaged.db");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append(Counters(0, 10));
+            buffer.Append(Counters(10, 10));
+            buffer.Append(Counters(20, 10));
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            // The second batch: a version byte no gateway wrote.
+            damage.CommandText = "UPDATE batches SET data = X'09' || substr(data, 2) WHERE first_seq = 11";
+            damage.ExecuteNonQuery();
+        }
+
+        var log = new ListLoggerProvider();
+        var metrics = new GatewayMetrics(_time);
+        _metrics.Add(metrics);
+        using var reopened = new SampleBuffer(path, 1 << 20, [Uns], metrics, _time, new Logger<SampleBuffer>(new LoggerFactory([log])));
+        var read = new List<BufferedSample>();
+        reopened.Read(Uns, 0, long.MaxValue, 100, read);
+
+        Assert.Equal(Enumerable.Range(1, 10).Concat(Enumerable.Range(21, 10)).Select(i => (long)i), read.Select(r => r.Id));
+        Assert.Equal(10, metrics.SamplesDropped);
+        Assert.Equal(20, reopened.Count);
+        Assert.Contains(log.Lines, l => l.Level == LogLevel.Error && l.Message.Contains("samples 11-20 is unreadable", StringComparison.Ordinal));
     }
 
     [Fact]

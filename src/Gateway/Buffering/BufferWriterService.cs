@@ -21,6 +21,7 @@ public sealed class BufferWriterService(
     ILogger<BufferWriterService> logger) : BackgroundService
 {
     private readonly List<Sample> _batch = new(4096);
+    private readonly SemaphoreSlim _flushing = new(1, 1);
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.Buffer.FlushIntervalMs);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,7 +50,37 @@ public sealed class BufferWriterService(
         }
     }
 
+    /// <summary>
+    /// Stops the loop, then writes what is still in the pipeline: a stop that comes before the loop ever ran (its
+    /// task is then never started) loses nothing either.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync(CancellationToken.None);
+    }
+
+    public override void Dispose()
+    {
+        _flushing.Dispose();
+        base.Dispose();
+    }
+
     private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        // The loop's last flush and StopAsync's may overlap when the host's shutdown timeout expires.
+        await _flushing.WaitAsync(CancellationToken.None);
+        try
+        {
+            await FlushOnceAsync(cancellationToken);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
         var reader = pipeline.Reader;
         while (reader.TryRead(out var sample))

@@ -106,16 +106,40 @@ public static class SampleBatchCodec
         where TTags : ITagLookup
         where TFilter : ISequenceFilter
     {
-        ArgumentNullException.ThrowIfNull(into);
+        var cursor = Begin(data);
+        return Decode(data, firstSequence, ref cursor, tags, include, into, max);
+    }
+
+    /// <summary>A cursor at the first sample of an encoded batch (its header read and checked).</summary>
+    public static BatchCursor Begin(ReadOnlySpan<byte> data)
+    {
         CheckVersion(data);
         var position = 1;
         var count = (int)ReadVarint(data, ref position);
         var gateway = BinaryPrimitives.ReadInt64LittleEndian(data[position..]);
-        position += 8;
+        return new BatchCursor { Count = count, Index = 0, Position = position + 8, Gateway = gateway };
+    }
+
+    /// <summary>
+    /// Decodes on from <paramref name="cursor"/> (left after the last sample decoded, so that the next read of the
+    /// same batch resumes there instead of decoding its beginning again), adding the samples <paramref name="include"/>
+    /// keeps, at most <paramref name="max"/>. Returns how many were added.
+    /// </summary>
+    public static int Decode<TTags, TFilter>(ReadOnlySpan<byte> data, long firstSequence, ref BatchCursor cursor, TTags tags, TFilter include, List<BufferedSample> into, int max = int.MaxValue)
+        where TTags : ITagLookup
+        where TFilter : ISequenceFilter
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var position = cursor.Position;
+        var gateway = cursor.Gateway;
+        var count = cursor.Count;
+        var i = cursor.Index;
         var added = 0;
-        for (var i = 0; i < count && added < max; i++)
+        for (; i < count && added < max; i++)
         {
-            var tag = tags.TagOf((long)ReadVarint(data, ref position));
+            var sequence = firstSequence + i;
+            var keep = include.Includes(sequence);
+            var tagId = (long)ReadVarint(data, ref position);
             gateway += UnZigZag(ReadVarint(data, ref position));
             var source = gateway + UnZigZag(ReadVarint(data, ref position));
             int flags = data[position++];
@@ -146,22 +170,24 @@ public static class SampleBatchCodec
                     break;
                 case SampleValueKind.String:
                     var length = (int)ReadVarint(data, ref position);
-                    var sequence = firstSequence + i;
-                    value = include.Includes(sequence) ? SampleValue.FromString(Encoding.UTF8.GetString(data.Slice(position, length))) : SampleValue.None;
+                    value = keep ? SampleValue.FromString(Encoding.UTF8.GetString(data.Slice(position, length))) : SampleValue.None;
                     position += length;
                     break;
                 default:
                     throw new InvalidDataException($"Unknown sample kind {(int)kind} in a buffer batch.");
             }
 
-            if (include.Includes(firstSequence + i))
+            if (keep)
             {
                 var quality = (Quality)((flags & QualityMask) >> QualityShift);
-                into.Add(new BufferedSample(firstSequence + i, new Sample(tag, new DateTimeOffset(source, TimeSpan.Zero), new DateTimeOffset(gateway, TimeSpan.Zero), value, quality, status)));
+                into.Add(new BufferedSample(sequence, new Sample(tags.TagOf(tagId), new DateTimeOffset(source, TimeSpan.Zero), new DateTimeOffset(gateway, TimeSpan.Zero), value, quality, status)));
                 added++;
             }
         }
 
+        cursor.Index = i;
+        cursor.Position = position;
+        cursor.Gateway = gateway;
         return added;
     }
 
@@ -197,6 +223,15 @@ public static class SampleBatchCodec
             }
         }
     }
+}
+
+/// <summary>Where a decode of one batch stands: the next sample's index and byte position, and the previous gateway timestamp.</summary>
+public struct BatchCursor
+{
+    public int Count;
+    public int Index;
+    public int Position;
+    public long Gateway;
 }
 
 /// <summary>Maps a tag to its id in the buffer's <c>tags</c> table.</summary>

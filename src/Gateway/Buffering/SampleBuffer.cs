@@ -55,7 +55,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     private readonly SqliteCommand _saveCursor;
     private readonly SqliteCommand _deleteRanges;
     private readonly SqliteCommand _insertRange;
-    private byte[] _readBuffer = new byte[64 * 1024];
+    private readonly BatchReader _prefixReader = new();
     private long _nextSequence = 1;
     private long _storedBytes;
     private long _waiting;
@@ -245,7 +245,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             var state = StateOf(sink);
             var filter = new SinkFilter(afterSequence, throughSequence, state.Acked);
             var start = into.Count;
-            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into);
+            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into, state.Reader);
             if (read > 0)
             {
                 state.Leases.Add(new SequenceRange(into[start].Id, into[^1].Id));
@@ -265,7 +265,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return ReadBatches(afterId, long.MaxValue, max, null, new SinkFilter(afterId, long.MaxValue, null), into);
+            return ReadBatches(afterId, long.MaxValue, max, null, new SinkFilter(afterId, long.MaxValue, null), into, _prefixReader);
         }
     }
 
@@ -376,7 +376,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         }
     }
 
-    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into)
+    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into, BatchReader reader)
     {
         var read = 0;
         for (var index = FirstBatchEndingAtOrAfter(after + 1); index < _batches.Count && read < max; index++)
@@ -392,21 +392,68 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
                 continue;
             }
 
-            if (_readBuffer.Length < batch.Bytes)
+            var before = into.Count;
+            try
             {
-                _readBuffer = new byte[Math.Max(batch.Bytes, _readBuffer.Length * 2)];
-            }
+                // A reader that comes back for more of the batch it read last resumes where it stopped: a live lane
+                // reading a few samples at a time does not decode the batch's beginning again on every read.
+                var from = Math.Max(after + 1, batch.First);
+                if (reader.BatchFirst != batch.First || reader.Cursor.Index > from - batch.First)
+                {
+                    if (reader.Data.Length < batch.Bytes)
+                    {
+                        reader.Data = new byte[Math.Max(batch.Bytes, reader.Data.Length * 2)];
+                    }
 
-            var data = _readBuffer.AsSpan(0, batch.Bytes);
-            using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
+                    reader.BatchFirst = -1;
+                    using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
+                    {
+                        blob.ReadExactly(reader.Data.AsSpan(0, batch.Bytes));
+                    }
+
+                    reader.Cursor = SampleBatchCodec.Begin(reader.Data.AsSpan(0, batch.Bytes));
+                    reader.BatchFirst = batch.First;
+                }
+
+                read += SampleBatchCodec.Decode(reader.Data.AsSpan(0, batch.Bytes), batch.First, ref reader.Cursor, new TagLookup(this), filter, into, max - read);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IndexOutOfRangeException or ArgumentOutOfRangeException or KeyNotFoundException or EndOfStreamException)
             {
-                blob.ReadExactly(data);
+                // A damaged row (an SD card's bad block) would otherwise stop every output at the same place forever:
+                // it goes, counted and logged as dropped, and reading goes on with the next batch.
+                into.RemoveRange(before, into.Count - before);
+                reader.BatchFirst = -1;
+                DropUnreadable(index, ex.Message);
+                index--;
             }
-
-            read += SampleBatchCodec.Decode(data, batch.First, new TagLookup(this), filter, into, max - read);
         }
 
         return read;
+    }
+
+    private void DropUnreadable(int index, string reason)
+    {
+        var batch = _batches[index];
+        var lost = batch.Count - batch.CommonAcked;
+        using (var transaction = _connection.BeginTransaction())
+        {
+            Run(_deleteBatch, transaction, batch.First);
+            _batches.RemoveAt(index);
+            _storedBytes -= batch.Bytes;
+            _waiting -= lost;
+            foreach (var (sink, state) in _sinkStates)
+            {
+                state.Acked.Add(new SequenceRange(batch.First, batch.Last));
+                state.Leases.Remove(new SequenceRange(batch.First, batch.Last));
+                SaveSink(sink, state, transaction);
+            }
+
+            transaction.Commit();
+        }
+
+        _metrics.AddDropped(lost);
+        BufferLog.UnreadableBatch(_logger, _path, batch.First, batch.Last, reason, lost);
+        PublishState();
     }
 
     /// <summary>How many samples of <paramref name="batch"/> every sink has acknowledged.</summary>
@@ -737,6 +784,12 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             }
         }
 
+        using (var count = _connection.CreateCommand())
+        {
+            count.CommandText = "SELECT COUNT(*) FROM samples";
+            BufferLog.Migrating(_logger, _path, (long)count.ExecuteScalar()!);
+        }
+
         using var transaction = _connection.BeginTransaction();
         long next = 1;
         using (var sequence = _connection.CreateCommand())
@@ -896,8 +949,18 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
         public SequenceRangeSet Leases { get; } = SequenceRangeSet.WithoutFloor();
 
+        public BatchReader Reader { get; } = new();
+
         /// <summary>Whether ack_ranges holds rows for this sink (so they must be rewritten even when none remain).</summary>
         public bool SavedRanges { get; set; }
+    }
+
+    /// <summary>One reader's copy of the last batch it read, and where its decode stopped.</summary>
+    private sealed class BatchReader
+    {
+        public byte[] Data = [];
+        public long BatchFirst = -1;
+        public BatchCursor Cursor;
     }
 
     private readonly struct TagIds(SampleBuffer buffer, SqliteTransaction transaction) : ITagIds
@@ -936,4 +999,10 @@ internal static partial class BufferLog
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Buffer {Path}: migrated {Count} samples from the row-per-sample format into batches")]
     public static partial void Migrated(ILogger logger, long count, string path);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Buffer {Path} was written by an earlier version: migrating its {Count} samples into batches (once; the start waits for it)")]
+    public static partial void Migrating(ILogger logger, string path, long count);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "Buffer {Path}: the batch of samples {First}-{Last} is unreadable ({Reason}); its {Lost} undelivered samples are dropped and counted")]
+    public static partial void UnreadableBatch(ILogger logger, string path, long first, long last, string reason, long lost);
 }
