@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Simulation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,6 +13,40 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   coalesced  the driver's block planner (max 125 registers per request);
 //   driver     the real modbus-tcp driver built by its factory, 10 devices, 10 ms poll interval.
 // Plus the request count for 1000 contiguous registers on one unit (must be at most 8).
+// `-- bdn [BenchmarkDotNet arguments]` runs the per-sample micro-benchmarks instead (PerSampleBenchmarks.cs).
+if (args.Length > 0 && args[0] == "bdn")
+{
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.Modbus.PerSampleBenchmarks).Assembly).Run(args[1..]);
+    return 0;
+}
+
+// `-- quick` runs the same two paths in a plain loop (alternating rounds): a sanity check of the BenchmarkDotNet figures.
+if (args.Length > 0 && args[0] == "quick")
+{
+    var bench = new Gateway.Benchmarks.Modbus.PerSampleBenchmarks();
+    bench.Setup();
+    for (var round = 0; round < 3; round++)
+    {
+        foreach (var (name, run) in new (string, Func<Task>)[] { ("legacy", bench.Legacy), ("current", bench.Current), ("decode", bench.DecodeOnly), ("no-obs", bench.WithoutObservers) })
+        {
+            const int Polls = 20_000;
+            var allocated = GC.GetTotalAllocatedBytes(true);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < Polls; i++)
+            {
+                await run();
+            }
+
+            var samples = Polls * (double)Gateway.Benchmarks.Modbus.PerSampleBenchmarks.Registers;
+            Console.WriteLine($"{name,-8} {watch.Elapsed.TotalMilliseconds * 1e6 / samples,8:0.0} ns/sample wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1e6 / samples,8:0.0} ns/sample CPU, {(GC.GetTotalAllocatedBytes(true) - allocated) / samples,6:0.0} B/sample");
+        }
+    }
+
+    bench.Cleanup();
+    return 0;
+}
+
 var seconds = 5.0;
 string? target = null;
 for (var i = 0; i < args.Length; i++)

@@ -8,6 +8,27 @@ public interface ISampleWriter
 {
     /// <summary>Queues a sample; waits when the pipeline is full.</summary>
     ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues the samples of one read (for example one Modbus request's registers), in order; waits when the pipeline
+    /// is full. The caller may reuse <paramref name="samples"/> once the returned task completes. The default writes
+    /// them one by one; the gateway's pipeline takes the whole batch under one lock and one counter update.
+    /// </summary>
+    async ValueTask WriteBatchAsync(ReadOnlyMemory<Sample> samples, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < samples.Length; i++)
+        {
+            await WriteAsync(samples.Span[i], cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Tells the host that a poll could not start on time (the previous poll, or the machine, ran past its due
+    /// time): counted per driver as <c>gateway_driver_poll_overruns_total</c>. The default ignores it.
+    /// </summary>
+    void ReportPollOverrun()
+    {
+    }
 }
 
 /// <summary>The connection state a driver reports for health pages and metrics.</summary>

@@ -6,6 +6,9 @@ namespace Gateway.Drivers;
 /// </summary>
 public sealed class TagInfo : IEquatable<TagInfo>
 {
+    // Every sample is looked up by its tag (change filter, live table, OEE): hash the key once, not per sample.
+    private readonly int _hashCode;
+
     public TagInfo(string machine, string path, string? unit = null, double? deadband = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(machine);
@@ -15,6 +18,7 @@ public sealed class TagInfo : IEquatable<TagInfo>
         Unit = string.IsNullOrEmpty(unit) ? null : unit;
         Deadband = deadband;
         Key = machine + "/" + path;
+        _hashCode = StringComparer.Ordinal.GetHashCode(Key);
     }
 
     /// <summary>The machine (asset) the tag belongs to: one level of the ISA-95 hierarchy below the line.</summary>
@@ -32,11 +36,11 @@ public sealed class TagInfo : IEquatable<TagInfo>
     /// <summary><c>machine/path</c>, unique within a gateway.</summary>
     public string Key { get; }
 
-    public bool Equals(TagInfo? other) => other is not null && string.Equals(Key, other.Key, StringComparison.Ordinal);
+    public bool Equals(TagInfo? other) => ReferenceEquals(this, other) || (other is not null && _hashCode == other._hashCode && string.Equals(Key, other.Key, StringComparison.Ordinal));
 
     public override bool Equals(object? obj) => Equals(obj as TagInfo);
 
-    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Key);
+    public override int GetHashCode() => _hashCode;
 
     public override string ToString() => Key;
 }

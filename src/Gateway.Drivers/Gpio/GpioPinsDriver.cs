@@ -59,6 +59,10 @@ public sealed class GpioPinsDriver : IDriver
     private readonly GpioSettings _settings;
     private readonly Func<GpioDriver> _createDriver;
     private readonly TimeProvider _timeProvider;
+
+    // Debounce intervals are durations: measured on the monotonic clock from here, never on the wall clock (a step
+    // back of the wall clock would make every edge look like bounce for the length of the step).
+    private readonly long _epochTimestamp;
     private readonly ILogger _logger;
     private readonly List<GpioPin> _pins;
     private readonly TagInfo[] _tags;
@@ -79,6 +83,7 @@ public sealed class GpioPinsDriver : IDriver
         _settings = settings;
         _createDriver = createDriver;
         _timeProvider = context.TimeProvider;
+        _epochTimestamp = _timeProvider.GetTimestamp();
         _logger = context.LoggerFactory.CreateLogger<GpioPinsDriver>();
         _pins = [.. pins];
         _tags = [.. _pins.Select(p => p.Tag)];
@@ -138,11 +143,11 @@ public sealed class GpioPinsDriver : IDriver
             LastError = null;
             GpioLog.Opened(_logger, Name, _settings.Chip, _pins.Count);
 
-            var interval = TimeSpan.FromMilliseconds(_settings.PollIntervalMs);
-            var next = _timeProvider.GetUtcNow() + interval;
+            // On the monotonic clock: a step of the wall clock neither stops the periodic publication nor bursts it.
+            var schedule = new PollSchedule(_timeProvider, TimeSpan.FromMilliseconds(_settings.PollIntervalMs), writer.ReportPollOverrun);
             while (!cancellationToken.IsCancellationRequested)
             {
-                var wait = next - _timeProvider.GetUtcNow();
+                var wait = schedule.Next();
                 if (wait > TimeSpan.Zero)
                 {
                     using var period = new CancellationTokenSource(wait, _timeProvider);
@@ -162,12 +167,6 @@ public sealed class GpioPinsDriver : IDriver
 
                 await DrainChangesAsync(writer, cancellationToken);
                 await PublishAllAsync(writer, force: false, cancellationToken);
-                next += interval;
-                var now = _timeProvider.GetUtcNow();
-                if (next < now)
-                {
-                    next = now + interval; // after a stall, do not burst to catch up
-                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -209,7 +208,7 @@ public sealed class GpioPinsDriver : IDriver
     {
         var controller = new GpioController(_createDriver());
         _controller = controller;
-        var now = _timeProvider.GetUtcNow().UtcTicks;
+        var now = MonotonicTicks();
         foreach (var pin in _pins)
         {
             if (pin.IsOutput)
@@ -240,10 +239,13 @@ public sealed class GpioPinsDriver : IDriver
         }
     }
 
+    /// <summary>Monotonic time since the driver was created, in <see cref="TimeSpan"/> ticks (the debouncer's unit).</summary>
+    private long MonotonicTicks() => _timeProvider.GetElapsedTime(_epochTimestamp).Ticks;
+
     private void OnEdge(GpioPin pin, PinEventTypes change)
     {
         var now = _timeProvider.GetUtcNow();
-        if (!pin.Debouncer!.OnEdge(change == PinEventTypes.Rising, now.UtcTicks) || pin.IsCounter)
+        if (!pin.Debouncer!.OnEdge(change == PinEventTypes.Rising, MonotonicTicks()) || pin.IsCounter)
         {
             return;
         }
@@ -279,7 +281,7 @@ public sealed class GpioPinsDriver : IDriver
             }
             else
             {
-                pin.Debouncer!.Resync(controller.Read(pin.Pin) == PinValue.High, now.UtcTicks);
+                pin.Debouncer!.Resync(controller.Read(pin.Pin) == PinValue.High, MonotonicTicks());
                 value = pin.Debouncer.Level != pin.Settings.ActiveLow ? 1 : 0;
             }
 

@@ -23,7 +23,7 @@ public sealed class GpioSettings
     /// How often counters are published and inputs re-read, in milliseconds (default 1000). Input changes are
     /// published as they happen; this period bounds how stale a missed edge can leave an input.
     /// </summary>
-    [Range(10, 3_600_000)]
+    [Range(1, 3_600_000)]
     public int PollIntervalMs { get; set; } = 1000;
 }
 

@@ -50,6 +50,7 @@ public sealed class I2cSensorDriver : IDriver
     public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
         var lost = false;
+        var backedOff = false;
         var interval = TimeSpan.FromMilliseconds(_settings.PollIntervalMs);
         var poll = Backoff.Forever(
             _timeProvider,
@@ -58,6 +59,7 @@ public sealed class I2cSensorDriver : IDriver
             new PredicateBuilder().Handle<IOException>().Handle<TimeoutException>().Handle<UnauthorizedAccessException>(),
             async args =>
             {
+                backedOff = true;
                 CloseSensor();
                 LastError = args.Outcome.Exception!.Message;
                 State = DriverState.Disconnected;
@@ -79,7 +81,8 @@ public sealed class I2cSensorDriver : IDriver
 
         try
         {
-            var next = _timeProvider.GetUtcNow();
+            // On the monotonic clock: a step of the wall clock neither stops the readings nor bursts them.
+            var schedule = new PollSchedule(_timeProvider, interval, writer.ReportPollOverrun);
             while (!cancellationToken.IsCancellationRequested)
             {
                 await poll.ExecuteAsync(async ct => await ReadOnceAsync(writer, ct), cancellationToken);
@@ -92,16 +95,14 @@ public sealed class I2cSensorDriver : IDriver
                 LastError = null;
                 State = DriverState.Connected;
 
-                next += interval;
-                var now = _timeProvider.GetUtcNow();
-                if (next < now)
+                if (backedOff)
                 {
-                    next = now; // after an outage or a stall, read now and keep the period from here
+                    // After an outage the read waited out the backoff: keep the period from here, no overrun.
+                    backedOff = false;
+                    schedule.Restart();
                 }
-                else
-                {
-                    await Task.Delay(next - now, _timeProvider, cancellationToken);
-                }
+
+                await schedule.WaitAsync(cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

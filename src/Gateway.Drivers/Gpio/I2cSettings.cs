@@ -22,7 +22,7 @@ public sealed class I2cSettings
     public string Sensor { get; set; } = "";
 
     /// <summary>How often the chip is read, in milliseconds (default 1000).</summary>
-    [Range(10, 3_600_000)]
+    [Range(1, 3_600_000)]
     public int PollIntervalMs { get; set; } = 1000;
 
     /// <summary>ADS1115: full-scale range of the programmable gain amplifier in volts: 6.144, 4.096 (default), 2.048, 1.024, 0.512 or 0.256.</summary>

@@ -25,51 +25,61 @@ public sealed class ModbusClient : IAsyncDisposable
     /// <summary>FC1 (coils) or FC2 (discrete inputs): <paramref name="count"/> bits from <paramref name="start"/>.</summary>
     public async Task<bool[]> ReadBitsAsync(byte unitId, ModbusTable table, ushort start, ushort count, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var values = new bool[count];
+        await ReadBitsAsync(unitId, table, start, values, timeout, cancellationToken);
+        return values;
+    }
+
+    /// <summary>FC1 or FC2 into <paramref name="destination"/> (its length is the count): no allocation per request.</summary>
+    public async ValueTask ReadBitsAsync(byte unitId, ModbusTable table, ushort start, Memory<bool> destination, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         if (!table.IsBitTable())
         {
             throw new ArgumentOutOfRangeException(nameof(table), table, "coils or discrete inputs");
         }
 
-        CheckRange(start, count, ModbusLimits.MaxReadBits);
-        var values = new bool[count];
+        CheckRange(start, destination.Length, ModbusLimits.MaxReadBits);
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var length = ModbusPdu.WriteReadRequest(_request, table, start, count);
+            var length = ModbusPdu.WriteReadRequest(_request, table, start, (ushort)destination.Length);
             var response = await ExchangeAsync(unitId, length, timeout, cancellationToken);
-            ModbusPdu.UnpackBits(response.Span[2..], values);
+            ModbusPdu.UnpackBits(response.Span[2..], destination.Span);
         }
         finally
         {
             _gate.Release();
         }
-
-        return values;
     }
 
     /// <summary>FC3 (holding) or FC4 (input registers): <paramref name="count"/> registers from <paramref name="start"/>.</summary>
     public async Task<ushort[]> ReadRegistersAsync(byte unitId, ModbusTable table, ushort start, ushort count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var values = new ushort[count];
+        await ReadRegistersAsync(unitId, table, start, values, timeout, cancellationToken);
+        return values;
+    }
+
+    /// <summary>FC3 or FC4 into <paramref name="destination"/> (its length is the count): no allocation per request.</summary>
+    public async ValueTask ReadRegistersAsync(byte unitId, ModbusTable table, ushort start, Memory<ushort> destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (table.IsBitTable())
         {
             throw new ArgumentOutOfRangeException(nameof(table), table, "holding or input registers");
         }
 
-        CheckRange(start, count, ModbusLimits.MaxReadRegisters);
-        var values = new ushort[count];
+        CheckRange(start, destination.Length, ModbusLimits.MaxReadRegisters);
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var length = ModbusPdu.WriteReadRequest(_request, table, start, count);
+            var length = ModbusPdu.WriteReadRequest(_request, table, start, (ushort)destination.Length);
             var response = await ExchangeAsync(unitId, length, timeout, cancellationToken);
-            ModbusPdu.ReadRegisters(response.Span[2..], values);
+            ModbusPdu.ReadRegisters(response.Span[2..], destination.Span);
         }
         finally
         {
             _gate.Release();
         }
-
-        return values;
     }
 
     public Task<bool[]> ReadCoilsAsync(byte unitId, ushort start, ushort count, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -172,7 +182,7 @@ public sealed class ModbusClient : IAsyncDisposable
     }
 
     /// <summary>Sends the request in <see cref="_request"/> and returns the checked response (throws on exception responses).</summary>
-    private async Task<ReadOnlyMemory<byte>> ExchangeAsync(byte unitId, int requestLength, TimeSpan timeout, CancellationToken cancellationToken)
+    private async ValueTask<ReadOnlyMemory<byte>> ExchangeAsync(byte unitId, int requestLength, TimeSpan timeout, CancellationToken cancellationToken)
     {
         RequestCount++;
         var length = await _transport.TransceiveAsync(unitId, _request.AsMemory(0, requestLength), _response, timeout, cancellationToken);

@@ -57,6 +57,7 @@ public sealed class ModbusDriver : IDriver
     private readonly Dictionary<string, ModbusTag> _tagsByKey;
     private readonly TagInfo[] _tagInfos;
     private readonly List<PollUnit> _units = [];
+    private readonly RateLimitedLog _exceptionLog;
     private int _failingUnits;
 
     internal ModbusDriver(string name, ModbusDriverPlan plan, ModbusClient client, DriverContext context)
@@ -68,9 +69,14 @@ public sealed class ModbusDriver : IDriver
         _logger = context.LoggerFactory.CreateLogger<ModbusDriver>();
         _tagInfos = [.. plan.Tags.Select(t => t.Info)];
         _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
+        _exceptionLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", "exception responses");
         foreach (var group in plan.Tags.GroupBy(t => (t.Device, t.PollGroup)))
         {
-            _units.Add(new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap));
+            var unit = new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap)
+            {
+                FailureLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", $"failed attempts of device {group.Key.Device.Name} (poll group {group.Key.PollGroup})"),
+            };
+            _units.Add(unit);
         }
     }
 
@@ -133,19 +139,30 @@ public sealed class ModbusDriver : IDriver
             new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
             args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken));
 
-        var next = _timeProvider.GetUtcNow();
+        // On the monotonic clock: a step of the wall clock neither stops polling nor makes it burst.
+        var schedule = new PollSchedule(_timeProvider, unit.Interval, writer.ReportPollOverrun);
         while (!cancellationToken.IsCancellationRequested)
         {
-            await pipeline.ExecuteAsync(async token => await PollOnceAsync(unit, writer, token), cancellationToken);
-            next += unit.Interval;
-            var now = _timeProvider.GetUtcNow();
-            if (next < now)
+            await pipeline.ExecuteAsync(static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token), (Driver: this, Unit: unit, Writer: writer), cancellationToken);
+            if (unit.BackedOff)
             {
-                // Overrun (slow device or a long backoff): skip the missed polls rather than bursting.
-                next = now;
+                // The poll waited out a backoff: late on purpose, not an overrun. Poll again one interval from now.
+                unit.BackedOff = false;
+                schedule.Restart();
             }
 
-            await Task.Delay(next - now, _timeProvider, cancellationToken);
+            unit.FailureLog.Flush();
+            _exceptionLog.Flush();
+            await schedule.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>One poll of every unit, one after the other, without schedule or retry (for benchmarks of the hot path).</summary>
+    internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    {
+        foreach (var unit in _units)
+        {
+            await PollOnceAsync(unit, writer, cancellationToken);
         }
     }
 
@@ -160,13 +177,15 @@ public sealed class ModbusDriver : IDriver
             {
                 if (block.Table.IsBitTable())
                 {
-                    var bits = await _client.ReadBitsAsync(device.UnitId, block.Table, (ushort)block.Start, (ushort)block.Count, device.Timeout, cancellationToken);
-                    await EmitBitsAsync(unit, block, bits, writer, cancellationToken);
+                    var bits = unit.Bits.AsMemory(0, block.Count);
+                    await _client.ReadBitsAsync(device.UnitId, block.Table, (ushort)block.Start, bits, device.Timeout, cancellationToken);
+                    await EmitAsync(unit, DecodeBits(unit, block, bits.Span), writer, cancellationToken);
                 }
                 else
                 {
-                    var registers = await _client.ReadRegistersAsync(device.UnitId, block.Table, (ushort)block.Start, (ushort)block.Count, device.Timeout, cancellationToken);
-                    await EmitRegistersAsync(unit, block, registers, writer, cancellationToken);
+                    var registers = unit.Registers.AsMemory(0, block.Count);
+                    await _client.ReadRegistersAsync(device.UnitId, block.Table, (ushort)block.Start, registers, device.Timeout, cancellationToken);
+                    await EmitAsync(unit, DecodeRegisters(unit, block, registers.Span), writer, cancellationToken);
                 }
             }
             catch (ModbusException ex)
@@ -184,7 +203,7 @@ public sealed class ModbusDriver : IDriver
                     continue;
                 }
 
-                if (unit.Refused(block, ex.Code))
+                if (unit.Refused(block, ex.Code) && _exceptionLog.ShouldLog())
                 {
                     // Logged once per block and code: a device that lacks a function refuses it on every poll.
                     ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
@@ -206,38 +225,48 @@ public sealed class ModbusDriver : IDriver
         }
     }
 
-    private async ValueTask EmitBitsAsync(PollUnit unit, ModbusReadBlock block, bool[] bits, ISampleWriter writer, CancellationToken cancellationToken)
+    /// <summary>Decodes one block's bits into the unit's sample buffer; returns how many samples it holds.</summary>
+    private int DecodeBits(PollUnit unit, ModbusReadBlock block, ReadOnlySpan<bool> bits)
     {
         var now = _timeProvider.GetUtcNow();
-        await _writerGate.WaitAsync(cancellationToken);
-        try
+        var samples = unit.Samples;
+        var items = block.Items;
+        for (var i = 0; i < items.Count; i++)
         {
-            foreach (var index in block.Items)
-            {
-                var tag = unit.Tags[index];
-                unit.BadStatus[index] = 0;
-                await writer.WriteAsync(Sample.Good(tag.Info, now, now, SampleValue.FromBoolean(bits[tag.WireAddress - block.Start])), cancellationToken);
-            }
+            var index = items[i];
+            var tag = unit.Tags[index];
+            unit.BadStatus[index] = 0;
+            samples[i] = Sample.Good(tag.Info, now, now, SampleValue.FromBoolean(bits[tag.WireAddress - block.Start]));
         }
-        finally
-        {
-            _writerGate.Release();
-        }
+
+        return items.Count;
     }
 
-    private async ValueTask EmitRegistersAsync(PollUnit unit, ModbusReadBlock block, ushort[] registers, ISampleWriter writer, CancellationToken cancellationToken)
+    /// <summary>Decodes one block's registers into the unit's sample buffer (no allocation for numbers); returns how many samples it holds.</summary>
+    private int DecodeRegisters(PollUnit unit, ModbusReadBlock block, ReadOnlySpan<ushort> registers)
     {
         var now = _timeProvider.GetUtcNow();
+        var samples = unit.Samples;
+        var items = block.Items;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var index = items[i];
+            var tag = unit.Tags[index];
+            var raw = ModbusValueCodec.Decode(registers.Slice(tag.WireAddress - block.Start, tag.Count), tag.Format, tag.Bit);
+            unit.BadStatus[index] = 0;
+            samples[i] = Sample.Good(tag.Info, now, now, ModbusValueCodec.Scale(raw, tag.Scale, tag.Offset));
+        }
+
+        return items.Count;
+    }
+
+    /// <summary>Hands one block's samples to the pipeline as one batch.</summary>
+    private async ValueTask EmitAsync(PollUnit unit, int count, ISampleWriter writer, CancellationToken cancellationToken)
+    {
         await _writerGate.WaitAsync(cancellationToken);
         try
         {
-            foreach (var index in block.Items)
-            {
-                var tag = unit.Tags[index];
-                var raw = ModbusValueCodec.Decode(registers.AsSpan(tag.WireAddress - block.Start, tag.Count), tag.Format, tag.Bit);
-                unit.BadStatus[index] = 0;
-                await writer.WriteAsync(Sample.Good(tag.Info, now, now, ModbusValueCodec.Scale(raw, tag.Scale, tag.Offset)), cancellationToken);
-            }
+            await writer.WriteBatchAsync(unit.Samples.AsMemory(0, count), cancellationToken);
         }
         finally
         {
@@ -249,6 +278,7 @@ public sealed class ModbusDriver : IDriver
     {
         s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
         LastError = $"{unit.Device.Name}: {exception?.Message}";
+        unit.BackedOff = true;
         if (!unit.Failing)
         {
             unit.Failing = true;
@@ -262,7 +292,11 @@ public sealed class ModbusDriver : IDriver
             _client.Transport.Disconnect();
         }
 
-        ModbusDriverLog.DeviceFailed(_logger, Name, unit.Device.Name, unit.GroupName, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
+        if (unit.FailureLog.ShouldLog())
+        {
+            ModbusDriverLog.DeviceFailed(_logger, Name, unit.Device.Name, unit.GroupName, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
+        }
+
         await MarkBadAsync(unit, unit.Tags, ModbusStatusCodes.For(exception), writer, cancellationToken);
     }
 
@@ -341,7 +375,24 @@ public sealed class ModbusDriver : IDriver
             BadStatus = new uint[tags.Count];
             Ranges = [.. tags.Select(t => t.Range)];
             Blocks = ModbusBlockPlanner.Plan(Ranges, maxGap, device.MaxRegisters, device.MaxBits);
+            Samples = new Sample[tags.Count];
+            Registers = new ushort[ModbusLimits.MaxReadRegisters];
+            Bits = new bool[ModbusLimits.MaxReadBits];
         }
+
+        /// <summary>Reused for every request of this unit (its polls run one after the other): no allocation per poll.</summary>
+        public ushort[] Registers { get; }
+
+        public bool[] Bits { get; }
+
+        /// <summary>One block's samples, handed to the pipeline as a batch.</summary>
+        public Sample[] Samples { get; }
+
+        /// <summary>Set when a poll waited out a backoff (its late end is not an overrun).</summary>
+        public bool BackedOff { get; set; }
+
+        /// <summary>The device's repeated failures: the first logged, the rest summed up once a minute.</summary>
+        public required RateLimitedLog FailureLog { get; init; }
 
         /// <summary>The range each tag reads, by index.</summary>
         public ModbusRange[] Ranges { get; }

@@ -82,19 +82,20 @@ public sealed class ModbusDriverFactory : IDriverFactory
 
         var settings = plan.Settings;
         var logger = context.LoggerFactory.CreateLogger<ModbusDriver>();
+        var source = $"Modbus driver {config.Name}";
         IModbusTransport transport;
         if (plan.Type == RtuType)
         {
             var line = new SerialPortLine(settings.SerialPort!, settings.Baud, ParseParity(settings.Parity), settings.DataBits, settings.StopBits);
-            transport = new ModbusRtuTransport(line, settings.SerialPort!, settings.Baud, context.TimeProvider, logger, line.BitsPerCharacter);
+            transport = new ModbusRtuTransport(line, settings.SerialPort!, settings.Baud, context.TimeProvider, logger, line.BitsPerCharacter) { Source = source };
         }
         else if (settings.RtuOverTcp)
         {
-            transport = new ModbusRtuTransport(new TcpSerialLine(settings.Host!, settings.Port), $"{settings.Host}:{settings.Port}", 0, context.TimeProvider, logger);
+            transport = new ModbusRtuTransport(new TcpSerialLine(settings.Host!, settings.Port), $"{settings.Host}:{settings.Port}", 0, context.TimeProvider, logger) { Source = source };
         }
         else
         {
-            transport = new ModbusTcpTransport(settings.Host!, settings.Port, context.TimeProvider, logger);
+            transport = new ModbusTcpTransport(settings.Host!, settings.Port, context.TimeProvider, logger) { Source = source };
         }
 
         return new ModbusDriver(config.Name, plan, new ModbusClient(transport), context);

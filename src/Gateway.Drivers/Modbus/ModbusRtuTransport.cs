@@ -23,6 +23,7 @@ public sealed class ModbusRtuTransport : IModbusTransport
     private long _lastActivity;
     private long _quietUntil;
     private long _discarded;
+    private RateLimitedLog? _discardedLog;
 
     /// <param name="line">The serial line (or socket) carrying the frames.</param>
     /// <param name="peer">A name for logs and errors (the port or host).</param>
@@ -58,6 +59,8 @@ public sealed class ModbusRtuTransport : IModbusTransport
         {
             throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
         }
+
+        _discardedLog?.Flush();
 
         await WaitQuietAsync(cancellationToken);
         using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
@@ -183,8 +186,15 @@ public sealed class ModbusRtuTransport : IModbusTransport
     private void Discard(string reason, byte unitId)
     {
         Interlocked.Increment(ref _discarded);
-        ModbusRtuLog.Discarded(_logger, _peer, reason, unitId);
+        _discardedLog ??= new RateLimitedLog(_logger, _timeProvider, Source, $"discarded RTU frames on {_peer}");
+        if (_discardedLog.ShouldLog())
+        {
+            ModbusRtuLog.Discarded(_logger, Source, _peer, reason, unitId);
+        }
     }
+
+    /// <summary>Who this transport serves, as its log lines name it (the factory sets <c>Modbus driver NAME</c>).</summary>
+    public string Source { get; init; } = "Modbus RTU client";
 
     /// <summary>After a timeout: waits out the late-answer window (outside the next request's own timeout).</summary>
     private async ValueTask WaitQuietAsync(CancellationToken cancellationToken)
@@ -225,6 +235,6 @@ public sealed class ModbusRtuTransport : IModbusTransport
 
 internal static partial class ModbusRtuLog
 {
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "Discarded an RTU frame on {Peer} ({Reason}, unit {UnitId})")]
-    public static partial void Discarded(ILogger logger, string peer, string reason, byte unitId);
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Source}: discarded an RTU frame on {Peer} ({Reason}, unit {UnitId}); further ones are summed up once a minute")]
+    public static partial void Discarded(ILogger logger, string source, string peer, string reason, byte unitId);
 }

@@ -64,7 +64,7 @@ public sealed class ModbusSettings
     public int MaxBitsPerRequest { get; set; } = ModbusLimits.MaxReadBits;
 
     /// <summary>Interval of the implicit <c>default</c> poll group, in milliseconds; 1000 by default.</summary>
-    [Range(10, 86_400_000)]
+    [Range(1, 86_400_000)]
     public int IntervalMs { get; set; } = 1000;
 
     /// <summary>Named poll groups with their own intervals; a tag chooses one with <c>pollGroup</c>.</summary>
@@ -89,7 +89,7 @@ public sealed class ModbusPollGroupSettings
     public string Name { get; set; } = "";
 
     /// <summary>Poll interval in milliseconds.</summary>
-    [Range(10, 86_400_000)]
+    [Range(1, 86_400_000)]
     public int IntervalMs { get; set; } = 1000;
 }
 

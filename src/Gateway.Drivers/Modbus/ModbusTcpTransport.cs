@@ -23,6 +23,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
     private long _discarded;
     private bool _midFrame;
     private int _consecutiveTimeouts;
+    private RateLimitedLog? _discardedLog;
+    private CancellationTokenSource? _timeoutSource;
+    private RateLimitedLog? _malformedLog;
 
     public ModbusTcpTransport(string host, int port, TimeProvider timeProvider, ILogger? logger = null)
         : this(cancellationToken => ConnectAsync(host, port, cancellationToken), $"{host}:{port}", timeProvider, logger)
@@ -38,6 +41,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
         _logger = logger ?? NullLogger.Instance;
     }
 
+    /// <summary>Who this transport serves, as its log lines name it (the factory sets <c>Modbus driver NAME</c>).</summary>
+    public string Source { get; init; } = "Modbus TCP client";
+
     /// <summary>Consecutive timeouts, with no response in between, after which the connection is reopened.</summary>
     public int ReconnectAfterTimeouts { get; init; } = 3;
 
@@ -52,9 +58,15 @@ public sealed class ModbusTcpTransport : IModbusTransport
             throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
         }
 
-        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
-        var token = linked.Token;
+        // One timeout source, reset and reused while requests succeed, and the caller's token registered on it rather
+        // than a linked source per request: no allocation per request on the hot path.
+        var timeoutSource = RentTimeoutSource(timeout);
+        var callerCancellation = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeoutSource)
+            : default;
+        var token = timeoutSource.Token;
+        _discardedLog?.Flush();
+        _malformedLog?.Flush();
         try
         {
             var stream = _stream ??= await _connect(token);
@@ -70,6 +82,12 @@ public sealed class ModbusTcpTransport : IModbusTransport
                 var header = MbapHeader.Read(_receive);
                 if (!header.IsValid)
                 {
+                    _malformedLog ??= new RateLimitedLog(_logger, _timeProvider, Source, $"invalid MBAP headers from {_peer}");
+                    if (_malformedLog.ShouldLog())
+                    {
+                        ModbusTcpLog.InvalidHeader(_logger, Source, _peer, header.ProtocolId, header.Length);
+                    }
+
                     Disconnect();
                     throw new ModbusProtocolException($"invalid MBAP header from {_peer} (protocol {header.ProtocolId}, length {header.Length}); connection dropped");
                 }
@@ -79,7 +97,13 @@ public sealed class ModbusTcpTransport : IModbusTransport
                 if (header.TransactionId != transactionId || header.UnitId != unitId)
                 {
                     Interlocked.Increment(ref _discarded);
-                    ModbusTcpLog.Discarded(_logger, _peer, header.TransactionId, header.UnitId, transactionId, unitId);
+                    _discardedLog ??= new RateLimitedLog(_logger, _timeProvider, Source, $"discarded responses from {_peer}");
+                    if (_discardedLog.ShouldLog())
+                    {
+                        ModbusTcpLog.Discarded(_logger, Source, _peer, header.TransactionId, header.UnitId, transactionId, unitId);
+                    }
+
+
                     continue;
                 }
 
@@ -123,6 +147,38 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
             throw new IOException($"connection to {_peer} lost: {ex.Message}", ex);
         }
+        finally
+        {
+            ReturnTimeoutSource(timeoutSource, callerCancellation);
+        }
+    }
+
+    private CancellationTokenSource RentTimeoutSource(TimeSpan timeout)
+    {
+        var source = _timeoutSource;
+        _timeoutSource = null;
+        if (source is not null && source.TryReset())
+        {
+            source.CancelAfter(timeout);
+            return source;
+        }
+
+        source?.Dispose();
+        return new CancellationTokenSource(timeout, _timeProvider);
+    }
+
+    private void ReturnTimeoutSource(CancellationTokenSource source, CancellationTokenRegistration callerCancellation)
+    {
+        // Unregister first: once it returns, the caller's token can no longer cancel the source being reused.
+        callerCancellation.Dispose();
+        if (source.IsCancellationRequested)
+        {
+            source.Dispose();
+            return;
+        }
+
+        _timeoutSource?.Dispose();
+        _timeoutSource = source;
     }
 
     private async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -153,6 +209,8 @@ public sealed class ModbusTcpTransport : IModbusTransport
     public ValueTask DisposeAsync()
     {
         Disconnect();
+        _timeoutSource?.Dispose();
+        _timeoutSource = null;
         return ValueTask.CompletedTask;
     }
 
@@ -180,6 +238,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
 internal static partial class ModbusTcpLog
 {
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "Discarded a response from {Peer}: transaction {TransactionId} unit {UnitId}, expected transaction {ExpectedTransactionId} unit {ExpectedUnitId}")]
-    public static partial void Discarded(ILogger logger, string peer, ushort transactionId, byte unitId, ushort expectedTransactionId, byte expectedUnitId);
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "{Source}: discarded a response from {Peer}: transaction {TransactionId} unit {UnitId}, expected transaction {ExpectedTransactionId} unit {ExpectedUnitId} (a late answer or a peer that does not echo transaction ids; further ones are summed up once a minute)")]
+    public static partial void Discarded(ILogger logger, string source, string peer, ushort transactionId, byte unitId, ushort expectedTransactionId, byte expectedUnitId);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "{Source}: invalid MBAP header from {Peer} (protocol {ProtocolId}, length {Length}); connection dropped")]
+    public static partial void InvalidHeader(ILogger logger, string source, string peer, ushort protocolId, ushort length);
 }

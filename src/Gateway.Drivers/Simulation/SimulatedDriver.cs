@@ -98,23 +98,33 @@ public sealed class SimulatedDriver : IDriver
         AddExtraSamples(now, sampleIndex);
         await FlushAsync(writer, cancellationToken);
 
-        var stopAt = _settings.StopAfterSeconds is { } seconds ? now + TimeSpan.FromSeconds(seconds) : DateTimeOffset.MaxValue;
+        // Run time and pace on the monotonic clock: a step of the wall clock neither stops the line nor makes it burst.
+        // Only the first sample is aligned on a multiple of the interval of the wall clock (the line is a function
+        // of the clock); the values are computed, and the samples stamped, from the wall clock.
+        var started = _timeProvider.GetTimestamp();
+        TimeSpan? stopAfter = _settings.StopAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        var stopAt = stopAfter is { } runTime ? now + runTime : DateTimeOffset.MaxValue;
+        var firstWait = TimeSpan.FromTicks(intervalTicks - (now.UtcTicks % intervalTicks));
+        PollSchedule? schedule = null;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                if (_timeProvider.GetUtcNow() >= stopAt)
+                if (stopAfter is { } limit && _timeProvider.GetElapsedTime(started) >= limit)
                 {
                     SimulatedLog.Stopped(_logger, Name);
                     await Task.Delay(Timeout.InfiniteTimeSpan, _timeProvider, cancellationToken);
                 }
 
                 sampleIndex++;
-                var due = new DateTimeOffset(sampleIndex * intervalTicks, TimeSpan.Zero);
-                var wait = due - _timeProvider.GetUtcNow();
-                if (wait > TimeSpan.Zero)
+                if (schedule is null)
                 {
-                    await Task.Delay(wait, _timeProvider, cancellationToken);
+                    await Task.Delay(firstWait, _timeProvider, cancellationToken);
+                    schedule = new PollSchedule(_timeProvider, TimeSpan.FromTicks(intervalTicks), writer.ReportPollOverrun);
+                }
+                else
+                {
+                    await schedule.WaitAsync(cancellationToken);
                 }
 
                 now = _timeProvider.GetUtcNow();

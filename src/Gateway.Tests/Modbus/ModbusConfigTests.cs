@@ -144,4 +144,47 @@ public sealed class ModbusConfigTests : IDisposable
 
         Assert.Equal(["drivers[0].tags[0].type: needs 4 registers in one request, more than drivers[0].maxRegistersPerRequest (2)"], problems);
     }
+
+    [Fact]
+    public void CheckConfig_PollIntervalOfOneMillisecond_IsAccepted()
+    {
+        var problems = Problems("""
+            { "name": "fast", "type": "modbus-tcp", "host": "10.0.0.5", "machine": "m", "intervalMs": 1,
+              "pollGroups": [ { "name": "faster", "intervalMs": 1 } ],
+              "tags": [ { "name": "a", "address": "holding:5" }, { "name": "b", "address": "holding:6", "pollGroup": "faster" } ] }
+            """);
+
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void CheckConfig_PollIntervalBelowOneMillisecond_IsRefusedWithTheRange()
+    {
+        var problems = Problems("""
+            { "name": "fast", "type": "modbus-tcp", "host": "10.0.0.5", "machine": "m", "intervalMs": 0,
+              "pollGroups": [ { "name": "faster", "intervalMs": 0 } ],
+              "tags": [ { "name": "a", "address": "holding:5", "pollGroup": "faster" } ] }
+            """);
+
+        Assert.Contains("drivers[0].intervalMs: must be between 1 and 86400000, got 0", problems);
+        Assert.Contains("drivers[0].pollGroups[0].intervalMs: must be between 1 and 86400000, got 0", problems);
+    }
+
+    [Fact]
+    public void ModbusSources_DoNotUseTheSimulatedDriver()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var offenders = Directory.EnumerateFiles(Path.Combine(directory.FullName, "src", "Gateway.Drivers", "Modbus"), "*.cs")
+            .Where(file => File.ReadAllText(file).Contains("Gateway.Drivers.Simulation", StringComparison.Ordinal))
+            .Select(Path.GetFileName)
+            .ToList();
+
+        Assert.Empty(offenders);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Simulation;
 using Xunit;
 
 namespace Gateway.Tests.Modbus;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.Simulation;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Cli;

@@ -69,6 +69,7 @@ internal static class GatewayApplication
         services.AddSingleton(Options.Create(config));
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<LiveTags>();
+        services.AddClockWatch();
         services.AddSingleton(sp =>
         {
             var pipeline = new SamplePipeline(sp.GetRequiredService<GatewayMetrics>());

@@ -23,10 +23,12 @@ public sealed class GatewayMetrics : IDisposable
     private long _bufferSamples;
     private long _bufferBytes;
     private long _oldestSampleUnixMs;
+    private long _clockSteps;
 
     private readonly MeterListener _driverMeters = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _driverCounters = new();
     private readonly ConcurrentDictionary<string, string> _driverCounterHelp = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Key, string Value), string> _singleLabels = new();
 
     public GatewayMetrics(TimeProvider timeProvider)
     {
@@ -42,13 +44,24 @@ public sealed class GatewayMetrics : IDisposable
         };
         _driverMeters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            var labels = new StringBuilder();
-            foreach (var tag in tags)
+            // Drivers count every request: the common one-label case reuses its rendered labels (no allocation).
+            string labels;
+            if (tags.Length == 1 && tags[0].Value is string one)
             {
-                labels.Append(labels.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                labels = _singleLabels.GetOrAdd((tags[0].Key, one), static key => $"{key.Key}=\"{Escape(key.Value)}\"");
+            }
+            else
+            {
+                var text = new StringBuilder();
+                foreach (var tag in tags)
+                {
+                    text.Append(text.Length == 0 ? "" : ",").Append(tag.Key).Append("=\"").Append(Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")).Append('"');
+                }
+
+                labels = text.ToString();
             }
 
-            _driverCounters.AddOrUpdate((instrument.Name, labels.ToString()), value, (_, old) => old + value);
+            _driverCounters.AddOrUpdate((instrument.Name, labels), static (_, add) => add, static (_, old, add) => old + add, value);
         });
         _driverMeters.Start();
         _meter.CreateObservableCounter("gateway_samples_buffered_total", () => Volatile.Read(ref _samplesBuffered), "{sample}", "Samples written to the disk buffer");
@@ -107,6 +120,11 @@ public sealed class GatewayMetrics : IDisposable
 
     public void AddDropped(long count) => Interlocked.Add(ref _samplesDropped, count);
 
+    /// <summary>Steps of the wall clock against the monotonic clock (see <c>Hosting.ClockWatch</c>).</summary>
+    public long ClockSteps => Volatile.Read(ref _clockSteps);
+
+    public void AddClockStep() => Interlocked.Increment(ref _clockSteps);
+
 
     public void SetBufferState(long samples, long bytes, long oldestUnixMs)
     {
@@ -121,6 +139,8 @@ public sealed class GatewayMetrics : IDisposable
         var text = new StringBuilder(2048);
         Metric(text, "gateway_driver_samples_read_total", "counter", "Samples produced by each driver, before filtering", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.SamplesRead)));
         Metric(text, "gateway_driver_errors_total", "counter", "Errors reported by each driver", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.Errors)));
+        Metric(text, "gateway_driver_poll_overruns_total", "counter", "Polls that could not start on time (the previous poll or the machine ran past the due time)", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", (double)d.PollOverruns)));
+        Single(text, "gateway_clock_steps_total", "counter", "Steps of the wall clock against the monotonic clock (NTP corrections, manual changes, suspend)", ClockSteps);
         Metric(text, "gateway_driver_connected", "gauge", "1 when the driver's source is reachable", _drivers.Values.Select(d => ($"driver=\"{Escape(d.Name)}\"", d.Connected ? 1.0 : 0.0)));
         foreach (var family in _driverCounters.GroupBy(c => c.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -176,6 +196,7 @@ public sealed class DriverCounters(string name)
 {
     private long _samplesRead;
     private long _errors;
+    private long _pollOverruns;
 
     public string Name { get; } = name;
 
@@ -185,7 +206,13 @@ public sealed class DriverCounters(string name)
 
     public bool Connected { get; set; }
 
+    public long PollOverruns => Volatile.Read(ref _pollOverruns);
+
     public void AddRead() => Interlocked.Increment(ref _samplesRead);
+
+    public void AddRead(long count) => Interlocked.Add(ref _samplesRead, count);
+
+    public void AddPollOverrun() => Interlocked.Increment(ref _pollOverruns);
 
     public void AddError() => Interlocked.Increment(ref _errors);
 }

@@ -1,9 +1,9 @@
 using System.Net;
-using Gateway.Drivers.Simulation;
+using Gateway.Drivers.Modbus;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Gateway.Drivers.Modbus;
+namespace Gateway.Drivers.Simulation;
 
 /// <summary>
 /// The simulated production line served as a Modbus TCP server: the simulated driver's samples are written into
