@@ -135,6 +135,13 @@ public sealed class S7Driver : IDriver
         }
 
         var plan = unit.Plan;
+        foreach (var block in plan.Blocks)
+        {
+            // A cycle cut short by a lost connection leaves no refusal behind for the next one.
+            block.ReturnCode = S7Wire.ItemSuccess;
+            block.JobError = null;
+        }
+
         foreach (var request in plan.Requests)
         {
             s_requests.Add(1, _driverLabel);
