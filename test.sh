@@ -11,8 +11,9 @@ sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 # chromium: the dashboard tests drive Debian's browser through Microsoft.Playwright (no browser download).
 # qemu-user-static and the arm64 cross libraries run the linux-arm64 build (tests/arm64/check.sh).
 # faketime (libfaketime) steps the wall clock of a running gateway (Integration/ClockStepProcessTests.cs).
+# build-essential and python3: node-gyp compiles node-snap7's native addon (the S7 peer, tests/peers/s7) on npm ci.
 packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium faketime
-  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
+  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross build-essential python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -23,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The OPC UA peer (node-opcua), pinned by the committed lockfile.
+# The OPC UA peer (node-opcua) and the S7 peer (node-snap7), pinned by their committed lockfiles.
 for peer in tests/peers/*/; do
   if [ -f "$peer/package-lock.json" ] && [ ! -d "$peer/node_modules" ]; then
     (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error)

@@ -18,5 +18,6 @@ public static class BuiltInDrivers
         new GpioDriverFactory(),
         new I2cDriverFactory(),
         new OpcUaDriverFactory(),
+        new Gateway.Drivers.S7.S7DriverFactory(),
     ];
 }

@@ -45,5 +45,6 @@ internal static partial class CliCommands
         yield return ModbusCommands.Create();
         yield return SimulateCommand.Create();
         yield return OpcUaCommands.Create();
+        yield return S7Commands.Create();
     }
 }

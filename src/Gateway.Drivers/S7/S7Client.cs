@@ -1,0 +1,198 @@
+using System.Net.Sockets;
+
+namespace Gateway.Drivers.S7;
+
+/// <summary>
+/// The S7comm client: Setup Communication (PDU size negotiation) on each new ISO connection, then Read Var jobs of
+/// several items and Write Var jobs of one, one job at a time (callers from several poll loops take turns). Every job
+/// has its PDU reference checked; a timeout, a broken connection or a malformed answer closes the connection, and the
+/// next job opens a new one.
+/// </summary>
+public sealed class S7Client : IAsyncDisposable
+{
+    private readonly S7IsoTransport _transport;
+    private readonly TimeProvider _timeProvider;
+    private readonly int _requestedPduSize;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _request = new byte[S7IsoTransport.MaxFrameSize];
+    private readonly byte[] _response = new byte[S7IsoTransport.MaxPduBytes];
+    private ushort _reference;
+    private long _requests;
+
+    public S7Client(S7IsoTransport transport, TimeProvider timeProvider, int requestedPduSize = 480)
+    {
+        _transport = transport;
+        _timeProvider = timeProvider;
+        _requestedPduSize = Math.Clamp(requestedPduSize, S7Wire.MinPduSize, S7Wire.MaxPduSize);
+    }
+
+    public S7IsoTransport Transport => _transport;
+
+    /// <summary>The PDU size the CPU granted on the current connection; 0 before the first connection.</summary>
+    public int PduSize { get; private set; }
+
+    /// <summary>Read and write jobs sent so far (Setup Communication not counted).</summary>
+    public long RequestCount => Interlocked.Read(ref _requests);
+
+    /// <summary>Connects (when not connected) and returns the negotiated PDU size.</summary>
+    public async ValueTask<int> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await RunAsync(timeout, static (_, _) => ValueTask.FromResult(0), cancellationToken);
+            return PduSize;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One Read Var job of <paramref name="items"/> (at most 20, fitting the negotiated PDU both ways). Fills each
+    /// destination and each item's return code (0xFF success); throws <see cref="S7Exception"/> when the CPU refused
+    /// the whole job, <see cref="TimeoutException"/> or <see cref="IOException"/> when the connection failed.
+    /// </summary>
+    public async ValueTask ReadAsync(S7Item[] items, Memory<byte>[] destinations, byte[] returnCodes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (items.Length is 0 or > S7Wire.MaxItemsPerRequest)
+        {
+            throw new ArgumentOutOfRangeException(nameof(items), items.Length, $"a Read Var job has 1 to {S7Wire.MaxItemsPerRequest} items");
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await RunAsync(timeout, async (client, token) =>
+            {
+                if (S7Wire.ReadRequestSize(items.Length) > client.PduSize || S7Wire.ReadResponseSize(items) > client.PduSize)
+                {
+                    throw new ArgumentException($"{items.Length} items do not fit the negotiated PDU of {client.PduSize} bytes");
+                }
+
+                var reference = client.NextReference();
+                var length = S7Wire.WriteReadRequest(client._request, reference, items);
+                var received = await client.TransceiveAsync(length, token);
+                S7Wire.ParseReadResponse(client._response.AsMemory(0, received), reference, items, returnCodes, destinations);
+                return 0;
+            }, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>One Write Var job of one item; throws <see cref="S7Exception"/> when the CPU refused it.</summary>
+    public async ValueTask WriteAsync(S7Item item, ReadOnlyMemory<byte> data, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await RunAsync(timeout, async (client, token) =>
+            {
+                if (data.Length > S7Wire.MaxWriteBytes(client.PduSize))
+                {
+                    throw new ArgumentException($"{data.Length} bytes do not fit one write in the negotiated PDU of {client.PduSize} bytes");
+                }
+
+                var reference = client.NextReference();
+                var length = S7Wire.WriteWriteRequest(client._request, reference, item, data.Span);
+                var received = await client.TransceiveAsync(length, token);
+                var code = S7Wire.ParseWriteResponse(client._response.AsMemory(0, received), reference);
+                if (code != S7Wire.ItemSuccess)
+                {
+                    throw new S7Exception(S7ErrorSource.Item, code, $"writing {item}");
+                }
+
+                return 0;
+            }, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private ushort NextReference()
+    {
+        _reference = _reference == ushort.MaxValue ? (ushort)1 : (ushort)(_reference + 1);
+        return _reference;
+    }
+
+    private async ValueTask<int> TransceiveAsync(int length, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        await _transport.SendAsync(_request.AsMemory(0, length), cancellationToken);
+        return await _transport.ReceiveAsync(_response, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="job"/> on a connected transport within <paramref name="timeout"/>, connecting first if needed.</summary>
+    private async ValueTask<T> RunAsync<T>(TimeSpan timeout, Func<S7Client, CancellationToken, ValueTask<T>> job, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        var token = linked.Token;
+        var connecting = false;
+        try
+        {
+            if (!_transport.IsConnected)
+            {
+                connecting = true;
+                PduSize = 0;
+                await _transport.ConnectAsync(token);
+                var reference = NextReference();
+                var length = S7Wire.WriteSetupCommunication(_request, reference, _requestedPduSize);
+                await _transport.SendAsync(_request.AsMemory(0, length), token);
+                var received = await _transport.ReceiveAsync(_response, token);
+                try
+                {
+                    PduSize = Math.Min(S7Wire.ParseSetupCommunication(_response.AsMemory(0, received), reference), S7Wire.MaxPduSize);
+                }
+                catch (S7Exception ex)
+                {
+                    throw new S7ConnectionException($"{_transport.Peer} refused Setup Communication: {ex.Message}", ex);
+                }
+
+                connecting = false;
+            }
+
+            return await job(this, token);
+        }
+        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The answer may still come and would be taken for the next job's: start afresh.
+            _transport.Disconnect();
+            throw new TimeoutException(connecting
+                ? $"{_transport.Peer} did not accept the connection within {timeout.TotalMilliseconds:0} ms"
+                : $"no answer from {_transport.Peer} within {timeout.TotalMilliseconds:0} ms");
+        }
+        catch (OperationCanceledException)
+        {
+            _transport.Disconnect();
+            throw;
+        }
+        catch (S7Exception)
+        {
+            // The CPU answered properly: the connection stays.
+            throw;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            _transport.Disconnect();
+            if (ex is IOException)
+            {
+                throw;
+            }
+
+            throw new IOException($"connection to {_transport.Peer} lost: {ex.Message}", ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _transport.DisposeAsync();
+        _gate.Dispose();
+    }
+}
