@@ -518,11 +518,12 @@ public sealed class MqttOutput : BackgroundService
     /// <summary>One TCP connect a second to the broker's port while waiting to reconnect; cancels the wait when one succeeds.</summary>
     private sealed class Probe(CancellationTokenSource attempt, TimeProvider time, ILogger logger, string sink) : IAsyncDisposable
     {
-        private readonly CancellationTokenSource _stop = new();
+        private CancellationTokenSource? _run;
         private Task _running = Task.CompletedTask;
 
         public bool Fired { get; private set; }
 
+        /// <summary>Starts probing (during the wait before the next attempt).</summary>
         public void Start(string host, int port)
         {
             if (!_running.IsCompleted)
@@ -530,10 +531,13 @@ public sealed class MqttOutput : BackgroundService
                 return;
             }
 
-            _running = RunAsync(host, port, _stop.Token);
+            _run?.Dispose();
+            _run = new CancellationTokenSource();
+            _running = RunAsync(host, port, _run.Token);
         }
 
-        public void Stop() => _stop.Cancel();
+        /// <summary>Stops probing (an attempt begins).</summary>
+        public void Stop() => _run?.Cancel();
 
         private async Task RunAsync(string host, int port, CancellationToken cancellationToken)
         {
@@ -574,9 +578,9 @@ public sealed class MqttOutput : BackgroundService
 
         public async ValueTask DisposeAsync()
         {
-            await _stop.CancelAsync();
+            Stop();
             await _running;
-            _stop.Dispose();
+            _run?.Dispose();
         }
     }
 }
