@@ -22,7 +22,14 @@ internal static class OeeRegistration
         {
             var known = sp.GetRequiredService<IDriverCatalog>().Tags.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
             var stateDirectory = Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path));
-            return new OeeEngine(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<OeeEngine>(), stateDirectory, known);
+            return new OeeEngine(
+                options,
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<OeeEngine>(),
+                stateDirectory,
+                known,
+                OeeEngine.StateFileNameFor(config.Buffer.Path),
+                sp.GetService<IClockSteps>());
         });
         services.AddHostedService<OeeService>();
         return services;

@@ -19,10 +19,18 @@ internal sealed class MachineOee
     private readonly OeeLossClassifier _losses;
     private readonly OeeCalculator _calculator;
     private readonly TimeSpan _startupWindow;
+    private readonly TimeSpan _idealCycle;
     private long? _lastTotal;
     private long? _lastGood;
     private long? _lastReject;
+    private CounterClock _totalClock;
+    private CounterClock _goodClock;
+    private CounterClock _rejectClock;
     private DateTimeOffset _floor = DateTimeOffset.MinValue;
+
+    // Where the dating by the present wall clock began: the start, the resume, or the last clock step. A step back
+    // re-dates what was recorded since then.
+    private DateTimeOffset _epoch = DateTimeOffset.MinValue;
     private MachineOeeState _state = new();
 
     public MachineOee(OeeMachineOptions options, ShiftPlanOptions plan)
@@ -33,6 +41,7 @@ internal sealed class MachineOee
         _losses = new OeeLossClassifier(options);
         _calculator = new OeeCalculator(options, _calendar, _losses);
         _startupWindow = TimeSpan.FromMinutes(options.StartupRejectMinutes);
+        _idealCycle = TimeSpan.FromMilliseconds(options.IdealCycleMs ?? 0);
     }
 
     public string Name => _options.Name;
@@ -56,6 +65,7 @@ internal sealed class MachineOee
     {
         _state = new MachineOeeState();
         _floor = now;
+        _epoch = now;
         Open(now, OeeState.Unknown, null);
         _state.CurrentShift = _calendar.ShiftAt(now);
     }
@@ -78,15 +88,108 @@ internal sealed class MachineOee
 
         // Samples dated inside the gap (a state "since" before the restart) must not fill it.
         _floor = now;
+        _epoch = now;
         _lastTotal = _lastGood = _lastReject = null;
     }
 
-    /// <summary>Reads a sample of one of this machine's tags (<paramref name="path"/> is the tag's path).</summary>
-    /// <returns>False when a counter went down (reset or rollover), so the caller can log it.</returns>
-    public CounterEvent OnSample(string path, in Sample sample, DateTimeOffset now)
+    /// <summary>
+    /// A step of the wall clock, found by the engine at <paramref name="actual"/> (wall) where the monotonic clock
+    /// said <paramref name="expected"/>. Forward: the time between was never lived as far as durations go, so it is
+    /// unknown time in the timeline (neither run nor down time) and the state goes on after it. Back: what was
+    /// recorded since the last step (or the start) moves back by the step, so its durations, measured on the
+    /// monotonic clock, stay as they were and are placed at the corrected wall time; whatever that overlaps from
+    /// before is the time that came twice and gives way (it is usually the unknown gap of an earlier forward step).
+    /// Either way the next increment of each counter is held to what the ideal cycle allows in the monotonic time
+    /// since its previous reading.
+    /// </summary>
+    public void OnClockStep(DateTimeOffset expected, DateTimeOffset actual)
+    {
+        _totalClock.Stepped = _goodClock.Stepped = _rejectClock.Stepped = true;
+        if (Current is null)
+        {
+            Start(actual);
+            return;
+        }
+
+        if (actual > expected)
+        {
+            var current = Current;
+            if (current.State != OeeState.Unknown)
+            {
+                var (state, reason) = (current.State, current.Reason);
+                Open(expected < current.Start ? current.Start : expected, OeeState.Unknown, null);
+                Open(actual, state, reason);
+            }
+
+            _floor = actual;
+            _epoch = actual;
+            return;
+        }
+
+        var back = expected - actual;
+        var cut = _epoch - back;
+        var segments = _state.Segments;
+        for (var i = segments.Count - 1; i >= 0; i--)
+        {
+            var segment = segments[i];
+            if (segment.Start >= _epoch)
+            {
+                segment.Start -= back;
+                segment.End -= back;
+            }
+            else if (segment.End is not { } end || end > _epoch)
+            {
+                // Straddles the epoch: its part before stays, its part after moves back.
+                segment.Start = segment.Start < cut ? segment.Start : cut;
+                segment.End -= back;
+            }
+            else if (segment.Start >= cut)
+            {
+                segments.RemoveAt(i);
+            }
+            else if (end > cut)
+            {
+                segment.End = cut;
+            }
+        }
+
+        for (var i = segments.Count - 1; i > 0; i--)
+        {
+            if (segments[i - 1].State == segments[i].State && segments[i - 1].Reason == segments[i].Reason)
+            {
+                segments[i - 1].End = segments[i].End;
+                segments.RemoveAt(i);
+            }
+        }
+
+        foreach (var count in _state.Counts)
+        {
+            if (count.Time >= _epoch)
+            {
+                count.Time -= back;
+            }
+        }
+
+        _state.Counts.Sort((a, b) => a.Time.CompareTo(b.Time));
+        if (_state.LastStartupTrigger is { } trigger && trigger >= _epoch)
+        {
+            _state.LastStartupTrigger = trigger - back;
+        }
+
+        _floor = actual;
+        _epoch = cut;
+    }
+
+    /// <summary>
+    /// Reads a sample of one of this machine's tags (<paramref name="path"/> is the tag's path) at
+    /// <paramref name="now"/>; <paramref name="monotonic"/> is the engine's monotonic clock (time since it started),
+    /// for counters read across a clock step.
+    /// </summary>
+    /// <returns>What a counter sample turned out to be (reset, rollover, a burst across a step), so the caller can log it.</returns>
+    public CounterReading OnSample(string path, in Sample sample, DateTimeOffset now, TimeSpan monotonic)
     {
         var at = sample.SourceTimestamp > now ? now : sample.SourceTimestamp;
-        var result = CounterEvent.None;
+        var result = default(CounterReading);
         if (Is(path, _options.StateTag))
         {
             OnState(sample.Quality == Quality.Bad ? OeeState.Unknown : _signals.MapState(sample.Value), at);
@@ -109,17 +212,17 @@ internal sealed class MachineOee
 
         if (Is(path, _options.TotalCountTag))
         {
-            result = Count(ref _lastTotal, value, at, (d, n) => d.Total += n);
+            result = Count(ref _lastTotal, ref _totalClock, value, at, monotonic, (d, n) => d.Total += n);
         }
 
         if (Is(path, _options.GoodCountTag))
         {
-            result = Count(ref _lastGood, value, at, (d, n) => d.Good += n);
+            result = Count(ref _lastGood, ref _goodClock, value, at, monotonic, (d, n) => d.Good += n);
         }
 
         if (Is(path, _options.RejectCountTag))
         {
-            result = Count(ref _lastReject, value, at, (d, n) => d.Reject += n);
+            result = Count(ref _lastReject, ref _rejectClock, value, at, monotonic, (d, n) => d.Reject += n);
         }
 
         return result;
@@ -193,13 +296,16 @@ internal sealed class MachineOee
         }
     }
 
-    private CounterEvent Count(ref long? last, long value, DateTimeOffset at, Action<CountDelta, long> add)
+    private CounterReading Count(ref long? last, ref CounterClock clock, long value, DateTimeOffset at, TimeSpan monotonic, Action<CountDelta, long> add)
     {
         var previous = last;
+        var previousRead = clock.LastRead;
+        var stepped = clock.Stepped;
         last = value;
+        clock = new CounterClock { LastRead = monotonic };
         if (previous is not { } before)
         {
-            return CounterEvent.None; // a baseline, not parts
+            return default; // a baseline, not parts
         }
 
         var delta = value - before;
@@ -225,9 +331,23 @@ internal sealed class MachineOee
             }
         }
 
+        long burst = 0;
+        if (stepped && _idealCycle > TimeSpan.Zero && delta > 0)
+        {
+            // Read across a clock step: a counter driven by the wall clock (a simulator, a PLC synchronised by the
+            // same NTP) jumps by the step. Parts beyond what the ideal cycle allows in the measured (monotonic) time
+            // since the previous reading (rounded, for the phase of the readings) cannot have been made: not counted.
+            var allowed = (long)Math.Round((monotonic - previousRead) / _idealCycle);
+            if (delta > allowed)
+            {
+                burst = delta - allowed;
+                delta = allowed;
+            }
+        }
+
         if (delta == 0)
         {
-            return result;
+            return new CounterReading(result, 0);
         }
 
         var startup = IsStartup(at);
@@ -239,7 +359,7 @@ internal sealed class MachineOee
         }
 
         add(counts[^1], delta);
-        return result;
+        return new CounterReading(result, burst);
     }
 
     private bool IsStartup(DateTimeOffset at)

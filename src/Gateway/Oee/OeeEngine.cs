@@ -12,8 +12,14 @@ namespace Gateway.Oee;
 /// </summary>
 public sealed class OeeEngine
 {
-    /// <summary>The file name of the persisted state, in the state directory.</summary>
+    /// <summary>
+    /// The file name of the persisted state before it was named after the buffer; a file of this name is taken over
+    /// (renamed) by the first engine that finds no state of its own beside it.
+    /// </summary>
     public const string StateFileName = "oee-state.json";
+
+    /// <summary>The smallest difference between the wall clock and the monotonic clock taken for a step (as the clock watch).</summary>
+    public static readonly TimeSpan ClockStepThreshold = TimeSpan.FromSeconds(2);
 
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
     {
@@ -31,18 +37,33 @@ public sealed class OeeEngine
     private readonly Dictionary<string, TagInfo> _resultTags = new(StringComparer.Ordinal);
     private readonly HashSet<string> _loggedUnmapped = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
+    private readonly long _startTimestamp;
+    private DateTimeOffset _anchorWall;
+    private long _anchorTimestamp;
+    private DateTimeOffset _lastNow;
 
     /// <param name="options">The validated <c>oee</c> section.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">Logs counter resets, unmapped states, configuration problems.</param>
     /// <param name="stateDirectory">Where <see cref="StateFileName"/> is kept; null persists nothing.</param>
     /// <param name="knownTagKeys">The tags the drivers produce (<c>machine/path</c>); a machine referring to another is left out. Null skips the check.</param>
-    public OeeEngine(OeeOptions options, TimeProvider timeProvider, ILogger logger, string? stateDirectory, IReadOnlySet<string>? knownTagKeys = null)
+    /// <param name="stateFileName">The state file's name in <paramref name="stateDirectory"/>: <see cref="StateFileNameFor"/> the buffer, so that two gateways with two buffers in one folder keep two states.</param>
+    /// <param name="clockSteps">Wall-clock steps found by the host; the engine also finds them itself on its next use.</param>
+    public OeeEngine(
+        OeeOptions options,
+        TimeProvider timeProvider,
+        ILogger logger,
+        string? stateDirectory,
+        IReadOnlySet<string>? knownTagKeys = null,
+        string stateFileName = StateFileName,
+        IClockSteps? clockSteps = null)
     {
         Options = options;
         _timeProvider = timeProvider;
         _logger = logger;
-        _stateFile = stateDirectory is null ? null : Path.Combine(stateDirectory, StateFileName);
+        _stateFile = stateDirectory is null ? null : Path.Combine(stateDirectory, stateFileName);
+        _startTimestamp = _anchorTimestamp = timeProvider.GetTimestamp();
+        _anchorWall = _lastNow = timeProvider.GetUtcNow();
         var problems = knownTagKeys is null ? [] : OeeConfigRules.CheckTags(options, knownTagKeys);
         foreach (var problem in problems)
         {
@@ -66,7 +87,24 @@ public sealed class OeeEngine
                 _byTag[machineOptions.Name + "/" + tag.Trim('/')] = machine;
             }
         }
+
+        if (clockSteps is not null)
+        {
+            clockSteps.Stepped += _ =>
+            {
+                lock (_lock)
+                {
+                    Now();
+                }
+            };
+        }
     }
+
+    /// <summary>
+    /// The state file's name for the buffer at <paramref name="bufferPath"/>: <c>buffer.db</c> keeps its OEE state in
+    /// <c>buffer.oee-state.json</c> beside it.
+    /// </summary>
+    public static string StateFileNameFor(string bufferPath) => Path.GetFileNameWithoutExtension(bufferPath) + ".oee-state.json";
 
     public OeeOptions Options { get; }
 
@@ -76,7 +114,13 @@ public sealed class OeeEngine
     /// </summary>
     public void Load()
     {
-        var now = _timeProvider.GetUtcNow();
+        DateTimeOffset now;
+        lock (_lock)
+        {
+            now = Now();
+        }
+
+        TakeOverLegacyStateFile();
         PersistedState? saved = null;
         if (_stateFile is not null && File.Exists(_stateFile))
         {
@@ -115,13 +159,19 @@ public sealed class OeeEngine
             return;
         }
 
-        var now = _timeProvider.GetUtcNow();
-        CounterEvent counter;
+        CounterReading reading;
         string? unmapped;
         lock (_lock)
         {
-            counter = machine.OnSample(sample.Tag.Path, sample, now);
+            var now = Now();
+            reading = machine.OnSample(sample.Tag.Path, sample, now, _timeProvider.GetElapsedTime(_startTimestamp));
             unmapped = machine.UnmappedValue;
+        }
+
+        var counter = reading.Event;
+        if (reading.BurstDropped > 0)
+        {
+            OeeLog.CounterBurstAcrossStep(_logger, sample.Tag.Key, reading.BurstDropped, machine.Options.IdealCycleMs ?? 0);
         }
 
         if (counter == CounterEvent.Reset)
@@ -158,10 +208,10 @@ public sealed class OeeEngine
     /// <param name="includePreviousShift">Also publish the previous shift when none just closed (at start).</param>
     public List<Sample> Tick(bool includePreviousShift = false)
     {
-        var now = _timeProvider.GetUtcNow();
         var samples = new List<Sample>();
         lock (_lock)
         {
+            var now = Now();
             foreach (var machine in _machines)
             {
                 var closed = machine.Tick(now);
@@ -193,9 +243,9 @@ public sealed class OeeEngine
     /// <summary>Every machine's OEE now: the body of <c>/api/oee</c>.</summary>
     public OeeReport Snapshot()
     {
-        var now = _timeProvider.GetUtcNow();
         lock (_lock)
         {
+            var now = Now();
             return new OeeReport(now, [.. _machines.Select(m => m.Snapshot(now))], [.. _problems]);
         }
     }
@@ -215,7 +265,7 @@ public sealed class OeeEngine
             var state = new PersistedState
             {
                 Version = 1,
-                SavedAt = _timeProvider.GetUtcNow(),
+                SavedAt = Now(),
                 Machines = _machines.ToDictionary(m => m.Name, m => m.State, StringComparer.Ordinal),
             };
             json = JsonSerializer.Serialize(state, s_json);
@@ -233,6 +283,70 @@ public sealed class OeeEngine
 
         File.Move(temporary, _stateFile, overwrite: true);
         return json.Length;
+    }
+
+    /// <summary>
+    /// The engine's clock (call under the lock): the wall clock, checked against the monotonic clock at every use.
+    /// A difference above <see cref="ClockStepThreshold"/> since the previous use is a step, applied to every machine
+    /// (<see cref="MachineOee.OnClockStep"/>); a smaller one is NTP slewing or timer latency and is taken as it is,
+    /// except that the engine's time never goes back by it.
+    /// </summary>
+    private DateTimeOffset Now()
+    {
+        var wall = _timeProvider.GetUtcNow();
+        var timestamp = _timeProvider.GetTimestamp();
+        var expected = _anchorWall + _timeProvider.GetElapsedTime(_anchorTimestamp, timestamp);
+        _anchorWall = wall;
+        _anchorTimestamp = timestamp;
+        if ((wall - expected).Duration() > ClockStepThreshold)
+        {
+            // The engine's own time had run on to at least _lastNow; measure the step from there.
+            if (expected < _lastNow)
+            {
+                expected = _lastNow;
+            }
+
+            foreach (var machine in _machines)
+            {
+                machine.OnClockStep(expected, wall);
+            }
+
+            OeeLog.ClockStepped(_logger, wall > expected ? "forward" : "back", (wall - expected).Duration().TotalSeconds, wall > expected ? "unknown time in the timeline" : "re-dated by the step, durations kept");
+            _lastNow = wall;
+            return wall;
+        }
+
+        if (wall > _lastNow)
+        {
+            _lastNow = wall;
+        }
+
+        return _lastNow;
+    }
+
+    /// <summary>Renames a state file of the old shared name to this engine's name, when this engine has none yet.</summary>
+    private void TakeOverLegacyStateFile()
+    {
+        if (_stateFile is null || File.Exists(_stateFile))
+        {
+            return;
+        }
+
+        var legacy = Path.Combine(Path.GetDirectoryName(_stateFile)!, StateFileName);
+        if (string.Equals(legacy, _stateFile, StringComparison.Ordinal) || !File.Exists(legacy))
+        {
+            return;
+        }
+
+        try
+        {
+            File.Move(legacy, _stateFile);
+            OeeLog.StateFileRenamed(_logger, legacy, _stateFile);
+        }
+        catch (IOException)
+        {
+            // Another gateway took it first: this one starts fresh.
+        }
     }
 
     private void AddPeriod(List<Sample> samples, string machine, string prefix, DateTimeOffset at, OeePeriod period)
@@ -321,6 +435,15 @@ internal static partial class OeeLog
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Counter {Tag} went back a little, to {Value} (a PLC restart?): no parts counted, it continues from there")]
     public static partial void CounterSteppedBack(ILogger logger, string tag, long value);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "Counter {Tag} rose across a wall-clock step by {Dropped} parts more than its ideal cycle ({IdealCycleMs} ms) allows in the time measured on the monotonic clock: those parts are not counted")]
+    public static partial void CounterBurstAcrossStep(ILogger logger, string tag, long dropped, double idealCycleMs);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "OEE: wall clock stepped {Direction} by {Seconds:F1} s; the step is {Treatment}")]
+    public static partial void ClockStepped(ILogger logger, string direction, double seconds, string treatment);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Information, Message = "OEE state file {Legacy} renamed to {File} (the state is now named after the buffer)")]
+    public static partial void StateFileRenamed(ILogger logger, string legacy, string file);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "OEE publish or save failed; retrying at the next interval")]
     public static partial void TickFailed(ILogger logger, Exception exception);

@@ -66,3 +66,14 @@ internal enum CounterEvent
     /// <summary>A small decrease, taken as a PLC restart from a retained value: no parts, a new baseline.</summary>
     StepBack,
 }
+
+/// <summary>What a counter sample turned out to be: its event, and the parts left uncounted as a burst across a clock step.</summary>
+internal readonly record struct CounterReading(CounterEvent Event, long BurstDropped);
+
+/// <summary>When a counter was last read on the engine's monotonic clock, and whether the wall clock stepped since.</summary>
+internal struct CounterClock
+{
+    public TimeSpan LastRead;
+
+    public bool Stepped;
+}
