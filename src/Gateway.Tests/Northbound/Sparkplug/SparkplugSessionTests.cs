@@ -324,6 +324,37 @@ public sealed class SparkplugSessionTests : IDisposable
     }
 
     [Fact]
+    public void DeviceBirth_OverTheBrokerPacketLimit_IsLoggedOnceNamingTheDeviceSizeAndLimit()
+    {
+        var tags = Enumerable.Range(0, 40).Select(i => new TagInfo("press", $"a-rather-long-tag-name-{i:D3}", "degC")).ToArray();
+        var session = Create(maximumPacketSize: 512, catalog: tags);
+        foreach (var tag in tags)
+        {
+            Add(session, tag, SampleValue.FromDouble(1.5));
+        }
+
+        session.Flush(_out, force: true);
+        session.Rebirth(_out);
+        session.Flush(_out, force: true);
+
+        Assert.Equal(2, Take().Count(m => m.Message.Type == SparkplugMessageType.DeviceBirth));
+        var line = Assert.Single(_log.Lines, l => l.Message.Contains("Maximum Packet Size", StringComparison.Ordinal)).Message;
+        Assert.Contains("DBIRTH of device 'press' (40 metrics)", line, StringComparison.Ordinal);
+        Assert.Contains("of 512 bytes", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DeviceBirth_WithinTheBrokerPacketLimit_LogsNothing()
+    {
+        var session = Create(maximumPacketSize: 4096, catalog: [s_speed]);
+        Add(session, s_speed, SampleValue.FromDouble(1.5));
+        session.Flush(_out, force: true);
+
+        Assert.Contains(Take(), m => m.Message.Type == SparkplugMessageType.DeviceBirth);
+        Assert.DoesNotContain(_log.Lines, l => l.Message.Contains("Maximum Packet Size", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void DeviceCommand_ForAMetric_IsLoggedOnceAsNotWritable()
     {
         var session = Create();

@@ -60,6 +60,7 @@ public sealed partial class SparkplugSession
     private readonly List<DeviceState> _deviceList = [];
     private readonly ConcurrentDictionary<ulong, (string? Device, string Name)> _aliasNames = new();
     private readonly HashSet<string> _refusedWrites = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _birthsTooLarge = new(StringComparer.Ordinal);
     private readonly SparkplugPayloadWriter _writer = new(1024);
     private readonly string _nodeCommandTopic;
     private readonly string _deviceCommandPrefix;
@@ -451,6 +452,7 @@ public sealed partial class SparkplugSession
         }
 
         birth.Complete(_writer.Finish(NextSeq()), birth.SampleCount > 0 ? _options.DataQos : 0);
+        CheckBirthSize(device, birth);
         output.Add(birth);
         device.Status = DeviceStatus.Alive;
         device.Immediate = false;
@@ -616,6 +618,24 @@ public sealed partial class SparkplugSession
         return state;
     }
 
+    /// <summary>
+    /// Sparkplug allows one DBIRTH per device, which cannot be split: one over the broker's Maximum Packet Size is
+    /// refused by the broker. Say so once per device, naming it, instead of failing without a word.
+    /// </summary>
+    private void CheckBirthSize(DeviceState device, SparkplugMessage birth)
+    {
+        if (_maximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize)
+        {
+            return;
+        }
+
+        var size = birth.Payload.Length + PacketOverhead + System.Text.Encoding.UTF8.GetByteCount(device.BirthTopic);
+        if (size > _maximumPacketSize && _birthsTooLarge.Add(device.Name))
+        {
+            LogBirthTooLarge(_logger, _options.EdgeNodeId, device.Name, device.Tags.Count, size, _maximumPacketSize);
+        }
+    }
+
     private int PayloadLimit(string dataTopic) =>
         _maximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize
             ? int.MaxValue
@@ -708,6 +728,9 @@ public sealed partial class SparkplugSession
 
     [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: malformed command on {Topic} ignored: {Reason}")]
     private static partial void LogMalformedCommand(ILogger logger, string node, string topic, string reason);
+
+    [LoggerMessage(EventId = 3214, Level = LogLevel.Error, Message = "Sparkplug node {Node}: the DBIRTH of device '{Device}' ({Metrics} metrics) is about {Size} bytes, over the broker's Maximum Packet Size of {Limit} bytes; Sparkplug allows one DBIRTH per device, so it cannot be split and the broker will refuse it: raise the broker's limit (mosquitto: max_packet_size) or spread the machine's tags over several machines; logged once per device")]
+    private static partial void LogBirthTooLarge(ILogger logger, string node, string device, int metrics, long size, long limit);
 
     [LoggerMessage(EventId = 3213, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: {Command} for metric '{Metric}' refused: not writable (writes are not enabled); logged once per metric")]
     private static partial void LogNotWritable(ILogger logger, string node, string command, string metric);
