@@ -68,7 +68,8 @@ public sealed class S7Client : IAsyncDisposable
             {
                 if (S7Wire.ReadRequestSize(items.Length) > client.PduSize || S7Wire.ReadResponseSize(items) > client.PduSize)
                 {
-                    throw new ArgumentException($"{items.Length} items do not fit the negotiated PDU of {client.PduSize} bytes");
+                    // Planned for another connection's PDU: an I/O failure, so the caller retries and plans again.
+                    throw new IOException($"{items.Length} items do not fit the PDU of {client.PduSize} bytes negotiated on the new connection to {client._transport.Peer}");
                 }
 
                 var reference = client.NextReference();

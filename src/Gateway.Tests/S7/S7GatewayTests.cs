@@ -50,6 +50,10 @@ public sealed class S7GatewayTests(Snap7Fixture peer) : IClassFixture<Snap7Fixtu
         static bool IsGood(Received m) => m.Payload.Contains("\"quality\":\"Good\"", StringComparison.Ordinal);
         await collector.WaitUntilAsync(m => Enumerable.Range(0, rows.Count).All(i => m.Any(x => x.Topic == Topic(i) && IsGood(x))), TimeSpan.FromSeconds(30), "a Good value on every S7 tag's topic");
 
+        // The driver's counters are exported per driver.
+        var metrics = await gateway.GetAsync("/metrics");
+        Assert.Contains("gateway_s7_requests_total{driver=\"press-plc\"}", metrics, StringComparison.Ordinal);
+
         for (var i = 0; i < rows.Count; i++)
         {
             var value = JsonDocument.Parse(collector.Messages.First(x => x.Topic == Topic(i) && IsGood(x)).Bytes).RootElement.GetProperty("value");
