@@ -447,21 +447,21 @@ public sealed class ModbusDriver : IDriver
 
 internal static partial class ModbusDriverLog
 {
-    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Modbus driver {Driver} started: {Tags} tags, {Units} poll loops, {Requests} requests per cycle")]
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Modbus driver {Driver} started: {Tags} tags, {Units} poll loops, {Requests} requests per cycle")]
     public static partial void Started(ILogger logger, string driver, int tags, int units, int requests);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) failed, attempt {Attempt}, retry in {DelayMs:0} ms: {Reason}")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) failed, attempt {Attempt}, retry in {DelayMs:0} ms: {Reason}")]
     public static partial void DeviceFailed(ILogger logger, string driver, string device, string group, int attempt, double delayMs, string reason);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) answers again")]
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} (poll group {Group}) answers again")]
     public static partial void DeviceRecovered(ILogger logger, string driver, string device, string group);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count}: {Reason}")]
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count}: {Reason}")]
     public static partial void ExceptionResponse(ILogger logger, string driver, string device, string table, int start, int count, string reason);
 
-    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count} with exception {Code}: reading it as two requests of {First} and {Second} from now on")]
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Modbus driver {Driver}: device {Device} refused {Table}:{Start} x{Count} with exception {Code}: reading it as two requests of {First} and {Second} from now on")]
     public static partial void BlockSplit(ILogger logger, string driver, string device, string table, int start, int count, byte code, int first, int second);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Modbus driver {Driver}: wrote {Tag}")]
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Modbus driver {Driver}: wrote {Tag}")]
     public static partial void Written(ILogger logger, string driver, string tag);
 }

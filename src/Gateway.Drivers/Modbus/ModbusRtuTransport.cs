@@ -235,6 +235,6 @@ public sealed class ModbusRtuTransport : IModbusTransport
 
 internal static partial class ModbusRtuLog
 {
-    [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "{Source}: discarded an RTU frame on {Peer} ({Reason}, unit {UnitId}); further ones are summed up once a minute")]
+    [LoggerMessage(EventId = 1170, Level = LogLevel.Warning, Message = "{Source}: discarded an RTU frame on {Peer} ({Reason}, unit {UnitId}); further ones are summed up once a minute")]
     public static partial void Discarded(ILogger logger, string source, string peer, string reason, byte unitId);
 }

@@ -416,15 +416,15 @@ public sealed class ModbusTcpServer : IAsyncDisposable
 
 internal static partial class ModbusServerLog
 {
-    [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "Modbus TCP server listening on {Endpoint}")]
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Modbus TCP server listening on {Endpoint}")]
     public static partial void Listening(ILogger logger, string endpoint);
 
-    [LoggerMessage(EventId = 3301, Level = LogLevel.Warning, Message = "Accept failed: {Reason}")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Accept failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "Closing {Remote}: invalid MBAP header (protocol {ProtocolId}, length {Length})")]
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Closing {Remote}: invalid MBAP header (protocol {ProtocolId}, length {Length})")]
     public static partial void BadHeader(ILogger logger, string remote, ushort protocolId, ushort length);
 
-    [LoggerMessage(EventId = 3303, Level = LogLevel.Debug, Message = "Connection {Remote} closed: {Reason}")]
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Connection {Remote} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string remote, string reason);
 }

@@ -242,9 +242,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
 internal static partial class ModbusTcpLog
 {
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Warning, Message = "{Source}: discarded a response from {Peer}: transaction {TransactionId} unit {UnitId}, expected transaction {ExpectedTransactionId} unit {ExpectedUnitId} (a late answer or a peer that does not echo transaction ids; further ones are summed up once a minute)")]
+    [LoggerMessage(EventId = 1150, Level = LogLevel.Warning, Message = "{Source}: discarded a response from {Peer}: transaction {TransactionId} unit {UnitId}, expected transaction {ExpectedTransactionId} unit {ExpectedUnitId} (a late answer or a peer that does not echo transaction ids; further ones are summed up once a minute)")]
     public static partial void Discarded(ILogger logger, string source, string peer, ushort transactionId, byte unitId, ushort expectedTransactionId, byte expectedUnitId);
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "{Source}: invalid MBAP header from {Peer} (protocol {ProtocolId}, length {Length}); connection dropped")]
+    [LoggerMessage(EventId = 1151, Level = LogLevel.Warning, Message = "{Source}: invalid MBAP header from {Peer} (protocol {ProtocolId}, length {Length}); connection dropped")]
     public static partial void InvalidHeader(ILogger logger, string source, string peer, ushort protocolId, ushort length);
 }

@@ -405,24 +405,24 @@ public sealed class S7Driver : IDriver
 
 internal static partial class S7DriverLog
 {
-    [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "S7 driver {Driver} started: CPU {Peer} (remote TSAP 0x{RemoteTsap:X4}), {Tags} tags in {Groups} poll groups")]
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "S7 driver {Driver} started: CPU {Peer} (remote TSAP 0x{RemoteTsap:X4}), {Tags} tags in {Groups} poll groups")]
     public static partial void Started(ILogger logger, string driver, string peer, ushort remoteTsap, int tags, int groups);
 
-    [LoggerMessage(EventId = 3401, Level = LogLevel.Warning, Message = "S7 driver {Driver}: CPU {Peer} (poll group {Group}) failed, attempt {Attempt}, retry in {DelayMs:0} ms: {Reason}")]
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "S7 driver {Driver}: CPU {Peer} (poll group {Group}) failed, attempt {Attempt}, retry in {DelayMs:0} ms: {Reason}")]
     public static partial void Failed(ILogger logger, string driver, string peer, string group, int attempt, double delayMs, string reason);
 
-    [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "S7 driver {Driver}: CPU answers again (poll group {Group})")]
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "S7 driver {Driver}: CPU answers again (poll group {Group})")]
     public static partial void Recovered(ILogger logger, string driver, string group);
 
-    [LoggerMessage(EventId = 3403, Level = LogLevel.Warning, Message = "S7 driver {Driver}: the CPU refused {Range} (tags {Tags}): {Reason}")]
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "S7 driver {Driver}: the CPU refused {Range} (tags {Tags}): {Reason}")]
     public static partial void Refused(ILogger logger, string driver, string range, string tags, string reason);
 
-    [LoggerMessage(EventId = 3404, Level = LogLevel.Information, Message = "S7 driver {Driver}: the CPU refused {Range} as out of range: reading its {Tags} tags one by one from now on")]
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "S7 driver {Driver}: the CPU refused {Range} as out of range: reading its {Tags} tags one by one from now on")]
     public static partial void BlockSplit(ILogger logger, string driver, string range, int tags);
 
-    [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "S7 driver {Driver}: poll group {Group} with a PDU of {PduSize} bytes: {Tags} tags in {Blocks} ranges, {Requests} requests per cycle")]
+    [LoggerMessage(EventId = 1405, Level = LogLevel.Information, Message = "S7 driver {Driver}: poll group {Group} with a PDU of {PduSize} bytes: {Tags} tags in {Blocks} ranges, {Requests} requests per cycle")]
     public static partial void Planned(ILogger logger, string driver, string group, int pduSize, int tags, int blocks, int requests);
 
-    [LoggerMessage(EventId = 3406, Level = LogLevel.Information, Message = "S7 driver {Driver}: wrote {Tag}")]
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Information, Message = "S7 driver {Driver}: wrote {Tag}")]
     public static partial void Written(ILogger logger, string driver, string tag);
 }
