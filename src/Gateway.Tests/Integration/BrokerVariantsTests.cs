@@ -35,7 +35,8 @@ public sealed class BrokerVariantsTests
                 acl_file {acl}
                 """);
             await broker.StartAsync();
-            await using var collector = new MqttCollector(broker.Port, "acme/+/+/+/m1/total-count");
+            // The counter's live topic and the history topic, where the backlog goes once the ACL allows it.
+            await using var collector = new MqttCollector(broker.Port, "acme/#");
             await collector.StartAsync();
             using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200, stopAfterSeconds: 10).WithBroker(aclPort);
             config.Root["mqtt"]!["format"] = format;
@@ -57,8 +58,10 @@ public sealed class BrokerVariantsTests
             if (format == "uns")
             {
                 // Every counter value, from the first to the last, reached the subscriber: none was dropped.
-                await collector.WaitUntilAsync(m => m.Count > 20, s_long, "the counter after the ACL allowed it");
-                var values = collector.Messages.Select(m => m.LongValue).Distinct().Order().ToList();
+                static IEnumerable<long> Counter(IEnumerable<Received> messages) =>
+                    Gateway.Tests.Northbound.UnsHistory.Flatten(messages).Where(m => m.Sample.Topic.EndsWith("/m1/total-count", StringComparison.Ordinal)).Select(m => m.Sample.LongValue);
+                await collector.WaitUntilAsync(m => Counter(m).Count() > 20, s_long, "the counter after the ACL allowed it");
+                var values = Counter(collector.Messages).Distinct().Order().ToList();
                 Assert.Equal(Enumerable.Range((int)values[0], values.Count).Select(v => (long)v), values);
             }
         }
@@ -130,7 +133,8 @@ public sealed class BrokerVariantsTests
             await File.WriteAllTextAsync(Path.Combine(directory, "gateway.password"), "s3cret-pass\n");
             await using var broker = new Mosquitto();
             await broker.StartAsync();
-            await using var collector = new MqttCollector(broker.Port, "acme/+/+/+/m1/total-count");
+            // The counter's live topic and the history topic, where the backlog goes once the ACL allows it.
+            await using var collector = new MqttCollector(broker.Port, "acme/#");
             await collector.StartAsync();
             using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
             config.Root["mqtt"]!["protocolVersion"] = "3.1.1";
