@@ -121,6 +121,26 @@ public sealed class OeeClockStepTests : IDisposable
     }
 
     [Fact]
+    public void WallClockStepsBackAcrossAShiftChange_TheShiftThatHadBegunIsNotClosedEmpty()
+    {
+        var time = new SteppingTimeProvider(Thursday(14, 10));
+        var engine = new OeeEngine(DefaultOptions(), time, NullLogger.Instance, null);
+        engine.Load();
+        var now = time.GetUtcNow();
+        engine.Observe(Sample.Good(_state, now, now, SampleValue.FromString("running")));
+        time.Advance(TimeSpan.FromMinutes(20));
+        engine.Tick();
+        time.StepWallClock(TimeSpan.FromHours(-1));
+        time.Advance(TimeSpan.FromSeconds(10));
+        engine.Tick();
+
+        var m = engine.Snapshot().Machines.Single();
+        Assert.Null(m.PreviousShift);
+        Assert.Equal("day", m.CurrentShift!.Name);
+        Assert.Equal(1210, m.CurrentShift.RunSeconds, Tolerance); // re-dated to 13:10-13:30:10, inside the day shift
+    }
+
+    [Fact]
     public void StepRaisedByTheClockWatch_IsMarkedOnce_AlsoWhenTheEngineSeesItAgain()
     {
         using var metrics = new GatewayMetrics(_time);

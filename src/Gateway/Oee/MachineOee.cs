@@ -433,7 +433,9 @@ internal sealed class MachineOee
     {
         OeePeriod? closed = null;
         var shift = _calendar.ShiftAt(now);
-        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start))
+        // A step back of the wall clock to before the tracked shift's start does not close it (it would close as an
+        // empty shift): the calendar's shift on the corrected time is tracked instead.
+        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
         {
             closed = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
             _state.PreviousShift = closed;
