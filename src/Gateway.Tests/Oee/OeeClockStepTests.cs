@@ -141,6 +141,30 @@ public sealed class OeeClockStepTests : IDisposable
     }
 
     [Fact]
+    public void StateSavedByAClockAheadOfTheRestartedOne_IsRedated_NotOverlapped()
+    {
+        var first = NewEngine();
+        Send(first, _state, SampleValue.FromString("running"));
+        _time.Advance(TimeSpan.FromHours(1));
+        first.Save(); // at 09:00
+
+        var earlier = new SteppingTimeProvider(Thursday(8, 30));
+        var resumed = new OeeEngine(DefaultOptions(), earlier, NullLogger.Instance, _directory);
+        resumed.Load();
+        earlier.Advance(TimeSpan.FromMinutes(10));
+
+        var m = resumed.Snapshot().Machines.Single();
+        Assert.Equal(3600, m.CurrentShift!.RunSeconds, Tolerance);
+        Assert.Equal(600, m.CurrentShift.UnknownSeconds, Tolerance);
+        Assert.Equal(
+            [
+                new OeeTimelineEntry(Thursday(7, 30), Thursday(8, 30), "running", null),
+                new OeeTimelineEntry(Thursday(8, 30), Thursday(8, 40), "unknown", null),
+            ],
+            m.Timeline);
+    }
+
+    [Fact]
     public void StepRaisedByTheClockWatch_IsMarkedOnce_AlsoWhenTheEngineSeesItAgain()
     {
         using var metrics = new GatewayMetrics(_time);

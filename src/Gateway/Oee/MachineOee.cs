@@ -83,6 +83,14 @@ internal sealed class MachineOee
             open.End = savedAt > open.Start ? savedAt : open.Start;
         }
 
+        if (savedAt > now && _state.Segments.Count > 0)
+        {
+            // Saved by a clock ahead of this one (the wall clock went back while the gateway was off): what was
+            // recorded moves back as for a step back, so it does not overlap what comes now.
+            _epoch = _state.Segments[0].Start;
+            OnClockStep(savedAt, now);
+        }
+
         var gapStart = Current?.End ?? savedAt;
         Open(gapStart < now ? gapStart : now, OeeState.Unknown, null);
 
