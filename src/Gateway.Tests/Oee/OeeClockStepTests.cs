@@ -72,6 +72,30 @@ public sealed class OeeClockStepTests : IDisposable
     }
 
     [Fact]
+    public void CounterCatchesUpInABurstOfSamplesAfterAForwardStep_OnlyWhatTheIdealCycleAllowsIsCounted()
+    {
+        var engine = NewEngine();
+        Send(engine, _state, SampleValue.FromString("running"));
+        Send(engine, _total, SampleValue.FromInteger(0));
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Send(engine, _total, SampleValue.FromInteger(600));
+        _time.StepWallClock(TimeSpan.FromHours(1));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        for (var value = 601; value <= 600 + 3605; value++)
+        {
+            Send(engine, _total, SampleValue.FromInteger(value)); // one sample per part, all at once
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Send(engine, _total, SampleValue.FromInteger(600 + 3605 + 600));
+
+        var shift = engine.Snapshot().Machines.Single().CurrentShift!;
+        Assert.Equal(600 + 5 + 600, shift.TotalCount);
+        Assert.Equal(1205, shift.RunSeconds, Tolerance);
+        Assert.Equal(1, shift.Performance!.Value, Tolerance);
+    }
+
+    [Fact]
     public void WallClockStepsBackAnHour_RecordedTimeIsRedated_RunTimeAndPerformanceStayRight()
     {
         var engine = NewEngine();
