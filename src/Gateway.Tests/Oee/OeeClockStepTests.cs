@@ -72,6 +72,30 @@ public sealed class OeeClockStepTests : IDisposable
     }
 
     [Fact]
+    public void CounterCatchesUpInABurstOfSamplesAfterAForwardStep_OnlyWhatTheIdealCycleAllowsIsCounted()
+    {
+        var engine = NewEngine();
+        Send(engine, _state, SampleValue.FromString("running"));
+        Send(engine, _total, SampleValue.FromInteger(0));
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Send(engine, _total, SampleValue.FromInteger(600));
+        _time.StepWallClock(TimeSpan.FromHours(1));
+        _time.Advance(TimeSpan.FromSeconds(5));
+        for (var value = 601; value <= 600 + 3605; value++)
+        {
+            Send(engine, _total, SampleValue.FromInteger(value)); // one sample per part, all at once
+        }
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Send(engine, _total, SampleValue.FromInteger(600 + 3605 + 600));
+
+        var shift = engine.Snapshot().Machines.Single().CurrentShift!;
+        Assert.Equal(600 + 5 + 600, shift.TotalCount);
+        Assert.Equal(1205, shift.RunSeconds, Tolerance);
+        Assert.Equal(1, shift.Performance!.Value, Tolerance);
+    }
+
+    [Fact]
     public void WallClockStepsBackAnHour_RecordedTimeIsRedated_RunTimeAndPerformanceStayRight()
     {
         var engine = NewEngine();
@@ -118,6 +142,50 @@ public sealed class OeeClockStepTests : IDisposable
         Assert.Equal(0, shift.UnknownSeconds, Tolerance);
         Assert.Equal(1, shift.Performance!.Value, Tolerance);
         Assert.Equal([new OeeTimelineEntry(Thursday(8, 0), Thursday(9, 30), "running", null)], m.Timeline);
+    }
+
+    [Fact]
+    public void WallClockStepsBackAcrossAShiftChange_TheShiftThatHadBegunIsNotClosedEmpty()
+    {
+        var time = new SteppingTimeProvider(Thursday(14, 10));
+        var engine = new OeeEngine(DefaultOptions(), time, NullLogger.Instance, null);
+        engine.Load();
+        var now = time.GetUtcNow();
+        engine.Observe(Sample.Good(_state, now, now, SampleValue.FromString("running")));
+        time.Advance(TimeSpan.FromMinutes(20));
+        engine.Tick();
+        time.StepWallClock(TimeSpan.FromHours(-1));
+        time.Advance(TimeSpan.FromSeconds(10));
+        engine.Tick();
+
+        var m = engine.Snapshot().Machines.Single();
+        Assert.Null(m.PreviousShift);
+        Assert.Equal("day", m.CurrentShift!.Name);
+        Assert.Equal(1210, m.CurrentShift.RunSeconds, Tolerance); // re-dated to 13:10-13:30:10, inside the day shift
+    }
+
+    [Fact]
+    public void StateSavedByAClockAheadOfTheRestartedOne_IsRedated_NotOverlapped()
+    {
+        var first = NewEngine();
+        Send(first, _state, SampleValue.FromString("running"));
+        _time.Advance(TimeSpan.FromHours(1));
+        first.Save(); // at 09:00
+
+        var earlier = new SteppingTimeProvider(Thursday(8, 30));
+        var resumed = new OeeEngine(DefaultOptions(), earlier, NullLogger.Instance, _directory);
+        resumed.Load();
+        earlier.Advance(TimeSpan.FromMinutes(10));
+
+        var m = resumed.Snapshot().Machines.Single();
+        Assert.Equal(3600, m.CurrentShift!.RunSeconds, Tolerance);
+        Assert.Equal(600, m.CurrentShift.UnknownSeconds, Tolerance);
+        Assert.Equal(
+            [
+                new OeeTimelineEntry(Thursday(7, 30), Thursday(8, 30), "running", null),
+                new OeeTimelineEntry(Thursday(8, 30), Thursday(8, 40), "unknown", null),
+            ],
+            m.Timeline);
     }
 
     [Fact]

@@ -83,6 +83,14 @@ internal sealed class MachineOee
             open.End = savedAt > open.Start ? savedAt : open.Start;
         }
 
+        if (savedAt > now && _state.Segments.Count > 0)
+        {
+            // Saved by a clock ahead of this one (the wall clock went back while the gateway was off): what was
+            // recorded moves back as for a step back, so it does not overlap what comes now.
+            _epoch = _state.Segments[0].Start;
+            OnClockStep(savedAt, now, TimeSpan.Zero);
+        }
+
         var gapStart = Current?.End ?? savedAt;
         Open(gapStart < now ? gapStart : now, OeeState.Unknown, null);
 
@@ -102,9 +110,11 @@ internal sealed class MachineOee
     /// Either way the next increment of each counter is held to what the ideal cycle allows in the monotonic time
     /// since its previous reading.
     /// </summary>
-    public void OnClockStep(DateTimeOffset expected, DateTimeOffset actual)
+    public void OnClockStep(DateTimeOffset expected, DateTimeOffset actual, TimeSpan monotonic)
     {
-        _totalClock.Stepped = _goodClock.Stepped = _rejectClock.Stepped = true;
+        _totalClock.OnStep(monotonic);
+        _goodClock.OnStep(monotonic);
+        _rejectClock.OnStep(monotonic);
         if (Current is null)
         {
             Start(actual);
@@ -299,10 +309,13 @@ internal sealed class MachineOee
     private CounterReading Count(ref long? last, ref CounterClock clock, long value, DateTimeOffset at, TimeSpan monotonic, Action<CountDelta, long> add)
     {
         var previous = last;
-        var previousRead = clock.LastRead;
-        var stepped = clock.Stepped;
         last = value;
-        clock = new CounterClock { LastRead = monotonic };
+        clock.LastRead = monotonic;
+        if (clock.Stepped && monotonic - clock.StepAt > CounterClock.Window)
+        {
+            clock.Stepped = false;
+        }
+
         if (previous is not { } before)
         {
             return default; // a baseline, not parts
@@ -332,17 +345,20 @@ internal sealed class MachineOee
         }
 
         long burst = 0;
-        if (stepped && _idealCycle > TimeSpan.Zero && delta > 0)
+        if (clock.Stepped && _idealCycle > TimeSpan.Zero && delta > 0)
         {
             // Read across a clock step: a counter driven by the wall clock (a simulator, a PLC synchronised by the
-            // same NTP) jumps by the step. Parts beyond what the ideal cycle allows in the measured (monotonic) time
-            // since the previous reading (rounded, for the phase of the readings) cannot have been made: not counted.
-            var allowed = (long)Math.Round((monotonic - previousRead) / _idealCycle);
+            // same NTP) jumps by the step, in one sample or in a burst of them. Parts beyond what the ideal cycle
+            // allows in the measured (monotonic) time since the last reading before the step cannot have been made:
+            // not counted.
+            var allowed = Math.Max(0, (long)Math.Ceiling((monotonic - clock.BudgetFrom) / _idealCycle) - clock.Counted);
             if (delta > allowed)
             {
                 burst = delta - allowed;
                 delta = allowed;
             }
+
+            clock.Counted += delta;
         }
 
         if (delta == 0)
@@ -433,7 +449,9 @@ internal sealed class MachineOee
     {
         OeePeriod? closed = null;
         var shift = _calendar.ShiftAt(now);
-        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start))
+        // A step back of the wall clock to before the tracked shift's start does not close it (it would close as an
+        // empty shift): the calendar's shift on the corrected time is tracked instead.
+        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
         {
             closed = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
             _state.PreviousShift = closed;

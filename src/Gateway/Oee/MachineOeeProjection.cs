@@ -21,7 +21,7 @@ internal static class MachineOeeProjection
         // interval, which may be minutes), the tracked shift has ended and must show as the previous one already.
         var shift = calendar.ShiftAt(now);
         var previousShift = timelineState.PreviousShift;
-        if (timelineState.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start))
+        if (timelineState.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
         {
             previousShift = machine.Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
         }

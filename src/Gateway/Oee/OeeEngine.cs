@@ -308,7 +308,7 @@ public sealed class OeeEngine
 
             foreach (var machine in _machines)
             {
-                machine.OnClockStep(expected, wall);
+                machine.OnClockStep(expected, wall, _timeProvider.GetElapsedTime(_startTimestamp));
             }
 
             OeeLog.ClockStepped(_logger, wall > expected ? "forward" : "back", (wall - expected).Duration().TotalSeconds, wall > expected ? "unknown time in the timeline" : "re-dated by the step, durations kept");

@@ -70,10 +70,34 @@ internal enum CounterEvent
 /// <summary>What a counter sample turned out to be: its event, and the parts left uncounted as a burst across a clock step.</summary>
 internal readonly record struct CounterReading(CounterEvent Event, long BurstDropped);
 
-/// <summary>When a counter was last read on the engine's monotonic clock, and whether the wall clock stepped since.</summary>
+/// <summary>
+/// When a counter was last read on the engine's monotonic clock and, for <see cref="Window"/> after a wall-clock step,
+/// the parts it may still count: what the ideal cycle allows since its last reading before the step.
+/// </summary>
 internal struct CounterClock
 {
+    /// <summary>How long after a step the counter's increments are held to the ideal cycle.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+
     public TimeSpan LastRead;
 
     public bool Stepped;
+
+    public TimeSpan StepAt;
+
+    public TimeSpan BudgetFrom;
+
+    public long Counted;
+
+    public void OnStep(TimeSpan monotonic)
+    {
+        if (!Stepped)
+        {
+            BudgetFrom = LastRead;
+            Counted = 0;
+        }
+
+        Stepped = true;
+        StepAt = monotonic;
+    }
 }
