@@ -198,7 +198,7 @@ public sealed class OpcUaVariantDriverSubscriptionTests
         var refused = await Assert.ThrowsAsync<Gateway.Drivers.OpcUa.Transport.UaException>(() => driver.WriteAsync(Tag("readOnly"), SampleValue.FromInteger(1), CancellationToken.None).AsTask());
         await Assert.ThrowsAsync<InvalidOperationException>(() => driver.WriteAsync(Tag("notConfigured"), SampleValue.FromInteger(1), CancellationToken.None).AsTask());
 
-        await Variant2.UntilAsync(() => Last(writer, "i16").Value == SampleValue.FromInteger(-1234) && Last(writer, "f").Value == SampleValue.FromDouble(2.25)
+        await Variant2.UntilAsync(() => Last(writer, "i16").Value == SampleValue.FromInteger(-1234) && Last(writer, "f").Value == SampleValue.FromFloat(2.25f)
                                         && Last(writer, "b").Value == SampleValue.FromInteger(17) && Last(writer, "s").Value == SampleValue.FromString("running"),
             "the written values reported back");
         await cts.CancelAsync();

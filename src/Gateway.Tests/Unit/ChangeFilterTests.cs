@@ -35,6 +35,33 @@ public sealed class ChangeFilterTests
     }
 
     [Fact]
+    public void ShouldPass_FloatWithDeadband_SuppressesChangesWithinTheBand()
+    {
+        var tag = new TagInfo("m", "temperature", "degC", deadband: 0.5);
+        var filter = new ChangeFilter();
+
+        var passed = new[] { 22.1f, 22.3f, 22.7f, 22.7f }
+            .Where(v => filter.ShouldPass(Sample.Good(tag, s_t, s_t, SampleValue.FromFloat(v))))
+            .ToList();
+
+        Assert.Equal([22.1f, 22.7f], passed);
+    }
+
+    [Fact]
+    public void ShouldPass_UnsignedIntegerAboveInt64Max_PassesAChangeOfOne()
+    {
+        // 2^64-1 and 2^64-2 are the same double: the filter compares the exact integers.
+        var tag = new TagInfo("m", "counter");
+        var filter = new ChangeFilter();
+
+        var passed = new[] { ulong.MaxValue - 1, ulong.MaxValue - 1, ulong.MaxValue }
+            .Where(v => filter.ShouldPass(Sample.Good(tag, s_t, s_t, SampleValue.FromUnsignedInteger(v))))
+            .ToList();
+
+        Assert.Equal([ulong.MaxValue - 1, ulong.MaxValue], passed);
+    }
+
+    [Fact]
     public void ShouldPass_QualityChange_PassesEvenWithTheSameValue()
     {
         var tag = new TagInfo("m", "speed", deadband: 10);
