@@ -89,4 +89,18 @@ public sealed class ConfigHoleTests : IDisposable
         Assert.Contains(refused, p => p.StartsWith("http.passwordFile: ", StringComparison.Ordinal) && p.Contains("readable by group or others (mode 644)", StringComparison.Ordinal));
         Assert.DoesNotContain(accepted, p => p.StartsWith("http.passwordFile", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("holding:40105", "'holding:105' with addressBase 1, or 'holding:104' with addressBase 0")]
+    [InlineData("input:30001", "'input:1' with addressBase 1, or 'input:0' with addressBase 0")]
+    public void Load_ModbusAddressInTheManualsNumbering_IsRefusedWithTheHint(string address, string hint)
+    {
+        var problems = Problems($$"""
+            { {{Gateway}}, "drivers": [ { "name": "press", "type": "modbus-tcp", "host": "127.0.0.1", "port": 502, "machine": "press",
+              "tags": [ { "name": "speed", "address": "{{address}}", "type": "uint16" } ] } ] }
+            """);
+
+        Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[0].address: ", StringComparison.Ordinal) && p.Contains("manual's numbering", StringComparison.Ordinal) && p.Contains(hint, StringComparison.Ordinal));
+    }
+
 }
