@@ -51,6 +51,7 @@ public static class SampleStatus
     public const uint BadFilterNotAllowed = 0x80450000;
     public const uint BadContinuationPointInvalid = 0x804A0000;
     public const uint BadNoContinuationPoints = 0x804B0000;
+    public const uint BadTooManySessions = 0x80560000;
     public const uint BadApplicationSignatureInvalid = 0x80580000;
     public const uint BadTypeMismatch = 0x80740000;
     public const uint BadTooManyPublishRequests = 0x80780000;

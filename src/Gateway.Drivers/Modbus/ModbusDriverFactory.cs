@@ -301,7 +301,15 @@ public sealed class ModbusDriverFactory : IDriverFactory
         var format = new ModbusValueFormat(type, order, length);
         var wire = address.Address - settings.AddressBase;
         var count = address.Table.IsBitTable() ? 1 : format.RegisterCount;
-        if (wire < 0 || wire + count > 65536)
+        if (ManualNumbering(address.Table, address.Address) is { } prefix)
+        {
+            // 40105 is how manuals print holding register 105 (counting from 1): the table is in the prefix already.
+            var fromOne = address.Address - prefix;
+            var table = (tag.Address ?? "").Split(':')[0];
+            problems.Add(new ConfigProblem($"{path}.address",
+                $"'{tag.Address}' looks like the manual's numbering ({prefix + 1}-{prefix + 9999} for this table): write '{table}:{fromOne}' with addressBase 1, or '{table}:{fromOne - 1}' with addressBase 0 (see docs/modbus.md)"));
+        }
+        else if (wire < 0 || wire + count > 65536)
         {
             problems.Add(new ConfigProblem($"{path}.address", $"'{tag.Address}' is outside the wire range 0-65535 with addressBase {settings.AddressBase}"));
         }
@@ -357,4 +365,18 @@ public sealed class ModbusDriverFactory : IDriverFactory
             PollGroup = group,
         };
     }
+
+    /// <summary>The manual prefix (40000 holding, 30000 input, 10000 discrete) when an address is written in it.</summary>
+    private static int? ManualNumbering(ModbusTable table, int address)
+    {
+        var prefix = table switch
+        {
+            ModbusTable.HoldingRegister => 40000,
+            ModbusTable.InputRegister => 30000,
+            ModbusTable.DiscreteInput => 10000,
+            _ => 0,
+        };
+        return prefix > 0 && address > prefix && address <= prefix + 9999 ? prefix : null;
+    }
+
 }

@@ -116,6 +116,12 @@ public sealed class DashboardPasswordConfigTests
         using var config = new Gateway.Tests.Infrastructure.TestConfig();
         var file = Path.Combine(config.Directory, "dashboard.password");
         await File.WriteAllTextAsync(file, "s3cret\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            // Off loopback, a password file others can read is refused.
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         config.Root["http"]!["passwordFile"] = file;
         config.Root["http"]!["urls"] = "http://0.0.0.0:18080";
 

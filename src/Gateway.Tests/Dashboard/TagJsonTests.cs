@@ -28,12 +28,12 @@ public sealed class TagJsonTests
     }
 
     [Fact]
-    public void TagsDocument_BadSample_HasNullValueQualityAndStatusCode()
+    public void TagsDocument_BadSample_HasNullValueQualityStatusCodeAndItsName()
     {
         var json = Json(Sample.Bad(s_tag, s_time, SampleStatus.BadSensorFailure));
 
         Assert.Equal(
-            "[{\"tag\":\"press/temperature\",\"machine\":\"press\",\"path\":\"temperature\",\"value\":null,\"quality\":\"Bad\",\"statusCode\":2156658688,\"timestamp\":\"2026-11-26T10:00:00.123+00:00\",\"unit\":\"degC\"}]",
+            "[{\"tag\":\"press/temperature\",\"machine\":\"press\",\"path\":\"temperature\",\"value\":null,\"quality\":\"Bad\",\"statusCode\":2156658688,\"statusText\":\"BadSensorFailure (0x808C0000)\",\"timestamp\":\"2026-11-26T10:00:00.123+00:00\",\"unit\":\"degC\"}]",
             json);
     }
 

@@ -260,7 +260,7 @@ public sealed class OpcUaSecureCommandTests(NodeOpcUaServerFixture fixture) : IC
             "--user", "gwuser", "--password-file", passwordFile, "--pki", _pki, "--trust-on-first-use");
 
         Assert.Equal(ExitCodes.PeerUnreachable, exit);
-        Assert.Contains("the server refused user 'gwuser': wrong user name or password (BadUserAccessDenied)", stderr, StringComparison.Ordinal);
+        Assert.Contains("the server refused user 'gwuser': wrong user name or password (BadUserAccessDenied (0x801F0000))", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace Gateway.Cli;
 
@@ -33,7 +34,25 @@ internal static class CliRunner
             return ExitCodes.UsageOrConfiguration;
         }
 
-        return await parseResult.InvokeAsync();
+        // SIGINT and SIGTERM both cancel the verb and let it finish its cleanup (an OPC UA subscribe closes its session:
+        // a small PLC has few sessions and would refuse the next client until the session timed out). System.CommandLine's
+        // own handling returned 143 as soon as the signal came, before the verb's cleanup ran; a second signal ends the
+        // process at once as usual.
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(stop, context));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(stop, context));
+        return await parseResult.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+    }
+
+    private static void Stop(CancellationTokenSource stop, PosixSignalContext context)
+    {
+        if (stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        context.Cancel = true;
+        stop.Cancel();
     }
 }
 

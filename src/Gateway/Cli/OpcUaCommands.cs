@@ -313,8 +313,10 @@ internal static class OpcUaCommands
         }
         catch (UaException ex) when (ex.StatusCode is SampleStatus.BadIdentityTokenInvalid or SampleStatus.BadIdentityTokenRejected or SampleStatus.BadUserAccessDenied or SampleStatus.BadSecurityChecksFailed
                                          or SampleStatus.BadCertificateUntrusted or SampleStatus.BadCertificateInvalid or SampleStatus.BadCertificateTimeInvalid
-                                         or SampleStatus.BadCertificateUriInvalid or SampleStatus.BadApplicationSignatureInvalid or SampleStatus.BadNonceInvalid)
+                                         or SampleStatus.BadCertificateUriInvalid or SampleStatus.BadApplicationSignatureInvalid or SampleStatus.BadNonceInvalid
+                                         or SampleStatus.BadTooManySessions)
         {
+            // The peer is there but refuses us (credentials, certificates, or no session free: a small PLC's limit).
             Console.Error.WriteLine($"{options.EndpointUrl}: refused: {ex.Message}");
             return ExitCodes.PeerUnreachable;
         }

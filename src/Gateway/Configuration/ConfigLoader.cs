@@ -28,6 +28,11 @@ public static class ConfigLoader
             return new LoadedConfig(null, null, [new ConfigProblem("$", $"configuration file '{path}' does not exist")]);
         }
 
+        if (RawFile.Check(full) is { } rawProblem)
+        {
+            return new LoadedConfig(null, null, [rawProblem]);
+        }
+
         IConfigurationRoot root;
         try
         {

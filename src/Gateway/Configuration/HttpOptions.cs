@@ -25,6 +25,7 @@ public sealed class HttpRules : IConfigRule
     public void Check(ConfigContext context, List<ConfigProblem> problems)
     {
         var http = context.Config.Http;
+        var exposed = false;
         foreach (var url in http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
@@ -39,6 +40,7 @@ public sealed class HttpRules : IConfigRule
             }
 
             var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+            exposed |= !loopback;
             if (!loopback && http.PasswordFile is null)
             {
                 problems.Add(new ConfigProblem("http.urls", $"'{url}' is not a loopback address: set http.passwordFile to expose the dashboard beyond this machine"));
@@ -53,6 +55,13 @@ public sealed class HttpRules : IConfigRule
             {
                 // The password is the first line (Dashboard/DashboardAuth.cs); an empty one would open nothing.
                 problems.Add(new ConfigProblem("http.passwordFile", $"the first line of '{file}' (the password) is empty"));
+            }
+
+            if (problems.Count == before && exposed && !OperatingSystem.IsWindows() &&
+                (File.GetUnixFileMode(file) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
+            {
+                // The dashboard's password guards a port open to the plant network: other local users must not read it.
+                problems.Add(new ConfigProblem("http.passwordFile", $"'{file}' is readable by group or others (mode {Convert.ToString((int)File.GetUnixFileMode(file), 8)}) while the dashboard listens beyond loopback: chmod 600 it"));
             }
         }
     }

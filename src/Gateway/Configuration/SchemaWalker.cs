@@ -57,6 +57,8 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
             {
                 var known = string.Join(", ", factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal));
                 problems.Add(new ConfigProblem(driverPath + ".type", $"unknown driver type '{type}' (known: {known})"));
+                // Its keys are unknowable without its factory: one line for the type, no "unknown key" for valid ones.
+                continue;
             }
 
             var settingsType = factory?.SettingsType(type!);

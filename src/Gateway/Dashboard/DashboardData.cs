@@ -40,7 +40,8 @@ internal static class DashboardData
         services.GetService<OeeEngine>()?.Snapshot() ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], []);
 
     /// <summary>
-    /// Writes one tag as <c>{"tag","machine","path","value","quality","statusCode","timestamp","unit"}</c>: value is a
+    /// Writes one tag as <c>{"tag","machine","path","value","quality","statusCode","statusText","timestamp","unit"}</c>
+    /// (statusText: the code's name and hex, <c>BadSensorFailure (0x808C0000)</c>): value is a
     /// boolean, a number, a string or null (no value, or a non-finite number); timestamp is the source timestamp. The
     /// one shape of a tag for <c>/api/tags</c> and the stream's <c>tags</c> events.
     /// </summary>
@@ -54,6 +55,7 @@ internal static class DashboardData
         WriteValue(json, sample.Value);
         json.WriteString("quality"u8, SampleStatus.Name(sample.Quality));
         json.WriteNumber("statusCode"u8, sample.StatusCode);
+        json.WriteString("statusText"u8, SampleStatus.Describe(sample.StatusCode));
         json.WriteString("timestamp"u8, sample.SourceTimestamp);
         if (sample.Tag.Unit is { } unit)
         {

@@ -22,6 +22,7 @@ const maxNodesPerRead = option("--max-nodes-per-read", 100);
 const loadCount = option("--load", 0);
 const autoAccept = !args.includes("--no-auto-accept");
 const maxTokenLifetime = option("--max-token-lifetime", 600000);
+const maxSessions = option("--max-sessions", 100);
 const pkiIndex = args.indexOf("--pki");
 
 const pki = pkiIndex >= 0 ? path.resolve(args[pkiIndex + 1]) : path.join(import.meta.dirname ?? ".", "pki-server");
@@ -37,7 +38,8 @@ const server = new OPCUAServer({
   allowAnonymous: true,
   userManager: { isValidUser: (u, p) => u === "gwuser" && p === "gwpass" },
   buildInfo: { productName: "GatewayTestPeer", buildNumber: "1" },
-  serverCapabilities: { maxSessions: 100, maxMonitoredItemsPerSubscription: 100000, maxMonitoredItems: 200000,
+  maxConnectionsPerEndpoint: Math.max(maxSessions * 2, 20),
+  serverCapabilities: { maxSessions, maxMonitoredItemsPerSubscription: 100000, maxMonitoredItems: 200000,
     operationLimits: { maxNodesPerRead, maxNodesPerBrowse: 100, maxMonitoredItemsPerCall: 1000 } },
   transportSettings: smallChunks ? {
     adjustTransportLimits: (hello) => ({ receiveBufferSize: 8192, sendBufferSize: 8192, maxMessageSize: 8192 * 4, maxChunkCount: 4 }),
