@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench.sh [--baseline REF] [--reps N] [--warm S] [--window S] [--only NAME,NAME] [--out DIR] [--replay OUTAGE_S]
+# bench.sh [--baseline REF] [--reps N] [--warm S] [--window S] [--only NAME,NAME] [--out DIR] [--replay OUTAGE_S] [--scaleout N]
 #
 # The end-to-end Modbus TCP -> disk buffer -> mosquitto benchmark of issue 11, on this machine, with the
 # gateway of this checkout (the candidate) and the gateway of git REF (the baseline, default 2be2164: the
@@ -16,11 +16,12 @@
 #   spb-max1conn, spb-overload10: the first two with mqtt.format sparkplugb
 # Figures per run: samples/s at the broker, CPU-s per 1M samples (utime+stime from /proc), RSS, lag p50/p99
 # (subscriber arrival - the sample's source timestamp), published vs read. --replay S runs the outage drill
-# (replay.py: the link cut for S seconds at 1000 samples/s) with both gateways instead of the scenarios.
+# (replay.py: the link cut for S seconds at 1000 samples/s) with both gateways instead of the scenarios;
+# --scaleout N runs N candidate gateways of 1000 tags at 1 Hz against one mosquitto (scaleout.py).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-BASELINE=2be2164 REPS=1 WARM=10 WIN=30 ONLY="" OUT=${BENCH_OUT:-/tmp/gateway-e2e-bench} REPLAY=""
+BASELINE=2be2164 REPS=1 WARM=10 WIN=30 ONLY="" OUT=${BENCH_OUT:-/tmp/gateway-e2e-bench} REPLAY="" SCALEOUT=""
 while [ $# -gt 0 ]; do
   case $1 in
     --baseline) BASELINE=$2; shift 2 ;;
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --replay) REPLAY=$2; shift 2 ;;
+    --scaleout) SCALEOUT=$2; shift 2 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -56,6 +58,10 @@ if [ ! -f "$OUT/baseline/gateway.dll" ] || [ "$(cat "$OUT/baseline/REF" 2>/dev/n
   echo "$BASELINE" > "$OUT/baseline/REF"
 fi
 
+if [ -n "$SCALEOUT" ]; then
+  python3 "$HERE/scaleout.py" "$OUT" "$OUT/candidate/gateway.dll" "$SCALEOUT" "$WIN" "$WARM"
+  exit 0
+fi
 if [ -n "$REPLAY" ]; then
   for which in baseline candidate; do
     echo "=== replay $which, outage ${REPLAY} s, $(date -u +%T)"
