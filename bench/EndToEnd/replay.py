@@ -31,7 +31,7 @@ http = free_port()
 relay_port = free_port()
 config = os.path.join(run, "gateway.json")
 subprocess.run([sys.executable, os.path.join(here, "gen-config.py"), str(tags // 100), "1000", "shared", config], check=True, capture_output=True)
-conf = json.load(open(config))
+conf = json.loads("\n".join(l for l in open(config) if not l.lstrip().startswith("//")))
 conf["mqtt"]["port"] = relay_port
 conf["mqtt"]["maxReconnectDelayMs"] = 30000
 json.dump(conf, open(config, "w"), indent=1)

@@ -52,7 +52,7 @@ internal static class DashboardData
         json.WriteString("machine"u8, sample.Tag.Machine);
         json.WriteString("path"u8, sample.Tag.Path);
         json.WritePropertyName("value"u8);
-        WriteValue(json, sample.Value);
+        SampleJson.WriteValue(json, sample.Value);
         json.WriteString("quality"u8, SampleStatus.Name(sample.Quality));
         json.WriteNumber("statusCode"u8, sample.StatusCode);
         json.WriteString("statusText"u8, SampleStatus.Describe(sample.StatusCode));
@@ -85,36 +85,5 @@ internal static class DashboardData
         }
 
         return output.WrittenSpan.ToArray();
-    }
-
-    /// <summary>A value as JSON: a float32 as its shortest round-trip text (22.1), null when none or not finite.</summary>
-    private static void WriteValue(Utf8JsonWriter json, SampleValue value)
-    {
-        switch (value.Kind)
-        {
-            case SampleValueKind.Boolean:
-                json.WriteBooleanValue(value.AsBoolean);
-                break;
-            case SampleValueKind.Integer:
-                json.WriteNumberValue(value.AsInteger);
-                break;
-            case SampleValueKind.UnsignedInteger:
-                json.WriteNumberValue(value.AsUnsignedInteger);
-                break;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
-                json.WriteNumberValue(value.AsDouble);
-                break;
-            case SampleValueKind.Float when float.IsFinite(value.AsFloat):
-                Span<byte> text = stackalloc byte[32];
-                value.AsFloat.TryFormat(text, out var written, "R", CultureInfo.InvariantCulture);
-                json.WriteRawValue(text[..written], skipInputValidation: true);
-                break;
-            case SampleValueKind.String:
-                json.WriteStringValue(value.AsString);
-                break;
-            default:
-                json.WriteNullValue();
-                break;
-        }
     }
 }

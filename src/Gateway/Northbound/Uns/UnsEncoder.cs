@@ -117,37 +117,8 @@ public sealed class UnsEncoder : IDisposable
         json.WriteEndObject();
     }
 
-    /// <summary>Writes a sample value as JSON: booleans, numbers at their width, strings; null when there is none or it is not finite.</summary>
-    public static void WriteValue(Utf8JsonWriter json, SampleValue value)
-    {
-        switch (value.Kind)
-        {
-            case SampleValueKind.Boolean:
-                json.WriteBooleanValue(value.AsBoolean);
-                break;
-            case SampleValueKind.Integer:
-                json.WriteNumberValue(value.AsInteger);
-                break;
-            case SampleValueKind.UnsignedInteger:
-                json.WriteNumberValue(value.AsUnsignedInteger);
-                break;
-            case SampleValueKind.Float when float.IsFinite(value.AsFloat):
-                // The shortest text that parses back to the same float32: 22.1, where the double would print 22.100000381469727.
-                Span<byte> digits = stackalloc byte[32];
-                value.AsFloat.TryFormat(digits, out var written, "R", System.Globalization.CultureInfo.InvariantCulture);
-                json.WriteRawValue(digits[..written], skipInputValidation: true);
-                break;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
-                json.WriteNumberValue(value.AsDouble);
-                break;
-            case SampleValueKind.String:
-                json.WriteStringValue(value.AsString);
-                break;
-            default:
-                json.WriteNullValue();
-                break;
-        }
-    }
+    /// <summary>Writes a sample value as JSON (<see cref="SampleJson.WriteValue"/>).</summary>
+    public static void WriteValue(Utf8JsonWriter json, SampleValue value) => SampleJson.WriteValue(json, value);
 
     /// <summary>ISO 8601 UTC with milliseconds (<c>2026-11-26T10:00:00.123Z</c>), digit by digit: no allocation, no format parsing.</summary>
     public static ReadOnlySpan<byte> FormatTimestamp(DateTimeOffset timestamp, Span<byte> destination)
