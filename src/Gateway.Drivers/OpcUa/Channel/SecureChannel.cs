@@ -162,6 +162,11 @@ public sealed class SecureChannel : IAsyncDisposable
             if (IsOpen)
             {
                 OpcUaLog.TokenRenewalFailed(_logger, ChannelId, ex);
+
+                // The current token still has a quarter of its lifetime: try again in a second rather than let it
+                // expire (a renewal that timed out on a busy server used to be the last one, and the channel died).
+                _renewTimer?.Dispose();
+                _renewTimer = _timeProvider.CreateTimer(_ => _ = RenewAsync(), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
             }
         }
     }
