@@ -66,7 +66,9 @@ public sealed class OeeClockStepProcessTests
         var shift = machine.GetProperty("currentShift");
         Assert.InRange(shift.GetProperty("unknownSeconds").GetDouble(), 3590, 3700);
         Assert.InRange(shift.GetProperty("runSeconds").GetDouble(), 1, 120);
-        Assert.InRange(shift.GetProperty("performance").GetDouble(), 0, 1.05);
+        // A few seconds of run time: one part more or less moves performance by several percent; the step's burst of
+        // 3,600 parts would put it far above this bound.
+        Assert.InRange(shift.GetProperty("performance").GetDouble(), 0, 1.2);
         Assert.Contains(machine.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("state").GetString() == "unknown" && (e.GetProperty("end").GetDateTimeOffset() - e.GetProperty("start").GetDateTimeOffset()).TotalSeconds > 3500);
     }
 }
