@@ -102,8 +102,14 @@ public readonly struct SampleValue : IEquatable<SampleValue>
 
     public string? AsString => Kind == SampleValueKind.String ? _string : null;
 
-    /// <summary>True for booleans, integers and doubles, on which a deadband applies.</summary>
+    /// <summary>True for booleans, integers (signed or unsigned), float32s and doubles.</summary>
     public bool IsNumeric => Kind is SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.Double or SampleValueKind.Float or SampleValueKind.UnsignedInteger;
+
+    /// <summary>True for a float32 or a double.</summary>
+    public bool IsFloatingPoint => Kind is SampleValueKind.Double or SampleValueKind.Float;
+
+    /// <summary>True for a signed or an unsigned integer (not a boolean).</summary>
+    public bool IsWholeNumber => Kind is SampleValueKind.Integer or SampleValueKind.UnsignedInteger;
 
     public bool Equals(SampleValue other) => Kind == other.Kind && Kind switch
     {

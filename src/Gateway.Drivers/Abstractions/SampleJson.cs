@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Gateway.Drivers;
@@ -25,9 +24,8 @@ public static class SampleJson
                 json.WriteNumberValue(value.AsUnsignedInteger);
                 break;
             case SampleValueKind.Float when float.IsFinite(value.AsFloat):
-                Span<byte> digits = stackalloc byte[32];
-                value.AsFloat.TryFormat(digits, out var written, "R", CultureInfo.InvariantCulture);
-                json.WriteRawValue(digits[..written], skipInputValidation: true);
+                // Formats the float itself, the shortest round-trip text (as float.ToString("R"); SampleJsonTests checks it).
+                json.WriteNumberValue(value.AsFloat);
                 break;
             case SampleValueKind.Double when double.IsFinite(value.AsDouble):
                 json.WriteNumberValue(value.AsDouble);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 namespace Gateway.Drivers;
@@ -42,10 +43,12 @@ public static class SampleStatus
     public const uint BadNodeIdInvalid = 0x80330000;
     public const uint BadNodeIdUnknown = 0x80340000;
     public const uint BadAttributeIdInvalid = 0x80350000;
+    public const uint BadDataEncodingInvalid = 0x80380000;
     public const uint BadNotReadable = 0x803A0000;
     public const uint BadNotWritable = 0x803B0000;
     public const uint BadOutOfRange = 0x803C0000;
     public const uint BadNotSupported = 0x803D0000;
+    public const uint BadNotFound = 0x803E0000;
     public const uint BadMonitoredItemFilterInvalid = 0x80430000;
     public const uint BadMonitoredItemFilterUnsupported = 0x80440000;
     public const uint BadFilterNotAllowed = 0x80450000;
@@ -82,13 +85,34 @@ public static class SampleStatus
         .GroupBy(f => (uint)f.GetRawConstantValue()!)
         .ToDictionary(g => g.Key, g => g.First().Name);
 
+    private const int DescribeCacheLimit = 1024;
+
+    private static readonly ConcurrentDictionary<uint, string> s_described = new();
+
     /// <summary>The symbolic name when known (ignoring the info bits), else the hex code.</summary>
     public static string Name(uint code) =>
         s_names.TryGetValue(code & 0xFFFF0000, out var name) ? name : Hex(code);
 
-    /// <summary>The name and the code, <c>BadSensorFailure (0x808C0000)</c>; the hex code alone when the name is unknown.</summary>
-    public static string Describe(uint code) =>
-        s_names.TryGetValue(code & 0xFFFF0000, out var name) ? $"{name} ({Hex(code)})" : Hex(code);
+    /// <summary>
+    /// The name and the code, <c>BadSensorFailure (0x808C0000)</c>; the hex code alone when the name is unknown.
+    /// Cached per code (/api/tags and the dashboard ask per tag per frame); a server sending ever new codes
+    /// fills the cache up to <see cref="DescribeCacheLimit"/> entries, the rest is formatted each time.
+    /// </summary>
+    public static string Describe(uint code)
+    {
+        if (s_described.TryGetValue(code, out var text))
+        {
+            return text;
+        }
+
+        text = s_names.TryGetValue(code & 0xFFFF0000, out var name) ? $"{name} ({Hex(code)})" : Hex(code);
+        if (s_described.Count < DescribeCacheLimit)
+        {
+            s_described.TryAdd(code, text);
+        }
+
+        return text;
+    }
 
     /// <summary>A quality as the API and the UNS payloads write it: <c>Good</c>, <c>Uncertain</c> or <c>Bad</c>.</summary>
     public static string Name(Quality quality) => quality switch

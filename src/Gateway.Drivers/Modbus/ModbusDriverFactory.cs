@@ -224,9 +224,13 @@ public sealed class ModbusDriverFactory : IDriverFactory
 
         var tags = new List<ModbusTag>();
         var tagsSection = section.GetSection("tags");
+
+        // An explicit addressBase says the addresses are meant as written: holding:40105 is then a real register
+        // (SunSpec maps start at holding 40000), not the manual's numbering of holding register 105.
+        var addressBaseSet = section["addressBase"] is not null;
         for (var i = 0; i < config.Tags.Count; i++)
         {
-            var tag = ResolveTag(config, config.Tags[i], tagsSection.GetSection(i.ToString(CultureInfo.InvariantCulture)), $"{path}.tags[{i}]", settings, devices, groups, problems);
+            var tag = ResolveTag(config, config.Tags[i], tagsSection.GetSection(i.ToString(CultureInfo.InvariantCulture)), $"{path}.tags[{i}]", settings, addressBaseSet, devices, groups, problems);
             if (tag is not null)
             {
                 tags.Add(tag);
@@ -239,7 +243,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
     /// <summary><c>drivers[0]</c> from <c>drivers[0].tags[3]</c>.</summary>
     private static string DriverPathOf(string tagPath) => tagPath[..tagPath.LastIndexOf(".tags[", StringComparison.Ordinal)];
 
-    private static ModbusTag? ResolveTag(DriverConfig driver, TagConfig tag, IConfigurationSection section, string path, ModbusSettings settings, List<ModbusDevice> devices, Dictionary<string, TimeSpan> groups, List<ConfigProblem> problems)
+    private static ModbusTag? ResolveTag(DriverConfig driver, TagConfig tag, IConfigurationSection section, string path, ModbusSettings settings, bool addressBaseSet, List<ModbusDevice> devices, Dictionary<string, TimeSpan> groups, List<ConfigProblem> problems)
     {
         var extra = new ModbusTagSettings();
         section.Bind(extra);
@@ -301,13 +305,14 @@ public sealed class ModbusDriverFactory : IDriverFactory
         var format = new ModbusValueFormat(type, order, length);
         var wire = address.Address - settings.AddressBase;
         var count = address.Table.IsBitTable() ? 1 : format.RegisterCount;
-        if (ManualNumbering(address.Table, address.Address) is { } prefix)
+        if (!addressBaseSet && ManualNumbering(address.Table, address.Address) is { } prefix)
         {
             // 40105 is how manuals print holding register 105 (counting from 1): the table is in the prefix already.
+            // Without an explicit addressBase that is the likelier reading; with one, the address is taken as written.
             var fromOne = address.Address - prefix;
             var table = (tag.Address ?? "").Split(':')[0];
             problems.Add(new ConfigProblem($"{path}.address",
-                $"'{tag.Address}' looks like the manual's numbering ({prefix + 1}-{prefix + 9999} for this table): write '{table}:{fromOne}' with addressBase 1, or '{table}:{fromOne - 1}' with addressBase 0 (see docs/modbus.md)"));
+                $"'{tag.Address}' looks like the manual's numbering ({prefix + 1}-{prefix + 9999} for this table): write '{table}:{fromOne}' with addressBase 1, or '{table}:{fromOne - 1}' with addressBase 0, or set addressBase explicitly if the register really is there (see docs/modbus.md)"));
         }
         else if (wire < 0 || wire + count > 65536)
         {

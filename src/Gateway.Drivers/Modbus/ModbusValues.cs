@@ -305,7 +305,7 @@ public static class ModbusValueCodec
             return value.AsUnsignedInteger;
         }
 
-        if (value.Kind is SampleValueKind.Double or SampleValueKind.Float)
+        if (value.IsFloatingPoint)
         {
             var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
             if (double.IsNaN(rounded) || rounded < 0 || rounded >= 2 * TwoToThe63)
@@ -330,7 +330,7 @@ public static class ModbusValueCodec
                 : throw new ArgumentOutOfRangeException(nameof(value), unsigned, "not representable as a signed integer");
         }
 
-        if (value.Kind is SampleValueKind.Double or SampleValueKind.Float)
+        if (value.IsFloatingPoint)
         {
             var rounded = Math.Round(value.AsDouble, MidpointRounding.AwayFromZero);
             // (double)long.MaxValue is 2^63, itself out of range: the upper bound is exclusive.
@@ -356,7 +356,7 @@ public static class ModbusValueCodec
             return raw;
         }
 
-        return raw.IsNumeric && raw.Kind != SampleValueKind.Boolean
+        return raw.IsWholeNumber || raw.IsFloatingPoint
             ? SampleValue.FromDouble((raw.AsDouble * scale) + offset)
             : raw;
     }
@@ -369,7 +369,7 @@ public static class ModbusValueCodec
             return engineering;
         }
 
-        return engineering.IsNumeric && engineering.Kind != SampleValueKind.Boolean
+        return engineering.IsWholeNumber || engineering.IsFloatingPoint
             ? SampleValue.FromDouble((engineering.AsDouble - offset) / scale)
             : engineering;
     }

@@ -498,45 +498,37 @@ public static class S7Errors
 public static class S7StatusCodes
 {
     /// <summary>The CPU did not answer in time.</summary>
-    public const uint BadNoCommunication = 0x80310000;
+    public const uint BadNoCommunication = SampleStatus.BadNoCommunication;
 
     /// <summary>No connection: TCP refused, or the CPU refused the ISO connection (rack/slot, TSAP) or Setup Communication.</summary>
-    public const uint BadNotConnected = 0x808A0000;
+    public const uint BadNotConnected = SampleStatus.BadNotConnected;
 
     /// <summary>The connection broke or the answer made no sense.</summary>
-    public const uint BadCommunicationError = 0x80050000;
+    public const uint BadCommunicationError = SampleStatus.BadCommunicationError;
 
     /// <summary>Item 0x0A: the DB does not exist (or is optimized).</summary>
-    public const uint BadNotFound = 0x803E0000;
+    public const uint BadNotFound = SampleStatus.BadNotFound;
 
     /// <summary>Item 0x05: the address lies past the end of the DB or area.</summary>
-    public const uint BadOutOfRange = 0x803C0000;
+    public const uint BadOutOfRange = SampleStatus.BadOutOfRange;
 
     /// <summary>Header 0x8104: PUT/GET not permitted on an S7-1200/1500.</summary>
-    public const uint BadNotSupported = 0x803D0000;
+    public const uint BadNotSupported = SampleStatus.BadNotSupported;
 
     /// <summary>Item 0x03: access not allowed by the CPU's protection.</summary>
-    public const uint BadUserAccessDenied = 0x801F0000;
+    public const uint BadUserAccessDenied = SampleStatus.BadUserAccessDenied;
 
     /// <summary>Item 0x06/0x07: the CPU does not accept the data type of the item.</summary>
-    public const uint BadTypeMismatch = 0x80740000;
+    public const uint BadTypeMismatch = SampleStatus.BadTypeMismatch;
 
     /// <summary>Header 0x8500: the request or its answer exceeds the negotiated PDU.</summary>
-    public const uint BadEncodingLimitsExceeded = 0x80080000;
+    public const uint BadEncodingLimitsExceeded = SampleStatus.BadEncodingLimitsExceeded;
 
     /// <summary>The bytes read are no valid value of the tag's type (an S7 STRING longer than its maximum, BCD digits above 9).</summary>
-    public const uint BadDataEncodingInvalid = 0x80380000;
+    public const uint BadDataEncodingInvalid = SampleStatus.BadDataEncodingInvalid;
 
     /// <summary>Any other refusal by the CPU.</summary>
-    public const uint BadDeviceFailure = 0x808B0000;
-
-    private static readonly Dictionary<uint, string> s_names = typeof(S7StatusCodes)
-        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-        .Where(f => f.IsLiteral && f.FieldType == typeof(uint))
-        .ToDictionary(f => (uint)f.GetRawConstantValue()!, f => f.Name);
-
-    /// <summary>The symbolic name of a status this driver emits, else the hex code.</summary>
-    public static string Name(uint code) => s_names.TryGetValue(code & 0xFFFF0000, out var name) ? name : $"0x{code:X8}";
+    public const uint BadDeviceFailure = SampleStatus.BadDeviceFailure;
 
     /// <summary>The status of the tags of a request that failed with <paramref name="exception"/>.</summary>
     public static uint For(Exception? exception) => exception switch

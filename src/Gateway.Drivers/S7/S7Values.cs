@@ -208,7 +208,7 @@ public static class S7Values
             return raw;
         }
 
-        return raw.Kind is SampleValueKind.Integer or SampleValueKind.UnsignedInteger or SampleValueKind.Double or SampleValueKind.Float
+        return raw.IsWholeNumber || raw.IsFloatingPoint
             ? SampleValue.FromDouble((raw.AsDouble * scale) + offset)
             : raw;
     }
@@ -292,8 +292,8 @@ public static class S7Values
 
     private static double Number(SampleValue value) => value.Kind switch
     {
-        SampleValueKind.Integer or SampleValueKind.UnsignedInteger or SampleValueKind.Double or SampleValueKind.Float => value.AsDouble,
         SampleValueKind.Boolean => value.AsBoolean ? 1 : 0,
+        _ when value.IsWholeNumber || value.IsFloatingPoint => value.AsDouble,
         _ => throw new ArgumentException($"a numeric tag takes a number, got {value.Kind}"),
     };
 

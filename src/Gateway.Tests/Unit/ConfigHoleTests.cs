@@ -103,4 +103,19 @@ public sealed class ConfigHoleTests : IDisposable
         Assert.Contains(problems, p => p.StartsWith("drivers[0].tags[0].address: ", StringComparison.Ordinal) && p.Contains("manual's numbering", StringComparison.Ordinal) && p.Contains(hint, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("holding:40105", 0)]
+    [InlineData("holding:40105", 1)]
+    [InlineData("input:30001", 0)]
+    public void Load_ModbusAddressInTheManualsRange_WithAnExplicitAddressBase_IsTakenAsWritten(string address, int addressBase)
+    {
+        // SunSpec maps start at holding 40000: with addressBase set, 40105 is a real register, not the manual's 105.
+        var problems = Problems($$"""
+            { {{Gateway}}, "drivers": [ { "name": "press", "type": "modbus-tcp", "host": "127.0.0.1", "port": 502, "machine": "press", "addressBase": {{addressBase}},
+              "tags": [ { "name": "speed", "address": "{{address}}", "type": "uint16" } ] } ] }
+            """);
+
+        Assert.Empty(problems);
+    }
+
 }

@@ -47,6 +47,39 @@ public sealed class InfluxWriterTests
     }
 
     [Theory]
+    [InlineData(22.1f, "22.1")]
+    [InlineData(65f, "65.0")]
+    [InlineData(-0.1f, "-0.1")]
+    [InlineData(1e-39f, "1E-39")]
+    [InlineData(float.MaxValue, "3.4028235E+38")]
+    public void LineProtocol_WritesAFloat32AsItsShortestText_AlwaysAFloatField(float value, string expected)
+    {
+        var protocol = new LineProtocol(new GatewayIdentity { Id = "gw", Enterprise = "acme", Site = "lyon", Area = "a", Line = "l" });
+        var line = new StringBuilder();
+
+        Assert.True(protocol.Append(line, Sample.Good(new TagInfo("press", "temp"), s_t, s_t, SampleValue.FromFloat(value))));
+        Assert.EndsWith($" temp={expected} 1795687200123000000", line.ToString(), StringComparison.Ordinal);
+
+        line.Clear();
+        Assert.False(protocol.Append(line, Sample.Good(new TagInfo("press", "temp"), s_t, s_t, SampleValue.FromFloat(float.NaN))));
+    }
+
+    [Theory]
+    [InlineData(false, 42ul, "42i")]
+    [InlineData(false, ulong.MaxValue, "9223372036854775807i")]
+    [InlineData(true, 42ul, "42u")]
+    [InlineData(true, ulong.MaxValue, "18446744073709551615u")]
+    public void LineProtocol_WritesAnUnsignedInteger_WithUOnlyWhenTheVersionAcceptsIt(bool unsignedIntegers, ulong value, string expected)
+    {
+        // InfluxDB 1.x refuses "u" (invalid number): there an unsigned value is an integer field, capped at long.MaxValue.
+        var protocol = new LineProtocol(new GatewayIdentity { Id = "gw", Enterprise = "acme", Site = "lyon", Area = "a", Line = "l" }, unsignedIntegers);
+        var line = new StringBuilder();
+
+        Assert.True(protocol.Append(line, Sample.Good(new TagInfo("press", "count"), s_t, s_t, SampleValue.FromUnsignedInteger(value))));
+        Assert.EndsWith($" count={expected} 1795687200123000000", line.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(204, InfluxOutcome.Written)]
     [InlineData(400, InfluxOutcome.Rejected)]
     [InlineData(503, InfluxOutcome.Retry)]

@@ -24,5 +24,22 @@ public sealed class SampleStatusTests
         Assert.Equal(SampleStatus.BadSensorFailure, Gateway.Drivers.Gpio.AnalogSignal.BadSensorFailure);
         Assert.Equal(SampleStatus.BadDeviceFailure, Gateway.Drivers.Modbus.ModbusStatusCodes.BadDeviceFailure);
         Assert.Equal(0x808C0000u, SampleStatus.BadSensorFailure);
+        Assert.Equal(SampleStatus.BadNotFound, Gateway.Drivers.S7.S7StatusCodes.BadNotFound);
+        Assert.Equal(SampleStatus.BadDataEncodingInvalid, Gateway.Drivers.S7.S7StatusCodes.BadDataEncodingInvalid);
+    }
+
+    [Fact]
+    public void TheCodesS7Emits_HaveTheirNames()
+    {
+        Assert.Equal("BadNotFound (0x803E0000)", SampleStatus.Describe(Gateway.Drivers.S7.S7StatusCodes.BadNotFound));
+        Assert.Equal("BadDataEncodingInvalid", SampleStatus.Name(Gateway.Drivers.S7.S7StatusCodes.BadDataEncodingInvalid));
+    }
+
+    [Fact]
+    public void Describe_IsCachedPerCode_WithTheInfoBitsInTheText()
+    {
+        Assert.Same(SampleStatus.Describe(SampleStatus.BadTimeout), SampleStatus.Describe(SampleStatus.BadTimeout));
+        Assert.Equal("BadTimeout (0x800A0400)", SampleStatus.Describe(SampleStatus.BadTimeout | 0x0400));
+        Assert.Equal("BadTimeout (0x800A0000)", SampleStatus.Describe(SampleStatus.BadTimeout));
     }
 }

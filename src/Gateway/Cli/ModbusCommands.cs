@@ -119,7 +119,7 @@ internal static class ModbusCommands
                     var words = registers.AsSpan(offset, step);
                     var text = request.Format.Type == ModbusDataType.UInt64
                         ? ModbusValueCodec.DecodeUInt64(words, request.Format.Order).ToString(CultureInfo.InvariantCulture)
-                        : Format(ModbusValueCodec.Decode(words, request.Format), request.Format.Type);
+                        : Format(ModbusValueCodec.Decode(words, request.Format));
                     await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + request.AddressBase + first + offset}{typeName} = {text}");
                 }
             }
@@ -172,9 +172,8 @@ internal static class ModbusCommands
         _ => "input registers",
     };
 
-    private static string Format(SampleValue value, ModbusDataType type = ModbusDataType.Float64) => value.Kind == SampleValueKind.Double
-        ? (type == ModbusDataType.Float32 ? ((float)value.AsDouble).ToString("R", CultureInfo.InvariantCulture) : value.AsDouble.ToString("R", CultureInfo.InvariantCulture))
-        : value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
+    /// <summary>A boolean as 1/0, anything else as <see cref="SampleValue.ToString"/> (a float32 as its shortest float32 text, a double round-trip).</summary>
+    private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
     private static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
     {

@@ -111,7 +111,7 @@ internal static class S7Commands
                     if (jobErrors.TryGetValue(block, out var jobError) || block.ReturnCode != S7Wire.ItemSuccess)
                     {
                         var refusal = jobError ?? new S7Exception(S7ErrorSource.Item, block.ReturnCode);
-                        await error.WriteLineAsync($"s7 read: {tag.Text}: {refusal.Message} [{S7StatusCodes.Name(refusal.StatusCode)}]");
+                        await error.WriteLineAsync($"s7 read: {tag.Text}: {refusal.Message} [{SampleStatus.Name(refusal.StatusCode)}]");
                         failed = true;
                         continue;
                     }
@@ -124,7 +124,7 @@ internal static class S7Commands
                     }
                     else
                     {
-                        await error.WriteLineAsync($"s7 read: {tag.Text}: the bytes are no valid {S7Types.Name(tag.Type)} [{S7StatusCodes.Name(status)}]: {Convert.ToHexString(bytes)}");
+                        await error.WriteLineAsync($"s7 read: {tag.Text}: the bytes are no valid {S7Types.Name(tag.Type)} [{SampleStatus.Name(status)}]: {Convert.ToHexString(bytes)}");
                         failed = true;
                     }
                 }

@@ -84,12 +84,7 @@ public sealed class UnsFormatter
         return destination[..written];
     }
 
-    public static string QualityName(Quality quality) => quality switch
-    {
-        Quality.Good => "Good",
-        Quality.Uncertain => "Uncertain",
-        _ => "Bad",
-    };
+    public static string QualityName(Quality quality) => SampleStatus.Name(quality);
 
     /// <summary>Writes a sample value as JSON: booleans, numbers at their width (Float as its shortest float32 text), strings; null when there is none or it is not finite.</summary>
     public static void WriteValue(Utf8JsonWriter json, SampleValue value) => Uns.UnsEncoder.WriteValue(json, value);

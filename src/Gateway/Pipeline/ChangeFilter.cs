@@ -26,7 +26,7 @@ public sealed class ChangeFilter
 
     private static bool Changed(SampleValue previous, SampleValue current, double? deadband)
     {
-        if (deadband is { } band && band > 0 && current.Kind is SampleValueKind.Integer or SampleValueKind.Double or SampleValueKind.Float or SampleValueKind.UnsignedInteger)
+        if (deadband is { } band && band > 0 && (current.IsWholeNumber || current.IsFloatingPoint))
         {
             return Math.Abs(current.AsDouble - previous.AsDouble) > band;
         }

@@ -43,7 +43,7 @@ public sealed class InfluxPublisher : BackgroundService
         _counters = metrics.Sink(SinkName);
         _timeProvider = timeProvider;
         _logger = logger;
-        _lineProtocol = new LineProtocol(options.Value.Gateway);
+        _lineProtocol = new LineProtocol(options.Value.Gateway, unsignedIntegers: _options.Version >= 2);
         _writerFactory = writerFactory;
     }
 

@@ -10,8 +10,18 @@ namespace Gateway.Northbound.Influx;
 /// is the tag's path, the timestamp the source timestamp in nanoseconds. A sample that is not Good also writes
 /// <c>&lt;path&gt;_quality</c> (a string field); a Bad sample without a value writes only that.
 /// <code>press,enterprise=acme,site=lyon,area=assembly,line=line-1 temperature=65.2 1764151200123000000</code>
+/// <para>
+/// Integers are written with <c>i</c>. An unsigned integer is written with <c>u</c> (exact up to
+/// <see cref="ulong.MaxValue"/>) only when <paramref name="unsignedIntegers"/> is set, for InfluxDB 2.x and 3, which
+/// accept it; InfluxDB 1.x refuses <c>u</c> ("invalid number", the whole batch with it), so the default, which works
+/// on every version, is <c>i</c>, an unsigned value above <see cref="long.MaxValue"/> capped there (as
+/// <see cref="SampleValue.AsInteger"/> does, and Telegraf without <c>influx_uint_support</c>). Either way one tag
+/// always writes one field type, so that InfluxDB never sees a type conflict on its field.
+/// </para>
 /// </summary>
-public sealed class LineProtocol(GatewayIdentity identity)
+/// <param name="identity">The gateway's place in the plant, written as tags.</param>
+/// <param name="unsignedIntegers">Write unsigned integers with <c>u</c> (InfluxDB 2.x and 3 only).</param>
+public sealed class LineProtocol(GatewayIdentity identity, bool unsignedIntegers = false)
 {
     private readonly string _placeTags =
         $",enterprise={EscapeTag(identity.Enterprise)},site={EscapeTag(identity.Site)},area={EscapeTag(identity.Area)},line={EscapeTag(identity.Line)}";
@@ -36,7 +46,7 @@ public sealed class LineProtocol(GatewayIdentity identity)
                 line.Append(',');
             }
 
-            line.Append(field).Append("_quality=\"").Append(UnsFormatter.QualityName(sample.Quality)).Append('"');
+            line.Append(field).Append("_quality=\"").Append(SampleStatus.Name(sample.Quality)).Append('"');
             hasValue = true;
         }
 
@@ -51,7 +61,7 @@ public sealed class LineProtocol(GatewayIdentity identity)
         return true;
     }
 
-    private static bool AppendValue(StringBuilder line, string field, SampleValue value)
+    private bool AppendValue(StringBuilder line, string field, SampleValue value)
     {
         switch (value.Kind)
         {
@@ -61,21 +71,34 @@ public sealed class LineProtocol(GatewayIdentity identity)
             case SampleValueKind.Integer:
                 line.Append(field).Append('=').Append(value.AsInteger.ToString(CultureInfo.InvariantCulture)).Append('i');
                 return true;
+            case SampleValueKind.UnsignedInteger when unsignedIntegers:
+                line.Append(field).Append('=').Append(value.AsUnsignedInteger.ToString(CultureInfo.InvariantCulture)).Append('u');
+                return true;
+            case SampleValueKind.UnsignedInteger:
+                line.Append(field).Append('=').Append(value.AsInteger.ToString(CultureInfo.InvariantCulture)).Append('i');
+                return true;
+            case SampleValueKind.Float when float.IsFinite(value.AsFloat):
+                // The shortest text that reads back as the float32 (22.1, not 22.100000381469727).
+                AppendFloat(line, field, value.AsFloat.ToString("R", CultureInfo.InvariantCulture));
+                return true;
             case SampleValueKind.Double when double.IsFinite(value.AsDouble):
-                // Always with a decimal point or exponent, so that a whole number stays a float field.
-                var text = value.AsDouble.ToString("R", CultureInfo.InvariantCulture);
-                line.Append(field).Append('=').Append(text);
-                if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal))
-                {
-                    line.Append(".0");
-                }
-
+                AppendFloat(line, field, value.AsDouble.ToString("R", CultureInfo.InvariantCulture));
                 return true;
             case SampleValueKind.String:
                 line.Append(field).Append("=\"").Append(EscapeString(value.AsString!)).Append('"');
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>A float field, always with a decimal point or exponent, so that a whole number stays a float field.</summary>
+    private static void AppendFloat(StringBuilder line, string field, string text)
+    {
+        line.Append(field).Append('=').Append(text);
+        if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal))
+        {
+            line.Append(".0");
         }
     }
 
