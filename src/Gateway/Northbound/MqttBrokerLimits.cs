@@ -14,7 +14,17 @@ public sealed record MqttBrokerLimits(int ReceiveMaximum, long MaximumPacketSize
     /// <summary>The largest packet MQTT can encode: a 1-byte header, a 4-byte remaining length and 268,435,455 bytes.</summary>
     public const long ProtocolMaximumPacketSize = 268_435_460;
 
+    /// <summary>An MQTT PUBLISH's own bytes besides topic and payload (fixed header, lengths, packet id, properties), at most.</summary>
+    public const int PublishOverhead = 16;
+
     public static MqttBrokerLimits None { get; } = new(65_535, ProtocolMaximumPacketSize, MqttQualityOfServiceLevel.ExactlyOnce, true);
+
+    /// <summary>
+    /// The largest payload a PUBLISH to <paramref name="topic"/> may carry in a packet of <paramref name="maximumPacketSize"/>
+    /// bytes (the broker's Maximum Packet Size; never above the protocol's own limit).
+    /// </summary>
+    public static long MaxPayload(long maximumPacketSize, string topic) =>
+        Math.Min(maximumPacketSize, ProtocolMaximumPacketSize) - PublishOverhead - System.Text.Encoding.UTF8.GetByteCount(topic);
 
     /// <summary>
     /// Reads the limits from the CONNACK packet's bytes (fixed header included, as MQTTnet's packet inspection
@@ -119,12 +129,16 @@ public sealed record MqttBrokerLimits(int ReceiveMaximum, long MaximumPacketSize
     /// The size of a PUBLISH packet on the wire: fixed header, topic, packet identifier (QoS 1/2), MQTT 5
     /// properties (none are set by the gateway: one byte of zero length) and payload.
     /// </summary>
-    public static long PublishPacketSize(MqttApplicationMessage message, bool mqtt5)
+    public static long PublishPacketSize(MqttApplicationMessage message, bool mqtt5) =>
+        PublishPacketSize(message.Topic, message.Payload.Length, message.QualityOfServiceLevel, mqtt5);
+
+    /// <inheritdoc cref="PublishPacketSize(MqttApplicationMessage, bool)"/>
+    public static long PublishPacketSize(string topic, long payloadLength, MqttQualityOfServiceLevel qualityOfService, bool mqtt5)
     {
-        var variable = 2L + System.Text.Encoding.UTF8.GetByteCount(message.Topic)
-            + (message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? 0 : 2)
+        var variable = 2L + System.Text.Encoding.UTF8.GetByteCount(topic)
+            + (qualityOfService == MqttQualityOfServiceLevel.AtMostOnce ? 0 : 2)
             + (mqtt5 ? 1 : 0)
-            + message.Payload.Length;
+            + payloadLength;
         var lengthBytes = variable < 128 ? 1 : variable < 16_384 ? 2 : variable < 2_097_152 ? 3 : 4;
         return 1 + lengthBytes + variable;
     }

@@ -24,7 +24,17 @@ public sealed class LiveTags
         _latest.GetOrAdd(sample.Tag, static (_, first) => new Slot(first), sample).Set(sample);
     }
 
-    public IEnumerable<Sample> Snapshot() => _latest.Values.Select(s => s.Get()).OrderBy(s => s.Tag.Key, StringComparer.Ordinal);
+    /// <summary>The last sample of every tag, sorted by tag key.</summary>
+    public IEnumerable<Sample> Snapshot() => Current().OrderBy(s => s.Tag.Key, StringComparer.Ordinal);
+
+    /// <summary>The last sample of every tag, in no particular order (no sort, no copy of the whole set).</summary>
+    public IEnumerable<Sample> Current()
+    {
+        foreach (var (_, slot) in _latest)
+        {
+            yield return slot.Get();
+        }
+    }
 
     public int Count => _latest.Count;
 

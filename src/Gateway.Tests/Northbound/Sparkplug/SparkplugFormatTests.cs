@@ -98,6 +98,25 @@ public sealed class SparkplugFormatTests : IDisposable
     }
 
     [Fact]
+    public void Encode_BadValuesOfADeadMachine_AreCountedAsPublished_ByTheMessageThatCompletesThem()
+    {
+        var dying = Encode(DeliveryLane.Live, Item(30, s_ovenCounter, 0, Quality.Bad));
+        Assert.Equal(1, Assert.Single(dying).Samples);
+
+        // Same batch as a message: that message counts them (gateway_samples_published_total).
+        var mixed = Encode(DeliveryLane.Live, Item(31, s_ovenCounter, 0, Quality.Bad), Item(32, s_pressSpeed, 7));
+        Assert.Equal(new SequenceRange(31, 32), Assert.Single(mixed).Completes);
+        Assert.Equal(2, mixed[0].Samples);
+
+        // A batch without a message: the lane's next message counts them with its own.
+        Assert.Empty(Encode(DeliveryLane.Live, Item(33, s_ovenCounter, 0, Quality.Bad), Item(34, s_ovenCounter, 0, Quality.Bad)));
+        Assert.Empty(Encode(DeliveryLane.Live, Item(35, s_ovenCounter, 0, Quality.Bad)));
+        var next = Encode(DeliveryLane.Live, Item(36, s_pressSpeed, 8));
+        Assert.Equal(new SequenceRange(33, 36), Assert.Single(next).Completes);
+        Assert.Equal(4, next[0].Samples);
+    }
+
+    [Fact]
     public void Encode_AReturningMachine_IsBornInTheSameCall_CarryingItsSamples()
     {
         Encode(DeliveryLane.Live, Item(40, s_ovenCounter, 0, Quality.Bad));

@@ -344,6 +344,24 @@ public sealed class SparkplugSessionTests : IDisposable
     }
 
     [Fact]
+    public void DeviceBirth_ListsTheTagsByPath_WhateverOrderTheyCameIn()
+    {
+        var paths = new[] { "m", "b", "z", "a", "k", "c", "y", "b2" };
+        var tags = paths.Select(p => new TagInfo("press", p)).ToArray();
+        var session = Create(catalog: tags[..4]);
+        foreach (var tag in tags)
+        {
+            Add(session, tag, SampleValue.FromDouble(1));
+        }
+
+        session.Flush(_out, force: true);
+        var births = Take().Where(m => m.Message.Type == SparkplugMessageType.DeviceBirth).ToList();
+        Assert.NotEmpty(births);
+        Assert.All(births, b => Assert.Equal(b.Payload.Metrics.Select(m => m.Name).Order(StringComparer.Ordinal), b.Payload.Metrics.Select(m => m.Name)));
+        Assert.Equal(paths.Order(StringComparer.Ordinal), births[^1].Payload.Metrics.Select(m => m.Name));
+    }
+
+    [Fact]
     public void DeviceBirth_WithinTheBrokerPacketLimit_LogsNothing()
     {
         var session = Create(maximumPacketSize: 4096, catalog: [s_speed]);

@@ -110,16 +110,42 @@ public sealed class MqttOutputContext
         Config.Mqtt.Qos == 2 && Limits.MaximumQos == MqttQualityOfServiceLevel.ExactlyOnce ? MqttQualityOfServiceLevel.ExactlyOnce : MqttQualityOfServiceLevel.AtLeastOnce;
 
     /// <summary>The largest payload a message to <paramref name="topic"/> may carry under the broker's Maximum Packet Size.</summary>
-    public long MaxPayload(string topic) =>
-        Limits.MaximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize
-            ? MqttBrokerLimits.ProtocolMaximumPacketSize - 16 - System.Text.Encoding.UTF8.GetByteCount(topic)
-            : Limits.MaximumPacketSize - 16 - System.Text.Encoding.UTF8.GetByteCount(topic);
+    public long MaxPayload(string topic) => MqttBrokerLimits.MaxPayload(Limits.MaximumPacketSize, topic);
 
     /// <summary>Called by a TLS check that refused the broker's certificate (for the connection failure's explanation).</summary>
     public Action<string>? CertificateRejected { get; internal set; }
 
     /// <summary>Called by a TLS check that accepted the broker's certificate.</summary>
     public Action? CertificateAccepted { get; internal set; }
+
+    /// <summary>
+    /// Publishes <paramref name="message"/> at once, outside the publish window (births, deaths, status): refused
+    /// before sending when it is over the broker's Maximum Packet Size (<see cref="MessageTooLargeException"/>), and
+    /// a <see cref="PublishRefusedException"/> when the broker refuses it (an MQTT 5 reason code of 0x80 or more).
+    /// </summary>
+    public async Task PublishCheckedAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
+    {
+        CheckPacketSize(message);
+        var result = await Client.PublishAsync(message, cancellationToken);
+        if (PublishRefusedException.IsRefusal(result))
+        {
+            throw new PublishRefusedException(message.Topic, result.ReasonCode, result.ReasonString, Config.Mqtt.Username);
+        }
+    }
+
+    /// <summary>Refuses, before sending, a message the broker announced it would not take (it would close the connection).</summary>
+    internal void CheckPacketSize(MqttApplicationMessage message)
+    {
+        var limit = Limits.MaximumPacketSize;
+        if (limit < MqttBrokerLimits.ProtocolMaximumPacketSize)
+        {
+            var size = MqttBrokerLimits.PublishPacketSize(message, Mqtt5);
+            if (size > limit)
+            {
+                throw new MessageTooLargeException(message.Topic, size, limit);
+            }
+        }
+    }
 
     /// <summary>Wakes the output's loop (a rebirth was asked for, the host came online).</summary>
     public void Wake() => _wake();

@@ -37,7 +37,6 @@ public sealed partial class SparkplugFormat : IMqttFormat
     private readonly SparkplugSession _session;
     private readonly List<SparkplugMessage> _messages = [];
     private readonly string _bdSeqFile;
-    private readonly MqttQualityOfServiceLevel _dataQos;
     private int[] _carriedBy = [];
     private long _lastSessionBdSeq;
     private long _bdSeq;
@@ -46,6 +45,9 @@ public sealed partial class SparkplugFormat : IMqttFormat
     private OutgoingMessages? _liveQueue;
     private OutgoingMessages? _historyQueue;
     private readonly long?[] _uncompletedFrom = new long?[2];
+    private readonly int[] _uncounted = new int[2];
+    private int[] _extraSamples = [];
+    private bool _observedAtBegin;
     private readonly PrimaryHostState? _host;
     private readonly Lock _hostLock = new();
     private readonly GatewayMetrics? _metrics;
@@ -60,7 +62,6 @@ public sealed partial class SparkplugFormat : IMqttFormat
         _liveTags = liveTags;
         _logger = logger;
         var sparkplug = config.Mqtt.Sparkplug;
-        _dataQos = sparkplug.DataQos == 0 ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce;
         _session = new SparkplugSession(
             new SparkplugSessionOptions
             {
@@ -120,6 +121,8 @@ public sealed partial class SparkplugFormat : IMqttFormat
         _historyQueue = null;
         _uncompletedFrom[0] = null;
         _uncompletedFrom[1] = null;
+        _uncounted[0] = 0;
+        _uncounted[1] = 0;
         _rebirthRequested = false;
         _sessionBegun = false;
         _birthsPending = false;
@@ -172,6 +175,7 @@ public sealed partial class SparkplugFormat : IMqttFormat
         _messages.Clear();
         _session.Begin(_bdSeq, context.Limits.MaximumPacketSize, _catalog.Tags, _liveTags?.Snapshot(), _messages);
         _birthsPending = true;
+        _observedAtBegin = true;
         await PublishNowAsync(context, cancellationToken);
     }
 
@@ -180,17 +184,17 @@ public sealed partial class SparkplugFormat : IMqttFormat
         // still waiting for its primary host never was born on this connection: no death either.
         _sessionBegun ? PublishDeathAsync(context, cancellationToken) : Task.CompletedTask;
 
-    private Task<MqttClientPublishResult> PublishDeathAsync(MqttOutputContext context, CancellationToken cancellationToken)
+    private async Task PublishDeathAsync(MqttOutputContext context, CancellationToken cancellationToken)
     {
-        var death = _session.NodeDeath();
-        var array = death.DetachPayload(out var length);
-        var message = new MqttApplicationMessage
+        var message = ToMqtt(_session.NodeDeath(), out var array);
+        try
         {
-            Topic = death.Topic,
-            Payload = new ReadOnlySequence<byte>(array!, 0, length),
-            QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
-        };
-        return context.Client.PublishAsync(message, cancellationToken);
+            await context.PublishCheckedAsync(message, cancellationToken);
+        }
+        finally
+        {
+            PayloadPool.Shared.Return(array);
+        }
     }
 
     public Task OnMessageAsync(MqttOutputContext context, MqttApplicationMessageReceivedEventArgs message)
@@ -302,10 +306,13 @@ public sealed partial class SparkplugFormat : IMqttFormat
         if (_birthsPending)
         {
             // The first DBIRTHs announce each tag's datatype: wait (bounded) until every tag has been read once.
-            if (_liveTags is not null)
+            // Right after Begin (which took the live values) there is nothing new to observe.
+            if (_liveTags is not null && !_observedAtBegin)
             {
-                _session.Observe(_liveTags.Snapshot());
+                _session.Observe(_liveTags.Current());
             }
+
+            _observedAtBegin = false;
 
             _messages.Clear();
             _session.Flush(_messages);
@@ -344,7 +351,8 @@ public sealed partial class SparkplugFormat : IMqttFormat
     /// Hands the session's messages to the output. Each message names the run of this batch's samples that is
     /// delivered in full once it (and every message before it) is acknowledged: the batch's longest prefix whose
     /// samples are all carried by it or by earlier messages. Samples that need no message (Bad values of a dead
-    /// machine) count as carried by the message before them, or, when none, by the lane's next message.
+    /// machine) count as carried by the message before them, or, when none, by the lane's next message: that message
+    /// also counts them (<c>gateway_samples_published_total</c>).
     /// </summary>
     private void Hand(IReadOnlyList<BufferedSample> samples, DeliveryLane lane, OutgoingMessages output)
     {
@@ -354,13 +362,26 @@ public sealed partial class SparkplugFormat : IMqttFormat
             _carriedBy = new int[Math.Max(count, _carriedBy.Length * 2)];
         }
 
+        if (_extraSamples.Length < _messages.Count)
+        {
+            _extraSamples = new int[Math.Max(_messages.Count, _extraSamples.Length * 2)];
+        }
+
         var carriedBy = _carriedBy;
+        var extraSamples = _extraSamples;
         Array.Fill(carriedBy, -1, 0, count);
+        Array.Clear(extraSamples, 0, _messages.Count);
         var sent = -1;
         for (var j = 0; j < _messages.Count; j++)
         {
             var message = _messages[j];
             var index = message.Type == SparkplugMessageType.None ? Math.Max(sent, 0) : ++sent;
+            if (message.Type == SparkplugMessageType.None)
+            {
+                // Published by no message of their own: counted with the message that completes them.
+                extraSamples[index] += message.SampleCount;
+            }
+
             foreach (var range in message.Samples)
             {
                 var position = IndexOf(samples, range.First);
@@ -397,25 +418,32 @@ public sealed partial class SparkplugFormat : IMqttFormat
             }
 
             SequenceRange? completes = null;
+            var carried = message.SampleCount + extraSamples[real];
             if (next > done)
             {
-                completes = new SequenceRange(_uncompletedFrom[laneIndex] ?? samples[done].Id, samples[next - 1].Id);
-                _uncompletedFrom[laneIndex] = null;
+                if (_uncompletedFrom[laneIndex] is { } from)
+                {
+                    // Also completes (and counts) the earlier batches' samples that needed no message.
+                    completes = new SequenceRange(from, samples[next - 1].Id);
+                    carried += _uncounted[laneIndex];
+                    _uncompletedFrom[laneIndex] = null;
+                    _uncounted[laneIndex] = 0;
+                }
+                else
+                {
+                    completes = new SequenceRange(samples[done].Id, samples[next - 1].Id);
+                }
+
                 done = next;
             }
 
-            var array = message.DetachPayload(out var length);
-            output.Add(
-                new MqttApplicationMessage
-                {
-                    Topic = message.Topic,
-                    Payload = new ReadOnlySequence<byte>(array!, 0, length),
-                    QualityOfServiceLevel = message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : _dataQos,
-                },
-                completes,
-                message.SampleCount,
-                array);
+            output.Add(ToMqtt(message, out var array), completes, carried, array);
             real++;
+        }
+
+        if (real == 0 && _messages.Count > 0)
+        {
+            _uncounted[laneIndex] += extraSamples[0];
         }
 
         if (done < count)
@@ -456,27 +484,33 @@ public sealed partial class SparkplugFormat : IMqttFormat
                 continue;
             }
 
-            var published = new MqttApplicationMessage
-            {
-                Topic = message.Topic,
-                Payload = new ReadOnlySequence<byte>(message.Payload),
-                QualityOfServiceLevel = message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : _dataQos,
-            };
+            var published = ToMqtt(message, out var array);
             try
             {
-                var result = await context.Client.PublishAsync(published, cancellationToken);
-                if (PublishRefusedException.IsRefusal(result))
-                {
-                    throw new PublishRefusedException(published.Topic!, result.ReasonCode, result.ReasonString, context.Config.Mqtt.Username);
-                }
+                await context.PublishCheckedAsync(published, cancellationToken);
             }
             finally
             {
-                message.Dispose();
+                PayloadPool.Shared.Return(array);
             }
         }
 
         _messages.Clear();
+    }
+
+    /// <summary>
+    /// The MQTT message of <paramref name="message"/>, whose payload's pooled array it takes over: the caller returns
+    /// <paramref name="rentedPayload"/> to <see cref="PayloadPool.Shared"/> once the publication completed.
+    /// </summary>
+    private static MqttApplicationMessage ToMqtt(SparkplugMessage message, out byte[] rentedPayload)
+    {
+        rentedPayload = message.DetachPayload(out var length) ?? throw new InvalidOperationException($"{message.Type} has no payload");
+        return new MqttApplicationMessage
+        {
+            Topic = message.Topic,
+            Payload = new ReadOnlySequence<byte>(rentedPayload, 0, length),
+            QualityOfServiceLevel = message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce,
+        };
     }
 
     private void WriteBdSeq()

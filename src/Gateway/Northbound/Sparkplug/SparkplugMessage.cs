@@ -72,23 +72,6 @@ public sealed class SparkplugMessage : IDisposable
         }
     }
 
-    internal void CarryAll(List<SequenceRange> ranges, int count)
-    {
-        foreach (var range in ranges)
-        {
-            if (_samples.Count > 0 && _samples[^1].Last + 1 == range.First)
-            {
-                _samples[^1] = _samples[^1] with { Last = range.Last };
-            }
-            else
-            {
-                _samples.Add(range);
-            }
-        }
-
-        SampleCount += count;
-    }
-
     /// <summary>
     /// Hands the payload's pooled array over (to be returned to <see cref="Delivery.PayloadPool.Shared"/> by the
     /// new owner once the publication completed); null for a message without payload.

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Gateway.Drivers;
 using Gateway.Northbound.Delivery;
+using Google.Protobuf;
 
 namespace Gateway.Northbound.Sparkplug;
 
@@ -82,43 +83,44 @@ public sealed class SparkplugPayloadWriter
     /// A data metric (DDATA): alias, source timestamp, <c>is_historical</c> when set, the value in the field of its
     /// kind (or <c>is_null</c>), and a Quality property when the quality is not Good.
     /// </summary>
-    public void WriteDataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+    public void WriteDataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical) =>
+        Write(new DataMetric(alias, timestamp, value, quality, historical));
+
+    /// <summary>A data metric whose size is known (<see cref="DataMetric"/>): see <see cref="WriteDataMetric"/>.</summary>
+    public void Write(in DataMetric metric)
     {
-        var size = DataMetricSize(alias, timestamp, value, quality, historical);
+        var size = metric.Size;
         WriteTag(2, LengthDelimited);
         WriteVarint((ulong)size);
         Ensure(size);
         WriteTag(2, Varint);
-        WriteVarint(alias);
+        WriteVarint(metric.Alias);
         WriteTag(3, Varint);
-        WriteVarint(timestamp);
-        if (historical)
+        WriteVarint(metric.Timestamp);
+        if (metric.Historical)
         {
             WriteTag(5, Varint);
             WriteByte(1);
         }
 
-        if (value.Kind == SampleValueKind.None)
+        if (metric.Value.Kind == SampleValueKind.None)
         {
             WriteTag(7, Varint);
             WriteByte(1);
         }
 
-        if (quality != Quality.Good)
+        if (metric.Quality != Quality.Good)
         {
-            WriteProperties(quality, null, 0);
+            WriteProperties(metric.Quality, null, 0);
         }
 
-        WriteValue(value);
+        WriteValue(metric.Value, metric.StringBytes);
         MetricCount++;
     }
 
     /// <summary>A data metric's bytes inside the payload, with its field tag and length prefix.</summary>
-    public static int DataMetricBytes(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
-    {
-        var size = DataMetricSize(alias, timestamp, value, quality, historical);
-        return 1 + VarintSize((ulong)size) + size;
-    }
+    public static int DataMetricBytes(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical) =>
+        new DataMetric(alias, timestamp, value, quality, historical).Bytes;
 
     /// <summary>
     /// A birth metric (NBIRTH, DBIRTH): name, alias, timestamp, datatype, <c>is_null</c> when there is no value yet,
@@ -129,13 +131,14 @@ public sealed class SparkplugPayloadWriter
         var nameBytes = Encoding.UTF8.GetByteCount(name);
         var unitBytes = unit is null ? 0 : Encoding.UTF8.GetByteCount(unit);
         var propertiesSize = PropertiesSize(quality, unit, unitBytes);
+        var stringBytes = StringBytes(value);
         var size = 1 + VarintSize((ulong)nameBytes) + nameBytes
             + (alias is { } a ? 1 + VarintSize(a) : 0)
             + 1 + VarintSize(timestamp)
             + 1 + VarintSize((ulong)datatype)
             + (value.Kind == SampleValueKind.None ? 2 : 0)
             + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
-            + ValueSize(value);
+            + ValueSize(value, stringBytes);
         WriteTag(2, LengthDelimited);
         WriteVarint((ulong)size);
         Ensure(size);
@@ -162,19 +165,51 @@ public sealed class SparkplugPayloadWriter
             WriteProperties(quality, unit, unitBytes);
         }
 
-        WriteValue(value);
+        WriteValue(value, stringBytes);
         MetricCount++;
     }
 
-    private static int DataMetricSize(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+    /// <summary>
+    /// A data metric (DDATA) with its size computed once: the session checks it against the broker's limit, then
+    /// <see cref="Write"/> writes it (a string's UTF-8 length is counted once for both).
+    /// </summary>
+    public readonly struct DataMetric
     {
-        var propertiesSize = quality == Quality.Good ? -1 : PropertiesSize(quality, null, 0);
-        return 1 + VarintSize(alias)
-            + 1 + VarintSize(timestamp)
-            + (historical ? 2 : 0)
-            + (value.Kind == SampleValueKind.None ? 2 : 0)
-            + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
-            + ValueSize(value);
+        public DataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+        {
+            Alias = alias;
+            Timestamp = timestamp;
+            Value = value;
+            Quality = quality;
+            Historical = historical;
+            StringBytes = SparkplugPayloadWriter.StringBytes(value);
+            var propertiesSize = quality == Quality.Good ? -1 : PropertiesSize(quality, null, 0);
+            Size = 1 + VarintSize(alias)
+                + 1 + VarintSize(timestamp)
+                + (historical ? 2 : 0)
+                + (value.Kind == SampleValueKind.None ? 2 : 0)
+                + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
+                + ValueSize(value, StringBytes);
+        }
+
+        public ulong Alias { get; }
+
+        public ulong Timestamp { get; }
+
+        public SampleValue Value { get; }
+
+        public Quality Quality { get; }
+
+        public bool Historical { get; }
+
+        /// <summary>The UTF-8 length of a string value; 0 for the other kinds.</summary>
+        public int StringBytes { get; }
+
+        /// <summary>The Metric message's size, without its field tag and length prefix.</summary>
+        public int Size { get; }
+
+        /// <summary>What the metric adds to the payload: field tag, length prefix and <see cref="Size"/>.</summary>
+        public int Bytes => 1 + VarintSize((ulong)Size) + Size;
     }
 
     /// <summary>The Sparkplug datatype a value of this kind is announced and sent as; Unknown for no value.</summary>
@@ -189,18 +224,20 @@ public sealed class SparkplugPayloadWriter
         _ => DataType.Unknown,
     };
 
-    private static int ValueSize(in SampleValue value) => value.Kind switch
+    private static int StringBytes(in SampleValue value) => value.Kind == SampleValueKind.String ? Encoding.UTF8.GetByteCount(value.AsString!) : 0;
+
+    private static int ValueSize(in SampleValue value, int stringBytes) => value.Kind switch
     {
         SampleValueKind.Boolean => 2,
         SampleValueKind.Integer => 1 + VarintSize(unchecked((ulong)value.AsInteger)),
         SampleValueKind.UnsignedInteger => 1 + VarintSize(value.AsUnsignedInteger),
         SampleValueKind.Float => 5,
         SampleValueKind.Double => 9,
-        SampleValueKind.String => StringFieldSize(Encoding.UTF8.GetByteCount(value.AsString!)),
+        SampleValueKind.String => StringFieldSize(stringBytes),
         _ => 0,
     };
 
-    private void WriteValue(in SampleValue value)
+    private void WriteValue(in SampleValue value, int stringBytes)
     {
         switch (value.Kind)
         {
@@ -227,9 +264,8 @@ public sealed class SparkplugPayloadWriter
                 _position += 8;
                 break;
             case SampleValueKind.String:
-                var text = value.AsString!;
                 WriteTag(15, LengthDelimited);
-                WriteString(text, Encoding.UTF8.GetByteCount(text));
+                WriteString(value.AsString!, stringBytes);
                 break;
         }
     }
@@ -304,20 +340,7 @@ public sealed class SparkplugPayloadWriter
 
     private static int StringFieldSize(int bytes) => 1 + VarintSize((ulong)bytes) + bytes;
 
-    /// <summary>The bytes of a varint (1 to 10).</summary>
-    public static int VarintSize(ulong value) => value switch
-    {
-        < 1UL << 7 => 1,
-        < 1UL << 14 => 2,
-        < 1UL << 21 => 3,
-        < 1UL << 28 => 4,
-        < 1UL << 35 => 5,
-        < 1UL << 42 => 6,
-        < 1UL << 49 => 7,
-        < 1UL << 56 => 8,
-        < 1UL << 63 => 9,
-        _ => 10,
-    };
+    private static int VarintSize(ulong value) => CodedOutputStream.ComputeRawVarint64Size(value);
 
     private void WriteTag(int field, int wireType)
     {
@@ -385,16 +408,20 @@ public sealed class PooledPayload : IDisposable
 
     public ReadOnlySpan<byte> Span => Memory.Span;
 
-    public byte[] ToArray() => Memory.ToArray();
-
     /// <summary>Gives up the rented array: the caller returns it to <see cref="PayloadPool.Shared"/>.</summary>
-    internal byte[] Detach() => Interlocked.Exchange(ref _buffer, null) ?? throw new ObjectDisposedException(nameof(PooledPayload));
+    internal byte[] Detach()
+    {
+        // One owner (the message that holds it): no race to guard against.
+        var buffer = _buffer ?? throw new ObjectDisposedException(nameof(PooledPayload));
+        _buffer = null;
+        return buffer;
+    }
 
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _buffer, null);
-        if (buffer is not null)
+        if (_buffer is { } buffer)
         {
+            _buffer = null;
             PayloadPool.Shared.Return(buffer);
         }
     }

@@ -48,13 +48,9 @@ public sealed partial class SparkplugSession
     /// <summary>The alias of <see cref="RebirthMetric"/>; tags get 2, 3, … in the order they are first seen, for the process's life.</summary>
     public const ulong RebirthAlias = 1;
 
-    /// <summary>An MQTT PUBLISH's own bytes besides topic and payload (fixed header, lengths, packet id, properties), at most.</summary>
-    private const int PacketOverhead = 16;
-
     private readonly SparkplugSessionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Dictionary<TagInfo, TagState> _tagsByReference = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<TagInfo, TagState> _tags = [];
     private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
     private readonly List<DeviceState> _deviceList = [];
@@ -83,9 +79,6 @@ public sealed partial class SparkplugSession
 
     /// <summary>The bdSeq of the current connection (the one of <see cref="Begin"/>).</summary>
     public long BdSeq { get; private set; }
-
-    /// <summary>Devices known so far (from the catalog or from samples).</summary>
-    public int DeviceCount => _deviceList.Count;
 
     public string Topic(string type, string? device = null) =>
         device is null ? $"spBv1.0/{_options.GroupId}/{type}/{_options.EdgeNodeId}" : $"spBv1.0/{_options.GroupId}/{type}/{_options.EdgeNodeId}/{device}";
@@ -329,8 +322,7 @@ public sealed partial class SparkplugSession
         foreach (var device in _deviceList)
         {
             device.Writer.Reset();
-            device.DataRanges.Clear();
-            device.DataCount = 0;
+            device.Data = null;
             device.Held.Clear();
         }
     }
@@ -493,43 +485,33 @@ public sealed partial class SparkplugSession
     {
         var writer = device.Writer;
         var timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds();
-        if (writer.Length > 0
+        var metric = new SparkplugPayloadWriter.DataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical);
+        if (device.Data is not null
             && (writer.MetricCount >= _options.MaxMetricsPerMessage
-                || (device.PayloadLimit != int.MaxValue
-                    && writer.Length + SparkplugPayloadWriter.DataMetricBytes(tag.Alias, timestamp, sample.Value, sample.Quality, historical) + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
+                || (device.PayloadLimit != int.MaxValue && writer.Length + metric.Bytes + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
         {
             FinishData(device, output);
         }
 
-        if (writer.Length == 0)
+        if (device.Data is null)
         {
             writer.Begin(Now());
+            device.Data = new SparkplugMessage(SparkplugMessageType.DeviceData, device.DataTopic, device.Name, null, _options.DataQos);
         }
 
-        writer.WriteDataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical);
-        device.DataCount++;
-        var ranges = device.DataRanges;
-        if (ranges.Count > 0 && ranges[^1].Last + 1 == sequence)
-        {
-            ranges[^1] = ranges[^1] with { Last = sequence };
-        }
-        else
-        {
-            ranges.Add(new Buffering.SequenceRange(sequence, sequence));
-        }
+        writer.Write(metric);
+        device.Data.Carry(sequence);
     }
 
     private void FinishData(DeviceState device, List<SparkplugMessage> output)
     {
-        if (device.Writer.Length == 0)
+        if (device.Data is not { } message)
         {
             return;
         }
 
-        var message = new SparkplugMessage(SparkplugMessageType.DeviceData, device.DataTopic, device.Name, device.Writer.Finish(NextSeq()), _options.DataQos);
-        message.CarryAll(device.DataRanges, device.DataCount);
-        device.DataRanges.Clear();
-        device.DataCount = 0;
+        device.Data = null;
+        message.Complete(device.Writer.Finish(NextSeq()), _options.DataQos);
         output.Add(message);
     }
 
@@ -580,41 +562,40 @@ public sealed partial class SparkplugSession
         }
     }
 
+    // Another TagInfo object of a known tag (samples read back from the buffer) finds the same state: TagInfo's
+    // equality is its key (its hash cached, the reference compared first).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TagState TagOf(TagInfo tag)
-    {
-        if (_tagsByReference.TryGetValue(tag, out var state))
-        {
-            return state;
-        }
-
-        return NewTag(tag);
-    }
+    private TagState TagOf(TagInfo tag) => _tags.TryGetValue(tag, out var state) ? state : NewTag(tag);
 
     private TagState NewTag(TagInfo tag)
     {
-        // Another TagInfo object of a known tag (samples read back from the buffer): same state.
-        if (!_tags.TryGetValue(tag, out var state))
+        if (!_devices.TryGetValue(tag.Machine, out var device))
         {
-            if (!_devices.TryGetValue(tag.Machine, out var device))
+            device = new DeviceState(tag.Machine, Topic("DDATA", tag.Machine), Topic("DBIRTH", tag.Machine), Topic("DDEATH", tag.Machine))
             {
-                device = new DeviceState(tag.Machine, Topic("DDATA", tag.Machine), Topic("DBIRTH", tag.Machine), Topic("DDEATH", tag.Machine))
-                {
-                    PayloadLimit = PayloadLimit(Topic("DDATA", tag.Machine)),
-                    PendingSince = _time.GetTimestamp(),
-                };
-                _devices[tag.Machine] = device;
-                _deviceList.Add(device);
-            }
-
-            state = new TagState(tag, device, _nextAlias++);
-            _aliasNames[state.Alias] = (tag.Machine, tag.Path);
-            _tags[tag] = state;
-            device.Tags.Add(state);
-            device.Tags.Sort(static (a, b) => string.CompareOrdinal(a.Tag.Path, b.Tag.Path));
+                PayloadLimit = PayloadLimit(Topic("DDATA", tag.Machine)),
+                PendingSince = _time.GetTimestamp(),
+            };
+            _devices[tag.Machine] = device;
+            _deviceList.Add(device);
         }
 
-        _tagsByReference[tag] = state;
+        var state = new TagState(tag, device, _nextAlias++);
+        _aliasNames[state.Alias] = (tag.Machine, tag.Path);
+        _tags[tag] = state;
+
+        // Kept sorted by path (births list the tags in that order): inserted in place, not sorted again per tag.
+        var tags = device.Tags;
+        if (tags.Count == 0 || string.CompareOrdinal(tags[^1].Tag.Path, tag.Path) < 0)
+        {
+            tags.Add(state);
+        }
+        else
+        {
+            var index = tags.BinarySearch(state, TagState.ByPath);
+            tags.Insert(index < 0 ? ~index : index, state);
+        }
+
         return state;
     }
 
@@ -629,7 +610,8 @@ public sealed partial class SparkplugSession
             return;
         }
 
-        var size = birth.Payload.Length + PacketOverhead + System.Text.Encoding.UTF8.GetByteCount(device.BirthTopic);
+        // Maximum Packet Size is an MQTT 5 property: the packet as MQTT 5 encodes it.
+        var size = MqttBrokerLimits.PublishPacketSize(device.BirthTopic, birth.Payload.Length, birth.QualityOfService == 0 ? MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce : MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, mqtt5: true);
         if (size > _maximumPacketSize && _birthsTooLarge.Add(device.Name))
         {
             LogBirthTooLarge(_logger, _options.EdgeNodeId, device.Name, device.Tags.Count, size, _maximumPacketSize);
@@ -639,7 +621,7 @@ public sealed partial class SparkplugSession
     private int PayloadLimit(string dataTopic) =>
         _maximumPacketSize >= MqttBrokerLimits.ProtocolMaximumPacketSize
             ? int.MaxValue
-            : (int)Math.Max(64, _maximumPacketSize - PacketOverhead - System.Text.Encoding.UTF8.GetByteCount(dataTopic));
+            : (int)Math.Max(64, MqttBrokerLimits.MaxPayload(_maximumPacketSize, dataTopic));
 
     private ulong NextSeq()
     {
@@ -663,6 +645,8 @@ public sealed partial class SparkplugSession
 
     private sealed class TagState(TagInfo tag, DeviceState device, ulong alias)
     {
+        public static readonly IComparer<TagState> ByPath = Comparer<TagState>.Create(static (a, b) => string.CompareOrdinal(a.Tag.Path, b.Tag.Path));
+
         public TagInfo Tag { get; } = tag;
 
         public DeviceState Device { get; } = device;
@@ -712,12 +696,11 @@ public sealed partial class SparkplugSession
 
         public int PayloadLimit { get; set; } = int.MaxValue;
 
-        /// <summary>The DDATA being filled.</summary>
+        /// <summary>The payload of the DDATA being filled.</summary>
         public SparkplugPayloadWriter Writer { get; } = new(2048);
 
-        public List<Buffering.SequenceRange> DataRanges { get; } = [];
-
-        public int DataCount { get; set; }
+        /// <summary>The DDATA being filled (the samples it carries; its payload at <see cref="FinishData"/>); null for none.</summary>
+        public SparkplugMessage? Data { get; set; }
     }
 
     [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "Sparkplug node {Group}/{Node} born with {Devices} devices (bdSeq {BdSeq})")]
