@@ -227,6 +227,57 @@ public class BufferBenchmarks
         }
     }
 
+    // ---- drain-small: 100,000 batches of one sample each (a slow line flushing one sample at a time), drained 5000 at
+    // a time: read then acknowledge, which deletes the batches from the front of the index ----
+
+    private const int SmallBatches = 100_000;
+    private string _smallTemplate = "";
+
+    [GlobalSetup(Targets = [nameof(DrainSmallBatches)])]
+    public void SmallBatchesTemplate()
+    {
+        GlobalSetup();
+        _smallTemplate = Path.Combine(_directory, "small-template.db");
+        var one = new List<Sample>(1);
+        using (var template = new SampleBuffer(_smallTemplate, 1L << 40, [Sink], _metrics, NullLogger<SampleBuffer>.Instance))
+        {
+            for (var i = 0; i < SmallBatches; i++)
+            {
+                one.Clear();
+                one.Add(_flushes[i / FlushSize][i % FlushSize]);
+                template.Append(one);
+            }
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [IterationSetup(Targets = [nameof(DrainSmallBatches)])]
+    public void SmallBatchesCopy()
+    {
+        _batch?.Dispose();
+        var path = NextPath();
+        File.Copy(_smallTemplate, path);
+        _batch = new SampleBuffer(path, 1L << 40, [Sink], _metrics, NullLogger<SampleBuffer>.Instance);
+    }
+
+    [Benchmark(OperationsPerInvoke = SmallBatches), BenchmarkCategory("drain-small")]
+    public long DrainSmallBatches()
+    {
+        long after = 0;
+        while (true)
+        {
+            _read.Clear();
+            if (_batch!.Read(Sink, after, long.MaxValue, ReadSize, _read) == 0)
+            {
+                return after;
+            }
+
+            _batch.Acknowledge(Sink, new SequenceRange(_read[0].Id, _read[^1].Id));
+            after = _read[^1].Id;
+        }
+    }
+
     private RowSampleBuffer NewRow()
     {
         _row?.Dispose();

@@ -70,6 +70,52 @@ public sealed class BufferWriterServiceTests : IDisposable
         Assert.Equal(42, _buffer.Count);
     }
 
+    [Fact]
+    public async Task Stop_WhileTheDiskFails_GivesUpWhenItsTokenFires_InsteadOfRetryingForever()
+    {
+        // The writer's clock never moves: without the token, the loop's last flush and StopAsync's would wait
+        // (for each other, and for a retry a second later) until systemd killed the process.
+        await _writer.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 42; i++)
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
+        }
+
+        BreakTheDisk();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var stop = _writer.StopAsync(timeout.Token);
+
+        Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20))));
+        await stop;
+        Assert.Equal(0, _buffer.Count);
+    }
+
+    [Fact]
+    public async Task Stop_BeforeTheLoopRan_WhileTheDiskFails_GivesUpWhenItsTokenFires()
+    {
+        for (var i = 0; i < 42; i++)
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
+        }
+
+        BreakTheDisk();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var stop = _writer.StopAsync(timeout.Token);
+
+        Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20))));
+        await stop;
+    }
+
+    /// <summary>Every append fails from now on, with the SqliteException a failing disk gives.</summary>
+    private void BreakTheDisk()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "buffer.db")};Pooling=false");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "ALTER TABLE batches RENAME TO gone";
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>The writer's delay starts on its own thread: advance the fake clock until it has flushed.</summary>
     private async Task AdvanceUntilWokenAsync()
     {

@@ -433,6 +433,143 @@ public sealed class SampleLogTests : IDisposable
         Assert.Equal((1500 - 2) * 30, metrics.SamplesDropped);
     }
 
+    [Fact]
+    public void Read_TwoLanesOfOneSink_EachKeepsItsBatchDecoded()
+    {
+        // A history lane reading the first five batches 30 at a time, interleaved with a live lane reading the
+        // last batch 5 at a time: each batch is loaded and decoded from its start once, not on every read.
+        using var buffer = Create("two-readers.db", 1L << 30, [Uns], out _);
+        for (var flush = 0; flush < 10; flush++)
+        {
+            buffer.Append(Counters(flush * 100, 100));
+        }
+
+        var history = new List<BufferedSample>();
+        var live = new List<BufferedSample>();
+        for (var step = 0; step < 20; step++)
+        {
+            buffer.Read(Uns, history.Count == 0 ? 0 : history[^1].Id, 500, 30, history);
+            buffer.Read(Uns, live.Count == 0 ? 900 : live[^1].Id, long.MaxValue, 5, live);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), history.Select(r => r.Id));
+        Assert.Equal(Enumerable.Range(901, 100).Select(i => (long)i), live.Select(r => r.Id));
+        Assert.Equal(history.Select(r => r.Id - 1), history.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(live.Select(r => r.Id - 1), live.Select(r => r.Sample.Value.AsInteger));
+        Assert.Equal(6, buffer.BatchLoads);
+    }
+
+    [Fact]
+    public void Acknowledge_ManySmallBatches_OutOfOrder_DeletesExactlyTheDeliveredOnes()
+    {
+        // Thousands of one-sample batches (a slow line) delivered in ranges, some out of order: the index drops
+        // them from the front and from the middle, and what is left reads back the same after a restart.
+        var path = PathOf("small.db");
+        var delivered = new HashSet<long>();
+        using (var buffer = Create(path, 1L << 30, [Uns], out var metrics))
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                buffer.Append(Counters(i, 1));
+            }
+
+            var random = new Random(5);
+            for (var step = 0; step < 300; step++)
+            {
+                var first = step < 150 ? (step * 15) + 1 : random.Next(1, 3000);
+                var last = Math.Min(3000, first + random.Next(0, 12));
+                buffer.Acknowledge(Uns, new SequenceRange(first, last));
+                for (var id = first; id <= last; id++)
+                {
+                    delivered.Add(id);
+                }
+            }
+
+            Assert.Equal(3000 - delivered.Count, buffer.Count);
+            Assert.Equal(3000 - delivered.Count, metrics.BufferSamples);
+            var left = new List<BufferedSample>();
+            buffer.ReadOldest(0, 10_000, left);
+            Assert.Equal(Enumerable.Range(1, 3000).Select(i => (long)i).Where(i => !delivered.Contains(i)), left.Select(r => r.Id));
+        }
+
+        using var reopened = Create(path, 1L << 30, [Uns], out _);
+        var again = new List<BufferedSample>();
+        reopened.Read(Uns, 0, long.MaxValue, 10_000, again);
+        Assert.Equal(Enumerable.Range(1, 3000).Select(i => (long)i).Where(i => !delivered.Contains(i)), again.Select(r => r.Id));
+        Assert.Equal(again.Select(r => r.Id - 1), again.Select(r => r.Sample.Value.AsInteger));
+    }
+
+    [Fact]
+    public void Quota_LeavesTheRowsOfASinkNoLongerConfigured_AsTheyWere()
+    {
+        var batchBytes = BatchBytes(30);
+        var path = PathOf("removed-sink.db");
+        using (var buffer = Create(path, 1 << 20, [Uns, Influx], out _))
+        {
+            buffer.Append(Counters(1000, 30));
+            buffer.Acknowledge(Influx, new SequenceRange(11, 15));
+        }
+
+        // Influx is taken out of the configuration; the quota then drops the first batch, twice over.
+        using (var reopened = Create(path, 2 * batchBytes, [Uns], out var metrics))
+        {
+            reopened.Append(Counters(1030, 30));
+            reopened.Append(Counters(1060, 30));
+            reopened.Append(Counters(1090, 30));
+            Assert.Equal(60, metrics.SamplesDropped);
+            Assert.Equal(60, reopened.CursorOf(Uns));
+        }
+
+        Assert.Equal((0L, "11-15"), RowsOf(path, Influx));
+
+        // Configured again, it owes what is still stored, as a sink whose rows had moved with every drop would.
+        using var again = Create(path, 1 << 20, [Uns, Influx], out _);
+        Assert.Equal(60, again.CursorOf(Influx));
+        var read = new List<BufferedSample>();
+        again.Read(Influx, again.CursorOf(Influx), long.MaxValue, 100, read);
+        Assert.Equal(Enumerable.Range(61, 60).Select(i => (long)i), read.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void Append_ATagWhoseUnitChanged_ReadsBackWithItsNewUnit_AlsoAfterARestart()
+    {
+        // The tags table is keyed by (machine, path, unit); TagInfo's equality is machine/path only.
+        var path = PathOf("unit.db");
+        var celsius = new TagInfo("press", "temperature", "degC");
+        var fahrenheit = new TagInfo("press", "temperature", "degF");
+        using (var buffer = Create(path, 1 << 20, [Uns], out _))
+        {
+            buffer.Append([Sample.Good(celsius, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromDouble(20))]);
+            buffer.Append([Sample.Good(fahrenheit, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromDouble(68))]);
+            var read = new List<BufferedSample>();
+            buffer.Read(Uns, 0, long.MaxValue, 100, read);
+            Assert.Equal(["degC", "degF"], read.Select(r => r.Sample.Tag.Unit));
+        }
+
+        using var reopened = Create(path, 1 << 20, [Uns], out _);
+        reopened.Append([Sample.Good(new TagInfo("press", "temperature", "degC"), _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromDouble(21))]);
+        reopened.Append([Sample.Good(new TagInfo("press", "temperature", "degF"), _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromDouble(70))]);
+        var all = new List<BufferedSample>();
+        reopened.Read(Uns, 0, long.MaxValue, 100, all);
+        Assert.Equal(["degC", "degF", "degC", "degF"], all.Select(r => r.Sample.Tag.Unit));
+    }
+
+    /// <summary>A sink's persisted cursor and acknowledged ranges, read from the file.</summary>
+    private static (long Cursor, string Ranges) RowsOf(string path, string sink)
+    {
+        SqliteConnection.ClearAllPools();
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        connection.Open();
+        using var cursor = connection.CreateCommand();
+        cursor.CommandText = "SELECT acked FROM cursors WHERE sink = $sink";
+        cursor.Parameters.AddWithValue("$sink", sink);
+        var acked = (long)cursor.ExecuteScalar()!;
+        using var ranges = connection.CreateCommand();
+        ranges.CommandText = "SELECT group_concat(first || '-' || last, ',') FROM (SELECT first, last FROM ack_ranges WHERE sink = $sink ORDER BY first)";
+        ranges.Parameters.AddWithValue("$sink", sink);
+        return (acked, ranges.ExecuteScalar() as string ?? "");
+    }
+
     /// <summary>The encoded size of a batch of <paramref name="count"/> counter samples with values of two varint bytes.</summary>
     private long BatchBytes(int count)
     {

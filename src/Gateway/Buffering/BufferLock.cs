@@ -36,8 +36,6 @@ public sealed class BufferLock : IDisposable
     {
     }
 
-    public string Path { get; private init; } = "";
-
     /// <summary>Takes the lock of the buffer at <paramref name="bufferPath"/>, or throws <see cref="BufferLockedException"/>.</summary>
     public static BufferLock Acquire(string bufferPath)
     {
@@ -47,7 +45,7 @@ public sealed class BufferLock : IDisposable
             try
             {
                 var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                return new BufferLock { _stream = stream, Path = path };
+                return new BufferLock { _stream = stream };
             }
             catch (IOException)
             {
@@ -72,7 +70,7 @@ public sealed class BufferLock : IDisposable
         // call takes an off_t, whose width differs between 32- and 64-bit ARM.
         var pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture).PadRight(PidWidth - 1) + "\n");
         _ = Write(fd, pid, pid.Length);
-        return new BufferLock { _fd = fd, Path = path };
+        return new BufferLock { _fd = fd };
     }
 
     /// <summary>

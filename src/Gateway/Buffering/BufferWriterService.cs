@@ -22,6 +22,9 @@ public sealed class BufferWriterService(
 {
     private readonly List<Sample> _batch = new(4096);
     private readonly SemaphoreSlim _flushing = new(1, 1);
+
+    // Cancelled when StopAsync's token fires: the loop's last flush then stops retrying on a failing disk too.
+    private readonly CancellationTokenSource _stopExpired = new();
     private readonly TimeSpan _interval = TimeSpan.FromMilliseconds(options.Value.Buffer.FlushIntervalMs);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,30 +49,40 @@ public sealed class BufferWriterService(
         }
         finally
         {
-            await FlushAsync(CancellationToken.None);
+            await FlushAsync(_stopExpired.Token);
         }
     }
 
     /// <summary>
     /// Stops the loop, then writes what is still in the pipeline: a stop that comes before the loop ever ran (its
-    /// task is then never started) loses nothing either.
+    /// task is then never started) loses nothing either. On a failing disk it retries until
+    /// <paramref name="cancellationToken"/> (the host's shutdown timeout) fires, then gives up on what it holds.
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(CancellationToken.None);
+        using var expiry = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _stopExpired);
+        try
+        {
+            await base.StopAsync(cancellationToken);
+            await FlushAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            BufferLog.StopAbandoned(logger, _batch.Count + (pipeline.Reader.CanCount ? pipeline.Reader.Count : 0));
+        }
     }
 
     public override void Dispose()
     {
         _flushing.Dispose();
+        _stopExpired.Dispose();
         base.Dispose();
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         // The loop's last flush and StopAsync's may overlap when the host's shutdown timeout expires.
-        await _flushing.WaitAsync(CancellationToken.None);
+        await _flushing.WaitAsync(cancellationToken);
         try
         {
             await FlushOnceAsync(cancellationToken);

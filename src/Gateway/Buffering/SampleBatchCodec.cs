@@ -90,8 +90,8 @@ public static class SampleBatchCodec
         }
     }
 
-    /// <summary>The number of samples in an encoded batch, read from its header.</summary>
-    public static int CountOf(ReadOnlySpan<byte> data)
+    /// <summary>The number of samples in an encoded batch, read from its header (internal: for tests).</summary>
+    internal static int CountOf(ReadOnlySpan<byte> data)
     {
         CheckVersion(data);
         var position = 1;
@@ -268,9 +268,6 @@ public sealed class BatchWriter
     public int Length { get; private set; }
 
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, Length);
-
-    /// <summary>The underlying array; its first <see cref="Length"/> bytes are the batch.</summary>
-    public byte[] Array => _buffer;
 
     public void Reset() => Length = 0;
 

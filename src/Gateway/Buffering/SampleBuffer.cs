@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Gateway.Drivers;
 using Gateway.Observability;
 using Microsoft.Data.Sqlite;
@@ -40,10 +41,11 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly Dictionary<TagInfo, long> _tagIdsByReference = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<TagInfo, long> _tagIds = [];
+    // Keyed as the tags table is (machine, path, unit): a tag whose unit changed gets a row of its own. TagInfo
+    // caches its hash and compares references first, so the lookup per sample costs no string hashing.
+    private readonly Dictionary<TagInfo, long> _tagIds = new(TagRowComparer.Instance);
     private readonly Dictionary<long, TagInfo> _tagsById = [];
-    private readonly List<BatchInfo> _batches = [];
+    private readonly BatchList _batches = new();
     private readonly string[] _sinks;
     private readonly Dictionary<string, SinkState> _sinkStates = new(StringComparer.Ordinal);
     private readonly BatchWriter _writer = new();
@@ -55,8 +57,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     private readonly SqliteCommand _saveCursor;
     private readonly SqliteCommand _deleteRanges;
     private readonly SqliteCommand _insertRange;
-    private readonly BatchReader _prefixReader = new();
+    private readonly BatchReader[] _prefixReader = [new()];
     private long _nextSequence = 1;
+    private long _readerClock;
     private long _storedBytes;
     private long _waiting;
     private bool _dropping;
@@ -180,6 +183,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
     public long MaxBytes => _maxBytes;
 
+    /// <summary>How many times a batch was read from the file and decoded from its start (for tests).</summary>
+    internal long BatchLoads { get; private set; }
+
     /// <summary>Appends a batch in one transaction, then enforces the quota. Returns the number of samples dropped.</summary>
     public long Append(IReadOnlyList<Sample> samples)
     {
@@ -245,7 +251,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             var state = StateOf(sink);
             var filter = new SinkFilter(afterSequence, throughSequence, state.Acked);
             var start = into.Count;
-            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into, state.Reader);
+            var read = ReadBatches(afterSequence, throughSequence, max, state.Acked, filter, into, state.Readers);
             if (read > 0)
             {
                 state.Leases.Add(new SequenceRange(into[start].Id, into[^1].Id));
@@ -257,9 +263,10 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
     /// <summary>
     /// Reads up to <paramref name="max"/> samples with sequence numbers above <paramref name="afterId"/>, oldest
-    /// first, without leasing them (the prefix API of the outputs that have not moved to <see cref="ISampleLog"/>).
+    /// first, without leasing them or skipping what a sink acknowledged. Internal: no output uses it any more (they
+    /// read through <see cref="ISampleLog"/>); tests use it to see what is stored.
     /// </summary>
-    public int ReadOldest(long afterId, int max, List<BufferedSample> into)
+    internal int ReadOldest(long afterId, int max, List<BufferedSample> into)
     {
         ArgumentNullException.ThrowIfNull(into);
         lock (_lock)
@@ -287,23 +294,33 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             state.Acked.Add(new SequenceRange(first, last));
             using var transaction = _connection.BeginTransaction();
             SaveSink(sink, state, transaction);
+            // The batches delivered by every sink go from the index one run at a time (a drain of many small
+            // batches would otherwise shift the whole index once per batch).
             var index = FirstBatchEndingAtOrAfter(first);
-            while (index < _batches.Count && _batches[index].First <= last)
+            var run = -1;
+            for (; index < _batches.Count && _batches[index].First <= last; index++)
             {
-                var batch = _batches[index];
+                ref var batch = ref _batches[index];
                 var common = CommonlyAcknowledged(batch);
                 _waiting -= common - batch.CommonAcked;
                 batch.CommonAcked = common;
                 if (common == batch.Count)
                 {
                     Run(_deleteBatch, transaction, batch.First);
-                    _batches.RemoveAt(index);
                     _storedBytes -= batch.Bytes;
+                    run = run < 0 ? index : run;
                 }
-                else
+                else if (run >= 0)
                 {
-                    index++;
+                    _batches.RemoveRange(run, index - run);
+                    index = run;
+                    run = -1;
                 }
+            }
+
+            if (run >= 0)
+            {
+                _batches.RemoveRange(run, index - run);
             }
 
             transaction.Commit();
@@ -312,10 +329,10 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     }
 
     /// <summary>
-    /// Records that <paramref name="sink"/> delivered every sample up to <paramref name="upToId"/> (the prefix API;
-    /// see <see cref="Acknowledge(string, SequenceRange)"/>).
+    /// Records that <paramref name="sink"/> delivered every sample up to <paramref name="upToId"/> (see
+    /// <see cref="Acknowledge(string, SequenceRange)"/>). Internal: the outputs acknowledge ranges; tests use it.
     /// </summary>
-    public void Acknowledge(string sink, long upToId)
+    internal void Acknowledge(string sink, long upToId)
     {
         long floor;
         lock (_lock)
@@ -376,7 +393,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         }
     }
 
-    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into, BatchReader reader)
+    private int ReadBatches(long after, long through, int max, SequenceRangeSet? acked, SinkFilter filter, List<BufferedSample> into, BatchReader[] readers)
     {
         var read = 0;
         for (var index = FirstBatchEndingAtOrAfter(after + 1); index < _batches.Count && read < max; index++)
@@ -393,11 +410,12 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             }
 
             var before = into.Count;
+            var from = Math.Max(after + 1, batch.First);
+            var reader = PickReader(readers, batch.First, from - batch.First);
             try
             {
                 // A reader that comes back for more of the batch it read last resumes where it stopped: a live lane
                 // reading a few samples at a time does not decode the batch's beginning again on every read.
-                var from = Math.Max(after + 1, batch.First);
                 if (reader.BatchFirst != batch.First || reader.Cursor.Index > from - batch.First)
                 {
                     if (reader.Data.Length < batch.Bytes)
@@ -406,6 +424,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
                     }
 
                     reader.BatchFirst = -1;
+                    BatchLoads++;
                     using (var blob = new SqliteBlob(_connection, "batches", "data", batch.First, readOnly: true))
                     {
                         blob.ReadExactly(reader.Data.AsSpan(0, batch.Bytes));
@@ -431,6 +450,44 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         return read;
     }
 
+    /// <summary>
+    /// The reader for a read of <paramref name="batchFirst"/>'s batch from <paramref name="offset"/> on. A sink's
+    /// live and history lanes interleave their reads, each moving forward: one that can resume there; else an unused
+    /// one; else the one holding the nearest batch at or before it (the lane that moved on to this batch); else,
+    /// when both hold later batches, the least recently used. (Least recently used alone would let a history lane
+    /// reading two batches in a row evict the live lane's.)
+    /// </summary>
+    private BatchReader PickReader(BatchReader[] readers, long batchFirst, long offset)
+    {
+        BatchReader? resumes = null, unused = null, behind = null, oldest = null;
+        foreach (var reader in readers)
+        {
+            if (reader.BatchFirst == batchFirst && reader.Cursor.Index <= offset)
+            {
+                resumes = reader;
+                break;
+            }
+
+            if (reader.BatchFirst < 0)
+            {
+                unused ??= reader;
+            }
+            else if (reader.BatchFirst <= batchFirst && (behind is null || reader.BatchFirst > behind.BatchFirst))
+            {
+                behind = reader;
+            }
+
+            if (oldest is null || reader.LastUsed < oldest.LastUsed)
+            {
+                oldest = reader;
+            }
+        }
+
+        var pick = resumes ?? unused ?? behind ?? oldest!;
+        pick.LastUsed = ++_readerClock;
+        return pick;
+    }
+
     private void DropUnreadable(int index, string reason)
     {
         var batch = _batches[index];
@@ -438,14 +495,21 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         using (var transaction = _connection.BeginTransaction())
         {
             Run(_deleteBatch, transaction, batch.First);
-            _batches.RemoveAt(index);
+            _batches.RemoveRange(index, 1);
             _storedBytes -= batch.Bytes;
             _waiting -= lost;
-            foreach (var (sink, state) in _sinkStates)
+            // The configured sinks' cursors move past it (a sink no longer configured keeps its rows as they were:
+            // were it configured again, the load counts what is no longer stored as acknowledged anyway).
+            foreach (var sink in _sinks)
             {
+                var state = StateOf(sink);
                 state.Acked.Add(new SequenceRange(batch.First, batch.Last));
-                state.Leases.Remove(new SequenceRange(batch.First, batch.Last));
                 SaveSink(sink, state, transaction);
+            }
+
+            foreach (var state in _sinkStates.Values)
+            {
+                state.Leases.Remove(new SequenceRange(batch.First, batch.Last));
             }
 
             transaction.Commit();
@@ -500,33 +564,45 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         long dropped = 0;
         SqliteTransaction? transaction = null;
         var index = 0;
-        while (_storedBytes > _maxBytes && index < _batches.Count)
+        var run = -1;
+        for (; _storedBytes > _maxBytes && index < _batches.Count; index++)
         {
             var batch = _batches[index];
             if (IsLeased(batch))
             {
-                index++;
+                if (run >= 0)
+                {
+                    _batches.RemoveRange(run, index - run);
+                    index = run;
+                    run = -1;
+                }
+
                 continue;
             }
 
             transaction ??= _connection.BeginTransaction();
             Run(_deleteBatch, transaction, batch.First);
-            _batches.RemoveAt(index);
+            run = run < 0 ? index : run;
             _storedBytes -= batch.Bytes;
             _waiting -= batch.Count - batch.CommonAcked;
             dropped += batch.Count - batch.CommonAcked;
-            // What was dropped counts as acknowledged for every sink: their cursors move past it.
-            foreach (var state in _sinkStates.Values)
+            // What was dropped counts as acknowledged for every configured sink: their cursors move past it.
+            foreach (var sink in _sinks)
             {
-                state.Acked.Add(new SequenceRange(batch.First, batch.Last));
+                StateOf(sink).Acked.Add(new SequenceRange(batch.First, batch.Last));
             }
+        }
+
+        if (run >= 0)
+        {
+            _batches.RemoveRange(run, index - run);
         }
 
         if (transaction is not null)
         {
-            foreach (var (sink, state) in _sinkStates)
+            foreach (var sink in _sinks)
             {
-                SaveSink(sink, state, transaction);
+                SaveSink(sink, StateOf(sink), transaction);
             }
 
             transaction.Commit();
@@ -609,8 +685,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
     private void AddGaps(SequenceRangeSet acked)
     {
         var expected = 1L;
-        foreach (var batch in _batches)
+        for (var index = 0; index < _batches.Count; index++)
         {
+            var batch = _batches[index];
             if (batch.First > expected)
             {
                 acked.Add(new SequenceRange(expected, batch.First - 1));
@@ -661,12 +738,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
     private long TagId(TagInfo tag, SqliteTransaction transaction)
     {
-        if (_tagIdsByReference.TryGetValue(tag, out var id))
-        {
-            return id;
-        }
-
-        if (!_tagIds.TryGetValue(tag, out id))
+        if (!_tagIds.TryGetValue(tag, out var id))
         {
             using var command = _connection.CreateCommand();
             command.Transaction = transaction;
@@ -677,12 +749,6 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             id = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
             _tagIds[tag] = id;
             _tagsById[id] = tag;
-        }
-
-        // Drivers keep one TagInfo per tag: the reference lookup spares hashing its strings on every sample.
-        if (_tagIdsByReference.Count < 1_000_000)
-        {
-            _tagIdsByReference[tag] = id;
         }
 
         return id;
@@ -717,7 +783,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         {
             command.CommandText = "SELECT value FROM meta WHERE key = 'next_seq'";
             var next = command.ExecuteScalar() is long stored ? stored : 1;
-            _nextSequence = Math.Max(next, _batches.Count == 0 ? 1 : _batches[^1].Last + 1);
+            _nextSequence = Math.Max(next, _batches.Count == 0 ? 1 : _batches[_batches.Count - 1].Last + 1);
         }
 
         var floors = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -755,8 +821,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
             _ = StateOf(sink);
         }
 
-        foreach (var batch in _batches)
+        for (var index = 0; index < _batches.Count; index++)
         {
+            ref var batch = ref _batches[index];
             batch.CommonAcked = CommonlyAcknowledged(batch);
             _storedBytes += batch.Bytes;
             _waiting += batch.Count - batch.CommonAcked;
@@ -786,7 +853,9 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
         using (var count = _connection.CreateCommand())
         {
-            count.CommandText = "SELECT COUNT(*) FROM samples";
+            // The span of the row ids (two index lookups; a COUNT(*) would read the whole table once more, for a
+            // log line): exact unless acknowledgements left gaps.
+            count.CommandText = "SELECT IFNULL(MAX(id) - MIN(id) + 1, 0) FROM samples";
             BufferLog.Migrating(_logger, _path, (long)count.ExecuteScalar()!);
         }
 
@@ -926,21 +995,77 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         }
     }
 
-    /// <summary>One stored batch: consecutive sequence numbers First..Last.</summary>
-    private sealed class BatchInfo(long first, long last, int bytes, long oldestTicks)
+    /// <summary>One stored batch: consecutive sequence numbers First..Last (a struct: millions of them at low rates).</summary>
+    private struct BatchInfo(long first, long last, int bytes, long oldestTicks)
     {
-        public long First { get; } = first;
+        public readonly long First = first;
 
-        public long Last { get; } = last;
+        public readonly long Last = last;
 
-        public int Count => (int)(Last - First + 1);
+        public readonly int Bytes = bytes;
 
-        public int Bytes { get; } = bytes;
-
-        public long OldestTicks { get; } = oldestTicks;
+        public readonly long OldestTicks = oldestTicks;
 
         /// <summary>How many of its samples every sink has acknowledged.</summary>
-        public long CommonAcked { get; set; }
+        public long CommonAcked;
+
+        public readonly int Count => (int)(Last - First + 1);
+    }
+
+    /// <summary>
+    /// The stored batches in sequence order. Removing from the front (every delivery and every drop) moves a head
+    /// offset; the array is compacted once the removed part is the bigger half, so each batch is moved O(1) times.
+    /// </summary>
+    private sealed class BatchList
+    {
+        private readonly List<BatchInfo> _items = [];
+        private int _head;
+
+        public int Count => _items.Count - _head;
+
+        /// <summary>A reference into the list: valid until its next Add or RemoveRange.</summary>
+        public ref BatchInfo this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                return ref CollectionsMarshal.AsSpan(_items)[_head + index];
+            }
+        }
+
+        public void Add(BatchInfo batch) => _items.Add(batch);
+
+        public void RemoveRange(int index, int count)
+        {
+            if (index > 0)
+            {
+                _items.RemoveRange(_head + index, count);
+                return;
+            }
+
+            _head += count;
+            if (_head == _items.Count)
+            {
+                _items.Clear();
+                _head = 0;
+            }
+            else if (_head >= 1024 && _head > Count)
+            {
+                _items.RemoveRange(0, _head);
+                _head = 0;
+            }
+        }
+    }
+
+    /// <summary>Tags as the tags table keys them: machine, path and unit.</summary>
+    private sealed class TagRowComparer : IEqualityComparer<TagInfo>
+    {
+        public static readonly TagRowComparer Instance = new();
+
+        public bool Equals(TagInfo? x, TagInfo? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && x.Equals(y) && string.Equals(x.Unit, y.Unit, StringComparison.Ordinal));
+
+        public int GetHashCode(TagInfo obj) => obj.GetHashCode();
     }
 
     private sealed class SinkState(SequenceRangeSet acked)
@@ -949,7 +1074,8 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
 
         public SequenceRangeSet Leases { get; } = SequenceRangeSet.WithoutFloor();
 
-        public BatchReader Reader { get; } = new();
+        /// <summary>Two: one for each lane (live, history) reading the sink's samples.</summary>
+        public BatchReader[] Readers { get; } = [new(), new()];
 
         /// <summary>Whether ack_ranges holds rows for this sink (so they must be rewritten even when none remain).</summary>
         public bool SavedRanges { get; set; }
@@ -961,6 +1087,7 @@ public sealed class SampleBuffer : ISampleLog, IDisposable
         public byte[] Data = [];
         public long BatchFirst = -1;
         public BatchCursor Cursor;
+        public long LastUsed;
     }
 
     private readonly struct TagIds(SampleBuffer buffer, SqliteTransaction transaction) : ITagIds
@@ -1000,9 +1127,12 @@ internal static partial class BufferLog
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Buffer {Path}: migrated {Count} samples from the row-per-sample format into batches")]
     public static partial void Migrated(ILogger logger, long count, string path);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Buffer {Path} was written by an earlier version: migrating its {Count} samples into batches (once; the start waits for it)")]
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Information, Message = "Buffer {Path} was written by an earlier version: migrating its samples (about {Count}) into batches (once; the start waits for it)")]
     public static partial void Migrating(ILogger logger, string path, long count);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Error, Message = "Buffer {Path}: the batch of samples {First}-{Last} is unreadable ({Reason}); its {Lost} undelivered samples are dropped and counted")]
     public static partial void UnreadableBatch(ILogger logger, string path, long first, long last, string reason, long lost);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "The buffer's writer stopped before it could write its last {Count} samples (the disk kept failing until the shutdown timeout); they are lost")]
+    public static partial void StopAbandoned(ILogger logger, int count);
 }

@@ -19,8 +19,6 @@ internal sealed class SequenceRangeSet
     /// <summary>The ranges above <see cref="Floor"/> + 1.</summary>
     public IReadOnlyList<SequenceRange> Ranges => _ranges;
 
-    public bool IsEmpty => Floor <= 0 && _ranges.Count == 0;
-
     public bool Contains(long sequence)
     {
         if (sequence <= Floor)
