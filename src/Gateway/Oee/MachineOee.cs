@@ -50,8 +50,8 @@ internal sealed class MachineOee
 
     public ShiftCalendar Calendar => _calendar;
 
-    /// <summary>The last state value that the state map did not know, for one log line per value.</summary>
-    public string? UnmappedValue => _signals.UnmappedValue;
+    /// <summary>The state value that the state map did not know in the sample just read (null otherwise), for one log line per value.</summary>
+    public string? TakeUnmappedValue() => _signals.TakeUnmappedValue();
 
     /// <summary>How this machine's stops are sorted into loss categories.</summary>
     public OeeLossClassifier Losses => _losses;
@@ -441,19 +441,26 @@ internal sealed class MachineOee
     public OeeMachineSnapshot Snapshot(DateTimeOffset now) => MachineOeeProjection.Snapshot(this, now);
 
     /// <summary>
+    /// The final values of the tracked shift when the calendar's shift on <paramref name="now"/> (<paramref name="shift"/>)
+    /// is another one or none; null while it goes on. A step back of the wall clock to before the tracked shift's start
+    /// does not end it (it would close as an empty shift): the calendar's shift on the corrected time is tracked instead.
+    /// </summary>
+    public OeePeriod? EndedShift(ShiftInstance? shift, DateTimeOffset now) =>
+        _state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start
+            ? Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false)
+            : null;
+
+    /// <summary>
     /// Closes the tracked shift when another one (or none) is on, keeping its final values as the previous shift,
     /// and forgets what neither the current shift nor the last hour needs.
     /// </summary>
     /// <returns>The closed shift, or null.</returns>
     public OeePeriod? Tick(DateTimeOffset now)
     {
-        OeePeriod? closed = null;
         var shift = _calendar.ShiftAt(now);
-        // A step back of the wall clock to before the tracked shift's start does not close it (it would close as an
-        // empty shift): the calendar's shift on the corrected time is tracked instead.
-        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
+        var closed = EndedShift(shift, now);
+        if (closed is not null)
         {
-            closed = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
             _state.PreviousShift = closed;
         }
 
