@@ -30,7 +30,7 @@ public sealed class OeeEngine
     private readonly ILogger _logger;
     private readonly string? _stateFile;
     private readonly List<MachineOee> _machines = [];
-    private readonly Dictionary<string, MachineOee> _byTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (MachineOee Machine, OeeTagRoles Roles)> _byTag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TagInfo> _resultTags = new(StringComparer.Ordinal);
     private readonly HashSet<string> _loggedUnmapped = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
@@ -81,7 +81,8 @@ public sealed class OeeEngine
             _machines.Add(machine);
             foreach (var (_, tag) in OeeConfigRules.TagReferences(machineOptions))
             {
-                _byTag[machineOptions.Name + "/" + tag.Trim('/')] = machine;
+                var path = tag.Trim('/');
+                _byTag[machineOptions.Name + "/" + path] = (machine, machine.RolesOf(path));
             }
         }
 
@@ -151,17 +152,18 @@ public sealed class OeeEngine
     /// <summary>Reads one sample; the samples of other tags are ignored. Quick: called on the drivers' path.</summary>
     public void Observe(Sample sample)
     {
-        if (!_byTag.TryGetValue(sample.Tag.Key, out var machine))
+        if (!_byTag.TryGetValue(sample.Tag.Key, out var entry))
         {
             return;
         }
 
+        var machine = entry.Machine;
         CounterReading reading;
         string? unmapped;
         lock (_lock)
         {
             var now = Now();
-            reading = machine.OnSample(sample.Tag.Path, sample, now, _timeProvider.GetElapsedTime(_startTimestamp));
+            reading = machine.OnSample(entry.Roles, sample, now, _timeProvider.GetElapsedTime(_startTimestamp));
             unmapped = machine.TakeUnmappedValue();
         }
 
