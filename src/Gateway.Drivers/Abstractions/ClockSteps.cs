@@ -26,3 +26,46 @@ public interface IClockSteps
     /// <summary>Steps detected since start.</summary>
     long Count { get; }
 }
+
+/// <summary>
+/// The wall clock checked against the monotonic clock: each <see cref="Check"/> compares how far the wall clock moved
+/// since the previous check (or <see cref="Reset"/>) with how far the monotonic clock moved, then re-anchors, so that
+/// the slow slewing of NTP never adds up to a false step. Not thread-safe: the owner calls it under its lock.
+/// </summary>
+public sealed class WallClockAnchor
+{
+    /// <summary>The smallest difference taken for a step: 2 s (timer latency and NTP slewing stay far below).</summary>
+    public static readonly TimeSpan StepThreshold = TimeSpan.FromSeconds(2);
+
+    private readonly TimeProvider _timeProvider;
+    private DateTimeOffset _wall;
+    private long _timestamp;
+
+    /// <summary>Anchored at the current time of <paramref name="timeProvider"/>.</summary>
+    public WallClockAnchor(TimeProvider timeProvider)
+    {
+        _timeProvider = timeProvider;
+        Reset();
+    }
+
+    /// <summary>Anchors at the current time, forgetting any difference since the previous check.</summary>
+    public void Reset()
+    {
+        _wall = _timeProvider.GetUtcNow();
+        _timestamp = _timeProvider.GetTimestamp();
+    }
+
+    /// <summary>Reads the wall clock into <paramref name="wall"/> and re-anchors there.</summary>
+    /// <param name="threshold">The smallest difference taken for a step (<see cref="StepThreshold"/> unless configured).</param>
+    /// <param name="wall">The wall clock now.</param>
+    /// <returns>The step since the previous check when the two clocks differ by more than <paramref name="threshold"/>; otherwise null.</returns>
+    public ClockStep? Check(TimeSpan threshold, out DateTimeOffset wall)
+    {
+        wall = _timeProvider.GetUtcNow();
+        var timestamp = _timeProvider.GetTimestamp();
+        var expected = _wall + _timeProvider.GetElapsedTime(_timestamp, timestamp);
+        _wall = wall;
+        _timestamp = timestamp;
+        return (wall - expected).Duration() > threshold ? new ClockStep(expected, wall) : null;
+    }
+}

@@ -61,7 +61,7 @@ public sealed class OpcUaDriver : IDriver
             new PredicateBuilder().Handle<UaException>().Handle<IOException>(),
             args =>
             {
-                ConnectFailed(args.Outcome.Exception, args.RetryDelay);
+                ConnectFailed(args.Outcome.Exception);
                 return ValueTask.CompletedTask;
             });
     }
@@ -83,17 +83,17 @@ public sealed class OpcUaDriver : IDriver
     /// One failed attempt of the ladder: counted, kept as <see cref="LastError"/>, and logged at warning the first time
     /// and whenever the reason changes (untrusted certificate, wrong password, unreachable, garbage, timeout), not per retry.
     /// </summary>
-    private void ConnectFailed(Exception? exception, TimeSpan retryDelay)
+    private void ConnectFailed(Exception? exception)
     {
         var reason = exception?.Message ?? "unknown failure";
         LastError = reason;
         Interlocked.Increment(ref _connectFailures);
-        s_errors.Add(1, new KeyValuePair<string, object?>("driver", Name));
+        s_errors.Add(1, new KeyValuePair<string, object?>(DriverMetrics.DriverTag, Name));
         var kind = exception is UaException ua ? $"{exception.GetType().Name}:{ua.StatusCode:X8}" : exception?.GetType().Name;
         if (kind != _loggedFailure)
         {
             _loggedFailure = kind;
-            OpcUaLog.ConnectFailed(_logger, Name, _settings.EndpointUrl, reason, Math.Max(retryDelay.TotalSeconds, _settings.MaxReconnectDelayMs / 1000.0));
+            OpcUaLog.ConnectFailed(_logger, Name, _settings.EndpointUrl, reason, _settings.MaxReconnectDelayMs / 1000.0);
         }
         else
         {

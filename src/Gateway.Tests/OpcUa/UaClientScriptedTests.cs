@@ -98,6 +98,60 @@ public sealed class UaClientScriptedTests
     }
 
     [Fact]
+    public async Task Publish_WhenDataChangeHandlerThrows_DeliversTheOtherItemsAndLaterMessages()
+    {
+        await using var server = new ScriptedUaServer();
+        var publishes = 0;
+        server.OnMessage = (id, request, s) => Session(id, request, s, r =>
+        {
+            switch (r)
+            {
+                case CreateSubscriptionRequest:
+                    return new CreateSubscriptionResponse { SubscriptionId = 9, RevisedPublishingInterval = 100, RevisedMaxKeepAliveCount = 10, RevisedLifetimeCount = 30 };
+                case CreateMonitoredItemsRequest create:
+                    return new CreateMonitoredItemsResponse { Results = create.ItemsToCreate!.Select((_, i) => new MonitoredItemCreateResult { MonitoredItemId = (uint)i + 1 }).ToArray() };
+                case PublishRequest:
+                    var n = (uint)Interlocked.Increment(ref publishes);
+                    if (n > 2)
+                    {
+                        return null; // keep it outstanding
+                    }
+
+                    // Message 1 carries both items (the first one's handler throws), message 2 the second item.
+                    MonitoredItemNotification[] items = n == 1
+                        ? [new() { ClientHandle = 1, Value = new DataValue { Value = Variant.From(10) } }, new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(20) } }]
+                        : [new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(21) } }];
+                    return new PublishResponse
+                    {
+                        SubscriptionId = 9,
+                        NotificationMessage = new NotificationMessage { SequenceNumber = n, NotificationData = [new ExtensionObject(new DataChangeNotification { MonitoredItems = items })] },
+                    };
+                default:
+                    return null;
+            }
+        });
+        await using var client = new UaClient(new UaClientOptions { EndpointUrl = $"opc.tcp://127.0.0.1:{server.Port}", PublishRequests = 1 }, new FakeTimeProvider());
+        await client.ConnectAsync(CancellationToken.None);
+        var values = new ConcurrentQueue<object?>();
+
+        var subscription = await client.CreateSubscriptionAsync(100, (item, v) =>
+        {
+            if (item.NodeId == new NodeId(1, "a"))
+            {
+                throw new InvalidOperationException("handler failure");
+            }
+
+            values.Enqueue(v.Value.Value);
+        }, CancellationToken.None);
+        await client.AddMonitoredItemsAsync(subscription, [new MonitoredItem(new NodeId(1, "a"), 100), new MonitoredItem(new NodeId(1, "b"), 100)], CancellationToken.None);
+        await OpcUaIntegrationTests.WaitUntilAsync(() => values.Count >= 2);
+
+        Assert.Equal([20, 21], values.ToArray());
+        Assert.Equal(2u, subscription.LastSequenceNumber);
+        Assert.Empty(subscription.Ahead);
+    }
+
+    [Fact]
     public async Task Publish_ResponsesArrivingOutOfOrder_AreDeliveredInSequenceOrder()
     {
         await using var server = new ScriptedUaServer();

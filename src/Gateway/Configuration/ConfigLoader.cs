@@ -28,7 +28,9 @@ public static class ConfigLoader
             return new LoadedConfig(null, null, [new ConfigProblem("$", $"configuration file '{path}' does not exist")]);
         }
 
-        if (RawFile.Check(full) is { } rawProblem)
+        // The file is read once: checked as bytes, then loaded from the same bytes.
+        var bytes = File.ReadAllBytes(full);
+        if (RawFile.Check(bytes) is { } rawProblem)
         {
             return new LoadedConfig(null, null, [rawProblem]);
         }
@@ -36,7 +38,7 @@ public static class ConfigLoader
         IConfigurationRoot root;
         try
         {
-            var builder = new ConfigurationBuilder().AddJsonFile(full, optional: false, reloadOnChange: false);
+            var builder = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false));
             if (includeEnvironment)
             {
                 builder.AddEnvironmentVariables(EnvironmentPrefix);
@@ -50,19 +52,17 @@ public static class ConfigLoader
             return new LoadedConfig(null, null, [new ConfigProblem("$", "not valid JSON: " + reason)]);
         }
 
-        var problems = Validate(root, factories, System.IO.Path.GetDirectoryName(full)!);
-        if (problems.Count > 0)
-        {
-            return new LoadedConfig(null, root, problems);
-        }
-
-        var config = root.Get<GatewayConfig>() ?? new GatewayConfig();
-        return new LoadedConfig(config, root, problems);
+        var problems = Validate(root, factories, out var config);
+        return problems.Count > 0 ? new LoadedConfig(null, root, problems) : new LoadedConfig(config, root, problems);
     }
 
     /// <summary>Every problem of a configuration; empty when it can be run.</summary>
-    public static List<ConfigProblem> Validate(IConfiguration root, IReadOnlyList<IDriverFactory> factories, string baseDirectory)
+    /// <param name="root">The configuration tree.</param>
+    /// <param name="factories">The driver factories, for the drivers' settings.</param>
+    /// <param name="config">The bound configuration, once the schema walk let it bind (null when values of the wrong type refused it).</param>
+    public static List<ConfigProblem> Validate(IConfiguration root, IReadOnlyList<IDriverFactory> factories, out GatewayConfig? config)
     {
+        config = null;
         var problems = new List<ConfigProblem>();
         var schema = new SchemaWalker(problems, factories);
         schema.Check(root, typeof(GatewayConfig), "");
@@ -72,7 +72,6 @@ public static class ConfigLoader
             return problems;
         }
 
-        GatewayConfig config;
         try
         {
             config = root.Get<GatewayConfig>(o => o.ErrorOnUnknownConfiguration = false) ?? new GatewayConfig();

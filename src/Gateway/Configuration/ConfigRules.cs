@@ -14,7 +14,10 @@ public sealed class ConfigContext(GatewayConfig config, IConfiguration root, IRe
     public IReadOnlyList<IDriverFactory> Factories { get; } = factories;
 
     /// <summary>The factory serving the driver's <c>type</c>; null for an unknown type (the schema walk reports it).</summary>
-    public IDriverFactory? FactoryOf(DriverConfig driver) => Factories.FirstOrDefault(f => f.Types.Contains(driver.Type));
+    public IDriverFactory? FactoryOf(DriverConfig driver) => FactoryFor(Factories, driver.Type);
+
+    /// <summary>The factory serving the driver type <paramref name="type"/>; null for an unknown type.</summary>
+    public static IDriverFactory? FactoryFor(IReadOnlyList<IDriverFactory> factories, string type) => factories.FirstOrDefault(f => f.Types.Contains(type));
 
     /// <summary>The raw section of <c>drivers[index]</c>, which the factories bind their own settings from.</summary>
     public IConfigurationSection DriverSection(int index) => Root.GetSection("drivers").GetSection(index.ToString(CultureInfo.InvariantCulture));

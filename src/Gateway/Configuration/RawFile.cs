@@ -13,9 +13,9 @@ internal static class RawFile
 {
     private static readonly JsonDocumentOptions s_options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    public static ConfigProblem? Check(string path)
+    /// <summary>The first problem of the file's content (<paramref name="bytes"/>, as read from disk); null when it can be loaded.</summary>
+    public static ConfigProblem? Check(byte[] bytes)
     {
-        var bytes = File.ReadAllBytes(path);
         var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         try
         {

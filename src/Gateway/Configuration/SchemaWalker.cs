@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
@@ -10,6 +11,9 @@ namespace Gateway.Configuration;
 /// <summary>Walks the configuration tree against the options types: unknown keys, objects where a value is expected, unconvertible values.</summary>
 internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<IDriverFactory> factories)
 {
+    // The settable properties of an options type (with a driver's settings type), reflected once per process, not per list entry.
+    private static readonly ConcurrentDictionary<(Type Type, Type? Extra), Dictionary<string, PropertyInfo>> s_properties = new();
+
     public void Check(IConfiguration section, Type type, string path)
     {
         var properties = Properties(type);
@@ -52,7 +56,7 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
             }
 
             var type = driver["type"];
-            var factory = type is null ? null : factories.FirstOrDefault(f => f.Types.Contains(type));
+            var factory = type is null ? null : ConfigContext.FactoryFor(factories, type);
             if (type is not null && factory is null)
             {
                 var known = string.Join(", ", factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal));
@@ -190,7 +194,11 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
     private static string? ListItemPath(string path, string key) =>
         int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? $"{path}[{index}]" : null;
 
-    private static Dictionary<string, PropertyInfo> Properties(Type type, Type? extra = null)
+    /// <summary>The settable properties by name, case-insensitive; shared: never modified.</summary>
+    private static Dictionary<string, PropertyInfo> Properties(Type type, Type? extra = null) =>
+        s_properties.GetOrAdd((type, extra), static key => Reflect(key.Type, key.Extra));
+
+    private static Dictionary<string, PropertyInfo> Reflect(Type type, Type? extra)
     {
         var result = new Dictionary<string, PropertyInfo>(StringComparer.OrdinalIgnoreCase);
         foreach (var t in extra is null ? [type] : new[] { type, extra })

@@ -33,6 +33,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly ConcurrentDictionary<TagInfo, Entry> _tags = new();
     private readonly Lock _sequenceLock = new();
     private readonly IServiceProvider _services;
+    private readonly IDriverCatalog _drivers;
     private readonly GatewayConfig _config;
     private readonly GatewayMetrics _metrics;
     private readonly SampleBuffer _buffer;
@@ -51,6 +52,7 @@ public sealed partial class DashboardFeed : BackgroundService
     public DashboardFeed(IServiceProvider services, IOptions<GatewayConfig> config, GatewayMetrics metrics, SampleBuffer buffer, SamplePipeline pipeline, TimeProvider timeProvider, IHostApplicationLifetime lifetime, ILogger<DashboardFeed> logger)
     {
         _services = services;
+        _drivers = services.GetService<IDriverCatalog>() ?? EmptyCatalog.Instance;
         _config = config.Value;
         _metrics = metrics;
         _buffer = buffer;
@@ -256,7 +258,7 @@ public sealed partial class DashboardFeed : BackgroundService
     }
 
     private Frame BuildStatusFrame() =>
-        Event("status", DashboardData.Status(_config, _metrics, _buffer, _services.GetService<IDriverCatalog>() ?? EmptyCatalog.Instance, _timeProvider));
+        Event("status", DashboardData.Status(_config, _metrics, _buffer, _drivers, _timeProvider));
 
     private Frame BuildOeeFrame() => Event("oee", DashboardData.Oee(_services));
 

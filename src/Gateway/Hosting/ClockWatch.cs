@@ -13,19 +13,18 @@ namespace Gateway.Hosting;
 public sealed class ClockWatch(TimeProvider timeProvider, GatewayMetrics metrics, ILogger<ClockWatch> logger) : BackgroundService, IClockSteps
 {
     private readonly Lock _lock = new();
-    private DateTimeOffset _lastWall = timeProvider.GetUtcNow();
-    private long _lastTimestamp = timeProvider.GetTimestamp();
-    private long _count;
+    private readonly WallClockAnchor _anchor = new(timeProvider);
 
     public event Action<ClockStep>? Stepped;
 
     /// <summary>The smallest difference taken for a step; 2 s by default (timer latency and NTP slewing stay far below).</summary>
-    public TimeSpan Threshold { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Threshold { get; init; } = WallClockAnchor.StepThreshold;
 
     /// <summary>How often the clocks are compared; 1 s by default.</summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    public long Count => Interlocked.Read(ref _count);
+    /// <summary>Steps detected since start: the count of <c>gateway_clock_steps_total</c>.</summary>
+    public long Count => metrics.ClockSteps;
 
     /// <summary>Compares the clocks now; returns the step found, if any (the timer calls it; tests may too).</summary>
     public ClockStep? Check()
@@ -33,20 +32,14 @@ public sealed class ClockWatch(TimeProvider timeProvider, GatewayMetrics metrics
         ClockStep step;
         lock (_lock)
         {
-            var wall = timeProvider.GetUtcNow();
-            var timestamp = timeProvider.GetTimestamp();
-            var expected = _lastWall + timeProvider.GetElapsedTime(_lastTimestamp, timestamp);
-            _lastWall = wall;
-            _lastTimestamp = timestamp;
-            if ((wall - expected).Duration() <= Threshold)
+            if (_anchor.Check(Threshold, out _) is not { } found)
             {
                 return null;
             }
 
-            step = new ClockStep(expected, wall);
+            step = found;
         }
 
-        Interlocked.Increment(ref _count);
         metrics.AddClockStep();
         ClockWatchLog.Stepped(logger, step.IsForward ? "forward" : "back", step.Size.Duration().TotalSeconds, step.Expected, step.Actual);
         try
@@ -65,8 +58,7 @@ public sealed class ClockWatch(TimeProvider timeProvider, GatewayMetrics metrics
     {
         lock (_lock)
         {
-            _lastWall = timeProvider.GetUtcNow();
-            _lastTimestamp = timeProvider.GetTimestamp();
+            _anchor.Reset();
         }
 
         using var timer = new PeriodicTimer(CheckInterval, timeProvider);

@@ -50,8 +50,8 @@ internal sealed class MachineOee
 
     public ShiftCalendar Calendar => _calendar;
 
-    /// <summary>The last state value that the state map did not know, for one log line per value.</summary>
-    public string? UnmappedValue => _signals.UnmappedValue;
+    /// <summary>The state value that the state map did not know in the sample just read (null otherwise), for one log line per value.</summary>
+    public string? TakeUnmappedValue() => _signals.TakeUnmappedValue();
 
     /// <summary>How this machine's stops are sorted into loss categories.</summary>
     public OeeLossClassifier Losses => _losses;
@@ -191,46 +191,58 @@ internal sealed class MachineOee
     }
 
     /// <summary>
-    /// Reads a sample of one of this machine's tags (<paramref name="path"/> is the tag's path) at
-    /// <paramref name="now"/>; <paramref name="monotonic"/> is the engine's monotonic clock (time since it started),
-    /// for counters read across a clock step.
+    /// What the tag at <paramref name="path"/> (a tag path, without leading or trailing '/') is to this machine: the
+    /// roles whose configured tag it is, resolved once by the engine rather than per sample.
+    /// </summary>
+    public OeeTagRoles RolesOf(string path) =>
+        (Is(path, _options.StateTag) ? OeeTagRoles.State : 0)
+        | (Is(path, _options.RunningTag) ? OeeTagRoles.Running : 0)
+        | (Is(path, _options.DownReasonTag) ? OeeTagRoles.DownReason : 0)
+        | (Is(path, _options.TotalCountTag) ? OeeTagRoles.TotalCount : 0)
+        | (Is(path, _options.GoodCountTag) ? OeeTagRoles.GoodCount : 0)
+        | (Is(path, _options.RejectCountTag) ? OeeTagRoles.RejectCount : 0);
+
+    /// <summary>
+    /// Reads a sample of one of this machine's tags (<paramref name="roles"/>: what the tag is to it, see
+    /// <see cref="RolesOf"/>) at <paramref name="now"/>; <paramref name="monotonic"/> is the engine's monotonic clock
+    /// (time since it started), for counters read across a clock step.
     /// </summary>
     /// <returns>What a counter sample turned out to be (reset, rollover, a burst across a step), so the caller can log it.</returns>
-    public CounterReading OnSample(string path, in Sample sample, DateTimeOffset now, TimeSpan monotonic)
+    public CounterReading OnSample(OeeTagRoles roles, in Sample sample, DateTimeOffset now, TimeSpan monotonic)
     {
         var at = sample.SourceTimestamp > now ? now : sample.SourceTimestamp;
         var result = default(CounterReading);
-        if (Is(path, _options.StateTag))
+        if ((roles & OeeTagRoles.State) != 0)
         {
             OnState(sample.Quality == Quality.Bad ? OeeState.Unknown : _signals.MapState(sample.Value), at);
         }
 
-        if (Is(path, _options.RunningTag))
+        if ((roles & OeeTagRoles.Running) != 0)
         {
             OnState(sample.Quality == Quality.Bad ? OeeState.Unknown : OeeSignals.RunningState(sample.Value), at);
         }
 
-        if (Is(path, _options.DownReasonTag) && sample.Quality != Quality.Bad)
+        if ((roles & OeeTagRoles.DownReason) != 0 && sample.Quality != Quality.Bad)
         {
             OnReason(sample.Value.Kind == SampleValueKind.None ? "" : sample.Value.ToString(), at);
         }
 
-        if (sample.Quality == Quality.Bad || !OeeSignals.TryCounterValue(sample.Value, out var value))
+        if ((roles & OeeTagRoles.Counts) == 0 || sample.Quality == Quality.Bad || !OeeSignals.TryCounterValue(sample.Value, out var value))
         {
             return result;
         }
 
-        if (Is(path, _options.TotalCountTag))
+        if ((roles & OeeTagRoles.TotalCount) != 0)
         {
             result = Count(ref _lastTotal, ref _totalClock, value, at, monotonic, (d, n) => d.Total += n);
         }
 
-        if (Is(path, _options.GoodCountTag))
+        if ((roles & OeeTagRoles.GoodCount) != 0)
         {
             result = Count(ref _lastGood, ref _goodClock, value, at, monotonic, (d, n) => d.Good += n);
         }
 
-        if (Is(path, _options.RejectCountTag))
+        if ((roles & OeeTagRoles.RejectCount) != 0)
         {
             result = Count(ref _lastReject, ref _rejectClock, value, at, monotonic, (d, n) => d.Reject += n);
         }
@@ -441,19 +453,26 @@ internal sealed class MachineOee
     public OeeMachineSnapshot Snapshot(DateTimeOffset now) => MachineOeeProjection.Snapshot(this, now);
 
     /// <summary>
+    /// The final values of the tracked shift when the calendar's shift on <paramref name="now"/> (<paramref name="shift"/>)
+    /// is another one or none; null while it goes on. A step back of the wall clock to before the tracked shift's start
+    /// does not end it (it would close as an empty shift): the calendar's shift on the corrected time is tracked instead.
+    /// </summary>
+    public OeePeriod? EndedShift(ShiftInstance? shift, DateTimeOffset now) =>
+        _state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start
+            ? Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false)
+            : null;
+
+    /// <summary>
     /// Closes the tracked shift when another one (or none) is on, keeping its final values as the previous shift,
     /// and forgets what neither the current shift nor the last hour needs.
     /// </summary>
     /// <returns>The closed shift, or null.</returns>
     public OeePeriod? Tick(DateTimeOffset now)
     {
-        OeePeriod? closed = null;
         var shift = _calendar.ShiftAt(now);
-        // A step back of the wall clock to before the tracked shift's start does not close it (it would close as an
-        // empty shift): the calendar's shift on the corrected time is tracked instead.
-        if (_state.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
+        var closed = EndedShift(shift, now);
+        if (closed is not null)
         {
-            closed = Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
             _state.PreviousShift = closed;
         }
 
@@ -504,4 +523,17 @@ internal sealed class MachineOee
 
         _state.Counts = result;
     }
+}
+
+/// <summary>What one tag is to a machine's OEE: one flag per configured tag that names it (a tag may fill several).</summary>
+[Flags]
+internal enum OeeTagRoles
+{
+    State = 1,
+    Running = 2,
+    DownReason = 4,
+    TotalCount = 8,
+    GoodCount = 16,
+    RejectCount = 32,
+    Counts = TotalCount | GoodCount | RejectCount,
 }

@@ -20,11 +20,7 @@ internal static class MachineOeeProjection
         // The shift on now, from the calendar: between a shift change and the next tick (up to the publish
         // interval, which may be minutes), the tracked shift has ended and must show as the previous one already.
         var shift = calendar.ShiftAt(now);
-        var previousShift = timelineState.PreviousShift;
-        if (timelineState.CurrentShift is { } tracked && (shift is null || shift.Start != tracked.Start) && now >= tracked.Start)
-        {
-            previousShift = machine.Compute(tracked.Name, tracked.Start, tracked.End, tracked.End < now ? tracked.End : now, includeEnd: false);
-        }
+        var previousShift = machine.EndedShift(shift, now) ?? timelineState.PreviousShift;
 
         var current = shift is null ? null : machine.Compute(shift.Name, shift.Start, shift.End, now);
         var lastHour = machine.Compute("last-hour", now - s_hour, now, now);

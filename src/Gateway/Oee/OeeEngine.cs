@@ -18,9 +18,6 @@ public sealed class OeeEngine
     /// </summary>
     public const string StateFileName = "oee-state.json";
 
-    /// <summary>The smallest difference between the wall clock and the monotonic clock taken for a step (as the clock watch).</summary>
-    public static readonly TimeSpan ClockStepThreshold = TimeSpan.FromSeconds(2);
-
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = false,
@@ -33,13 +30,12 @@ public sealed class OeeEngine
     private readonly ILogger _logger;
     private readonly string? _stateFile;
     private readonly List<MachineOee> _machines = [];
-    private readonly Dictionary<string, MachineOee> _byTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (MachineOee Machine, OeeTagRoles Roles)> _byTag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TagInfo> _resultTags = new(StringComparer.Ordinal);
     private readonly HashSet<string> _loggedUnmapped = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
     private readonly long _startTimestamp;
-    private DateTimeOffset _anchorWall;
-    private long _anchorTimestamp;
+    private readonly WallClockAnchor _anchor;
     private DateTimeOffset _lastNow;
 
     /// <param name="options">The validated <c>oee</c> section.</param>
@@ -62,8 +58,9 @@ public sealed class OeeEngine
         _timeProvider = timeProvider;
         _logger = logger;
         _stateFile = stateDirectory is null ? null : Path.Combine(stateDirectory, stateFileName);
-        _startTimestamp = _anchorTimestamp = timeProvider.GetTimestamp();
-        _anchorWall = _lastNow = timeProvider.GetUtcNow();
+        _startTimestamp = timeProvider.GetTimestamp();
+        _anchor = new WallClockAnchor(timeProvider);
+        _lastNow = timeProvider.GetUtcNow();
         var problems = knownTagKeys is null ? [] : OeeConfigRules.CheckTags(options, knownTagKeys);
         foreach (var problem in problems)
         {
@@ -84,7 +81,8 @@ public sealed class OeeEngine
             _machines.Add(machine);
             foreach (var (_, tag) in OeeConfigRules.TagReferences(machineOptions))
             {
-                _byTag[machineOptions.Name + "/" + tag.Trim('/')] = machine;
+                var path = tag.Trim('/');
+                _byTag[machineOptions.Name + "/" + path] = (machine, machine.RolesOf(path));
             }
         }
 
@@ -154,18 +152,19 @@ public sealed class OeeEngine
     /// <summary>Reads one sample; the samples of other tags are ignored. Quick: called on the drivers' path.</summary>
     public void Observe(Sample sample)
     {
-        if (!_byTag.TryGetValue(sample.Tag.Key, out var machine))
+        if (!_byTag.TryGetValue(sample.Tag.Key, out var entry))
         {
             return;
         }
 
+        var machine = entry.Machine;
         CounterReading reading;
         string? unmapped;
         lock (_lock)
         {
             var now = Now();
-            reading = machine.OnSample(sample.Tag.Path, sample, now, _timeProvider.GetElapsedTime(_startTimestamp));
-            unmapped = machine.UnmappedValue;
+            reading = machine.OnSample(entry.Roles, sample, now, _timeProvider.GetElapsedTime(_startTimestamp));
+            unmapped = machine.TakeUnmappedValue();
         }
 
         var counter = reading.Event;
@@ -287,25 +286,16 @@ public sealed class OeeEngine
 
     /// <summary>
     /// The engine's clock (call under the lock): the wall clock, checked against the monotonic clock at every use.
-    /// A difference above <see cref="ClockStepThreshold"/> since the previous use is a step, applied to every machine
-    /// (<see cref="MachineOee.OnClockStep"/>); a smaller one is NTP slewing or timer latency and is taken as it is,
+    /// A difference above <see cref="WallClockAnchor.StepThreshold"/> (the clock watch's) since the previous use is a
+    /// step, applied to every machine (<see cref="MachineOee.OnClockStep"/>); a smaller one is NTP slewing or timer latency and is taken as it is,
     /// except that the engine's time never goes back by it.
     /// </summary>
     private DateTimeOffset Now()
     {
-        var wall = _timeProvider.GetUtcNow();
-        var timestamp = _timeProvider.GetTimestamp();
-        var expected = _anchorWall + _timeProvider.GetElapsedTime(_anchorTimestamp, timestamp);
-        _anchorWall = wall;
-        _anchorTimestamp = timestamp;
-        if ((wall - expected).Duration() > ClockStepThreshold)
+        if (_anchor.Check(WallClockAnchor.StepThreshold, out var wall) is { } step)
         {
             // The engine's own time had run on to at least _lastNow; measure the step from there.
-            if (expected < _lastNow)
-            {
-                expected = _lastNow;
-            }
-
+            var expected = step.Expected < _lastNow ? _lastNow : step.Expected;
             foreach (var machine in _machines)
             {
                 machine.OnClockStep(expected, wall, _timeProvider.GetElapsedTime(_startTimestamp));

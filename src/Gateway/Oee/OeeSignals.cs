@@ -23,8 +23,18 @@ internal sealed class OeeSignals
         Map(map.PlannedStop, OeeStateMapOptions.DefaultPlannedStop, OeeState.PlannedStop);
     }
 
-    /// <summary>The last state value that the state map did not know, for one log line per value.</summary>
-    public string? UnmappedValue { get; private set; }
+    private string? _unmappedValue;
+
+    /// <summary>
+    /// The state value that the state map did not know, found since the previous call (then cleared, so that only the
+    /// sample that found it reports it), for one log line per value.
+    /// </summary>
+    public string? TakeUnmappedValue()
+    {
+        var unmapped = _unmappedValue;
+        _unmappedValue = null;
+        return unmapped;
+    }
 
     /// <summary>
     /// A state value as the map reads it: text trimmed; a number (an integer, a double from a scaled or float register
@@ -40,7 +50,7 @@ internal sealed class OeeSignals
 
         var number = value.Kind switch
         {
-            SampleValueKind.Double => value.AsDouble,
+            SampleValueKind.Double or SampleValueKind.Float or SampleValueKind.UnsignedInteger => value.AsDouble,
             SampleValueKind.String when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
             _ => double.NaN,
         };
@@ -50,7 +60,7 @@ internal sealed class OeeSignals
             return state;
         }
 
-        UnmappedValue = text;
+        _unmappedValue = text;
         return OeeState.Unknown;
     }
 
@@ -62,9 +72,9 @@ internal sealed class OeeSignals
     {
         switch (value.Kind)
         {
-            case SampleValueKind.Boolean or SampleValueKind.Integer:
+            case SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.UnsignedInteger:
                 return value.AsBoolean ? OeeState.Running : OeeState.Down;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble):
+            case SampleValueKind.Double or SampleValueKind.Float when double.IsFinite(value.AsDouble):
                 return value.AsDouble != 0 ? OeeState.Running : OeeState.Down;
             case SampleValueKind.String:
                 var text = value.AsString!.Trim();
@@ -79,7 +89,10 @@ internal sealed class OeeSignals
         }
     }
 
-    /// <summary>A counter reading as a whole number: integers as they are, finite doubles rounded (a scaled register); not text or NaN.</summary>
+    /// <summary>
+    /// A counter reading as a whole number: integers as they are (unsigned ones up to <see cref="long.MaxValue"/>),
+    /// finite doubles and floats rounded (a scaled register); not text or NaN.
+    /// </summary>
     public static bool TryCounterValue(SampleValue value, out long count)
     {
         count = 0;
@@ -88,7 +101,10 @@ internal sealed class OeeSignals
             case SampleValueKind.Integer or SampleValueKind.Boolean:
                 count = value.AsInteger;
                 return true;
-            case SampleValueKind.Double when double.IsFinite(value.AsDouble) && Math.Abs(value.AsDouble) < 9e18:
+            case SampleValueKind.UnsignedInteger when value.AsUnsignedInteger <= long.MaxValue:
+                count = (long)value.AsUnsignedInteger;
+                return true;
+            case SampleValueKind.Double or SampleValueKind.Float when double.IsFinite(value.AsDouble) && Math.Abs(value.AsDouble) < 9e18:
                 count = (long)Math.Round(value.AsDouble);
                 return true;
             default:

@@ -130,18 +130,18 @@ public sealed class SecureChannel : IAsyncDisposable
             Renewals++;
         }
 
-        ScheduleRenewal();
+        ScheduleRenewal(TokenLifetime == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(TokenLifetime * 0.75));
     }
 
-    private void ScheduleRenewal()
+    /// <summary>Replaces the renewal timer; <see cref="Timeout.InfiniteTimeSpan"/> (a token without lifetime) or a disposed channel arms none.</summary>
+    private void ScheduleRenewal(TimeSpan due)
     {
         _renewTimer?.Dispose();
-        if (TokenLifetime == 0)
+        if (due == Timeout.InfiniteTimeSpan || _stop.IsCancellationRequested)
         {
             return;
         }
 
-        var due = TimeSpan.FromMilliseconds(TokenLifetime * 0.75);
         _renewTimer = _timeProvider.CreateTimer(_ => _ = RenewAsync(), null, due, Timeout.InfiniteTimeSpan);
     }
 
@@ -159,14 +159,14 @@ public sealed class SecureChannel : IAsyncDisposable
         }
         catch (Exception ex) when (ex is UaException or OperationCanceledException or ObjectDisposedException)
         {
-            if (IsOpen)
+            // A renewal cancelled by DisposeAsync fails while IsOpen is still true: no retry, no warning then.
+            if (IsOpen && !_stop.IsCancellationRequested)
             {
                 OpcUaLog.TokenRenewalFailed(_logger, ChannelId, ex);
 
                 // The current token still has a quarter of its lifetime: try again in a second rather than let it
                 // expire (a renewal that timed out on a busy server used to be the last one, and the channel died).
-                _renewTimer?.Dispose();
-                _renewTimer = _timeProvider.CreateTimer(_ => _ = RenewAsync(), null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+                ScheduleRenewal(TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -549,11 +549,13 @@ public sealed class SecureChannel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _renewTimer?.Dispose();
+        // Cancel first: a renewal scheduled from now on sees the cancellation and arms no timer.
         if (!_stop.IsCancellationRequested)
         {
             await _stop.CancelAsync();
         }
+
+        _renewTimer?.Dispose();
 
         await _connection.DisposeAsync();
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -332,7 +332,7 @@ public sealed partial class UaClient
     /// though several publish responses are handled at once. A message that skipped ahead waits for its predecessor;
     /// a gap that does not fill (the message is gone) is passed over.
     /// </summary>
-    private static void Process(UaSubscription subscription, NotificationMessage message)
+    private void Process(UaSubscription subscription, NotificationMessage message)
     {
         lock (subscription.ProcessLock)
         {
@@ -372,7 +372,7 @@ public sealed partial class UaClient
         }
     }
 
-    private static void Deliver(UaSubscription subscription, NotificationMessage message)
+    private void Deliver(UaSubscription subscription, NotificationMessage message)
     {
         Interlocked.Increment(ref subscription._notificationMessages);
         foreach (var data in message.NotificationData ?? [])
@@ -383,7 +383,16 @@ public sealed partial class UaClient
                 {
                     if (subscription.Items.TryGetValue(notification.ClientHandle, out var item))
                     {
-                        subscription.OnDataChange(item, notification.Value);
+                        try
+                        {
+                            subscription.OnDataChange(item, notification.Value);
+                        }
+                        catch (Exception ex)
+                        {
+                            // Per item: a throwing handler must not cost the message's other items, nor leave the
+                            // sequence position behind (later messages would wait as if this one were missing).
+                            OpcUaLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
+                        }
                     }
                 }
             }
