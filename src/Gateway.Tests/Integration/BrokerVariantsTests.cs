@@ -181,15 +181,8 @@ public sealed class BrokerVariantsTests
         return passwd;
     }
 
-    internal static async Task WaitForLogAsync(GatewayProcess gateway, string text)
-    {
-        var deadline = Environment.TickCount64 + 60_000;
-        while (!gateway.Output.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"log never said '{text}':\n{gateway.Output}");
-            await Task.Delay(200);
-        }
-    }
+    internal static Task WaitForLogAsync(GatewayProcess gateway, string text) =>
+        Eventually.LogAsync(gateway, text);
 }
 
 /// <summary>

@@ -143,15 +143,8 @@ public sealed class InfluxTests
     /// <summary>The simulator's log line once it reached stopAfterSeconds: no sample comes after it.</summary>
     private const string SimulatorStopped = "reached stopAfterSeconds";
 
-    private static async Task WaitForLogAsync(GatewayProcess gateway, string text)
-    {
-        var deadline = Environment.TickCount64 + 60_000;
-        while (!gateway.Output.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"log never said '{text}':\n{gateway.Output}");
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitForLogAsync(GatewayProcess gateway, string text) =>
+        Eventually.LogAsync(gateway, text);
 
     private static TestConfig Config(InfluxServer influx, double stopAfterSeconds, int rejectPermille = 0)
     {

@@ -179,13 +179,6 @@ public sealed class MqttTlsTests(SecureBrokerFixture fixture) : IClassFixture<Se
         return config;
     }
 
-    private static async Task WaitForLogAsync(GatewayProcess gateway, string text)
-    {
-        var deadline = Environment.TickCount64 + 20_000;
-        while (!gateway.Output.Contains(text, StringComparison.Ordinal))
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"log never said '{text}':\n{gateway.Output}");
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitForLogAsync(GatewayProcess gateway, string text) =>
+        Eventually.LogAsync(gateway, text);
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 using Xunit;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Modbus;
 
@@ -44,13 +45,8 @@ public sealed class ModbusDriverTests
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 1000 && !condition(); i++)
-        {
-            await Task.Delay(5);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, "condition", TimeSpan.FromSeconds(10), poll: TimeSpan.FromMilliseconds(5));
 
     private const string TwoDevices = """
         {

@@ -3,6 +3,7 @@ using Gateway.Cli;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 using Xunit;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Modbus;
 
@@ -522,13 +523,6 @@ public sealed class ModbusReconnectTests
         Assert.Equal(Quality.Good, samples[^1].Quality);
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 300 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition(), "condition not reached within 15 s");
-    }
+    private static Task WaitForAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, "condition", TimeSpan.FromSeconds(15));
 }

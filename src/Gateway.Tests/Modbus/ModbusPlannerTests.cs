@@ -3,6 +3,7 @@ using Gateway.Drivers.Modbus;
 using Microsoft.Extensions.Time.Testing;
 
 using Xunit;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Modbus;
 
@@ -241,13 +242,6 @@ public sealed class ModbusRtuLateAnswerTests
         Assert.Equal(new ushort[] { 222 }, registers);
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 400 && !condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(condition(), "condition not reached within 10 s");
-    }
+    private static Task WaitForAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, "condition", TimeSpan.FromSeconds(10));
 }

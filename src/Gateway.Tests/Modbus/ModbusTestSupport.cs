@@ -5,6 +5,7 @@ using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 
 using Xunit;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Modbus;
 
@@ -91,27 +92,8 @@ internal static class Peers
     public static string ModbusScript => Path.Combine(AppContext.BaseDirectory, "peers", "modbus_server.py");
 
     /// <summary>Retries <paramref name="probe"/> until it succeeds or the deadline passes.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> probe, TimeSpan deadline, Func<string> describe)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < deadline)
-        {
-            try
-            {
-                if (await probe())
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is IOException or TimeoutException or SocketException or UnauthorizedAccessException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"peer not ready after {deadline}: {describe()}");
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> probe, TimeSpan deadline, Func<string> describe) =>
+        Eventually.TrueAsync(probe, () => "peer not ready: " + describe(), deadline, ex => ex is IOException or TimeoutException or SocketException or UnauthorizedAccessException);
 }
 
 /// <summary>pymodbus (Debian) serving tests/peers/modbus_server.py over TCP on a free loopback port.</summary>

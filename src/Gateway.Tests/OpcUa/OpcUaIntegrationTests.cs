@@ -5,6 +5,7 @@ using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Transport;
 using Xunit;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.OpcUa;
 
@@ -290,19 +291,8 @@ public sealed class OpcUaIntegrationTests(NodeOpcUaServerFixture fixture) : ICla
         Assert.True(values[0].StatusCode.IsGood);
     }
 
-    internal static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTimeOffset.UtcNow + s_wait;
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met within " + s_wait);
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    internal static Task WaitUntilAsync(Func<bool> condition) =>
+        Eventually.TrueAsync(condition, "condition", s_wait);
 }
 
 public sealed class OpcUaSmallChunkTests

@@ -31,19 +31,8 @@ internal static class Variant2
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
-    public static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > Wait)
-            {
-                throw new TimeoutException($"{what}: not within {Wait}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, string what) =>
+        Eventually.TrueAsync(condition, what, Wait);
 
     public static async Task<UaClient> ConnectAsync(string url, Func<UaClientOptions, UaClientOptions>? configure = null)
     {

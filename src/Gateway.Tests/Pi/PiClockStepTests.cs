@@ -68,14 +68,6 @@ public sealed class PiClockStepTests
     }
 
     /// <summary>Advances the clocks by 100 ms between looks until <paramref name="condition"/> holds (bounded in real time).</summary>
-    private static async Task UntilAsync(Func<bool> condition, SteppingTimeProvider time)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "condition not reached");
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(5);
-        }
-    }
+    private static Task UntilAsync(Func<bool> condition, SteppingTimeProvider time) =>
+        Eventually.TrueAsync(condition, "condition not reached", between: () => time.Advance(TimeSpan.FromMilliseconds(100)), poll: TimeSpan.FromMilliseconds(5));
 }

@@ -4,6 +4,7 @@ using Gateway.Drivers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Pi;
 
@@ -59,22 +60,6 @@ internal static class PiTestKit
     /// Waits (in real time, bounded) until <paramref name="condition"/> holds, advancing the fake clock by
     /// <paramref name="step"/> between looks so that the driver's timers fire. Not a timing assertion.
     /// </summary>
-    public static async Task UntilAsync(Func<bool> condition, FakeTimeProvider? time = null, TimeSpan step = default, string? what = null)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                throw new TimeoutException("condition not reached: " + what);
-            }
-
-            if (time is not null && step > TimeSpan.Zero)
-            {
-                time.Advance(step);
-            }
-
-            await Task.Delay(5);
-        }
-    }
+    public static Task UntilAsync(Func<bool> condition, FakeTimeProvider? time = null, TimeSpan step = default, string? what = null) =>
+        Eventually.TrueAsync(condition, "condition not reached: " + what, between: time is not null && step > TimeSpan.Zero ? () => time.Advance(step) : null, poll: TimeSpan.FromMilliseconds(5));
 }
