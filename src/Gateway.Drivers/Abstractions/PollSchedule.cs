@@ -14,21 +14,28 @@ public sealed class PollSchedule
     private readonly long _intervalTimestampTicks;
     private readonly Action? _onOverrun;
     private long _due;
+    private bool _paused;
+    private bool _firstUncounted;
 
     /// <param name="timeProvider">The clocks; only its monotonic clock and its timers are used.</param>
     /// <param name="interval">The poll interval; at least one tick.</param>
     /// <param name="onOverrun">Called once per poll that could not start on time (for the per-driver overrun counter).</param>
-    public PollSchedule(TimeProvider timeProvider, TimeSpan interval, Action? onOverrun = null)
+    /// <param name="firstWait">How long from now the first poll after this one is due; one interval when null (to
+    /// align the first poll on the wall clock, for example).</param>
+    public PollSchedule(TimeProvider timeProvider, TimeSpan interval, Action? onOverrun = null, TimeSpan? firstWait = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero);
         _timeProvider = timeProvider;
-        Interval = interval;
         _intervalTimestampTicks = Math.Max(1, (long)Math.Round(interval.Ticks * (double)timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond));
         _onOverrun = onOverrun;
         _due = timeProvider.GetTimestamp();
+        if (firstWait is { } wait)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(wait, TimeSpan.Zero, nameof(firstWait));
+            _due += (long)Math.Round(wait.Ticks * (double)timeProvider.TimestampFrequency / TimeSpan.TicksPerSecond) - _intervalTimestampTicks;
+            _firstUncounted = true;
+        }
     }
-
-    public TimeSpan Interval { get; }
 
     /// <summary>Polls that could not start on time since this schedule was created.</summary>
     public long Overruns { get; private set; }
@@ -39,12 +46,25 @@ public sealed class PollSchedule
     /// </summary>
     public TimeSpan Next()
     {
-        _due += _intervalTimestampTicks;
         var now = _timeProvider.GetTimestamp();
+        if (_paused)
+        {
+            // Late on purpose (see Paused): poll again one interval from now, no overrun.
+            _paused = false;
+            _due = now;
+        }
+
+        _due += _intervalTimestampTicks;
+        var first = _firstUncounted;
+        _firstUncounted = false;
         if (now > _due)
         {
-            Overruns++;
-            _onOverrun?.Invoke();
+            if (!first)
+            {
+                Overruns++;
+                _onOverrun?.Invoke();
+            }
+
             _due = now;
             return TimeSpan.Zero;
         }
@@ -64,4 +84,11 @@ public sealed class PollSchedule
     /// after failures) the late start is not an overload.
     /// </summary>
     public void Restart() => _due = _timeProvider.GetTimestamp();
+
+    /// <summary>
+    /// Marks the poll in progress as paused on purpose (the retry policy waits out a backoff: call it from its
+    /// <c>OnRetry</c>): the next <see cref="Next"/> restarts the schedule from its own now, one interval on, without
+    /// counting an overrun.
+    /// </summary>
+    public void Paused() => _paused = true;
 }

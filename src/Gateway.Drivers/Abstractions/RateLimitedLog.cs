@@ -48,9 +48,6 @@ public sealed partial class RateLimitedLog
 
     public LogLevel Level { get; }
 
-    /// <summary>Occurrences seen since creation, logged or not.</summary>
-    public long Occurrences { get; private set; }
-
     /// <summary>
     /// Records one occurrence; true when the caller must log it in full (the first after a quiet window), false when
     /// it is only counted for the next summary.
@@ -59,7 +56,6 @@ public sealed partial class RateLimitedLog
     {
         lock (_lock)
         {
-            Occurrences++;
             var now = _timeProvider.GetTimestamp();
             CloseElapsedWindow(now);
             if (!_open)

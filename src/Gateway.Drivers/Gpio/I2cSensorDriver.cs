@@ -50,8 +50,10 @@ public sealed class I2cSensorDriver : IDriver
     public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
         var lost = false;
-        var backedOff = false;
         var interval = TimeSpan.FromMilliseconds(_settings.PollIntervalMs);
+
+        // On the monotonic clock: a step of the wall clock neither stops the readings nor bursts them.
+        var schedule = new PollSchedule(_timeProvider, interval, writer.ReportPollOverrun);
         var poll = Backoff.Forever(
             _timeProvider,
             interval < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : interval,
@@ -59,7 +61,8 @@ public sealed class I2cSensorDriver : IDriver
             new PredicateBuilder().Handle<IOException>().Handle<TimeoutException>().Handle<UnauthorizedAccessException>(),
             async args =>
             {
-                backedOff = true;
+                // After an outage the read waits out the backoff: keep the period from its end, no overrun.
+                schedule.Paused();
                 CloseSensor();
                 LastError = args.Outcome.Exception!.Message;
                 State = DriverState.Disconnected;
@@ -81,8 +84,6 @@ public sealed class I2cSensorDriver : IDriver
 
         try
         {
-            // On the monotonic clock: a step of the wall clock neither stops the readings nor bursts them.
-            var schedule = new PollSchedule(_timeProvider, interval, writer.ReportPollOverrun);
             while (!cancellationToken.IsCancellationRequested)
             {
                 await poll.ExecuteAsync(async ct => await ReadOnceAsync(writer, ct), cancellationToken);
@@ -94,14 +95,6 @@ public sealed class I2cSensorDriver : IDriver
                 lost = false;
                 LastError = null;
                 State = DriverState.Connected;
-
-                if (backedOff)
-                {
-                    // After an outage the read waited out the backoff: keep the period from here, no overrun.
-                    backedOff = false;
-                    schedule.Restart();
-                }
-
                 await schedule.WaitAsync(cancellationToken);
             }
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Polly;
 
 namespace Gateway.Drivers.Modbus;
 
@@ -54,12 +53,12 @@ public sealed class ModbusDriver : IDriver
     private readonly ModbusClient _client;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly WriterGate _writerGate = new();
     private readonly Dictionary<string, ModbusTag> _tagsByKey;
     private readonly TagInfo[] _tagInfos;
     private readonly List<PollUnit> _units = [];
     private readonly RateLimitedLog _exceptionLog;
-    private int _failingUnits;
+    private readonly DriverHealth _health;
 
     internal ModbusDriver(string name, ModbusDriverPlan plan, ModbusClient client, DriverContext context)
     {
@@ -71,11 +70,14 @@ public sealed class ModbusDriver : IDriver
         _tagInfos = [.. plan.Tags.Select(t => t.Info)];
         _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
         _exceptionLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", "exception responses");
-        foreach (var group in plan.Tags.GroupBy(t => (t.Device, t.PollGroup)))
+        var groups = plan.Tags.GroupBy(t => (t.Device, t.PollGroup)).ToList();
+        _health = new DriverHealth(groups.Count);
+        foreach (var group in groups)
         {
             var unit = new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap)
             {
                 FailureLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", $"failed attempts of device {group.Key.Device.Name} (poll group {group.Key.PollGroup})"),
+                Health = _health.Unit(),
             };
             _units.Add(unit);
         }
@@ -103,9 +105,13 @@ public sealed class ModbusDriver : IDriver
 
     public IReadOnlyList<TagInfo> Tags => _tagInfos;
 
-    public DriverState State { get; private set; } = DriverState.Starting;
+    public DriverState State => _health.State;
 
-    public string? LastError { get; private set; }
+    public string? LastError
+    {
+        get => _health.LastError;
+        private set => _health.LastError = value;
+    }
 
     /// <summary>Requests sent so far (for tests and benchmarks).</summary>
     public long RequestCount => _client.RequestCount;
@@ -116,7 +122,7 @@ public sealed class ModbusDriver : IDriver
     public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
         ModbusDriverLog.Started(_logger, Name, _plan.Tags.Count, _units.Count, _units.Sum(u => u.Blocks.Count));
-        State = DriverState.Connected;
+        _health.Started();
         try
         {
             await Task.WhenAll(_units.Select(unit => PollLoopAsync(unit, writer, cancellationToken)));
@@ -126,37 +132,27 @@ public sealed class ModbusDriver : IDriver
         }
         finally
         {
-            State = DriverState.Stopped;
+            _health.Stopped();
             _client.Transport.Disconnect();
         }
     }
 
-    private async Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        var pipeline = Backoff.Forever(
+    private Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken) =>
+        PollLoop.RunAsync(
             _timeProvider,
+            unit.Interval,
             TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
             TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
-            new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
-            args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken));
-
-        // On the monotonic clock: a step of the wall clock neither stops polling nor makes it burst.
-        var schedule = new PollSchedule(_timeProvider, unit.Interval, writer.ReportPollOverrun);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await pipeline.ExecuteAsync(static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token), (Driver: this, Unit: unit, Writer: writer), cancellationToken);
-            if (unit.BackedOff)
+            writer,
+            static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token),
+            (Driver: this, Unit: unit, Writer: writer),
+            args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
+            () =>
             {
-                // The poll waited out a backoff: late on purpose, not an overrun. Poll again one interval from now.
-                unit.BackedOff = false;
-                schedule.Restart();
-            }
-
-            unit.FailureLog.Flush();
-            _exceptionLog.Flush();
-            await schedule.WaitAsync(cancellationToken);
-        }
-    }
+                unit.FailureLog.Flush();
+                _exceptionLog.Flush();
+            },
+            cancellationToken);
 
     /// <summary>One poll of every unit, one after the other, without schedule or retry (for benchmarks of the hot path).</summary>
     internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
@@ -218,12 +214,9 @@ public sealed class ModbusDriver : IDriver
             unit.Answered(block);
         }
 
-        if (unit.Failing)
+        if (unit.Health.Answered())
         {
-            unit.Failing = false;
-            Interlocked.Decrement(ref _failingUnits);
             ModbusDriverLog.DeviceRecovered(_logger, Name, device.Name, unit.GroupName);
-            UpdateState();
         }
     }
 
@@ -263,31 +256,14 @@ public sealed class ModbusDriver : IDriver
     }
 
     /// <summary>Hands one block's samples to the pipeline as one batch.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask EmitAsync(PollUnit unit, int count, ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        await _writerGate.WaitAsync(cancellationToken);
-        try
-        {
-            await writer.WriteBatchAsync(unit.Samples.AsMemory(0, count), cancellationToken);
-        }
-        finally
-        {
-            _writerGate.Release();
-        }
-    }
+    private ValueTask EmitAsync(PollUnit unit, int count, ISampleWriter writer, CancellationToken cancellationToken) =>
+        _writerGate.WriteBatchAsync(writer, unit.Samples.AsMemory(0, count), cancellationToken);
 
     private async ValueTask OnDeviceFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
     {
         s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
         LastError = $"{unit.Device.Name}: {exception?.Message}";
-        unit.BackedOff = true;
-        if (!unit.Failing)
-        {
-            unit.Failing = true;
-            Interlocked.Increment(ref _failingUnits);
-            UpdateState();
-        }
+        unit.Health.Failed();
 
         if (exception is IOException and not ModbusConnectionException and not ModbusProtocolException || exception is ModbusConnectionException)
         {
@@ -326,16 +302,6 @@ public sealed class ModbusDriver : IDriver
         finally
         {
             _writerGate.Release();
-        }
-    }
-
-    private void UpdateState()
-    {
-        var failing = Volatile.Read(ref _failingUnits);
-        State = failing == 0 ? DriverState.Connected : failing >= _units.Count ? DriverState.Disconnected : DriverState.Degraded;
-        if (failing == 0)
-        {
-            LastError = null;
         }
     }
 
@@ -379,8 +345,10 @@ public sealed class ModbusDriver : IDriver
             Ranges = [.. tags.Select(t => t.Range)];
             Blocks = ModbusBlockPlanner.Plan(Ranges, maxGap, device.MaxRegisters, device.MaxBits);
             Samples = new Sample[tags.Count];
-            Registers = new ushort[ModbusLimits.MaxReadRegisters];
-            Bits = new bool[ModbusLimits.MaxReadBits];
+
+            // As long as the longest planned block of each kind: a split only makes blocks shorter.
+            Registers = new ushort[Blocks.Where(b => !b.Table.IsBitTable()).Select(b => b.Count).DefaultIfEmpty(0).Max()];
+            Bits = new bool[Blocks.Where(b => b.Table.IsBitTable()).Select(b => b.Count).DefaultIfEmpty(0).Max()];
         }
 
         /// <summary>Reused for every request of this unit (its polls run one after the other): no allocation per poll.</summary>
@@ -390,9 +358,6 @@ public sealed class ModbusDriver : IDriver
 
         /// <summary>One block's samples, handed to the pipeline as a batch.</summary>
         public Sample[] Samples { get; }
-
-        /// <summary>Set when a poll waited out a backoff (its late end is not an overrun).</summary>
-        public bool BackedOff { get; set; }
 
         /// <summary>The device's repeated failures: the first logged, the rest summed up once a minute.</summary>
         public required RateLimitedLog FailureLog { get; init; }
@@ -413,7 +378,7 @@ public sealed class ModbusDriver : IDriver
         /// <summary>The Bad status last emitted per tag; 0 after a good value.</summary>
         public uint[] BadStatus { get; }
 
-        public bool Failing { get; set; }
+        public required UnitHealth Health { get; init; }
 
         public int IndexOf(ModbusTag tag) => _indices[tag];
 

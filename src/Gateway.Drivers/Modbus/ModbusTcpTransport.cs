@@ -15,6 +15,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
 {
     private readonly Func<CancellationToken, ValueTask<Stream>> _connect;
     private readonly TimeProvider _timeProvider;
+    private readonly ReusableTimeout _timeout;
     private readonly ILogger _logger;
     private readonly string _peer;
     private readonly byte[] _transmit = new byte[MbapHeader.Size + ModbusLimits.MaxPduLength];
@@ -25,7 +26,6 @@ public sealed class ModbusTcpTransport : IModbusTransport
     private bool _midFrame;
     private int _consecutiveTimeouts;
     private RateLimitedLog? _discardedLog;
-    private CancellationTokenSource? _timeoutSource;
     private RateLimitedLog? _malformedLog;
 
     public ModbusTcpTransport(string host, int port, TimeProvider timeProvider, ILogger? logger = null)
@@ -39,6 +39,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
         _connect = connect;
         _peer = peer;
         _timeProvider = timeProvider;
+        _timeout = new ReusableTimeout(timeProvider);
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -61,13 +62,9 @@ public sealed class ModbusTcpTransport : IModbusTransport
             throw new ArgumentOutOfRangeException(nameof(request), request.Length, "a PDU has 1 to 253 bytes");
         }
 
-        // One timeout source, reset and reused while requests succeed, and the caller's token registered on it rather
-        // than a linked source per request: no allocation per request on the hot path.
-        var timeoutSource = RentTimeoutSource(timeout);
-        var callerCancellation = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static source => ((CancellationTokenSource)source!).Cancel(), timeoutSource)
-            : default;
-        var token = timeoutSource.Token;
+        // One timeout source, reset and reused while requests succeed: no allocation per request on the hot path.
+        using var timeoutLease = _timeout.Start(timeout, cancellationToken);
+        var token = timeoutLease.Token;
         _discardedLog?.Flush();
         _malformedLog?.Flush();
         try
@@ -120,7 +117,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
                 return header.PduLength;
             }
         }
-        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeoutLease.TimedOut)
         {
             if (_midFrame || ++_consecutiveTimeouts >= ReconnectAfterTimeouts)
             {
@@ -150,38 +147,6 @@ public sealed class ModbusTcpTransport : IModbusTransport
 
             throw new IOException($"connection to {_peer} lost: {ex.Message}", ex);
         }
-        finally
-        {
-            ReturnTimeoutSource(timeoutSource, callerCancellation);
-        }
-    }
-
-    private CancellationTokenSource RentTimeoutSource(TimeSpan timeout)
-    {
-        var source = _timeoutSource;
-        _timeoutSource = null;
-        if (source is not null && source.TryReset())
-        {
-            source.CancelAfter(timeout);
-            return source;
-        }
-
-        source?.Dispose();
-        return new CancellationTokenSource(timeout, _timeProvider);
-    }
-
-    private void ReturnTimeoutSource(CancellationTokenSource source, CancellationTokenRegistration callerCancellation)
-    {
-        // Unregister first: once it returns, the caller's token can no longer cancel the source being reused.
-        callerCancellation.Dispose();
-        if (source.IsCancellationRequested)
-        {
-            source.Dispose();
-            return;
-        }
-
-        _timeoutSource?.Dispose();
-        _timeoutSource = source;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -213,8 +178,7 @@ public sealed class ModbusTcpTransport : IModbusTransport
     public ValueTask DisposeAsync()
     {
         Disconnect();
-        _timeoutSource?.Dispose();
-        _timeoutSource = null;
+        _timeout.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Gateway.Drivers.S7;
 
@@ -11,36 +12,49 @@ namespace Gateway.Drivers.S7;
 public sealed class S7Client : IAsyncDisposable
 {
     private readonly S7IsoTransport _transport;
-    private readonly TimeProvider _timeProvider;
+    private readonly ReusableTimeout _timeout;
     private readonly int _requestedPduSize;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly byte[] _request = new byte[S7IsoTransport.MaxFrameSize];
     private readonly byte[] _response = new byte[S7IsoTransport.MaxPduBytes];
     private ushort _reference;
     private long _requests;
+    private int _pduSize;
 
     public S7Client(S7IsoTransport transport, TimeProvider timeProvider, int requestedPduSize = 480)
     {
         _transport = transport;
-        _timeProvider = timeProvider;
+        _timeout = new ReusableTimeout(timeProvider);
         _requestedPduSize = Math.Clamp(requestedPduSize, S7Wire.MinPduSize, S7Wire.MaxPduSize);
     }
 
     public S7IsoTransport Transport => _transport;
 
     /// <summary>The PDU size the CPU granted on the current connection; 0 before the first connection.</summary>
-    public int PduSize { get; private set; }
+    public int PduSize
+    {
+        get => Volatile.Read(ref _pduSize);
+        private set => Volatile.Write(ref _pduSize, value);
+    }
 
     /// <summary>Read and write jobs sent so far (Setup Communication not counted).</summary>
     public long RequestCount => Interlocked.Read(ref _requests);
 
     /// <summary>Connects (when not connected) and returns the negotiated PDU size.</summary>
-    public async ValueTask<int> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<int> ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Every poll cycle asks: when connected, answer without the gate and the timeout. A connection lost meanwhile
+        // is found by the next job, whose plan is checked against the PDU again.
+        var pduSize = PduSize;
+        return pduSize > 0 && _transport.IsConnected ? ValueTask.FromResult(pduSize) : ConnectSlowAsync(timeout, cancellationToken);
+    }
+
+    private async ValueTask<int> ConnectSlowAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await RunAsync(timeout, static (_, _) => ValueTask.FromResult(0), cancellationToken);
+            await RunAsync(timeout, 0, static (_, _, _) => ValueTask.FromResult(0), cancellationToken);
             return PduSize;
         }
         finally
@@ -64,20 +78,7 @@ public sealed class S7Client : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await RunAsync(timeout, async (client, token) =>
-            {
-                if (S7Wire.ReadRequestSize(items.Length) > client.PduSize || S7Wire.ReadResponseSize(items) > client.PduSize)
-                {
-                    // Planned for another connection's PDU: an I/O failure, so the caller retries and plans again.
-                    throw new IOException($"{items.Length} items do not fit the PDU of {client.PduSize} bytes negotiated on the new connection to {client._transport.Peer}");
-                }
-
-                var reference = client.NextReference();
-                var length = S7Wire.WriteReadRequest(client._request, reference, items);
-                var received = await client.TransceiveAsync(length, token);
-                S7Wire.ParseReadResponse(client._response.AsMemory(0, received), reference, items, returnCodes, destinations);
-                return 0;
-            }, cancellationToken);
+            await RunAsync(timeout, (Items: items, Destinations: destinations, ReturnCodes: returnCodes), static (client, job, token) => client.ReadJobAsync(job.Items, job.Destinations, job.ReturnCodes, token), cancellationToken);
         }
         finally
         {
@@ -91,29 +92,47 @@ public sealed class S7Client : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await RunAsync(timeout, async (client, token) =>
-            {
-                if (data.Length > S7Wire.MaxWriteBytes(client.PduSize))
-                {
-                    throw new ArgumentException($"{data.Length} bytes do not fit one write in the negotiated PDU of {client.PduSize} bytes");
-                }
-
-                var reference = client.NextReference();
-                var length = S7Wire.WriteWriteRequest(client._request, reference, item, data.Span);
-                var received = await client.TransceiveAsync(length, token);
-                var code = S7Wire.ParseWriteResponse(client._response.AsMemory(0, received), reference);
-                if (code != S7Wire.ItemSuccess)
-                {
-                    throw new S7Exception(S7ErrorSource.Item, code, $"writing {item}");
-                }
-
-                return 0;
-            }, cancellationToken);
+            await RunAsync(timeout, (Item: item, Data: data), static (client, job, token) => client.WriteJobAsync(job.Item, job.Data, token), cancellationToken);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadJobAsync(S7Item[] items, Memory<byte>[] destinations, byte[] returnCodes, CancellationToken cancellationToken)
+    {
+        if (S7Wire.ReadRequestSize(items.Length) > PduSize || S7Wire.ReadResponseSize(items) > PduSize)
+        {
+            // Planned for another connection's PDU: an I/O failure, so the caller retries and plans again.
+            throw new IOException($"{items.Length} items do not fit the PDU of {PduSize} bytes negotiated on the new connection to {_transport.Peer}");
+        }
+
+        var reference = NextReference();
+        var length = S7Wire.WriteReadRequest(_request, reference, items);
+        var received = await TransceiveAsync(length, cancellationToken);
+        S7Wire.ParseReadResponse(_response.AsMemory(0, received), reference, items, returnCodes, destinations);
+        return 0;
+    }
+
+    private async ValueTask<int> WriteJobAsync(S7Item item, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (data.Length > S7Wire.MaxWriteBytes(PduSize))
+        {
+            throw new ArgumentException($"{data.Length} bytes do not fit one write in the negotiated PDU of {PduSize} bytes");
+        }
+
+        var reference = NextReference();
+        var length = S7Wire.WriteWriteRequest(_request, reference, item, data.Span);
+        var received = await TransceiveAsync(length, cancellationToken);
+        var code = S7Wire.ParseWriteResponse(_response.AsMemory(0, received), reference);
+        if (code != S7Wire.ItemSuccess)
+        {
+            throw new S7Exception(S7ErrorSource.Item, code, $"writing {item}");
+        }
+
+        return 0;
     }
 
     private ushort NextReference()
@@ -129,12 +148,15 @@ public sealed class S7Client : IAsyncDisposable
         return await _transport.ReceiveAsync(_response, cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="job"/> on a connected transport within <paramref name="timeout"/>, connecting first if needed.</summary>
-    private async ValueTask<T> RunAsync<T>(TimeSpan timeout, Func<S7Client, CancellationToken, ValueTask<T>> job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="job"/> (a static lambda: no closure per job) on a connected transport within
+    /// <paramref name="timeout"/>, connecting first if needed. The timeout source is reused while jobs succeed.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> RunAsync<TState, T>(TimeSpan timeout, TState state, Func<S7Client, TState, CancellationToken, ValueTask<T>> job, CancellationToken cancellationToken)
     {
-        using var timeoutSource = new CancellationTokenSource(timeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        var token = linked.Token;
+        using var timeoutLease = _timeout.Start(timeout, cancellationToken);
+        var token = timeoutLease.Token;
         var connecting = false;
         try
         {
@@ -159,9 +181,9 @@ public sealed class S7Client : IAsyncDisposable
                 connecting = false;
             }
 
-            return await job(this, token);
+            return await job(this, state, token);
         }
-        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeoutLease.TimedOut)
         {
             // The answer may still come and would be taken for the next job's: start afresh.
             _transport.Disconnect();
@@ -195,5 +217,6 @@ public sealed class S7Client : IAsyncDisposable
     {
         await _transport.DisposeAsync();
         _gate.Dispose();
+        _timeout.Dispose();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using Polly;
 
 namespace Gateway.Drivers.S7;
 
@@ -23,13 +22,13 @@ public sealed class S7Driver : IDriver
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly TimeSpan _timeout;
-    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly WriterGate _writerGate = new();
     private readonly Dictionary<string, S7Tag> _tagsByKey;
     private readonly TagInfo[] _tagInfos;
     private readonly List<PollUnit> _units = [];
     private readonly RateLimitedLog _refusalLog;
     private readonly KeyValuePair<string, object?> _driverLabel;
-    private int _failingUnits;
+    private readonly DriverHealth _health;
 
     internal S7Driver(string name, S7DriverPlan plan, S7Client client, DriverContext context)
     {
@@ -43,11 +42,14 @@ public sealed class S7Driver : IDriver
         _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
         _refusalLog = new RateLimitedLog(_logger, _timeProvider, $"S7 driver {name}", "refused items");
         _driverLabel = new KeyValuePair<string, object?>("driver", name);
-        foreach (var group in plan.Tags.GroupBy(t => t.PollGroup))
+        var groups = plan.Tags.GroupBy(t => t.PollGroup).ToList();
+        _health = new DriverHealth(groups.Count);
+        foreach (var group in groups)
         {
             _units.Add(new PollUnit(group.Key, plan.PollGroups[group.Key], [.. group])
             {
                 FailureLog = new RateLimitedLog(_logger, _timeProvider, $"S7 driver {name}", $"failed attempts (poll group {group.Key})"),
+                Health = _health.Unit(),
             });
         }
     }
@@ -56,9 +58,13 @@ public sealed class S7Driver : IDriver
 
     public IReadOnlyList<TagInfo> Tags => _tagInfos;
 
-    public DriverState State { get; private set; } = DriverState.Starting;
+    public DriverState State => _health.State;
 
-    public string? LastError { get; private set; }
+    public string? LastError
+    {
+        get => _health.LastError;
+        private set => _health.LastError = value;
+    }
 
     /// <summary>Read and write jobs sent so far (for tests and benchmarks).</summary>
     public long RequestCount => _client.RequestCount;
@@ -72,7 +78,7 @@ public sealed class S7Driver : IDriver
     public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
         S7DriverLog.Started(_logger, Name, _client.Transport.Peer, _plan.RemoteTsap, _plan.Tags.Count, _units.Count);
-        State = DriverState.Connected;
+        _health.Started();
         try
         {
             await Task.WhenAll(_units.Select(unit => PollLoopAsync(unit, writer, cancellationToken)));
@@ -82,37 +88,27 @@ public sealed class S7Driver : IDriver
         }
         finally
         {
-            State = DriverState.Stopped;
+            _health.Stopped();
             _client.Transport.Disconnect();
         }
     }
 
-    private async Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        var pipeline = Backoff.Forever(
+    private Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken) =>
+        PollLoop.RunAsync(
             _timeProvider,
+            unit.Interval,
             TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
             TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
-            new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
-            args => OnFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken));
-
-        // On the monotonic clock: a step of the wall clock neither stops polling nor makes it burst.
-        var schedule = new PollSchedule(_timeProvider, unit.Interval, writer.ReportPollOverrun);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await pipeline.ExecuteAsync(static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token), (Driver: this, Unit: unit, Writer: writer), cancellationToken);
-            if (unit.BackedOff)
+            writer,
+            static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token),
+            (Driver: this, Unit: unit, Writer: writer),
+            args => OnFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
+            () =>
             {
-                // The poll waited out a backoff: late on purpose, not an overrun.
-                unit.BackedOff = false;
-                schedule.Restart();
-            }
-
-            unit.FailureLog.Flush();
-            _refusalLog.Flush();
-            await schedule.WaitAsync(cancellationToken);
-        }
-    }
+                unit.FailureLog.Flush();
+                _refusalLog.Flush();
+            },
+            cancellationToken);
 
     /// <summary>One cycle of every poll group, without schedule or retry (for tests and benchmarks).</summary>
     internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
@@ -231,12 +227,9 @@ public sealed class S7Driver : IDriver
             await EmitAsync(samples, count, writer, cancellationToken);
         }
 
-        if (unit.Failing)
+        if (unit.Health.Answered())
         {
-            unit.Failing = false;
-            Interlocked.Decrement(ref _failingUnits);
             S7DriverLog.Recovered(_logger, Name, unit.GroupName);
-            UpdateState();
         }
     }
 
@@ -257,30 +250,14 @@ public sealed class S7Driver : IDriver
         return count;
     }
 
-    private async ValueTask EmitAsync(Sample[] samples, int count, ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        await _writerGate.WaitAsync(cancellationToken);
-        try
-        {
-            await writer.WriteBatchAsync(samples.AsMemory(0, count), cancellationToken);
-        }
-        finally
-        {
-            _writerGate.Release();
-        }
-    }
+    private ValueTask EmitAsync(Sample[] samples, int count, ISampleWriter writer, CancellationToken cancellationToken) =>
+        _writerGate.WriteBatchAsync(writer, samples.AsMemory(0, count), cancellationToken);
 
     private async ValueTask OnFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
     {
         s_failures.Add(1, _driverLabel);
         LastError = exception?.Message;
-        unit.BackedOff = true;
-        if (!unit.Failing)
-        {
-            unit.Failing = true;
-            Interlocked.Increment(ref _failingUnits);
-            UpdateState();
-        }
+        unit.Health.Failed();
 
         if (unit.FailureLog.ShouldLog())
         {
@@ -291,16 +268,6 @@ public sealed class S7Driver : IDriver
         if (count > 0)
         {
             await EmitAsync(unit.Samples, count, writer, cancellationToken);
-        }
-    }
-
-    private void UpdateState()
-    {
-        var failing = Volatile.Read(ref _failingUnits);
-        State = failing == 0 ? DriverState.Connected : failing >= _units.Count ? DriverState.Disconnected : DriverState.Degraded;
-        if (failing == 0)
-        {
-            LastError = null;
         }
     }
 
@@ -380,9 +347,7 @@ public sealed class S7Driver : IDriver
 
         public bool Replan { get; set; }
 
-        public bool Failing { get; set; }
-
-        public bool BackedOff { get; set; }
+        public required UnitHealth Health { get; init; }
 
         public required RateLimitedLog FailureLog { get; init; }
 

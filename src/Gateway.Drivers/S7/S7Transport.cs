@@ -161,16 +161,13 @@ public sealed class S7IsoTransport : IAsyncDisposable
 
     private static async ValueTask ReadExactAsync(Stream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        var read = 0;
-        while (read < buffer.Length)
+        try
         {
-            var n = await stream.ReadAsync(buffer[read..], cancellationToken);
-            if (n == 0)
-            {
-                throw new IOException("the CPU closed the connection");
-            }
-
-            read += n;
+            await stream.ReadExactlyAsync(buffer, cancellationToken);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new IOException("the CPU closed the connection", ex);
         }
     }
 

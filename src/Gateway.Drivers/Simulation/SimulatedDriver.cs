@@ -103,9 +103,8 @@ public sealed class SimulatedDriver : IDriver
         // of the clock); the values are computed, and the samples stamped, from the wall clock.
         var started = _timeProvider.GetTimestamp();
         TimeSpan? stopAfter = _settings.StopAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
-        var stopAt = stopAfter is { } runTime ? now + runTime : DateTimeOffset.MaxValue;
-        var firstWait = TimeSpan.FromTicks(intervalTicks - (now.UtcTicks % intervalTicks));
-        PollSchedule? schedule = null;
+        var interval = TimeSpan.FromTicks(intervalTicks);
+        var schedule = new PollSchedule(_timeProvider, interval, writer.ReportPollOverrun, interval - TimeSpan.FromTicks(_timeProvider.GetUtcNow().UtcTicks % intervalTicks));
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -117,20 +116,14 @@ public sealed class SimulatedDriver : IDriver
                 }
 
                 sampleIndex++;
-                if (schedule is null)
-                {
-                    await Task.Delay(firstWait, _timeProvider, cancellationToken);
-                    schedule = new PollSchedule(_timeProvider, TimeSpan.FromTicks(intervalTicks), writer.ReportPollOverrun);
-                }
-                else
-                {
-                    await schedule.WaitAsync(cancellationToken);
-                }
-
+                await schedule.WaitAsync(cancellationToken);
                 now = _timeProvider.GetUtcNow();
-                if (now > stopAt)
+                var elapsed = _timeProvider.GetElapsedTime(started);
+                if (stopAfter is { } runTime && elapsed > runTime)
                 {
-                    now = stopAt;
+                    // The last cycle ends at the run time, measured on the monotonic clock: a step of the wall clock
+                    // before it neither ends nor freezes the line.
+                    now -= elapsed - runTime;
                 }
 
                 // After a long pause (suspended laptop), skip the missed analog samples rather than replaying them.

@@ -60,6 +60,34 @@ public sealed class PollScheduleTests
     }
 
     [Fact]
+    public void Paused_DuringAPollThatWaitedOutABackoff_NextWaitsOneIntervalFromItsEndWithoutAnOverrun()
+    {
+        var time = new FakeTimeProvider();
+        var overruns = 0;
+        var schedule = new PollSchedule(time, TimeSpan.FromSeconds(1), () => overruns++);
+
+        schedule.Paused(); // the retry policy's OnRetry, before its backoff
+        time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(TimeSpan.FromSeconds(1), schedule.Next());
+        time.Advance(TimeSpan.FromSeconds(2.5)); // the wait, then a poll past its next due time: that one counts again
+        Assert.Equal(TimeSpan.Zero, schedule.Next());
+        Assert.Equal(1, overruns);
+    }
+
+    [Fact]
+    public void Next_WithAFirstWait_WaitsItOnceThenWholeIntervals()
+    {
+        var time = new FakeTimeProvider();
+        var schedule = new PollSchedule(time, TimeSpan.FromSeconds(1), firstWait: TimeSpan.FromMilliseconds(300));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(300), schedule.Next());
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(TimeSpan.FromSeconds(1), schedule.Next());
+        Assert.Equal(0, schedule.Overruns);
+    }
+
+    [Fact]
     public void Next_WallClockSteppedBackAnHour_StillWaitsOneInterval()
     {
         var time = new SteppingTimeProvider();

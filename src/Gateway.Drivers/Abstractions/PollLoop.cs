@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using Polly;
+using Polly.Retry;
+
+namespace Gateway.Drivers;
+
+/// <summary>
+/// The poll loop of a polling driver's unit (a device, a poll group): poll, and on a timeout or an I/O failure retry
+/// forever with exponential backoff and jitter (<see cref="Backoff"/>); then wait for the next due time of a
+/// <see cref="PollSchedule"/> on the monotonic clock, so that a step of the wall clock neither stops polling nor makes
+/// it burst. A poll that waited out a backoff is late on purpose: the schedule restarts from its end without counting
+/// an overrun.
+/// </summary>
+internal static class PollLoop
+{
+    /// <param name="timeProvider">The clocks and timers of the schedule and the backoff.</param>
+    /// <param name="interval">The unit's poll interval.</param>
+    /// <param name="backoffFirst">The first retry delay.</param>
+    /// <param name="backoffLongest">The longest retry delay.</param>
+    /// <param name="writer">Told of each overrun.</param>
+    /// <param name="poll">One poll of the unit; a <see cref="TimeoutException"/> or <see cref="IOException"/> is retried.</param>
+    /// <param name="state">Handed to <paramref name="poll"/>.</param>
+    /// <param name="onFailure">Called before each retry (mark the tags Bad, log, count).</param>
+    /// <param name="afterPoll">Called after each poll that ended, before the wait (flush rate-limited logs).</param>
+    /// <param name="cancellationToken">Ends the loop.</param>
+    public static async Task RunAsync<TState>(
+        TimeProvider timeProvider,
+        TimeSpan interval,
+        TimeSpan backoffFirst,
+        TimeSpan backoffLongest,
+        ISampleWriter writer,
+        Func<TState, CancellationToken, ValueTask> poll,
+        TState state,
+        Func<OnRetryArguments<object>, ValueTask> onFailure,
+        Action? afterPoll,
+        CancellationToken cancellationToken)
+    {
+        var schedule = new PollSchedule(timeProvider, interval, writer.ReportPollOverrun);
+        var pipeline = Backoff.Forever(
+            timeProvider,
+            backoffFirst,
+            backoffLongest,
+            new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
+            args =>
+            {
+                schedule.Paused();
+                return onFailure(args);
+            });
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await pipeline.ExecuteAsync(static (s, token) => s.Poll(s.State, token), (Poll: poll, State: state), cancellationToken);
+            afterPoll?.Invoke();
+            await schedule.WaitAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// The state of a driver that polls in several units: Connected while every unit answers, Degraded while some fail,
+/// Disconnected while all do. The last error is cleared once every unit answers again. Thread-safe for units polled
+/// in parallel.
+/// </summary>
+internal sealed class DriverHealth(int units)
+{
+    private volatile DriverState _phase = DriverState.Starting;
+    private int _failing;
+
+    /// <summary>Starting, then (from <see cref="Started"/>) what the units' failures make it, Stopped at the end.</summary>
+    public DriverState State
+    {
+        get
+        {
+            if (_phase != DriverState.Connected)
+            {
+                return _phase;
+            }
+
+            var failing = Volatile.Read(ref _failing);
+            return failing == 0 ? DriverState.Connected : failing >= units ? DriverState.Disconnected : DriverState.Degraded;
+        }
+    }
+
+    public string? LastError { get; set; }
+
+    /// <summary>One unit of the driver; each keeps whether it is failing, so that an outage is reported once.</summary>
+    public UnitHealth Unit() => new(this);
+
+    /// <summary>The poll loops start.</summary>
+    public void Started() => _phase = DriverState.Connected;
+
+    /// <summary>The poll loops have ended.</summary>
+    public void Stopped() => _phase = DriverState.Stopped;
+
+    internal void Changed(int delta)
+    {
+        if (Interlocked.Add(ref _failing, delta) == 0)
+        {
+            LastError = null;
+        }
+    }
+}
+
+/// <summary>Whether one poll unit fails (see <see cref="DriverHealth"/>). Used from its own poll loop only.</summary>
+internal sealed class UnitHealth(DriverHealth driver)
+{
+    public bool Failing { get; private set; }
+
+    /// <summary>A poll of the unit failed; true when it answered until now (the driver state has changed).</summary>
+    public bool Failed()
+    {
+        if (Failing)
+        {
+            return false;
+        }
+
+        Failing = true;
+        driver.Changed(+1);
+        return true;
+    }
+
+    /// <summary>A poll of the unit succeeded; true when it was failing (it has recovered: log it).</summary>
+    public bool Answered()
+    {
+        if (!Failing)
+        {
+            return false;
+        }
+
+        Failing = false;
+        driver.Changed(-1);
+        return true;
+    }
+}
+
+/// <summary>
+/// Serializes the writes of a driver's poll loops to its one writer, so that one read's batch is never interleaved
+/// with another's.
+/// </summary>
+internal sealed class WriterGate : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Hands one read's samples to <paramref name="writer"/> as one batch, in turn.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteBatchAsync(ISampleWriter writer, ReadOnlyMemory<Sample> samples, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await writer.WriteBatchAsync(samples, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Takes the gate for several writes; <see cref="Release"/> it in a finally.</summary>
+    public Task WaitAsync(CancellationToken cancellationToken) => _gate.WaitAsync(cancellationToken);
+
+    public void Release() => _gate.Release();
+
+    public void Dispose() => _gate.Dispose();
+}
