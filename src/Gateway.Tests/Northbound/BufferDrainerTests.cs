@@ -1,5 +1,6 @@
 using Gateway.Buffering;
 using Gateway.Northbound.Delivery;
+using Gateway.Observability;
 
 namespace Gateway.Tests.Northbound;
 
@@ -12,7 +13,7 @@ public sealed class BufferDrainerTests
     {
         var log = new InMemorySampleLog();
         log.Append(10);
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(3, firstValue: 100);
 
@@ -30,7 +31,7 @@ public sealed class BufferDrainerTests
     public void ReadLive_DoesNotReadTheSameSampleTwice_WithinAConnection()
     {
         var log = new InMemorySampleLog();
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(5);
         var batch = new List<BufferedSample>();
@@ -46,7 +47,7 @@ public sealed class BufferDrainerTests
     {
         var log = new InMemorySampleLog();
         log.Append(7);
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(2);
         var batch = new List<BufferedSample>();
@@ -64,7 +65,7 @@ public sealed class BufferDrainerTests
     {
         var log = new InMemorySampleLog();
         log.Append(4);
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(2);
 
@@ -85,7 +86,7 @@ public sealed class BufferDrainerTests
     public void Delivered_WithoutARange_IsNotAcknowledgedUntilTheRangeCompletes()
     {
         var log = new InMemorySampleLog();
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(6);
 
@@ -102,7 +103,7 @@ public sealed class BufferDrainerTests
     public void Restart_AfterALostConnection_ReadsTheUnacknowledgedAgain_AsHistory()
     {
         var log = new InMemorySampleLog();
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         log.Append(5);
         var batch = new List<BufferedSample>();
@@ -124,12 +125,32 @@ public sealed class BufferDrainerTests
         var log = new InMemorySampleLog();
         log.Append(10);
         log.Acknowledge(Sink, new SequenceRange(4, 8));
-        var drainer = new BufferDrainer(log, Sink);
+        var drainer = new BufferDrainer(log, new SinkCounters(Sink));
         drainer.Restart();
         var batch = new List<BufferedSample>();
 
         drainer.ReadHistory(100, batch);
 
         Assert.Equal([1L, 2, 3, 9, 10], batch.Select(s => s.Id));
+    }
+
+    [Fact]
+    public void Flush_CountsWhatItAcknowledges_OnTheSinksCounters_HistoryApart()
+    {
+        var log = new InMemorySampleLog();
+        log.Append(4);
+        var counters = new SinkCounters(Sink);
+        var drainer = new BufferDrainer(log, counters);
+        drainer.Restart();
+        log.Append(2);
+
+        drainer.Delivered(DeliveryLane.History, new SequenceRange(1, 4), 4);
+        drainer.Delivered(DeliveryLane.Live, new SequenceRange(5, 5), 1);
+        drainer.Flush();
+        drainer.Delivered(DeliveryLane.Live, new SequenceRange(6, 6), 1);
+        drainer.Restart(); // flushes what is pending: it is counted too
+
+        Assert.Equal(6, counters.Published);
+        Assert.Equal(4, counters.HistoryPublished);
     }
 }

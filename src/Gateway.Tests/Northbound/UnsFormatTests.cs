@@ -148,6 +148,28 @@ public sealed class UnsFormatTests
     }
 
     [Fact]
+    public void History_ALargeSampleThatWouldGoOverTheLimit_StartsTheNextMessage_NoMessageIsOverTheLimit()
+    {
+        var config = Config();
+        using var format = new UnsFormat(config);
+        var output = new OutgoingMessages();
+        // Two small samples (far under three quarters of the limit), then one that fits a message alone but not with them.
+        var large = new string('x', 1700);
+        List<BufferedSample> samples = [Item(1, s_count, SampleValue.FromInteger(1)), Item(2, s_count, SampleValue.FromInteger(2)), Item(3, s_temperature, SampleValue.FromString(large)), Item(4, s_count, SampleValue.FromInteger(4))];
+
+        format.Encode(samples, DeliveryLane.History, Context(config, maximumPacketSize: 2048), output);
+
+        var messages = Drain(output);
+        Assert.All(messages, m => Assert.True(MqttBrokerLimits.PublishPacketSize(m.Message, mqtt5: true) <= 2048, $"{m.Message.Payload.Length} bytes"));
+        Assert.Equal([new SequenceRange(1, 2), new SequenceRange(3, 3), new SequenceRange(4, 4)], messages.Select(m => m.Completes!.Value));
+        Assert.Equal([2, 1, 1], messages.Select(m => m.Samples));
+        using var first = JsonDocument.Parse(Payload(messages[0].Message));
+        Assert.Equal([1L, 2], first.RootElement.EnumerateArray().Select(e => e.GetProperty("value").GetInt64()));
+        using var second = JsonDocument.Parse(Payload(messages[1].Message));
+        Assert.Equal(large, Assert.Single(second.RootElement.EnumerateArray().ToList()).GetProperty("value").GetString());
+    }
+
+    [Fact]
     public void HistoryDrained_RepublishesTheNewestBacklogValueLive_OnlyForTagsWithoutALiveSample()
     {
         var config = Config();

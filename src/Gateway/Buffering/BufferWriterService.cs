@@ -155,18 +155,30 @@ public sealed class BufferSignal
         {
             foreach (var waiter in _waiters)
             {
-                if (waiter.CurrentCount == 0)
-                {
-                    try
-                    {
-                        waiter.Release();
-                    }
-                    catch (SemaphoreFullException)
-                    {
-                        // Already signalled: one wake-up is enough.
-                    }
-                }
+                Wake(waiter);
             }
+        }
+    }
+
+    /// <summary>
+    /// Signals one subscriber's handle unless it is signalled already (one wake-up is enough): safe to call from
+    /// anywhere, any number of times, where <see cref="SemaphoreSlim.Release()"/> would throw once the count is 1.
+    /// </summary>
+    public static void Wake(SemaphoreSlim waiter)
+    {
+        ArgumentNullException.ThrowIfNull(waiter);
+        if (waiter.CurrentCount != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            waiter.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Signalled meanwhile by another thread: one wake-up is enough.
         }
     }
 }

@@ -63,33 +63,17 @@ internal static class GatewayApplication
         var outputs = new List<Output>();
         if (config.Mqtt.Format is "uns" or "both")
         {
-            outputs.Add(new Output(UnsFormat.Name, sp => new MqttOutput(
-                new UnsFormat(config),
-                config,
-                sp.GetRequiredService<ISampleLog>(),
-                sp.GetRequiredService<BufferSignal>(),
-                sp.GetRequiredService<GatewayMetrics>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Uns")
-                )));
+            outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config), Logger(sp, "Gateway.Northbound.Uns"))));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
         {
-            outputs.Add(new Output(SparkplugFormat.Name, sp => new MqttOutput(
-                new SparkplugFormat(
-                    config,
-                    sp.GetRequiredService<IDriverCatalog>(),
-                    sp.GetRequiredService<LiveTags>(),
-                    sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"),
-                    sp.GetRequiredService<GatewayMetrics>()),
-                config,
-                sp.GetRequiredService<ISampleLog>(),
-                sp.GetRequiredService<BufferSignal>(),
-                sp.GetRequiredService<GatewayMetrics>(),
-                sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"))));
+            outputs.Add(new Output(SparkplugFormat.Name, sp =>
+            {
+                var logger = Logger(sp, "Gateway.Northbound.Sparkplug");
+                var format = new SparkplugFormat(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<LiveTags>(), sp.GetRequiredService<TimeProvider>(), logger, sp.GetRequiredService<GatewayMetrics>());
+                return Mqtt(sp, config, format, logger);
+            }));
         }
 
         if (config.Influx is not null)
@@ -99,6 +83,17 @@ internal static class GatewayApplication
 
         return outputs;
     }
+
+    private static ILogger Logger(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+
+    private static MqttOutput Mqtt(IServiceProvider sp, GatewayConfig config, IMqttFormat format, ILogger logger) => new(
+        format,
+        config,
+        sp.GetRequiredService<ISampleLog>(),
+        sp.GetRequiredService<BufferSignal>(),
+        sp.GetRequiredService<GatewayMetrics>(),
+        sp.GetRequiredService<TimeProvider>(),
+        logger);
 
     /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
     public static List<string> Sinks(GatewayConfig config) => [.. Outputs(config).Select(o => o.SinkName)];

@@ -1,4 +1,5 @@
 using Gateway.Buffering;
+using Gateway.Observability;
 
 namespace Gateway.Northbound.Delivery;
 
@@ -8,11 +9,14 @@ namespace Gateway.Northbound.Delivery;
 /// reaches the broker now; everything older that this sink has not acknowledged (the backlog of an outage) is history,
 /// read oldest first to fill what the live lane leaves. Deliveries are acknowledged as sequence ranges, merged per lane
 /// and written to the buffer by <see cref="Flush"/> (the caller decides how often: an unflushed acknowledgement only
-/// means a resend after a crash, never a loss). Not thread-safe: one output's loop owns it.
+/// means a resend after a crash, never a loss); what a flush acknowledges is counted on the sink's
+/// <see cref="SinkCounters"/> (published, and history published). Not thread-safe: one output's loop owns it
+/// (<see cref="Lag"/> excepted).
 /// </summary>
 public sealed class BufferDrainer : IDeliveryReceiver
 {
     private readonly ISampleLog _log;
+    private readonly SinkCounters _counters;
     private long _liveFrom;
     private long _liveReadUpTo;
     private long _historyReadUpTo;
@@ -20,17 +24,17 @@ public sealed class BufferDrainer : IDeliveryReceiver
     private Pending _pendingLive;
     private Pending _pendingHistory;
 
-    public BufferDrainer(ISampleLog log, string sink)
+    /// <summary>A drainer for the sink <paramref name="counters"/> count (its name is the sink's name in the buffer).</summary>
+    public BufferDrainer(ISampleLog log, SinkCounters counters)
     {
+        ArgumentNullException.ThrowIfNull(counters);
         _log = log;
-        Sink = sink;
+        _counters = counters;
+        Sink = counters.Name;
     }
 
     /// <summary>The sink's name in the buffer.</summary>
     public string Sink { get; }
-
-    /// <summary>Samples above this sequence number are live; the others, history.</summary>
-    public long LiveFrom => _liveFrom;
 
     /// <summary>True once the history lane has nothing more to read for this connection.</summary>
     public bool HistoryDone => _historyDone;
@@ -114,15 +118,36 @@ public sealed class BufferDrainer : IDeliveryReceiver
         }
     }
 
-    /// <summary>Writes the pending acknowledgements to the buffer; returns how many samples they covered.</summary>
+    /// <summary>
+    /// Writes the pending acknowledgements to the buffer and counts them (published, history published); returns how
+    /// many samples they covered.
+    /// </summary>
     public int Flush()
     {
-        var samples = FlushLane(ref _pendingLive, history: false) + FlushLane(ref _pendingHistory, history: true);
+        var live = FlushLane(ref _pendingLive, history: false);
+        var history = FlushLane(ref _pendingHistory, history: true);
+        var samples = live + history;
+        if (samples > 0)
+        {
+            _counters.AddPublished(samples);
+            if (history > 0)
+            {
+                _counters.AddHistoryPublished(history);
+            }
+        }
+
         return samples;
     }
 
-    /// <summary>The gateway timestamp of the oldest sample this sink has not acknowledged; null when none waits.</summary>
-    public DateTimeOffset? OldestUnacknowledged() => _log.OldestUnacknowledged(Sink);
+    /// <summary>
+    /// Age of the oldest sample this sink has not acknowledged (its gateway timestamp against
+    /// <paramref name="time"/>), zero when none waits. Safe from another thread (it only asks the buffer).
+    /// </summary>
+    public TimeSpan Lag(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return _log.OldestUnacknowledged(Sink) is { } oldest ? TimeSpan.FromTicks(Math.Max(0, (time.GetUtcNow() - oldest).Ticks)) : TimeSpan.Zero;
+    }
 
     private int FlushLane(ref Pending pending, bool history)
     {

@@ -48,10 +48,6 @@ public sealed class OutputHealth
     /// <summary>Said with the stall warning (for instance what the configured QoS implies).</summary>
     public string StallHint { get => _hint; init => _hint = value; }
 
-    public bool Overloaded { get; private set; }
-
-    public bool Stalled { get; private set; }
-
     /// <summary>
     /// One observation. <paramref name="appended"/>: samples appended to the buffer so far (its last sequence number);
     /// <paramref name="delivered"/>: samples this output has had acknowledged so far; <paramref name="lag"/>: age of its
@@ -69,15 +65,10 @@ public sealed class OutputHealth
     {
         if (delivered != _lastDelivered || !connected || waiting == 0)
         {
-            if (delivered != _lastDelivered)
-            {
-                _lastDelivered = delivered;
-            }
-
+            _lastDelivered = delivered;
             _progressAt = now;
-            if (Stalled)
+            if (_counters.Stalled)
             {
-                Stalled = false;
                 _counters.StalledChanged(false);
                 OutputHealthLog.StallEnded(_logger, _sink, connected ? "samples are acknowledged again" : "the connection ended");
             }
@@ -86,9 +77,8 @@ public sealed class OutputHealth
         }
 
         var quiet = _time.GetElapsedTime(_progressAt, now);
-        if (!Stalled && quiet >= StallAfter)
+        if (!_counters.Stalled && quiet >= StallAfter)
         {
-            Stalled = true;
             _counters.StalledChanged(true);
             OutputHealthLog.Stalled(_logger, _sink, quiet.TotalSeconds, waiting, _hint);
         }
@@ -119,7 +109,7 @@ public sealed class OutputHealth
         var rateIn = (appended - first.Appended) / seconds;
         var rateOut = (delivered - first.Delivered) / seconds;
         var behind = connected && lag >= OverloadLag && rateIn > rateOut;
-        if (!Overloaded)
+        if (!_counters.Overloaded)
         {
             if (!behind)
             {
@@ -130,7 +120,6 @@ public sealed class OutputHealth
             _overloadSince = _overloadSince == 0 ? now : _overloadSince;
             if (_time.GetElapsedTime(_overloadSince, now) >= OverloadAfter)
             {
-                Overloaded = true;
                 _counters.Overloaded = true;
                 _recoverSince = 0;
                 OutputHealthLog.Overloaded(_logger, _sink, rateIn, rateOut, lag.TotalSeconds);
@@ -149,7 +138,6 @@ public sealed class OutputHealth
         _recoverSince = _recoverSince == 0 ? now : _recoverSince;
         if (lag < OverloadLag / 2 || _time.GetElapsedTime(_recoverSince, now) >= OverloadAfter)
         {
-            Overloaded = false;
             _counters.Overloaded = false;
             _overloadSince = 0;
             OutputHealthLog.Recovered(_logger, _sink, rateIn, rateOut, lag.TotalSeconds);

@@ -13,7 +13,8 @@ namespace Gateway.Northbound.Influx;
 /// <summary>
 /// Feeds InfluxDB from the disk buffer through a <see cref="BufferDrainer"/> (samples read now first, then the backlog):
 /// batches of line protocol, acknowledged on 204, retried with backoff on
-/// 5xx and network errors (the samples stay in the buffer), and on 400 the offending lines are isolated by
+/// 5xx and network errors (the samples stay in the buffer; once InfluxDB is back, what gathered meanwhile is the
+/// backlog and fresh samples go first again), and on 400 the offending lines are isolated by
 /// halving the batch, then dropped, counted and each logged once. Rewriting a point is harmless: InfluxDB
 /// keeps one value per series and timestamp.
 /// </summary>
@@ -51,6 +52,7 @@ public sealed class InfluxPublisher : BackgroundService
     {
         var wake = _signal.Subscribe();
         using var writer = _writerFactory(_options);
+        var failed = false;
         var retry = Backoff.Forever(
             _timeProvider,
             TimeSpan.FromMilliseconds(250),
@@ -58,6 +60,7 @@ public sealed class InfluxPublisher : BackgroundService
             new PredicateBuilder().Handle<InfluxUnavailableException>(),
             args =>
             {
+                failed = true;
                 _counters.ConnectedChanged(false);
                 InfluxLog.Unavailable(_logger, writer.Target, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, args.Outcome.Exception?.Message ?? "", _buffer.Count);
                 return ValueTask.CompletedTask;
@@ -66,7 +69,7 @@ public sealed class InfluxPublisher : BackgroundService
         var batch = new List<BufferedSample>(_options.BatchSize);
         var lines = new List<string>(_options.BatchSize);
         var line = new StringBuilder(128);
-        var drainer = new BufferDrainer(_buffer, SinkName);
+        var drainer = new BufferDrainer(_buffer, _counters);
         drainer.Restart();
         try
         {
@@ -103,15 +106,19 @@ public sealed class InfluxPublisher : BackgroundService
 
                 _counters.ConnectedChanged(true);
                 drainer.Delivered(lane, new SequenceRange(batch[0].Id, batch[^1].Id), batch.Count);
-                var acknowledged = drainer.Flush();
-                _counters.AddPublished(acknowledged);
-                if (lane == DeliveryLane.History)
+                if (failed)
                 {
-                    _counters.AddHistoryPublished(acknowledged);
+                    // Back after a failure: what the buffer gathered meanwhile becomes the history lane (Restart
+                    // flushes this batch's acknowledgement first).
+                    failed = false;
+                    drainer.Restart();
+                }
+                else
+                {
+                    drainer.Flush();
                 }
 
-                var oldest = drainer.OldestUnacknowledged();
-                _counters.LagSeconds = oldest is { } at ? Math.Max(0, (_timeProvider.GetUtcNow() - at).TotalSeconds) : 0;
+                _counters.LagSeconds = drainer.Lag(_timeProvider).TotalSeconds;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -56,9 +56,9 @@ public sealed class MqttOutput : BackgroundService
         _logger = logger;
         _adapterFactory = adapterFactory;
         _counters = metrics.Sink(format.SinkName);
-        _drainer = new BufferDrainer(log, format.SinkName);
+        _drainer = new BufferDrainer(log, _counters);
         _window = new PublishWindow(config.Mqtt.MaxInflight);
-        _context = new MqttOutputContext(config, format.SinkName, () => _wake?.Release(), _drainer.Restart)
+        _context = new MqttOutputContext(config, format.SinkName, Wake, _drainer.Restart)
         {
             CertificateRejected = reason =>
             {
@@ -78,9 +78,6 @@ public sealed class MqttOutput : BackgroundService
     public string SinkName => _format.SinkName;
 
     public string Endpoint => $"{_config.Mqtt.Host ?? "127.0.0.1 (embedded)"}:{_config.Mqtt.Port}";
-
-    /// <summary>The output's health monitor (overload, stall).</summary>
-    public OutputHealth Health => _health;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -106,7 +103,7 @@ public sealed class MqttOutput : BackgroundService
                 MqttLog.Disconnected(_logger, SinkName, Endpoint, args.ReasonString is { Length: > 0 } text ? $"{args.Reason} ({text})" : args.Reason.ToString());
             }
 
-            _wake?.Release();
+            Wake();
             return Task.CompletedTask;
         };
         client.ApplicationMessageReceivedAsync += args => _format.OnMessageAsync(_context, args);
@@ -194,6 +191,18 @@ public sealed class MqttOutput : BackgroundService
 
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Wakes the loop (from MQTTnet's event handlers and the format): the handle may be signalled already, most of the
+    /// time while data streams, where a plain Release would throw inside MQTTnet.
+    /// </summary>
+    private void Wake()
+    {
+        if (_wake is { } wake)
+        {
+            BufferSignal.Wake(wake);
+        }
+    }
+
     /// <summary>True when the broker could not be reached at all (nothing listens, no route, no answer): worth a probe.</summary>
     internal static bool IsUnreachable(Exception exception)
     {
@@ -220,9 +229,7 @@ public sealed class MqttOutput : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var oldest = _log.OldestUnacknowledged(SinkName);
-                var lag = oldest is { } at ? _time.GetUtcNow() - at : TimeSpan.Zero;
-                _health.Observe(_log.LastSequence, _counters.Published, lag, _counters.Connected, _waiting);
+                _health.Observe(_log.LastSequence, _counters.Published, _drainer.Lag(_time), _counters.Connected, _waiting);
             }
         }
         catch (OperationCanceledException)
@@ -313,6 +320,7 @@ public sealed class MqttOutput : BackgroundService
         var deliveredBefore = _drainer.AcknowledgedSamples;
         var live = new OutgoingMessages();
         var history = new OutgoingMessages();
+        var failed = false;
         try
         {
             await _format.OnConnectedAsync(_context, cancellationToken);
@@ -320,6 +328,7 @@ public sealed class MqttOutput : BackgroundService
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            failed = true;
             Settle(live, history, failed: true);
             var reason = MqttFailureExplainer.Describe(ex);
             var deliveredNothing = _drainer.AcknowledgedSamples == deliveredBefore;
@@ -353,7 +362,10 @@ public sealed class MqttOutput : BackgroundService
         }
         finally
         {
-            Settle(live, history, failed: false);
+            if (!failed)
+            {
+                Settle(live, history, failed: false);
+            }
         }
 
         _counters.ConnectedChanged(false);
@@ -371,8 +383,8 @@ public sealed class MqttOutput : BackgroundService
             // The first refused or failed publication ends what can be kept; it is reported by the caller.
         }
 
-        Acknowledge();
-        var abandoned = _window.Abandon() + (failed ? 0 : 0);
+        _drainer.Flush();
+        var abandoned = _window.Abandon();
         if (failed && abandoned > 0)
         {
             _counters.AddFailures(abandoned);
@@ -381,17 +393,6 @@ public sealed class MqttOutput : BackgroundService
         live.Clear();
         history.Clear();
         _waiting = 0;
-    }
-
-    private void Acknowledge()
-    {
-        var historyBefore = _drainer.AcknowledgedHistorySamples;
-        var samples = _drainer.Flush();
-        if (samples > 0)
-        {
-            _counters.AddPublished(samples);
-            _counters.AddHistoryPublished(_drainer.AcknowledgedHistorySamples - historyBefore);
-        }
     }
 
     /// <summary>
@@ -417,7 +418,7 @@ public sealed class MqttOutput : BackgroundService
             _window.TakeDelivered(_drainer, _config.Mqtt.Username);
             if (_drainer.PendingSamples >= flushEvery || (_drainer.PendingSamples > 0 && (_window.Count == 0 || _time.GetElapsedTime(lastFlush) >= FlushInterval)))
             {
-                Acknowledge();
+                _drainer.Flush();
                 lastFlush = _time.GetTimestamp();
             }
 
@@ -463,13 +464,18 @@ public sealed class MqttOutput : BackgroundService
 
             if (_window.Oldest is { } oldest)
             {
-                // Wait for the next acknowledgement; wake up at least every second to notice new live samples and stalls.
-                await ((Task)oldest).WaitAsync(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                // Wait for the next acknowledgement (unless it came meanwhile: no timer then); wake up at least every
+                // second to notice new live samples and stalls.
+                if (!oldest.IsCompleted)
+                {
+                    await ((Task)oldest).WaitAsync(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
             }
             else
             {
-                Acknowledge();
+                _drainer.Flush();
                 lastFlush = _time.GetTimestamp();
                 await wake.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
             }
@@ -477,6 +483,13 @@ public sealed class MqttOutput : BackgroundService
     }
 
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Stops the output and disposes its format when it holds resources (the UNS encoder's pooled buffer).</summary>
+    public override void Dispose()
+    {
+        base.Dispose();
+        (_format as IDisposable)?.Dispose();
+    }
 
     private int Send(IMqttClient client, OutgoingMessages messages, DeliveryLane lane, int keepFree, CancellationToken cancellationToken)
     {

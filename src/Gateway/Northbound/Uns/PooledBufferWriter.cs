@@ -8,21 +8,18 @@ namespace Gateway.Northbound.Uns;
 /// straight into its own pooled array, which <see cref="Detach"/> hands over (to be returned once the publication
 /// completed). No copy and, in the steady state, no allocation per payload.
 /// </summary>
-public sealed class PooledBufferWriter : IBufferWriter<byte>
+public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
     private readonly int _initialSize;
     private byte[] _buffer;
     private int _written;
+    private bool _disposed;
 
     public PooledBufferWriter(int initialSize = 256)
     {
         _initialSize = initialSize;
         _buffer = PayloadPool.Shared.Rent(initialSize);
     }
-
-    public int WrittenCount => _written;
-
-    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
     public void Advance(int count) => _written += count;
 
@@ -41,17 +38,40 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>
     /// <summary>Discards what was written (the array is kept for the next payload).</summary>
     public void Reset() => _written = 0;
 
+    /// <summary>Discards what was written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _written);
+        _written = length;
+    }
+
     /// <summary>Hands over the array holding what was written, and rents a fresh one for the next payload.</summary>
-    public (byte[] Array, int Length) Detach(int nextSizeHint = 0)
+    public (byte[] Array, int Length) Detach()
     {
         var taken = (_buffer, _written);
-        _buffer = PayloadPool.Shared.Rent(Math.Max(_initialSize, nextSizeHint));
+        _buffer = PayloadPool.Shared.Rent(_initialSize);
         _written = 0;
         return taken;
     }
 
+    /// <summary>Returns the array to the pool; the writer is not used afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        PayloadPool.Shared.Return(_buffer);
+        _buffer = [];
+        _written = 0;
+    }
+
     private void Ensure(int sizeHint)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var needed = _written + Math.Max(1, sizeHint);
         if (needed <= _buffer.Length)
         {

@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Northbound.Delivery;
 
 namespace Gateway.Northbound.Uns;
 
@@ -20,44 +18,40 @@ namespace Gateway.Northbound.Uns;
 /// </summary>
 public sealed class UnsEncoder : IDisposable
 {
-    private readonly string _linePrefix;
-    private readonly Dictionary<TagInfo, string> _topics = new(ReferenceEqualityComparer.Instance);
+    private readonly UnsTopics _topics;
     private readonly PooledBufferWriter _buffer = new();
     private readonly Utf8JsonWriter _json;
+    private int _historyElements;
+    private bool _disposed;
 
     public UnsEncoder(GatewayIdentity identity, string topicPrefix)
     {
-        var prefix = topicPrefix.Trim('/');
-        _linePrefix = (prefix.Length > 0 ? prefix + "/" : "") + $"{identity.Enterprise}/{identity.Site}/{identity.Area}/{identity.Line}";
-        StatusTopic = $"{_linePrefix}/_gateway/{identity.Id}/status";
-        HistoryTopic = $"{_linePrefix}/_gateway/{identity.Id}/history";
-        _json = new Utf8JsonWriter(_buffer, UnsFormatter.JsonOptions);
+        _topics = new UnsTopics(identity, topicPrefix);
+        _json = new Utf8JsonWriter(_buffer, JsonOptions);
     }
+
+    /// <summary>
+    /// Payload writer options. Names and text in the plant's language ("°C", "Presse à chaud") go out as UTF-8,
+    /// not as <c>\u00B0</c> escapes: the payload is JSON for MQTT clients, never embedded in HTML, so the relaxed
+    /// encoder is safe; it still escapes quotes, backslashes and control characters.
+    /// </summary>
+    public static JsonWriterOptions JsonOptions { get; } = new() { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The retained status topic; its last will says <c>offline</c>.</summary>
-    public string StatusTopic { get; }
+    public string StatusTopic => _topics.StatusTopic;
 
     /// <summary>Where the backlog goes, as JSON arrays.</summary>
-    public string HistoryTopic { get; }
+    public string HistoryTopic => _topics.HistoryTopic;
 
     /// <summary>The live topic of a tag (cached by tag instance).</summary>
-    public string Topic(TagInfo tag)
-    {
-        if (!_topics.TryGetValue(tag, out var topic))
-        {
-            topic = $"{_linePrefix}/{tag.Machine}/{tag.Path}";
-            _topics[tag] = topic;
-        }
-
-        return topic;
-    }
+    public string Topic(TagInfo tag) => _topics.Topic(tag);
 
     /// <summary>Writes one live payload; returns the pooled array holding it and its length.</summary>
     public (byte[] Array, int Length) LivePayload(in Sample sample)
     {
         _buffer.Reset();
         _json.Reset(_buffer);
-        WriteObject(sample, topic: null);
+        WritePayload(_json, sample, topic: null);
         _json.Flush();
         return _buffer.Detach();
     }
@@ -68,14 +62,34 @@ public sealed class UnsEncoder : IDisposable
         _buffer.Reset();
         _json.Reset(_buffer);
         _json.WriteStartArray();
+        _historyElements = 0;
     }
 
-    /// <summary>Adds one element to the history array; returns the bytes written so far.</summary>
-    public long AppendHistory(in Sample sample)
+    /// <summary>
+    /// Adds one element to the history array, unless the array, closed, would then be over <paramref name="maxLength"/>
+    /// bytes while it already holds an element: the element is then taken back, the array left as it was, and false
+    /// returned (the sample starts the next array). <paramref name="length"/>: the bytes written so far.
+    /// </summary>
+    public bool TryAppendHistory(in Sample sample, long maxLength, out long length)
     {
-        WriteObject(sample, Topic(sample.Tag));
-        return _json.BytesPending + _json.BytesCommitted;
+        var before = Written;
+        WritePayload(_json, sample, Topic(sample.Tag));
+        length = Written;
+        if (length + 1 > maxLength && _historyElements > 0)
+        {
+            // After a flush the writer holds no memory of the buffer: what it wrote can be cut off under it. Its own
+            // byte count stays larger; the array is only closed after this.
+            _json.Flush();
+            _buffer.Truncate((int)before);
+            length = before;
+            return false;
+        }
+
+        _historyElements++;
+        return true;
     }
+
+    private long Written => _json.BytesPending + _json.BytesCommitted;
 
     /// <summary>Ends the history array; returns the pooled array holding it and its length.</summary>
     public (byte[] Array, int Length) EndHistory()
@@ -85,9 +99,10 @@ public sealed class UnsEncoder : IDisposable
         return _buffer.Detach();
     }
 
-    private void WriteObject(in Sample sample, string? topic)
+    /// <summary>Writes the JSON object of a sample, with <c>"topic"</c> first when given (a history element).</summary>
+    public static void WritePayload(Utf8JsonWriter json, in Sample sample, string? topic)
     {
-        var json = _json;
+        ArgumentNullException.ThrowIfNull(json);
         json.WriteStartObject();
         if (topic is not null)
         {
@@ -155,8 +170,13 @@ public sealed class UnsEncoder : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _json.Dispose();
-        var (array, _) = _buffer.Detach();
-        PayloadPool.Shared.Return(array);
+        _buffer.Dispose();
     }
 }

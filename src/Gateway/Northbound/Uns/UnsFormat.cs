@@ -100,16 +100,21 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             var end = start;
             while (end < samples.Count && end - start < HistorySamplesPerMessage)
             {
-                if (!_liveTags.Contains(samples[end].Sample.Tag))
+                var sample = samples[end].Sample;
+                if (!_encoder.TryAppendHistory(sample, limit, out var size))
                 {
-                    _newestHistory[samples[end].Sample.Tag] = samples[end].Sample;
+                    break; // over the limit with this sample (a large one): it starts the next message
                 }
 
-                var size = _encoder.AppendHistory(samples[end].Sample);
+                if (!_liveTags.Contains(sample.Tag))
+                {
+                    _newestHistory[sample.Tag] = sample;
+                }
+
                 end++;
                 if (size >= limit * 3 / 4)
                 {
-                    break; // the next element could go over: a sample's payload is far smaller than a quarter of any sane limit
+                    break; // the next element would probably go over: end the message here rather than take it back
                 }
             }
 
