@@ -3,6 +3,7 @@ using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Northbound;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Xunit.Abstractions;
 
 namespace Gateway.Tests.Integration;
 
@@ -13,7 +14,7 @@ namespace Gateway.Tests.Integration;
 /// (RabbitMQ: QoS 2 answered with PUBACK, retained messages only for exact-topic subscriptions) the gateway says so.
 /// </summary>
 [Collection(nameof(ProcessTests))]
-public sealed class OtherBrokersTests
+public sealed class OtherBrokersTests(ITestOutputHelper output)
 {
     private const string FallbackLine = "does not speak MQTT 5";
     private const string StatusTopic = "acme/lyon/assembly/line-1/_gateway/gw-test/status";
@@ -29,6 +30,7 @@ public sealed class OtherBrokersTests
         await collector.StartAsync();
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
 
         await BrokerVariantsTests.WaitForLogAsync(gateway, FallbackLine);
@@ -62,6 +64,7 @@ public sealed class OtherBrokersTests
         await status.StartAsync();
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
         await status.WaitUntilAsync(m => m.Any(x => x.Payload == "online"), s_long, "the status online");
 
@@ -98,6 +101,7 @@ public sealed class OtherBrokersTests
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         config.Root["mqtt"]!["format"] = "sparkplugb";
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
         await BrokerVariantsTests.WaitForLogAsync(gateway, "mqtt-sparkplug: the broker 127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture) + " does not speak MQTT 5");
         await collector.WaitUntilAsync(m => m.Count(x => x.Topic.Contains("/DDATA/", StringComparison.Ordinal)) >= 5, s_long, "DDATA");
@@ -133,6 +137,7 @@ public sealed class OtherBrokersTests
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200, stopAfterSeconds: 5).WithBroker(broker.Port);
         config.Root["mqtt"]!["qos"] = 2;
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
 
         await gateway.WaitMetricAsync("gateway_samples_published_total{sink=\"mqtt-uns\"}", v => v > 20, s_long);
@@ -149,6 +154,7 @@ public sealed class OtherBrokersTests
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         config.Root["mqtt"]!["qos"] = 2;
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
 
         await BrokerVariantsTests.WaitForLogAsync(gateway, "set mqtt.qos to 1");
@@ -165,6 +171,7 @@ public sealed class OtherBrokersTests
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         config.Root["mqtt"]!["protocolFallback"] = false;
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
 
         await BrokerVariantsTests.WaitForLogAsync(gateway, "mqtt.protocolVersion to \"3.1.1\"");
@@ -183,11 +190,18 @@ public sealed class OtherBrokersTests
         using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(broker.Port);
         config.Root["mqtt"]!["protocolVersion"] = "3.1.1";
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
         await gateway.StartAsync();
 
         await collector.WaitUntilAsync(m => m.Count >= 5, s_long, "samples over a pinned 3.1.1");
         Assert.DoesNotContain(FallbackLine, gateway.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("cannot connect", gateway.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes the gateway's log to the test output at the end, passed or failed (what each broker made it say).</summary>
+    private sealed class Trace(ITestOutputHelper output, GatewayProcess gateway) : IDisposable
+    {
+        public void Dispose() => output.WriteLine(gateway.Output);
     }
 
     private static IEnumerable<long> Counter(IEnumerable<Received> messages) =>
