@@ -32,7 +32,10 @@ internal static class MqttProtocolFallback
             if (watch is not null && IsVersionRefusal(result.ResultCode, watch))
             {
                 watch.Dispose();
-                return await FallBackAsync(client, buildOptions, context, logger, endpoint, "it answered CONNECT with \"unsupported protocol version\"", () => result, cancellationToken);
+                var how = result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion
+                    ? "it answered the MQTT 5 CONNECT with \"unsupported protocol version\""
+                    : "it answered the MQTT 5 CONNECT with a 3.1.1 CONNACK, return code 1 \"unacceptable protocol version\"";
+                return await FallBackAsync(client, buildOptions, context, logger, endpoint, how, () => result, cancellationToken);
             }
 
             return result;
