@@ -186,6 +186,53 @@ public sealed class OtherBrokersTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task PeerClosingEveryConnect_WhateverTheVersion_IsNoFallback_AndTheV5FailureIsReported()
+    {
+        // Reads the CONNECT, then closes: as a TLS-only port or a broker going down would. 3.1.1 gets no answer either.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource();
+        var versions = new System.Collections.Concurrent.ConcurrentBag<byte>();
+        var closer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var socket = await listener.AcceptSocketAsync(stop.Token);
+                var buffer = new byte[256];
+                var read = await socket.ReceiveAsync(buffer, stop.Token);
+                // CONNECT: the packet type byte, the remaining length (1 to 4 bytes, high bit = more), "\0\x04MQTT",
+                // then the protocol level (5 or 4).
+                var length = 1;
+                while (length < read && (buffer[length] & 0x80) != 0)
+                {
+                    length++;
+                }
+
+                if (read > length + 7)
+                {
+                    versions.Add(buffer[length + 7]);
+                }
+            }
+        });
+        using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200).WithBroker(port);
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        using var trace = new Trace(output, gateway);
+        await gateway.StartAsync();
+
+        await BrokerVariantsTests.WaitForLogAsync(gateway, "the broker closed the connection before answering CONNECT");
+        await BrokerVariantsTests.WaitForLogAsync(gateway, "(attempt 3,");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => closer);
+
+        Assert.DoesNotContain(FallbackLine, gateway.Output, StringComparison.Ordinal);
+        // Each attempt tried 5, then 3.1.1, and went back to 5: the next attempt starts with 5 again.
+        Assert.Contains((byte)5, versions);
+        Assert.Contains((byte)4, versions);
+        Assert.Equal(0, await gateway.MetricAsync("gateway_mqtt_connected"));
+    }
+
+    [Fact]
     public async Task Pinned311_ConnectsAtOnce_WithoutTheFallbackWarning()
     {
         await using var broker = await TestBroker.StartNewAsync("aedes");
