@@ -115,7 +115,13 @@ public sealed class OtherBrokersTests(ITestOutputHelper output)
             // RabbitMQ 3.10 maps '.' in a topic to '/' on delivery: what was published to spBv1.0/... reaches
             // subscribers as spBv1/0/... (measured), so Sparkplug host applications do not recognise it.
             Assert.All(messages, m => Assert.StartsWith("spBv1/0/lyon/", m.Topic, StringComparison.Ordinal));
+            Assert.Contains("mqtt-sparkplug: if the broker 127.0.0.1:" + broker.Port.ToString(CultureInfo.InvariantCulture) + " is RabbitMQ 3.x", gateway.Output, StringComparison.Ordinal);
             messages = [.. messages.Select(m => m with { Topic = "spBv1.0/" + m.Topic["spBv1/0/".Length..] })];
+        }
+
+        else
+        {
+            Assert.DoesNotContain("is RabbitMQ 3.x", gateway.Output, StringComparison.Ordinal);
         }
 
         var decoded = await SparkplugTests.DecodeWithTahuAsync(messages);

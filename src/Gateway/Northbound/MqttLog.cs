@@ -41,6 +41,9 @@ internal static partial class MqttLog
     [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "{Sink}: over MQTT 3.1.1 the broker announces no limits (Receive Maximum, Maximum Packet Size, retain) and {Refusals}{Qos}")]
     public static partial void Mqtt5FeaturesOff(ILogger logger, string sink, string refusals, string qos);
 
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "{Sink}: if the broker {Endpoint} is RabbitMQ 3.x (it refuses MQTT 5 this way), its MQTT plugin delivers '.' in a topic as '/': spBv1.0/... reaches host applications as spBv1/0/..., so they do not see this edge node; use another broker for Sparkplug B")]
+    public static partial void SparkplugDotRewrite(ILogger logger, string sink, string endpoint);
+
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Sink}: the broker refused the subscription to {Filter} ({ReasonCode}): {Consequence}")]
     public static partial void SubscriptionRefused(ILogger logger, string sink, string filter, string reasonCode, string consequence);
 

@@ -77,9 +77,18 @@ internal static class MqttProtocolFallback
         return result;
     }
 
+    private const string ClosedOnConnect = "it closed the connection on the MQTT 5 CONNECT without answering";
+
     private static void Announce(MqttOutputContext context, ILogger logger, string endpoint, string how)
     {
         MqttLog.FellBackTo311(logger, context.SinkName, endpoint, how);
+        if (how == ClosedOnConnect && context.SinkName == Sparkplug.SparkplugFormat.Name)
+        {
+            // Measured on RabbitMQ 3.10, the broker that refuses MQTT 5 this way: its MQTT plugin delivers a topic's '.'
+            // as '/', so spBv1.0/... reaches host applications as spBv1/0/... and they do not see this node.
+            MqttLog.SparkplugDotRewrite(logger, context.SinkName, endpoint);
+        }
+
         MqttLog.Mqtt5FeaturesOff(
             logger,
             context.SinkName,
@@ -109,7 +118,7 @@ internal static class MqttProtocolFallback
 
         if (watch.ConnectSent && !watch.AnythingReceived && MqttFailureExplainer.IsConnectionDrop(exception))
         {
-            return "it closed the connection on the MQTT 5 CONNECT without answering";
+            return ClosedOnConnect;
         }
 
         return null;
