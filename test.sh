@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the gateway on a fresh Debian or Ubuntu machine with the .NET 10 SDK:
-# installs the peers the tests talk to (mosquitto, pymodbus, mbpoll, socat, influxd, node-opcua, chromium, qemu-user), builds,
+# installs the peers the tests talk to (mosquitto, rabbitmq-server, aedes, pymodbus, mbpoll, socat, influxd, node-opcua, chromium,
+# qemu-user), builds,
 # runs the whole suite, and ends with one line: "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,7 +13,9 @@ sudo_if_needed() { if [ "$(id -u)" -ne 0 ]; then sudo "$@"; else "$@"; fi; }
 # qemu-user-static and the arm64 cross libraries run the linux-arm64 build (tests/arm64/check.sh).
 # faketime (libfaketime) steps the wall clock of a running gateway (Integration/ClockStepProcessTests.cs).
 # build-essential and python3: node-gyp compiles node-snap7's native addon (the S7 peer, tests/peers/s7) on npm ci.
-packages=(mosquitto mosquitto-clients python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium faketime
+# rabbitmq-server: RabbitMQ 3.10 and its MQTT plugin, a broker that speaks MQTT 3.1.1 only (Integration/OtherBrokersTests.cs);
+# the tests run their own node on free loopback ports (Infrastructure/TestBrokers.cs), never the system service.
+packages=(mosquitto mosquitto-clients rabbitmq-server python3-pymodbus python3-serial-asyncio mbpoll socat influxdb chromium faketime
   qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross build-essential python3)
 missing=()
 for package in "${packages[@]}"; do
@@ -24,7 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The OPC UA peer (node-opcua) and the S7 peer (node-snap7), pinned by their committed lockfiles.
+# The OPC UA peer (node-opcua), the S7 peer (node-snap7), the Sparkplug decoder (Tahu) and the aedes broker, pinned by
+# their committed lockfiles.
 for peer in tests/peers/*/; do
   if [ -f "$peer/package-lock.json" ] && [ ! -d "$peer/node_modules" ]; then
     (cd "$peer" && npm ci --no-audit --no-fund --loglevel=error)

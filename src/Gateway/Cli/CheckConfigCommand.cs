@@ -28,6 +28,12 @@ internal static class CheckConfigCommand
         }
 
         var config = loaded.Config!;
+        foreach (var exposed in SecretFiles.FindExposed(config, loaded.Root))
+        {
+            // A warning, not a problem: the exit code stays 0.
+            Console.Error.WriteLine("warning: " + SecretFiles.Describe(exposed));
+        }
+
         Console.WriteLine($"{path}: valid ({config.Drivers.Count} driver(s), {config.Drivers.Sum(d => d.Tags.Count)} configured tag(s))");
         return ExitCodes.Success;
     }

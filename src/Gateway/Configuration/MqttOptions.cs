@@ -33,9 +33,19 @@ public sealed class MqttOptions
     [Range(1, 2)]
     public int Qos { get; set; } = 1;
 
-    /// <summary><c>5</c> (default) or <c>3.1.1</c>.</summary>
+    /// <summary>
+    /// <c>5</c> (default) or <c>3.1.1</c>. With 5, a broker that refuses it (CONNACK "unsupported protocol version", or
+    /// the connection closed on the v5 CONNECT, as RabbitMQ 3.10 does) is spoken to in 3.1.1 instead, once and for the
+    /// output's lifetime, unless <see cref="ProtocolFallback"/> is false.
+    /// </summary>
     [RegularExpression("^(5|3\\.1\\.1)$", ErrorMessage = "must be '5' or '3.1.1'")]
     public string ProtocolVersion { get; set; } = "5";
+
+    /// <summary>
+    /// True (default): with <see cref="ProtocolVersion"/> 5, fall back to MQTT 3.1.1 when the broker refuses 5. False pins
+    /// the version: a refusal stays a connection failure.
+    /// </summary>
+    public bool ProtocolFallback { get; set; } = true;
 
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;

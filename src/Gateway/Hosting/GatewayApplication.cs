@@ -35,6 +35,8 @@ internal static class GatewayApplication
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         var app = builder.Build();
+        // Secret files others can read: one warning each at start (issue 13), naming the file and its key, never the content.
+        SecretFiles.Warn(config, root, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration"));
         app.MapDashboard();
         app.MapGatewayEndpoints();
         try

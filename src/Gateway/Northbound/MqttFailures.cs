@@ -85,7 +85,7 @@ internal static class MqttFailureExplainer
         if (!tls && dropped && exception is MqttConnectingFailedException)
         {
             return mqtt5
-                ? $"the broker closed the connection before answering CONNECT ({cause}) - is this a TLS-only port (set mqtt.tls)? see the broker's log"
+                ? $"the broker closed the connection before answering CONNECT ({cause}) - a broker that speaks only MQTT 3.1.1 (RabbitMQ 3.10) does that to an MQTT 5 CONNECT: set mqtt.protocolVersion to \"3.1.1\" (or leave mqtt.protocolFallback on); or is this a TLS-only port (set mqtt.tls)? see the broker's log"
                 : $"the broker closed the connection before answering CONNECT ({cause}) - a TLS-only port (set mqtt.tls), or a refusal that MQTT 3.1.1 cannot express (will QoS or retain over the broker's max_qos / retain_available; see the broker's log)";
         }
 
@@ -130,16 +130,27 @@ internal static class MqttFailureExplainer
 
 /// <summary>The broker answered CONNECT with a refusal (bad credentials, not authorised, banned...).</summary>
 public sealed class BrokerRefusedException(MqttClientConnectResultCode code, string? reason)
-    : Exception($"connection refused by the broker: {code}{(string.IsNullOrEmpty(reason) ? "" : " (" + reason + ")")}{Hint(code)}")
+    : Exception($"connection refused by the broker: {Name(code)}{(string.IsNullOrEmpty(reason) ? "" : " (" + reason + ")")}{Hint(code)}")
 {
+    /// <summary>
+    /// A 3.1.1 broker answers an MQTT 5 CONNECT with a 3.1.1 CONNACK, return code 1 "unacceptable protocol version"
+    /// (aedes does); MQTTnet, decoding it as MQTT 5, reports the bare value 1, which is no MQTT 5 reason code.
+    /// </summary>
+    internal const MqttClientConnectResultCode UnacceptableProtocolVersion311 = (MqttClientConnectResultCode)1;
+
+    private static string Name(MqttClientConnectResultCode code) =>
+        code == UnacceptableProtocolVersion311 ? "unacceptable protocol version (a 3.1.1 CONNACK, return code 1)" : code.ToString();
+
     private static string Hint(MqttClientConnectResultCode code) => code switch
     {
+        UnacceptableProtocolVersion311 => " - the broker speaks only MQTT 3.1.1 (aedes, RabbitMQ 3.10): set mqtt.protocolVersion to \"3.1.1\" (or leave mqtt.protocolFallback on)",
         MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized => " - check mqtt.username and mqtt.passwordFile",
         MqttClientConnectResultCode.ClientIdentifierNotValid => " - check mqtt.clientId",
         MqttClientConnectResultCode.QoSNotSupported => " - the broker allows QoS 0 only (mosquitto: max_qos 0); the gateway needs QoS 1 acknowledgements to release samples from the buffer, so they stay buffered",
         MqttClientConnectResultCode.RetainNotSupported => " - the broker has no retained messages (mosquitto: retain_available false); the next attempt does without",
         MqttClientConnectResultCode.Banned => " - this client is banned by the broker",
         MqttClientConnectResultCode.ServerUnavailable or MqttClientConnectResultCode.ServerBusy => " - the broker is not taking connections now",
+        MqttClientConnectResultCode.UnsupportedProtocolVersion => " - the broker does not speak this MQTT version (aedes and RabbitMQ 3.10 speak 3.1.1 only): set mqtt.protocolVersion to \"3.1.1\" (or leave mqtt.protocolFallback on)",
         MqttClientConnectResultCode.PacketTooLarge => " - the CONNECT packet is over the broker's maximum packet size",
         _ => "",
     };

@@ -35,6 +35,15 @@ internal static partial class MqttLog
     [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "{Sink}: MQTT 3.1.1 with user '{User}' on {Endpoint}: a broker acknowledges and silently drops publications its ACL denies (3.1.1 has no refusal code), so samples could leave the buffer undelivered; check the user's write access to the topics, or use mqtt.protocolVersion 5, where refusals are reported")]
     public static partial void Mqtt311AclBlind(ILogger logger, string sink, string endpoint, string user);
 
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Warning, Message = "{Sink}: the broker {Endpoint} does not speak MQTT 5 ({How}): this output now uses MQTT 3.1.1; set mqtt.protocolVersion to \"3.1.1\" to connect so at once, or mqtt.protocolFallback to false to refuse 3.1.1")]
+    public static partial void FellBackTo311(ILogger logger, string sink, string endpoint, string how);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Warning, Message = "{Sink}: over MQTT 3.1.1 the broker announces no limits (Receive Maximum, Maximum Packet Size, retain) and {Refusals}{Qos}")]
+    public static partial void Mqtt5FeaturesOff(ILogger logger, string sink, string refusals, string qos);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "{Sink}: if the broker {Endpoint} is RabbitMQ 3.x (it refuses MQTT 5 this way), its MQTT plugin delivers '.' in a topic as '/': spBv1.0/... reaches host applications as spBv1/0/..., so they do not see this edge node; use another broker for Sparkplug B")]
+    public static partial void SparkplugDotRewrite(ILogger logger, string sink, string endpoint);
+
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "{Sink}: the broker refused the subscription to {Filter} ({ReasonCode}): {Consequence}")]
     public static partial void SubscriptionRefused(ILogger logger, string sink, string filter, string reasonCode, string consequence);
 

@@ -84,6 +84,7 @@ public sealed class MqttOutputContext
         SinkName = sinkName;
         _wake = wake;
         _startLiveFromNow = startLiveFromNow;
+        Mqtt5 = config.Mqtt.ProtocolVersion != "3.1.1";
     }
 
     private readonly Action _wake;
@@ -102,8 +103,11 @@ public sealed class MqttOutputContext
     /// <summary>False once the broker said it keeps no retained messages.</summary>
     public bool RetainAvailable { get; internal set; } = true;
 
-    /// <summary>True when the connection speaks MQTT 5 (PUBACK reason codes, CONNACK limits).</summary>
-    public bool Mqtt5 => Config.Mqtt.ProtocolVersion != "3.1.1";
+    /// <summary>
+    /// True when the connection speaks MQTT 5 (PUBACK reason codes, CONNACK limits): <c>mqtt.protocolVersion</c>, until
+    /// the broker refused 5 and the output fell back to 3.1.1 (<see cref="MqttProtocolFallback"/>).
+    /// </summary>
+    public bool Mqtt5 { get; internal set; }
 
     /// <summary>The QoS for data: <c>mqtt.qos</c>, never above the broker's Maximum QoS, never 0 (the buffer needs acknowledgements).</summary>
     public MqttQualityOfServiceLevel DataQos =>

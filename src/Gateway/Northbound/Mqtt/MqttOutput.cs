@@ -262,7 +262,7 @@ public sealed class MqttOutput : BackgroundService
         MqttClientConnectResult result;
         try
         {
-            result = await client.ConnectAsync(_format.BuildOptions(_context), cancellationToken);
+            result = await MqttProtocolFallback.ConnectAsync(client, () => _format.BuildOptions(_context), _context, _logger, Endpoint, cancellationToken);
         }
         finally
         {
