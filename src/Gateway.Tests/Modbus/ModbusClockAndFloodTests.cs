@@ -2,7 +2,14 @@ using System.Buffers.Binary;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 using Gateway.Tests.Infrastructure;
-using Gateway.Tests.Unit;
+using Gateway.Tests.Abstractions;
+using Gateway.Tests.Architecture;
+using Gateway.Tests.Configuration;
+using Gateway.Tests.Hosting;
+using Gateway.Tests.Northbound.Influx;
+using Gateway.Tests.Observability;
+using Gateway.Tests.Pipeline;
+using Gateway.Tests.Simulation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,0 +1,41 @@
+using System.Diagnostics.Metrics;
+using Gateway.Observability;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Observability;
+
+public sealed class GatewayMetricsTests
+{
+    [Fact]
+    public void RenderPrometheus_IncludesDriverFamilyCounters_WithTheirLabels()
+    {
+        using var metrics = new GatewayMetrics(new FakeTimeProvider());
+        using var meter = new Meter("Gateway.Drivers.TestFamily");
+        var requests = meter.CreateCounter<long>("gateway_testfamily_requests_total", description: "Requests of the test family");
+
+        requests.Add(2, new KeyValuePair<string, object?>("driver", "plc-1"));
+        requests.Add(1, new KeyValuePair<string, object?>("driver", "plc-1"));
+        requests.Add(5, new KeyValuePair<string, object?>("driver", "plc \"2\""));
+        var text = metrics.RenderPrometheus(1024);
+
+        Assert.Contains("# TYPE gateway_testfamily_requests_total counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("# HELP gateway_testfamily_requests_total Requests of the test family\n", text, StringComparison.Ordinal);
+        Assert.Contains("gateway_testfamily_requests_total{driver=\"plc-1\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("gateway_testfamily_requests_total{driver=\"plc \\\"2\\\"\"} 5\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RenderPrometheus_PerSinkCounters_AreLabelled()
+    {
+        using var metrics = new GatewayMetrics(new FakeTimeProvider());
+        metrics.Sink("mqtt-uns").AddPublished(7);
+        metrics.Sink("influx").AddFailures(2);
+        metrics.Sink("mqtt-uns").ConnectedChanged(true);
+
+        var text = metrics.RenderPrometheus(1024);
+
+        Assert.Contains("gateway_samples_published_total{sink=\"mqtt-uns\"} 7\n", text, StringComparison.Ordinal);
+        Assert.Contains("gateway_publish_failures_total{sink=\"influx\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("gateway_mqtt_connected 1\n", text, StringComparison.Ordinal);
+    }
+}
