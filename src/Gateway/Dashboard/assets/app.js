@@ -23,6 +23,7 @@ const I18N = {
     "q.Good": "Good", "q.Uncertain": "Uncertain", "q.Bad": "Bad",
     "d.Starting": "Starting", "d.Connected": "Connected", "d.Degraded": "Degraded", "d.Disconnected": "Disconnected", "d.Stopped": "Stopped",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Break",
+    plantTime: "Plant time: every time on this page is in the plant's time zone",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -43,6 +44,7 @@ const I18N = {
     "q.Good": "Bonne", "q.Uncertain": "Incertaine", "q.Bad": "Mauvaise",
     "d.Starting": "Démarrage", "d.Connected": "Connecté", "d.Degraded": "Dégradé", "d.Disconnected": "Déconnecté", "d.Stopped": "Arrêté",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Pause",
+    plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -102,10 +104,35 @@ function fmtNumber(v) {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: Math.abs(v) >= 100 ? 1 : 2, minimumFractionDigits: 0 }).format(v);
 }
 function fmtPct(r) { return r == null ? "—" : new Intl.NumberFormat(locale(), { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(r * 100) + " %"; }
+// Every time is shown on the plant's clock (the zone /api/oee and /api/status carry), never the browser's:
+// a kiosk left on UTC and a consultant abroad see the shift as the plant plans it.
+function plantZone() {
+  const z = view.timeZone;
+  if (!z) return undefined;
+  if (view.zoneOk === z) return z;
+  try { new Intl.DateTimeFormat("en", { timeZone: z }); view.zoneOk = z; return z; } catch { /* unknown to this browser */ }
+  // Fall back to the fixed offset now: Etc/GMT-1 is UTC+01:00 (the sign is inverted in the Etc zones).
+  const m = /^([+-])(\d{2}):00$/.exec(view.utcOffset || "");
+  return m ? "Etc/GMT" + (m[1] === "+" ? "-" : "+") + Number(m[2]) : undefined;
+}
 function fmtTime(iso, seconds = true) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleTimeString(locale(), seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+  const options = seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  options.hourCycle = "h23";
+  const zone = plantZone();
+  if (zone) options.timeZone = zone;
+  return d.toLocaleTimeString(locale(), options);
+}
+function zoneLabel() { return view.timeZone ? view.timeZone + (view.utcOffset ? " (UTC" + view.utcOffset + ")" : "") : ""; }
+function setZone(doc) {
+  if (!doc || !doc.timeZone) return;
+  const changed = view.timeZone !== doc.timeZone || view.utcOffset !== doc.utcOffset;
+  view.timeZone = doc.timeZone;
+  view.utcOffset = doc.utcOffset;
+  const z = $("zone");
+  if (z) { z.textContent = zoneLabel(); z.title = t("plantTime"); }
+  if (changed && view.lastUpdate) $("updated").textContent = fmtTime(view.lastUpdate);
 }
 function fmtDuration(s) {
   if (s == null || !isFinite(s)) return "—";
@@ -170,8 +197,8 @@ function connect() {
   source = new EventSource("/api/stream");
   source.addEventListener("open", () => setConnection("live"));
   source.addEventListener("tags", (e) => onTags(JSON.parse(e.data)));
-  source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); renderStatus(view.status); });
-  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); renderOee(view.oee); });
+  source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); setZone(view.status); renderStatus(view.status); });
+  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); setZone(view.oee); renderOee(view.oee); });
   source.addEventListener("error", () => {
     setConnection("lost");
     if (source.readyState === EventSource.CLOSED) {
@@ -484,7 +511,7 @@ function fillCard(c, m, now) {
   if (nowMs > from && nowMs < to) rects.push(svg("line", { x1: x(nowMs), x2: x(nowMs), y1: 0, y2: 40, class: "now", "vector-effect": "non-scaling-stroke" }));
   c.tl.replaceChildren(...rects);
   c.tlShift.textContent = shift ? t("shift") + " " + shift.name : t("noShift") + " · " + t("lastHour");
-  c.tlNow.textContent = fmtTime(now, false);
+  c.tlNow.textContent = fmtTime(now, false) + (view.timeZone ? " " + view.timeZone : "");
   c.tlStart.textContent = fmtTime(new Date(from).toISOString(), false);
   c.tlEnd.textContent = fmtTime(new Date(to).toISOString(), false);
 
