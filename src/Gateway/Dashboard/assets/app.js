@@ -435,6 +435,14 @@ function makeCard(name) {
   return { root, state, since, value, pct, lbl, titleEl, kpiRows, overHint, lastHour, previousShift, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
 }
 
+// Above 100 % by more than one part: a count is whole parts, so a period that began mid-cycle may count one part
+// more than its run time allows (just after a shift start); only beyond that is the ideal cycle time wrong.
+function overOnePart(ratio, period) {
+  if (ratio == null || ratio <= 1) return false;
+  const total = period && period.totalCount;
+  return !total || ratio * (total - 1) / total > 1;
+}
+
 function fillCard(c, m, now) {
   const state = STATES.includes(m.state) ? m.state : "unknown";
   c.state.className = "state state-" + state;
@@ -456,14 +464,14 @@ function fillCard(c, m, now) {
     k.letter.textContent = letters[i];
     k.letter.title = t(k.key);
     // Shown as measured, never clamped: above 100 % says the configured ideal cycle time is wrong.
-    const over = values[i] != null && values[i] > 1;
+    const over = overOnePart(values[i], p);
     k.row.classList.toggle("over", over);
     k.row.title = t(k.key) + (over ? " — " + t("overHint") : "");
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
     k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
   });
-  c.overHint.hidden = !values.some((v) => v != null && v > 1);
+  c.overHint.hidden = !values.some((v) => overOnePart(v, p));
   c.overHint.textContent = "⚠ " + t("overHint");
   const colon = view.lang === "fr" ? " : " : ": ";
   c.lastHour.textContent = t("lastHour") + colon + fmtPct(m.lastHour ? m.lastHour.oee : null);
