@@ -20,17 +20,24 @@ internal static class DashboardData
 
     /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
     public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) =>
-        Status(config, metrics, buffer, drivers, timeProvider, PlantTime.For(config.Oee));
+        Status(config, metrics, buffer, drivers, timeProvider, PlantTime.For(config.Oee), null);
 
     /// <summary>As above, with the plant's clock already resolved (the feed keeps one).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant) => new
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlow? flow)
+    {
+        var rates = flow?.Current() ?? new BufferFlowReading(0, 0, null);
+        return StatusDocument(config, metrics, buffer, drivers, timeProvider, plant, rates);
+    }
+
+    private static object StatusDocument(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlowReading rates) => new
     {
         generatedAt = timeProvider.GetUtcNow(),
         timeZone = plant.TimeZone,
         utcOffset = plant.UtcOffset(timeProvider.GetUtcNow()),
         gateway = config.Gateway,
         mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
-        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
+        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped,
+            fillRatePerSecond = rates.FillPerSecond, drainRatePerSecond = rates.DrainPerSecond, minutesToEmpty = rates.MinutesToEmpty },
         drivers = drivers.Drivers.Select(d => new
         {
             name = d.Name,

@@ -24,6 +24,8 @@ const I18N = {
     "d.Starting": "Starting", "d.Connected": "Connected", "d.Degraded": "Degraded", "d.Disconnected": "Disconnected", "d.Stopped": "Stopped",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Break",
     plantTime: "Plant time: every time on this page is in the plant's time zone",
+    fillRate: "Fill", drainRate: "Drain", toEmpty: "Empty in", perSecond: "/s", waiting: "{n} samples waiting", oldestWaiting: "oldest {age}",
+    emptyBuffer: "Empty: every sample delivered", notDraining: "not draining",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -45,6 +47,8 @@ const I18N = {
     "d.Starting": "Démarrage", "d.Connected": "Connecté", "d.Degraded": "Dégradé", "d.Disconnected": "Déconnecté", "d.Stopped": "Arrêté",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Pause",
     plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
+    fillRate: "Remplissage", drainRate: "Vidage", toEmpty: "Vide dans", perSecond: "/s", waiting: "{n} échantillons en attente", oldestWaiting: "le plus ancien : {age}",
+    emptyBuffer: "Vide : tout est livré", notDraining: "ne se vide pas",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -336,6 +340,12 @@ function renderStatus(st) {
   $("buffer-bytes").textContent = fmtBytes(b.bytes);
   $("buffer-oldest").textContent = b.samples ? fmtDuration(b.oldestSampleAgeSeconds) : "—";
   $("buffer-dropped").textContent = fmtInt(b.dropped);
+  // What a room watches during an outage: the backlog, its age, and how fast it fills and drains.
+  $("buffer-waiting").textContent = b.samples ? t("waiting", { n: fmtInt(b.samples) }) + " · " + t("oldestWaiting", { age: fmtDuration(b.oldestSampleAgeSeconds) }) : t("emptyBuffer");
+  $("buffer-waiting").className = "waiting" + (b.samples > 1000 ? " backlog" : "");
+  $("buffer-fill-rate").textContent = b.fillRatePerSecond == null ? "—" : fmtNumber(b.fillRatePerSecond) + " " + t("perSecond");
+  $("buffer-drain-rate").textContent = b.drainRatePerSecond == null ? "—" : fmtNumber(b.drainRatePerSecond) + " " + t("perSecond");
+  $("buffer-to-empty").textContent = b.minutesToEmpty == null ? (b.samples ? t("notDraining") : "—") : b.minutesToEmpty === 0 ? "0 " + t("unitMinutes") : fmtDuration(b.minutesToEmpty * 60);
 
   $("drivers").replaceChildren(...(st.drivers || []).map((d) => {
     const li = el("li");
