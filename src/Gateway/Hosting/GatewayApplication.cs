@@ -70,8 +70,8 @@ internal static class GatewayApplication
                 sp.GetRequiredService<BufferSignal>(),
                 sp.GetRequiredService<GatewayMetrics>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Uns")
-                )));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Uns"),
+                northLink: sp.GetService<NorthLinkSwitch>())));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
@@ -89,7 +89,8 @@ internal static class GatewayApplication
                 sp.GetRequiredService<BufferSignal>(),
                 sp.GetRequiredService<GatewayMetrics>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"))));
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Northbound.Sparkplug"),
+                northLink: sp.GetService<NorthLinkSwitch>())));
         }
 
         if (config.Influx is not null)
@@ -118,6 +119,7 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
+        services.AddSingleton<NorthLinkSwitch>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
         services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());
         services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));
