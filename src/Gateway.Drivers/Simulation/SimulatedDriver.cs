@@ -7,8 +7,11 @@ namespace Gateway.Drivers.Simulation;
 /// total and reject counters that advance with the cycle time, a temperature and a noisy motor current.
 /// Deterministic for a given seed and clock.
 /// </summary>
-public sealed class SimulatedDriver : IDriver
+public sealed class SimulatedDriver : IDriver, IPlcDrill
 {
+    // Per machine: the monotonic timestamp until which its PLC does not answer (a trainer's drill), 0 when it does.
+    private long[] _silentUntil = [];
+    private bool[] _markedBad = [];
     private readonly SimulatedSettings _settings;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -52,6 +55,8 @@ public sealed class SimulatedDriver : IDriver
 
         _allTags.AddRange(_extraTags);
         _onEvent = OnMachineEvent;
+        _silentUntil = new long[_machineSettings.Count];
+        _markedBad = new bool[_machineSettings.Count];
     }
 
     /// <summary>The names of the tags a simulated driver defines, for validating overrides.</summary>
@@ -134,12 +139,38 @@ public sealed class SimulatedDriver : IDriver
                 }
 
                 _now = now;
+                var silentAny = false;
                 for (var i = 0; i < machines.Length; i++)
                 {
+                    if (IsSilent(i))
+                    {
+                        // The PLC does not answer: its tags turn Bad once; the machine itself goes on (its counters
+                        // advance), as a machine whose network cable was pulled.
+                        silentAny = true;
+                        if (!_markedBad[i])
+                        {
+                            _markedBad[i] = true;
+                            AddBadSamples(_machineTags[i], now);
+                        }
+
+                        machines[i].AdvanceTo(now, null);
+                        continue;
+                    }
+
+                    if (_markedBad[i])
+                    {
+                        // Answering again: what it shows now, stamped now (the time it was silent stays unknown).
+                        _markedBad[i] = false;
+                        AddStateSamples(machines[i], _machineTags[i], now);
+                        AddCounterSamples(machines[i], _machineTags[i], now);
+                    }
+
                     _currentTags = _machineTags[i];
                     machines[i].AdvanceTo(now, _onEvent);
                     AddAnalogSamples(machines[i], _machineTags[i], now, sampleIndex);
                 }
+
+                State = silentAny ? DriverState.Degraded : DriverState.Connected;
 
                 AddExtraSamples(now, sampleIndex);
                 await FlushAsync(writer, cancellationToken);
@@ -155,6 +186,49 @@ public sealed class SimulatedDriver : IDriver
     }
 
     private MachineTags? _currentTags;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> DrillMachines => [.. _machineSettings.Select(m => m.Name)];
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Silent => [.. _machineSettings.Where((_, i) => IsSilent(i)).Select(m => m.Name)];
+
+    /// <inheritdoc />
+    public bool StopAnswering(string machine, TimeSpan duration)
+    {
+        var index = -1;
+        for (var i = 0; i < _machineSettings.Count; i++)
+        {
+            if (string.Equals(_machineSettings[i].Name, machine, StringComparison.Ordinal))
+            {
+                index = i;
+            }
+        }
+
+        if (index < 0)
+        {
+            return false;
+        }
+
+        var until = _timeProvider.GetTimestamp() + (long)(duration.TotalSeconds * _timeProvider.TimestampFrequency);
+        Volatile.Write(ref _silentUntil[index], until);
+        SimulatedLog.PlcDrill(_logger, Name, machine, duration.TotalSeconds);
+        return true;
+    }
+
+    private bool IsSilent(int index)
+    {
+        var until = Volatile.Read(ref _silentUntil[index]);
+        return until != 0 && _timeProvider.GetTimestamp() < until;
+    }
+
+    private void AddBadSamples(MachineTags tags, DateTimeOffset at)
+    {
+        foreach (var tag in new[] { tags.State, tags.StateCode, tags.Running, tags.DownReason, tags.Total, tags.Rejects, tags.Temperature, tags.MotorCurrent })
+        {
+            _pending.Add(Sample.Bad(tag, at, SampleStatus.BadNoCommunication));
+        }
+    }
 
     private void OnMachineEvent(SimulatedMachine machine, MachineEvent machineEvent, DateTimeOffset at)
     {
@@ -236,4 +310,7 @@ internal static partial class SimulatedLog
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Simulated driver {Driver} reached stopAfterSeconds: no more samples")]
     public static partial void Stopped(ILogger logger, string driver);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Simulated driver {Driver}: PLC drill, machine {Machine} stops answering for {Seconds} s (its tags go Bad)")]
+    public static partial void PlcDrill(ILogger logger, string driver, string machine, double seconds);
 }

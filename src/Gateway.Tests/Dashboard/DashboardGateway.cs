@@ -18,7 +18,7 @@ public sealed class DashboardGateway : IAsyncDisposable
     private GatewayProcess? _gateway;
     private IPlaywright? _playwright;
 
-    public DashboardGateway(bool withPassword)
+    public DashboardGateway(bool withPassword, string timeZone = "UTC")
     {
         _config.Root["mqtt"]!["port"] = PortAllocator.FreeTcpPort();
         _config.Root["drivers"]!.AsArray().Add(new JsonObject
@@ -36,14 +36,15 @@ public sealed class DashboardGateway : IAsyncDisposable
                 new JsonObject { ["name"] = "welder/temperature", ["deadband"] = 0.05 }),
         });
 
-        // A shift that began a minute ago, in UTC: the timeline covers what the gateway saw.
-        var start = TimeProvider.System.GetUtcNow().AddMinutes(-1);
+        // A shift that began a minute ago, on the plant's clock: the timeline covers what the gateway saw.
+        var start = TimeZoneInfo.ConvertTime(TimeProvider.System.GetUtcNow().AddMinutes(-1), TimeZoneInfo.FindSystemTimeZoneById(timeZone));
+        ShiftStart = start;
         _config.Root["oee"] = new JsonObject
         {
             ["publishIntervalSeconds"] = 1,
             ["shiftPlan"] = new JsonObject
             {
-                ["timeZone"] = "UTC",
+                ["timeZone"] = timeZone,
                 ["shifts"] = new JsonArray(new JsonObject
                 {
                     ["name"] = "A",
@@ -73,6 +74,12 @@ public sealed class DashboardGateway : IAsyncDisposable
 
     public int Port => _config.HttpPort;
 
+    /// <summary>The start of the test shift (to the second), on the plant's clock.</summary>
+    public DateTimeOffset ShiftStart { get; }
+
+    /// <summary>The configuration, for tests that add to it before <see cref="StartAsync"/>.</summary>
+    public TestConfig Config => _config;
+
     public Uri BaseUri => new($"http://127.0.0.1:{_config.HttpPort}");
 
     public IBrowser Browser { get; private set; } = null!;
@@ -96,10 +103,11 @@ public sealed class DashboardGateway : IAsyncDisposable
     }
 
     /// <summary>A fresh browser context (its own cookies and storage) and page, collecting console errors.</summary>
-    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> NewPageAsync(string locale = "en-GB", int width = 1280, int height = 900, float scale = 1, bool mobile = false)
+    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> NewPageAsync(string locale = "en-GB", int width = 1280, int height = 900, float scale = 1, bool mobile = false, string? timezoneId = null)
     {
         var context = await Browser.NewContextAsync(new()
         {
+            TimezoneId = timezoneId,
             Locale = locale,
             ViewportSize = new() { Width = width, Height = height },
             DeviceScaleFactor = scale,

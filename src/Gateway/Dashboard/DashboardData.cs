@@ -19,12 +19,25 @@ internal static class DashboardData
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) => new
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) =>
+        Status(config, metrics, buffer, drivers, timeProvider, PlantTime.For(config.Oee), null);
+
+    /// <summary>As above, with the plant's clock already resolved (the feed keeps one).</summary>
+    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlow? flow)
+    {
+        var rates = flow?.Current() ?? new BufferFlowReading(0, 0, null);
+        return StatusDocument(config, metrics, buffer, drivers, timeProvider, plant, rates);
+    }
+
+    private static object StatusDocument(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlowReading rates) => new
     {
         generatedAt = timeProvider.GetUtcNow(),
+        timeZone = plant.TimeZone,
+        utcOffset = plant.UtcOffset(timeProvider.GetUtcNow()),
         gateway = config.Gateway,
         mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
-        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped },
+        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped,
+            fillRatePerSecond = rates.FillPerSecond, drainRatePerSecond = rates.DrainPerSecond, minutesToEmpty = rates.MinutesToEmpty },
         drivers = drivers.Drivers.Select(d => new
         {
             name = d.Name,
@@ -37,7 +50,8 @@ internal static class DashboardData
 
     /// <summary>The OEE of every machine (<c>/api/oee</c>, stream event <c>oee</c>); no machines without an <c>oee</c> section.</summary>
     public static OeeReport Oee(IServiceProvider services) =>
-        services.GetService<OeeEngine>()?.Snapshot() ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], []);
+        services.GetService<OeeEngine>()?.Snapshot()
+        ?? new OeeReport(services.GetRequiredService<TimeProvider>().GetUtcNow(), [], []).InPlantTime(PlantTime.For(null));
 
     /// <summary>
     /// Writes one tag as <c>{"tag","machine","path","value","quality","statusCode","statusText","timestamp","unit"}</c>

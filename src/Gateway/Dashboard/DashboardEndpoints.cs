@@ -13,6 +13,8 @@ internal static partial class DashboardEndpoints
         services.AddSingleton<DashboardAuth>();
         services.AddSingleton<DashboardFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
+        services.AddSingleton<BufferFlow>();
+        services.AddHostedService(sp => sp.GetRequiredService<BufferFlow>());
         return services;
     }
 

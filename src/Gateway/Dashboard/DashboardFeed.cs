@@ -41,6 +41,7 @@ public sealed partial class DashboardFeed : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<DashboardFeed> _logger;
+    private readonly Oee.PlantTime _plantTime;
     private long _sequence;
     private int _clients;
     private TagFrame _tagFrame = new(0, 0, []);
@@ -54,6 +55,7 @@ public sealed partial class DashboardFeed : BackgroundService
         _services = services;
         _drivers = services.GetService<IDriverCatalog>() ?? EmptyCatalog.Instance;
         _config = config.Value;
+        _plantTime = Oee.PlantTime.For(_config.Oee);
         _metrics = metrics;
         _buffer = buffer;
         _pipeline = pipeline;
@@ -258,7 +260,7 @@ public sealed partial class DashboardFeed : BackgroundService
     }
 
     private Frame BuildStatusFrame() =>
-        Event("status", DashboardData.Status(_config, _metrics, _buffer, _drivers, _timeProvider));
+        Event("status", DashboardData.Status(_config, _metrics, _buffer, _drivers, _timeProvider, _plantTime, _services.GetService<BufferFlow>()));
 
     private Frame BuildOeeFrame() => Event("oee", DashboardData.Oee(_services));
 

@@ -25,8 +25,8 @@ internal static class Endpoints
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
 
-        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider) =>
-            Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider)));
+        app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider, IServiceProvider services) =>
+            Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>())));
 
         // The tag shape is DashboardData.WriteTag's, shared with the dashboard's stream.
         app.MapGet("/api/tags", (LiveTags tags) =>

@@ -95,7 +95,8 @@ internal static class GatewayApplication
         sp.GetRequiredService<BufferSignal>(),
         sp.GetRequiredService<GatewayMetrics>(),
         sp.GetRequiredService<TimeProvider>(),
-        logger);
+        logger,
+        northLink: sp.GetService<NorthLinkSwitch>());
 
     /// <summary>The northbound outputs that consume the buffer, by the names of their cursors.</summary>
     public static List<string> Sinks(GatewayConfig config) => [.. Outputs(config).Select(o => o.SinkName)];
@@ -115,6 +116,7 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
+        services.AddSingleton<NorthLinkSwitch>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
         services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());
         services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));

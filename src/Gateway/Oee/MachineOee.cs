@@ -227,6 +227,29 @@ internal sealed class MachineOee
             OnReason(sample.Value.Kind == SampleValueKind.None ? "" : sample.Value.ToString(), at);
         }
 
+        if ((roles & OeeTagRoles.Counts) != 0 && sample.Quality == Quality.Bad)
+        {
+            // The PLC stopped answering: the time until it answers again is unknown (its state tag is Bad too), so
+            // the parts made meanwhile are not counted against it; the next good reading is a new baseline, as
+            // after a restart of the gateway.
+            if ((roles & OeeTagRoles.TotalCount) != 0)
+            {
+                _lastTotal = null;
+            }
+
+            if ((roles & OeeTagRoles.GoodCount) != 0)
+            {
+                _lastGood = null;
+            }
+
+            if ((roles & OeeTagRoles.RejectCount) != 0)
+            {
+                _lastReject = null;
+            }
+
+            return result;
+        }
+
         if ((roles & OeeTagRoles.Counts) == 0 || sample.Quality == Quality.Bad || !OeeSignals.TryCounterValue(sample.Value, out var value))
         {
             return result;

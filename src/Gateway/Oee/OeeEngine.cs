@@ -37,6 +37,7 @@ public sealed class OeeEngine
     private readonly long _startTimestamp;
     private readonly WallClockAnchor _anchor;
     private DateTimeOffset _lastNow;
+    private readonly PlantTime _plantTime;
 
     /// <param name="options">The validated <c>oee</c> section.</param>
     /// <param name="timeProvider">The clock.</param>
@@ -55,6 +56,7 @@ public sealed class OeeEngine
         IClockSteps? clockSteps = null)
     {
         Options = options;
+        _plantTime = PlantTime.For(options);
         _timeProvider = timeProvider;
         _logger = logger;
         _stateFile = stateDirectory is null ? null : Path.Combine(stateDirectory, stateFileName);
@@ -245,7 +247,7 @@ public sealed class OeeEngine
         lock (_lock)
         {
             var now = Now();
-            return new OeeReport(now, [.. _machines.Select(m => m.Snapshot(now))], [.. _problems]);
+            return new OeeReport(now, [.. _machines.Select(m => m.Snapshot(now))], [.. _problems]).InPlantTime(_plantTime);
         }
     }
 

@@ -8,6 +8,9 @@ namespace Gateway.Oee;
 //
 // {
 //   "generatedAt": "2026-11-26T10:00:00+00:00",
+//   "timeZone": "Europe/Paris",          // the plant's zone (IANA): every time on the dashboard is shown in it
+//   "utcOffset": "+01:00",               // the plant's offset from UTC now
+//   "plantTime": "2026-11-26T11:00:00+01:00", // generatedAt on the plant's clock
 //   "machines": [ {
 //     "name": "press",
 //     "state": "running",                 // running | idle | down | setup | planned-stop | unknown
@@ -36,7 +39,21 @@ namespace Gateway.Oee;
 /// <param name="GeneratedAt">When the snapshot was taken (UTC).</param>
 /// <param name="Machines">One entry per configured machine, in configuration order.</param>
 /// <param name="Problems">Tag references that do not exist, as <c>json path: reason</c>; their machines are not computed.</param>
-public sealed record OeeReport(DateTimeOffset GeneratedAt, IReadOnlyList<OeeMachineSnapshot> Machines, IReadOnlyList<string> Problems);
+public sealed record OeeReport(DateTimeOffset GeneratedAt, IReadOnlyList<OeeMachineSnapshot> Machines, IReadOnlyList<string> Problems)
+{
+    /// <summary>The plant's time zone (IANA id, <c>Europe/Paris</c>): shifts are planned, and times shown, in it.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>The plant's offset from UTC at <see cref="GeneratedAt"/>, as <c>+01:00</c>.</summary>
+    public string? UtcOffset { get; init; }
+
+    /// <summary><see cref="GeneratedAt"/> on the plant's clock (same instant, plant offset).</summary>
+    public DateTimeOffset? PlantTime { get; init; }
+
+    /// <summary>This report with the plant's zone filled in from <paramref name="plant"/>.</summary>
+    public OeeReport InPlantTime(Oee.PlantTime plant) =>
+        this with { TimeZone = plant.TimeZone, UtcOffset = plant.UtcOffset(GeneratedAt), PlantTime = plant.Local(GeneratedAt) };
+}
 
 /// <summary>One machine's OEE at an instant.</summary>
 /// <param name="Name">The machine.</param>

@@ -23,6 +23,9 @@ const I18N = {
     "q.Good": "Good", "q.Uncertain": "Uncertain", "q.Bad": "Bad",
     "d.Starting": "Starting", "d.Connected": "Connected", "d.Degraded": "Degraded", "d.Disconnected": "Disconnected", "d.Stopped": "Stopped",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Break",
+    plantTime: "Plant time: every time on this page is in the plant's time zone",
+    fillRate: "Fill", drainRate: "Drain", toEmpty: "Empty in", perSecond: "/s", waiting: "{n} samples waiting", oldestWaiting: "oldest {age}",
+    emptyBuffer: "Empty: every sample delivered", notDraining: "not draining",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -43,6 +46,9 @@ const I18N = {
     "q.Good": "Bonne", "q.Uncertain": "Incertaine", "q.Bad": "Mauvaise",
     "d.Starting": "Démarrage", "d.Connected": "Connecté", "d.Degraded": "Dégradé", "d.Disconnected": "Déconnecté", "d.Stopped": "Arrêté",
     unitSeconds: "s", unitMinutes: "min", unitHours: "h", times: "×", break: "Pause",
+    plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
+    fillRate: "Remplissage", drainRate: "Vidage", toEmpty: "Vide dans", perSecond: "/s", waiting: "{n} échantillons en attente", oldestWaiting: "le plus ancien : {age}",
+    emptyBuffer: "Vide : tout est livré", notDraining: "ne se vide pas",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -102,10 +108,35 @@ function fmtNumber(v) {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: Math.abs(v) >= 100 ? 1 : 2, minimumFractionDigits: 0 }).format(v);
 }
 function fmtPct(r) { return r == null ? "—" : new Intl.NumberFormat(locale(), { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(r * 100) + " %"; }
+// Every time is shown on the plant's clock (the zone /api/oee and /api/status carry), never the browser's:
+// a kiosk left on UTC and a consultant abroad see the shift as the plant plans it.
+function plantZone() {
+  const z = view.timeZone;
+  if (!z) return undefined;
+  if (view.zoneOk === z) return z;
+  try { new Intl.DateTimeFormat("en", { timeZone: z }); view.zoneOk = z; return z; } catch { /* unknown to this browser */ }
+  // Fall back to the fixed offset now: Etc/GMT-1 is UTC+01:00 (the sign is inverted in the Etc zones).
+  const m = /^([+-])(\d{2}):00$/.exec(view.utcOffset || "");
+  return m ? "Etc/GMT" + (m[1] === "+" ? "-" : "+") + Number(m[2]) : undefined;
+}
 function fmtTime(iso, seconds = true) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleTimeString(locale(), seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+  const options = seconds ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" };
+  options.hourCycle = "h23";
+  const zone = plantZone();
+  if (zone) options.timeZone = zone;
+  return d.toLocaleTimeString(locale(), options);
+}
+function zoneLabel() { return view.timeZone ? view.timeZone + (view.utcOffset ? " (UTC" + view.utcOffset + ")" : "") : ""; }
+function setZone(doc) {
+  if (!doc || !doc.timeZone) return;
+  const changed = view.timeZone !== doc.timeZone || view.utcOffset !== doc.utcOffset;
+  view.timeZone = doc.timeZone;
+  view.utcOffset = doc.utcOffset;
+  const z = $("zone");
+  if (z) { z.textContent = zoneLabel(); z.title = t("plantTime"); }
+  if (changed && view.lastUpdate) $("updated").textContent = fmtTime(view.lastUpdate);
 }
 function fmtDuration(s) {
   if (s == null || !isFinite(s)) return "—";
@@ -170,8 +201,8 @@ function connect() {
   source = new EventSource("/api/stream");
   source.addEventListener("open", () => setConnection("live"));
   source.addEventListener("tags", (e) => onTags(JSON.parse(e.data)));
-  source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); renderStatus(view.status); });
-  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); renderOee(view.oee); });
+  source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); setZone(view.status); renderStatus(view.status); });
+  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); setZone(view.oee); renderOee(view.oee); });
   source.addEventListener("error", () => {
     setConnection("lost");
     if (source.readyState === EventSource.CLOSED) {
@@ -309,6 +340,12 @@ function renderStatus(st) {
   $("buffer-bytes").textContent = fmtBytes(b.bytes);
   $("buffer-oldest").textContent = b.samples ? fmtDuration(b.oldestSampleAgeSeconds) : "—";
   $("buffer-dropped").textContent = fmtInt(b.dropped);
+  // What a room watches during an outage: the backlog, its age, and how fast it fills and drains.
+  $("buffer-waiting").textContent = b.samples ? t("waiting", { n: fmtInt(b.samples) }) + " · " + t("oldestWaiting", { age: fmtDuration(b.oldestSampleAgeSeconds) }) : t("emptyBuffer");
+  $("buffer-waiting").className = "waiting" + (b.samples > 1000 ? " backlog" : "");
+  $("buffer-fill-rate").textContent = b.fillRatePerSecond == null ? "—" : fmtNumber(b.fillRatePerSecond) + " " + t("perSecond");
+  $("buffer-drain-rate").textContent = b.drainRatePerSecond == null ? "—" : fmtNumber(b.drainRatePerSecond) + " " + t("perSecond");
+  $("buffer-to-empty").textContent = b.minutesToEmpty == null ? (b.samples ? t("notDraining") : "—") : b.minutesToEmpty === 0 ? "0 " + t("unitMinutes") : fmtDuration(b.minutesToEmpty * 60);
 
   $("drivers").replaceChildren(...(st.drivers || []).map((d) => {
     const li = el("li");
@@ -408,6 +445,14 @@ function makeCard(name) {
   return { root, state, since, value, pct, lbl, titleEl, kpiRows, overHint, lastHour, previousShift, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
 }
 
+// Above 100 % by more than one part: a count is whole parts, so a period that began mid-cycle may count one part
+// more than its run time allows (just after a shift start); only beyond that is the ideal cycle time wrong.
+function overOnePart(ratio, period) {
+  if (ratio == null || ratio <= 1) return false;
+  const total = period && period.totalCount;
+  return !total || ratio * (total - 1) / total > 1;
+}
+
 function fillCard(c, m, now) {
   const state = STATES.includes(m.state) ? m.state : "unknown";
   c.state.className = "state state-" + state;
@@ -429,14 +474,14 @@ function fillCard(c, m, now) {
     k.letter.textContent = letters[i];
     k.letter.title = t(k.key);
     // Shown as measured, never clamped: above 100 % says the configured ideal cycle time is wrong.
-    const over = values[i] != null && values[i] > 1;
+    const over = overOnePart(values[i], p);
     k.row.classList.toggle("over", over);
     k.row.title = t(k.key) + (over ? " — " + t("overHint") : "");
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
     k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
   });
-  c.overHint.hidden = !values.some((v) => v != null && v > 1);
+  c.overHint.hidden = !values.some((v) => overOnePart(v, p));
   c.overHint.textContent = "⚠ " + t("overHint");
   const colon = view.lang === "fr" ? " : " : ": ";
   c.lastHour.textContent = t("lastHour") + colon + fmtPct(m.lastHour ? m.lastHour.oee : null);
@@ -484,7 +529,7 @@ function fillCard(c, m, now) {
   if (nowMs > from && nowMs < to) rects.push(svg("line", { x1: x(nowMs), x2: x(nowMs), y1: 0, y2: 40, class: "now", "vector-effect": "non-scaling-stroke" }));
   c.tl.replaceChildren(...rects);
   c.tlShift.textContent = shift ? t("shift") + " " + shift.name : t("noShift") + " · " + t("lastHour");
-  c.tlNow.textContent = fmtTime(now, false);
+  c.tlNow.textContent = fmtTime(now, false) + (view.timeZone ? " " + view.timeZone : "");
   c.tlStart.textContent = fmtTime(new Date(from).toISOString(), false);
   c.tlEnd.textContent = fmtTime(new Date(to).toISOString(), false);
 

@@ -31,10 +31,13 @@ public sealed class InfluxPublisher : BackgroundService
     private readonly LineProtocol _lineProtocol;
     private readonly Func<InfluxOptions, IInfluxWriter> _writerFactory;
 
-    public InfluxPublisher(IOptions<GatewayConfig> options, ISampleLog buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger)
+    public InfluxPublisher(IOptions<GatewayConfig> options, ISampleLog buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger, NorthLinkSwitch? northLink = null)
         : this(options, buffer, signal, metrics, timeProvider, logger, o => o.Version == 1 ? new InfluxV1Writer(o) : new InfluxV2Writer(o))
     {
+        _northLink = northLink;
     }
+
+    private readonly NorthLinkSwitch? _northLink;
 
     internal InfluxPublisher(IOptions<GatewayConfig> options, ISampleLog buffer, BufferSignal signal, GatewayMetrics metrics, TimeProvider timeProvider, ILogger<InfluxPublisher> logger, Func<InfluxOptions, IInfluxWriter> writerFactory)
     {
@@ -75,6 +78,14 @@ public sealed class InfluxPublisher : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (_northLink?.IsCut == true)
+                {
+                    // A trainer's outage drill: nothing written until it ends, as with InfluxDB unreachable.
+                    _counters.ConnectedChanged(false);
+                    await _northLink.WaitUntilRestoredAsync(stoppingToken);
+                    continue;
+                }
+
                 batch.Clear();
                 var lane = DeliveryLane.Live;
                 if (drainer.ReadLive(_options.BatchSize, batch) == 0)

@@ -45,9 +45,11 @@ public sealed class MqttOutput : BackgroundService
     private string? _tlsRejection;
     private bool _tlsAccepted;
     private volatile int _waiting;
+    private readonly NorthLinkSwitch? _northLink;
 
-    public MqttOutput(IMqttFormat format, GatewayConfig config, ISampleLog log, BufferSignal signal, GatewayMetrics metrics, TimeProvider time, ILogger logger, IMqttClientAdapterFactory? adapterFactory = null)
+    public MqttOutput(IMqttFormat format, GatewayConfig config, ISampleLog log, BufferSignal signal, GatewayMetrics metrics, TimeProvider time, ILogger logger, IMqttClientAdapterFactory? adapterFactory = null, NorthLinkSwitch? northLink = null)
     {
+        _northLink = northLink;
         _format = format;
         _config = config;
         _log = log;
@@ -90,6 +92,7 @@ public sealed class MqttOutput : BackgroundService
 
         var wake = _signal.Subscribe();
         _wake = wake;
+        using var drill = _northLink?.OnCut(() => _wake?.Release()); // a drill's cut wakes the sender to drop the link
         var factory = new MqttClientFactory(new MqttNetLoggerBridge(_logger));
         // Writes coalesced into few sends, reads served from a buffer (CoalescingChannel): MQTTnet's one system call per
         // packet was most of the CPU a publication cost.
@@ -148,6 +151,11 @@ public sealed class MqttOutput : BackgroundService
                         async ct =>
                         {
                             probe.Stop();
+                            if (_northLink is not null)
+                            {
+                                await _northLink.WaitUntilRestoredAsync(ct); // no reconnect while a drill holds the link cut
+                            }
+
                             await ConnectAsync(client, ct);
                             await RunSessionAsync(client, wake, ct);
                         },
@@ -413,6 +421,11 @@ public sealed class MqttOutput : BackgroundService
             if (!client.IsConnected)
             {
                 throw new InvalidOperationException("the connection to the broker was lost");
+            }
+
+            if (_northLink?.IsCut == true)
+            {
+                throw new NorthLinkCutException();
             }
 
             _window.TakeDelivered(_drainer, _config.Mqtt.Username);
