@@ -60,4 +60,8 @@ public sealed class TagConfig
     /// <summary>Builds the tag identity, applying the defaults.</summary>
     public TagInfo ToTagInfo(DriverConfig driver) =>
         new(Machine ?? driver.Machine ?? driver.Name, string.IsNullOrWhiteSpace(Path) ? Name : Path, Unit, Deadband);
+
+    /// <summary>Builds the tag identity with the datatype its values have as published (see <see cref="SourceTypes.Published"/>).</summary>
+    public TagInfo ToTagInfo(DriverConfig driver, SourceType sourceType) =>
+        new(Machine ?? driver.Machine ?? driver.Name, string.IsNullOrWhiteSpace(Path) ? Name : Path, Unit, Deadband, sourceType);
 }

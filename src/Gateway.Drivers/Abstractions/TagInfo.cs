@@ -9,8 +9,9 @@ public sealed class TagInfo : IEquatable<TagInfo>
     // Every sample is looked up by its tag (change filter, live table, OEE): hash the key once, not per sample.
     private readonly int _hashCode;
 
-    public TagInfo(string machine, string path, string? unit = null, double? deadband = null)
+    public TagInfo(string machine, string path, string? unit = null, double? deadband = null, SourceType sourceType = SourceType.Unknown)
     {
+        SourceType = sourceType;
         ArgumentException.ThrowIfNullOrWhiteSpace(machine);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Machine = machine;
@@ -32,6 +33,13 @@ public sealed class TagInfo : IEquatable<TagInfo>
 
     /// <summary>Absolute deadband for numeric values; null means change-of-value only.</summary>
     public double? Deadband { get; }
+
+    /// <summary>
+    /// The datatype of the tag's values at the source, as published (<see cref="Drivers.SourceType"/>): from the
+    /// configured type when the driver creates the tag, or set once by a driver that learns it from the source (OPC
+    /// UA). Not part of the tag's identity. Unknown when neither says.
+    /// </summary>
+    public SourceType SourceType { get; internal set; }
 
     /// <summary><c>machine/path</c>, unique within a gateway.</summary>
     public string Key { get; }

@@ -80,7 +80,9 @@ public sealed partial class GpioDriverFactory : IDriverFactory
         var pins = config.Tags.Select((tag, i) =>
         {
             var pin = TryParsePin(tag.Address, out var number) ? number : throw new InvalidOperationException($"tag '{tag.Name}': invalid address '{tag.Address}'");
-            return new GpioPin(tag.ToTagInfo(config), pin, BindTag(section, i), tag.Writable);
+            var tagSettings = BindTag(section, i);
+            // A pin is a Boolean; a counter pin counts edges (Int64).
+            return new GpioPin(tag.ToTagInfo(config, tagSettings.Mode == "counter" ? SourceType.Int64 : SourceType.Boolean), pin, tagSettings, tag.Writable);
         });
         return new GpioPinsDriver(config.Name, settings, pins, context, () => _createDriver(settings));
     }

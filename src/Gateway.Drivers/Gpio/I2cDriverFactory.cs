@@ -111,7 +111,7 @@ public sealed class I2cDriverFactory : IDriverFactory
                 Machine = tag.Machine,
                 Unit = unit,
                 Deadband = tag.Deadband,
-            }.ToTagInfo(config);
+            }.ToTagInfo(config, SourceType.Double); // sensor readings are computed in double
             return new I2cTag(info, tag.Address!, unit, tagSettings, tag.Scale, tag.Offset);
         }).ToList();
         return new I2cSensorDriver(config.Name, settings, ParseAddress(settings), tags, context, _createDevice);

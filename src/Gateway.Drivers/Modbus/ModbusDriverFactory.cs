@@ -357,7 +357,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
 
         return new ModbusTag
         {
-            Info = tag.ToTagInfo(driver),
+            Info = tag.ToTagInfo(driver, SourceTypes.Published(format.SourceType, tag.Scale, tag.Offset)),
             Name = tag.Name,
             Table = address.Table,
             WireAddress = wire,

@@ -129,6 +129,22 @@ public readonly record struct ModbusValueFormat(ModbusDataType Type, ModbusWordO
         _ => 1,
     };
 
+    /// <summary>The datatype of the raw value at the source (before any scale).</summary>
+    public SourceType SourceType => Type switch
+    {
+        ModbusDataType.Bool => SourceType.Boolean,
+        ModbusDataType.Int16 => SourceType.Int16,
+        ModbusDataType.UInt16 => SourceType.UInt16,
+        ModbusDataType.Int32 => SourceType.Int32,
+        ModbusDataType.UInt32 => SourceType.UInt32,
+        ModbusDataType.Int64 => SourceType.Int64,
+        ModbusDataType.UInt64 => SourceType.UInt64,
+        ModbusDataType.Float32 => SourceType.Float,
+        ModbusDataType.Float64 => SourceType.Double,
+        ModbusDataType.String => SourceType.String,
+        _ => SourceType.Unknown,
+    };
+
     public static bool TryParseType(string? text, out ModbusDataType type) =>
         Enum.TryParse(text, ignoreCase: true, out type) && Enum.IsDefined(type) && !int.TryParse(text, out _);
 

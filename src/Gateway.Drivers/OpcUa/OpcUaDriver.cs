@@ -510,6 +510,12 @@ public sealed class OpcUaDriver : IDriver
             if (!value.Value.IsNull)
             {
                 tag.LastType = value.Value.Type;
+                var sourceType = SourceTypeOf(value.Value, tag.Config);
+                if (tag.Info.SourceType != sourceType)
+                {
+                    // Set before the sample leaves: the outputs read the tag's type with its first value.
+                    tag.Info.SourceType = sourceType;
+                }
             }
         }
 
@@ -525,6 +531,31 @@ public sealed class OpcUaDriver : IDriver
         1 => Quality.Uncertain,
         _ => Quality.Bad,
     };
+
+    /// <summary>
+    /// The datatype a value of this Variant is published with (<see cref="Convert"/>): its built-in type for the
+    /// numbers and booleans (Double when scaled), String for what is published as text.
+    /// </summary>
+    public static SourceType SourceTypeOf(Variant variant, TagConfig? config = null)
+    {
+        var raw = variant.IsArray ? SourceType.String : variant.Type switch
+        {
+            BuiltInType.Null => SourceType.Unknown,
+            BuiltInType.Boolean => SourceType.Boolean,
+            BuiltInType.SByte => SourceType.Int8,
+            BuiltInType.Byte => SourceType.UInt8,
+            BuiltInType.Int16 => SourceType.Int16,
+            BuiltInType.UInt16 => SourceType.UInt16,
+            BuiltInType.Int32 => SourceType.Int32,
+            BuiltInType.UInt32 => SourceType.UInt32,
+            BuiltInType.Int64 => SourceType.Int64,
+            BuiltInType.UInt64 => SourceType.UInt64,
+            BuiltInType.Float => SourceType.Float,
+            BuiltInType.Double => SourceType.Double,
+            _ => SourceType.String,
+        };
+        return config is null ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
+    }
 
     /// <summary>
     /// A Variant as a sample value: booleans, integers, UInt64 as an exact unsigned integer, Float at its float32 width,

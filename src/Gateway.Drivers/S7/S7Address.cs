@@ -259,6 +259,27 @@ public static class S7Types
 {
     public const string Names = "bool, byte, sint, usint, int, uint, word, dint, udint, dword, real, lint, ulint, lreal, string, wstring, date_and_time, dtl, timer, counter";
 
+    /// <summary>
+    /// The datatype of a raw value of <paramref name="type"/> as the driver publishes it (before any scale): Byte,
+    /// Word and DWord are unsigned, S7 dates are published as text, timers (in ms) and counters as Int64.
+    /// </summary>
+    public static SourceType SourceTypeOf(S7DataType type) => type switch
+    {
+        S7DataType.Bool => SourceType.Boolean,
+        S7DataType.Byte or S7DataType.USInt => SourceType.UInt8,
+        S7DataType.SInt => SourceType.Int8,
+        S7DataType.Int => SourceType.Int16,
+        S7DataType.UInt or S7DataType.Word => SourceType.UInt16,
+        S7DataType.DInt => SourceType.Int32,
+        S7DataType.UDInt or S7DataType.DWord => SourceType.UInt32,
+        S7DataType.LInt => SourceType.Int64,
+        S7DataType.ULInt => SourceType.UInt64,
+        S7DataType.Real => SourceType.Float,
+        S7DataType.LReal => SourceType.Double,
+        S7DataType.String or S7DataType.WString or S7DataType.DateAndTime or S7DataType.Dtl => SourceType.String,
+        _ => SourceType.Int64,
+    };
+
     /// <summary>Bytes a value of <paramref name="type"/> takes in memory; strings with their header bytes.</summary>
     public static int Width(S7DataType type, int stringLength) => type switch
     {

@@ -223,7 +223,7 @@ public sealed class S7DriverFactory : IDriverFactory
 
         return new S7Tag
         {
-            Info = tag.ToTagInfo(driver),
+            Info = tag.ToTagInfo(driver, SourceTypes.Published(S7Types.SourceTypeOf(type), tag.Scale, tag.Offset)),
             Address = address,
             Type = type,
             Scale = tag.Scale,

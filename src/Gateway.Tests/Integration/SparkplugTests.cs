@@ -116,7 +116,7 @@ public sealed class SparkplugTests
         var pressBirth = messages.First(m => m.Type == "DBIRTH" && m.Device == "press");
         var speed = pressBirth.Metrics.First(m => m.GetProperty("name").GetString() == "speed");
         Assert.True(speed.TryGetProperty("alias", out _));
-        Assert.Equal("Int64", speed.GetProperty("type").GetString());
+        Assert.Equal("UInt16", speed.GetProperty("type").GetString()); // its configured type, uint16
         Assert.Equal("rpm", speed.GetProperty("properties").GetProperty("engUnit").GetProperty("value").GetString());
         var machineBirth = messages.First(m => m.Type == "DBIRTH" && m.Device == "m1");
         Assert.Contains(machineBirth.Metrics, m => m.GetProperty("name").GetString() == "total-count");

@@ -81,10 +81,11 @@ public sealed class SparkplugPayloadWriter
 
     /// <summary>
     /// A data metric (DDATA): alias, source timestamp, <c>is_historical</c> when set, the value in the field of its
-    /// kind (or <c>is_null</c>), and a Quality property when the quality is not Good.
+    /// kind (or <c>is_null</c>), and a Quality property when the quality is not Good. <c>datatype</c> is the one the
+    /// value goes as (it picks <c>int_value</c> or <c>long_value</c> for an integer); Unknown: by its kind.
     /// </summary>
-    public void WriteDataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical) =>
-        Write(new DataMetric(alias, timestamp, value, quality, historical));
+    public void WriteDataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical, DataType datatype = DataType.Unknown) =>
+        Write(new DataMetric(alias, timestamp, value, quality, historical, datatype));
 
     /// <summary>A data metric whose size is known (<see cref="DataMetric"/>): see <see cref="WriteDataMetric"/>.</summary>
     public void Write(in DataMetric metric)
@@ -114,13 +115,13 @@ public sealed class SparkplugPayloadWriter
             WriteProperties(metric.Quality, null, 0);
         }
 
-        WriteValue(metric.Value, metric.StringBytes);
+        WriteValue(metric.Value, metric.Datatype, metric.StringBytes);
         MetricCount++;
     }
 
     /// <summary>A data metric's bytes inside the payload, with its field tag and length prefix.</summary>
-    public static int DataMetricBytes(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical) =>
-        new DataMetric(alias, timestamp, value, quality, historical).Bytes;
+    public static int DataMetricBytes(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical, DataType datatype = DataType.Unknown) =>
+        new DataMetric(alias, timestamp, value, quality, historical, datatype).Bytes;
 
     /// <summary>
     /// A birth metric (NBIRTH, DBIRTH): name, alias, timestamp, datatype, <c>is_null</c> when there is no value yet,
@@ -138,7 +139,7 @@ public sealed class SparkplugPayloadWriter
             + 1 + VarintSize((ulong)datatype)
             + (value.Kind == SampleValueKind.None ? 2 : 0)
             + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
-            + ValueSize(value, stringBytes);
+            + ValueSize(value, datatype, stringBytes);
         WriteTag(2, LengthDelimited);
         WriteVarint((ulong)size);
         Ensure(size);
@@ -165,7 +166,7 @@ public sealed class SparkplugPayloadWriter
             WriteProperties(quality, unit, unitBytes);
         }
 
-        WriteValue(value, stringBytes);
+        WriteValue(value, datatype, stringBytes);
         MetricCount++;
     }
 
@@ -175,8 +176,9 @@ public sealed class SparkplugPayloadWriter
     /// </summary>
     public readonly struct DataMetric
     {
-        public DataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical)
+        public DataMetric(ulong alias, ulong timestamp, in SampleValue value, Quality quality, bool historical, DataType datatype = DataType.Unknown)
         {
+            Datatype = datatype;
             Alias = alias;
             Timestamp = timestamp;
             Value = value;
@@ -189,8 +191,11 @@ public sealed class SparkplugPayloadWriter
                 + (historical ? 2 : 0)
                 + (value.Kind == SampleValueKind.None ? 2 : 0)
                 + (propertiesSize < 0 ? 0 : 1 + VarintSize((ulong)propertiesSize) + propertiesSize)
-                + ValueSize(value, StringBytes);
+                + ValueSize(value, datatype, StringBytes);
         }
+
+        /// <summary>The datatype the value goes as (Unknown: by its kind).</summary>
+        public DataType Datatype { get; }
 
         public ulong Alias { get; }
 
@@ -224,10 +229,63 @@ public sealed class SparkplugPayloadWriter
         _ => DataType.Unknown,
     };
 
+    /// <summary>
+    /// The Sparkplug datatype of a value of a tag whose source type is <paramref name="source"/>: the source's own
+    /// (Int8 … UInt64, Float) when the value is of it and fits it, otherwise the kind's (<see cref="DataTypeOf(SampleValueKind)"/>:
+    /// a scaled integer is a Double, a value wider than its source goes as Int64 or UInt64). Unknown for no value.
+    /// </summary>
+    public static DataType DataTypeOf(SourceType source, in SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Integer or SampleValueKind.UnsignedInteger:
+                if (source is >= SourceType.Int8 and <= SourceType.UInt64 && SourceTypes.Fits(source, value))
+                {
+                    return DataTypeOf(source);
+                }
+
+                return value.Kind == SampleValueKind.UnsignedInteger && value.AsUnsignedInteger > long.MaxValue ? DataType.UInt64 : DataTypeOf(value.Kind);
+            default:
+                return DataTypeOf(value.Kind);
+        }
+    }
+
+    /// <summary>The Sparkplug datatype of a source type (what a birth announces for a tag not read yet); Unknown when not known.</summary>
+    public static DataType DataTypeOf(SourceType source) => source switch
+    {
+        SourceType.Boolean => DataType.Boolean,
+        SourceType.Int8 => DataType.Int8,
+        SourceType.Int16 => DataType.Int16,
+        SourceType.Int32 => DataType.Int32,
+        SourceType.Int64 => DataType.Int64,
+        SourceType.UInt8 => DataType.UInt8,
+        SourceType.UInt16 => DataType.UInt16,
+        SourceType.UInt32 => DataType.UInt32,
+        SourceType.UInt64 => DataType.UInt64,
+        SourceType.Float => DataType.Float,
+        SourceType.Double => DataType.Double,
+        SourceType.String => DataType.String,
+        SourceType.DateTime => DataType.DateTime,
+        _ => DataType.Unknown,
+    };
+
+    /// <summary>
+    /// Whether an integer of this datatype goes in <c>int_value</c> (uint32) rather than <c>long_value</c> (uint64):
+    /// Int8, Int16, Int32, UInt8, UInt16 do (negative ones as their 32-bit two's complement, as Eclipse Tahu writes
+    /// and reads them). UInt32 goes in <c>long_value</c>: the specification's working group says a 3.0 decoder reads
+    /// it from either field (eclipse-sparkplug/sparkplug#453), while Eclipse Tahu's JavaScript decoder (sparkplug-payload
+    /// 1.0.3) and older Ignition versions read it only from <c>long_value</c> (eclipse-tahu/tahu#218, #397).
+    /// </summary>
+    private static bool IsIntValue(DataType datatype) => datatype is DataType.Int8 or DataType.Int16 or DataType.Int32 or DataType.UInt8 or DataType.UInt16;
+
+    /// <summary>The <c>int_value</c> of a whole number: its low 32 bits (a negative Int8/16/32 sign-extended to 32 bits).</summary>
+    private static uint IntValue(in SampleValue value) => value.Kind == SampleValueKind.UnsignedInteger ? unchecked((uint)value.AsUnsignedInteger) : unchecked((uint)value.AsInteger);
+
     private static int StringBytes(in SampleValue value) => value.Kind == SampleValueKind.String ? Encoding.UTF8.GetByteCount(value.AsString!) : 0;
 
-    private static int ValueSize(in SampleValue value, int stringBytes) => value.Kind switch
+    private static int ValueSize(in SampleValue value, DataType datatype, int stringBytes) => value.Kind switch
     {
+        SampleValueKind.Integer or SampleValueKind.UnsignedInteger when IsIntValue(datatype) => 1 + VarintSize(IntValue(value)),
         SampleValueKind.Boolean => 2,
         SampleValueKind.Integer => 1 + VarintSize(unchecked((ulong)value.AsInteger)),
         SampleValueKind.UnsignedInteger => 1 + VarintSize(value.AsUnsignedInteger),
@@ -237,10 +295,14 @@ public sealed class SparkplugPayloadWriter
         _ => 0,
     };
 
-    private void WriteValue(in SampleValue value, int stringBytes)
+    private void WriteValue(in SampleValue value, DataType datatype, int stringBytes)
     {
         switch (value.Kind)
         {
+            case SampleValueKind.Integer or SampleValueKind.UnsignedInteger when IsIntValue(datatype):
+                WriteTag(10, Varint);
+                WriteVarint(IntValue(value));
+                break;
             case SampleValueKind.Boolean:
                 WriteTag(14, Varint);
                 WriteByte(value.AsBoolean ? (byte)1 : (byte)0);

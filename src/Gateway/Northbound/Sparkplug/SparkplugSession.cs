@@ -113,7 +113,8 @@ public sealed partial class SparkplugSession
         _maximumPacketSize = maximumPacketSize;
         foreach (var tag in catalog)
         {
-            TagOf(tag);
+            // The driver's own object: its source type (which an OPC UA driver learns after connecting) is read from it.
+            TagOf(tag).Source = tag;
         }
 
         if (current is not null)
@@ -153,6 +154,11 @@ public sealed partial class SparkplugSession
         }
 
         var tag = TagOf(sample.Tag);
+        if (sample.Tag.SourceType != SourceType.Unknown && tag.Source.SourceType == SourceType.Unknown)
+        {
+            tag.Source = sample.Tag;
+        }
+
         var device = tag.Device;
         Observe(tag, sample, historical);
         switch (device.Status)
@@ -191,7 +197,7 @@ public sealed partial class SparkplugSession
             return;
         }
 
-        var type = SparkplugPayloadWriter.DataTypeOf(sample.Value.Kind);
+        var type = tag.TypeOf(sample.Value);
         if (tag.Announced == DataType.Unknown || (type != DataType.Unknown && type != tag.Announced))
         {
             // A tag the last birth did not announce, or a value of another datatype than it announced: a new DBIRTH
@@ -432,8 +438,10 @@ public sealed partial class SparkplugSession
         _writer.Begin(now);
         foreach (var tag in device.Tags)
         {
-            tag.Announced = tag.Known == DataType.Unknown ? DataType.Double : tag.Known;
-            if (tag.Current is { } current && SparkplugPayloadWriter.DataTypeOf(current.Value.Kind) == tag.Announced)
+            // Not read yet: the type its source has (the configured type), or Double when nothing says.
+            var configured = SparkplugPayloadWriter.DataTypeOf(tag.Source.SourceType);
+            tag.Announced = tag.Known != DataType.Unknown ? tag.Known : configured != DataType.Unknown ? configured : DataType.Double;
+            if (tag.Current is { } current && tag.TypeOf(current.Value) == tag.Announced)
             {
                 _writer.WriteBirthMetric(tag.Tag.Path, tag.Alias, (ulong)current.SourceTimestamp.ToUnixTimeMilliseconds(), tag.Announced, current.Value, current.Quality, tag.Tag.Unit);
             }
@@ -485,7 +493,7 @@ public sealed partial class SparkplugSession
     {
         var writer = device.Writer;
         var timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds();
-        var metric = new SparkplugPayloadWriter.DataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical);
+        var metric = new SparkplugPayloadWriter.DataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical, tag.TypeOf(sample.Value));
         if (device.Data is not null
             && (writer.MetricCount >= _options.MaxMetricsPerMessage
                 || (device.PayloadLimit != int.MaxValue && writer.Length + metric.Bytes + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
@@ -541,7 +549,7 @@ public sealed partial class SparkplugSession
 
     private static void Observe(TagState tag, in Sample sample, bool historical)
     {
-        var type = SparkplugPayloadWriter.DataTypeOf(sample.Value.Kind);
+        var type = tag.TypeOf(sample.Value);
         if (type != DataType.Unknown && (!historical || tag.Current is null))
         {
             tag.Known = type;
@@ -652,6 +660,15 @@ public sealed partial class SparkplugSession
         public DeviceState Device { get; } = device;
 
         public ulong Alias { get; } = alias;
+
+        /// <summary>
+        /// The tag object whose <see cref="TagInfo.SourceType"/> counts: the driver's (from the catalog) rather than
+        /// one read back from the buffer, which knows only the tag's identity.
+        /// </summary>
+        public TagInfo Source { get; set; } = tag;
+
+        /// <summary>The Sparkplug datatype of a value of this tag (its source type where the value fits it).</summary>
+        public DataType TypeOf(in SampleValue value) => SparkplugPayloadWriter.DataTypeOf(Source.SourceType, value);
 
         /// <summary>The datatype of its latest value (live first); Unknown before any.</summary>
         public DataType Known { get; set; }
