@@ -68,6 +68,14 @@ public interface IDriver : IAsyncDisposable
     /// </summary>
     ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken) =>
         throw new InvalidOperationException($"driver '{Name}' does not support writes");
+
+    /// <summary>
+    /// Reads one tag now, outside its poll or subscription (the read-back after a write): a Good sample in engineering
+    /// units, or a Bad one with the status the device gave. Throws what the connection throws (timeout, refused).
+    /// The default throws <see cref="NotSupportedException"/>: the write's result then carries the value written.
+    /// </summary>
+    ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"driver '{Name}' cannot read a single tag on demand");
 }
 
 /// <summary>What a driver gets from the host.</summary>

@@ -57,6 +57,22 @@ public sealed class TagConfig
     /// <summary>Whether the gateway may write this tag. Default false: read-only towards PLCs.</summary>
     public bool Writable { get; set; }
 
+    /// <summary>
+    /// Lowest value a write may set, in engineering units (checked before scale and offset are undone); absent means
+    /// only the type's own range. Applies to writes only, never to readings.
+    /// </summary>
+    public double? Min { get; set; }
+
+    /// <summary>Highest value a write may set, in engineering units; absent means only the type's own range.</summary>
+    public double? Max { get; set; }
+
+    /// <summary>
+    /// Shortest time between two writes of this tag, in milliseconds (a faster one is refused, not delayed).
+    /// Default 1000; 0 turns the limit off.
+    /// </summary>
+    [Range(0, 86_400_000)]
+    public int MinWriteIntervalMs { get; set; } = 1000;
+
     /// <summary>Builds the tag identity, applying the defaults.</summary>
     public TagInfo ToTagInfo(DriverConfig driver) =>
         new(Machine ?? driver.Machine ?? driver.Name, string.IsNullOrWhiteSpace(Path) ? Name : Path, Unit, Deadband);

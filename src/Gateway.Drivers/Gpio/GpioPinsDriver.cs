@@ -179,6 +179,16 @@ public sealed class GpioPinsDriver : IDriver
         }
     }
 
+    /// <summary>The read-back after a write: the pin's level now (active-low undone).</summary>
+    public ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
+    {
+        var pin = _pins.FirstOrDefault(p => p.Tag.Equals(tag)) ?? throw new InvalidOperationException($"driver '{Name}' has no tag '{tag}'");
+        var controller = _controller ?? throw new InvalidOperationException($"driver '{Name}': the GPIO chip is not open");
+        var now = _timeProvider.GetUtcNow();
+        var level = (controller.Read(pin.Pin) == PinValue.High) != pin.Settings.ActiveLow;
+        return ValueTask.FromResult(Sample.Good(tag, now, now, SampleValue.FromBoolean(level)));
+    }
+
     public ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken)
     {
         var pin = _pins.FirstOrDefault(p => p.Tag.Equals(tag)) ?? throw new InvalidOperationException($"driver '{Name}' has no tag '{tag}'");

@@ -322,6 +322,19 @@ public sealed class ModbusDriver : IDriver
         ModbusDriverLog.Written(_logger, Name, tag.Key);
     }
 
+    /// <summary>The read-back after a write: one read of the tag's registers or bit, scaled as a poll would.</summary>
+    public async ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
+    {
+        if (!_tagsByKey.TryGetValue(tag.Key, out var modbusTag))
+        {
+            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
+        }
+
+        var raw = await _client.ReadValueAsync(modbusTag.Device.UnitId, modbusTag.Table, (ushort)modbusTag.WireAddress, modbusTag.Format, modbusTag.Bit, modbusTag.Device.Timeout, cancellationToken);
+        var now = _timeProvider.GetUtcNow();
+        return Sample.Good(tag, now, now, ModbusValueCodec.Scale(raw, modbusTag.Scale, modbusTag.Offset));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync();

@@ -621,6 +621,33 @@ public sealed class OpcUaDriver : IDriver
         }
     }
 
+    /// <summary>The read-back after a write: one Read of the node's Value, converted and scaled as a data change would be.</summary>
+    public async ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
+    {
+        if (!_byInfo.TryGetValue(tag, out var opcTag))
+        {
+            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag}'");
+        }
+
+        if (opcTag.NodeId is null)
+        {
+            throw new InvalidOperationException($"tag '{tag}' is not resolved on the server");
+        }
+
+        var values = await _client.ReadAsync([opcTag.NodeId], cancellationToken);
+        var value = values[0];
+        var now = _timeProvider.GetUtcNow();
+        var quality = QualityOf(value.StatusCode);
+        if (quality == Quality.Bad)
+        {
+            return Sample.Bad(tag, now, value.StatusCode.Code);
+        }
+
+        var source = value.SourceTimestamp != default ? value.SourceTimestamp : value.ServerTimestamp;
+        var sourceTime = source == default ? now : new DateTimeOffset(DateTime.SpecifyKind(source, DateTimeKind.Utc));
+        return new Sample(tag, sourceTime, now, Convert(value.Value, opcTag.Config), quality, value.StatusCode.Code);
+    }
+
     /// <summary>A sample value in the node's own built-in type.</summary>
     public static Variant ToVariant(SampleValue value, BuiltInType type)
     {

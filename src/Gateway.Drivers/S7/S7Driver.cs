@@ -303,6 +303,33 @@ public sealed class S7Driver : IDriver
         S7DriverLog.Written(_logger, Name, tag.Key);
     }
 
+    /// <summary>The read-back after a write: one Read Var job of the tag's item, decoded and scaled as a poll would.</summary>
+    public async ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
+    {
+        if (!_tagsByKey.TryGetValue(tag.Key, out var s7Tag))
+        {
+            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
+        }
+
+        var address = s7Tag.Address;
+        var width = S7Types.Width(s7Tag.Type, address.StringLength);
+        // Bytes as a poll reads them (a bool's byte, decoded at its bit).
+        var item = new S7Item(address.Area, address.DbNumber, address.Start, width);
+        var data = new byte[width];
+        var codes = new byte[1];
+        s_requests.Add(1, _driverLabel);
+        await _client.ReadAsync([item], [data], codes, _timeout, cancellationToken);
+        var now = _timeProvider.GetUtcNow();
+        if (codes[0] != S7Wire.ItemSuccess)
+        {
+            return Sample.Bad(tag, now, S7Errors.StatusCode(S7ErrorSource.Item, codes[0]));
+        }
+
+        return S7Values.TryDecode(data, s7Tag.Type, address.Bit, out var value, out var status)
+            ? Sample.Good(tag, now, now, S7Values.Scale(value, s7Tag.Scale, s7Tag.Offset))
+            : Sample.Bad(tag, now, status);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync();

@@ -49,6 +49,7 @@ public static class ConfigRules
         new InfluxRules(),
         new OeeTagReferenceRule(),
         new HttpRules(),
+        new WriteRules(),
     ];
 }
 

@@ -22,6 +22,9 @@ public sealed class GatewayConfig
 
     /// <summary>OEE per machine (ISO 22400); absent means no OEE. Its rules are OeeConfigRules, run by the loader.</summary>
     public OeeOptions? Oee { get; set; }
+
+    /// <summary>Writes to PLCs from MQTT; each tag must also be <c>writable</c>. See docs/writes.md.</summary>
+    public WritesOptions Writes { get; set; } = new();
 }
 
 /// <summary>This gateway's id and its place in the ISA-95 hierarchy; the UNS topics are built from it.</summary>
