@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
 using Gateway.Configuration;
-using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers;
+using Gateway.Tests.Abstractions;
 using Gateway.Writes;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Gateway.Tests.Unit;
+namespace Gateway.Tests.Writes;
 
 public sealed class WriteGateTests : IAsyncDisposable
 {
