@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Gateway.Configuration;
-using Gateway.Drivers.Modbus;
 using Gateway.Drivers;
+using Gateway.Drivers.Modbus;
 using Gateway.Tests.Abstractions;
 using Gateway.Writes;
 using Microsoft.Extensions.Time.Testing;
