@@ -45,9 +45,11 @@ public sealed partial class DashboardPageTests(OpenDashboardFixture fixture, ITe
             var total = page.Locator("article.machine[data-machine='press'] .count-total");
             var totalBefore = await total.InnerTextAsync();
 
-            await Expect(counter).Not.ToHaveTextAsync(before, new() { Timeout = 15_000 });
+            // The press's longest stop is a planned stop of 1200 s x its time scale 0.02 = 24 s: past that it makes
+            // parts again, so 30 s is enough whatever state the seed has it in when the page opens.
+            await Expect(counter).Not.ToHaveTextAsync(before, new() { Timeout = 30_000 });
             await Expect(page.Locator("#updated")).Not.ToHaveTextAsync(updatedBefore, new() { Timeout = 5_000 });
-            await Expect(total).Not.ToHaveTextAsync(totalBefore, new() { Timeout = 15_000 });
+            await Expect(total).Not.ToHaveTextAsync(totalBefore, new() { Timeout = 30_000 });
 
             Assert.True(await page.EvaluateAsync<bool>("() => window.__sameDocument === true"), "the page was reloaded");
             output.WriteLine($"press/total-count {before} -> {await counter.InnerTextAsync()}; OEE total {totalBefore} -> {await total.InnerTextAsync()}");
