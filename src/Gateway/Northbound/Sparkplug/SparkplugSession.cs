@@ -333,69 +333,6 @@ public sealed partial class SparkplugSession
         }
     }
 
-    /// <summary>
-    /// An NCMD or DCMD. Returns true for <c>Node Control/Rebirth</c> = true (the caller then calls
-    /// <see cref="Rebirth"/> from its sending loop); any other metric is logged once as not writable (writes are
-    /// not enabled). Thread-safe.
-    /// </summary>
-    public bool HandleCommand(string topic, ReadOnlySpan<byte> payload)
-    {
-        string? device;
-        if (topic == _nodeCommandTopic)
-        {
-            device = null;
-        }
-        else if (topic.StartsWith(_deviceCommandPrefix, StringComparison.Ordinal))
-        {
-            device = topic[_deviceCommandPrefix.Length..];
-        }
-        else
-        {
-            return false;
-        }
-
-        Payload command;
-        try
-        {
-            command = Protobuf.Payload.Parser.ParseFrom(payload);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            LogMalformedCommand(_logger, _options.EdgeNodeId, topic, ex.Message);
-            return false;
-        }
-
-        var rebirth = false;
-        foreach (var metric in command.Metrics)
-        {
-            var name = metric.HasName ? metric.Name : metric.HasAlias && _aliasNames.TryGetValue(metric.Alias, out var known) ? known.Name : $"alias {metric.Alias}";
-            if (device is null && name == RebirthMetric)
-            {
-                if (metric.ValueCase == Protobuf.Payload.Types.Metric.ValueOneofCase.BooleanValue && metric.BooleanValue)
-                {
-                    LogRebirthRequested(_logger, _options.EdgeNodeId);
-                    rebirth = true;
-                }
-
-                continue;
-            }
-
-            var key = (device ?? "") + "\n" + name;
-            bool first;
-            lock (_refusedWrites)
-            {
-                first = _refusedWrites.Add(key);
-            }
-
-            if (first)
-            {
-                LogNotWritable(_logger, _options.EdgeNodeId, device is null ? "NCMD" : "DCMD", device is null ? name : device + "/" + name);
-            }
-        }
-
-        return rebirth;
-    }
-
     private void NodeBirth(List<SparkplugMessage> output)
     {
         _seq = 0;
@@ -639,99 +576,9 @@ public sealed partial class SparkplugSession
 
     private ulong Now() => (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private enum DeviceStatus
-    {
-        /// <summary>Waiting for its DBIRTH (samples held).</summary>
-        Pending,
-        Alive,
-
-        /// <summary>DDEATH sent: every tag Bad.</summary>
-        Dead,
-    }
-
-    private readonly record struct Held(Sample Sample, long Sequence, bool Historical);
-
-    private sealed class TagState(TagInfo tag, DeviceState device, ulong alias)
-    {
-        public static readonly IComparer<TagState> ByPath = Comparer<TagState>.Create(static (a, b) => string.CompareOrdinal(a.Tag.Path, b.Tag.Path));
-
-        public TagInfo Tag { get; } = tag;
-
-        public DeviceState Device { get; } = device;
-
-        public ulong Alias { get; } = alias;
-
-        /// <summary>
-        /// The tag object whose <see cref="TagInfo.SourceType"/> counts: the driver's (from the catalog) rather than
-        /// one read back from the buffer, which knows only the tag's identity.
-        /// </summary>
-        public TagInfo Source { get; set; } = tag;
-
-        /// <summary>The Sparkplug datatype of a value of this tag (its source type where the value fits it).</summary>
-        public DataType TypeOf(in SampleValue value) => SparkplugPayloadWriter.DataTypeOf(Source.SourceType, value);
-
-        /// <summary>The datatype of its latest value (live first); Unknown before any.</summary>
-        public DataType Known { get; set; }
-
-        /// <summary>The datatype its device's last DBIRTH announced; Unknown when that birth did not list it.</summary>
-        public DataType Announced { get; set; }
-
-        /// <summary>Its latest live sample.</summary>
-        public Sample? Current { get; set; }
-
-        public bool Seen { get; set; }
-
-        public bool Bad { get; set; }
-
-        /// <summary>The held sample the device's birth carries; -1 for none.</summary>
-        public long BirthSequence { get; set; } = -1;
-    }
-
-    private sealed class DeviceState(string name, string dataTopic, string birthTopic, string deathTopic)
-    {
-        public string Name { get; } = name;
-
-        public string DataTopic { get; } = dataTopic;
-
-        public string BirthTopic { get; } = birthTopic;
-
-        public string DeathTopic { get; } = deathTopic;
-
-        /// <summary>Sorted by path: births list them in that order.</summary>
-        public List<TagState> Tags { get; } = [];
-
-        public int BadCount { get; set; }
-
-        public DeviceStatus Status { get; set; }
-
-        public long PendingSince { get; set; }
-
-        /// <summary>A rebirth that needs no wait (a new tag, a datatype change).</summary>
-        public bool Immediate { get; set; }
-
-        public List<Held> Held { get; } = [];
-
-        public int PayloadLimit { get; set; } = int.MaxValue;
-
-        /// <summary>The payload of the DDATA being filled.</summary>
-        public SparkplugPayloadWriter Writer { get; } = new(2048);
-
-        /// <summary>The DDATA being filled (the samples it carries; its payload at <see cref="FinishData"/>); null for none.</summary>
-        public SparkplugMessage? Data { get; set; }
-    }
-
     [LoggerMessage(EventId = 3210, Level = LogLevel.Information, Message = "Sparkplug node {Group}/{Node} born with {Devices} devices (bdSeq {BdSeq})")]
     private static partial void LogBorn(ILogger logger, string group, string node, int devices, long bdSeq);
 
-    [LoggerMessage(EventId = 3211, Level = LogLevel.Information, Message = "Sparkplug node {Node}: rebirth requested by a host (Node Control/Rebirth)")]
-    private static partial void LogRebirthRequested(ILogger logger, string node);
-
-    [LoggerMessage(EventId = 3212, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: malformed command on {Topic} ignored: {Reason}")]
-    private static partial void LogMalformedCommand(ILogger logger, string node, string topic, string reason);
-
     [LoggerMessage(EventId = 3214, Level = LogLevel.Error, Message = "Sparkplug node {Node}: the DBIRTH of device '{Device}' ({Metrics} metrics) is about {Size} bytes, over the broker's Maximum Packet Size of {Limit} bytes; Sparkplug allows one DBIRTH per device, so it cannot be split and the broker will refuse it: raise the broker's limit (mosquitto: max_packet_size) or spread the machine's tags over several machines; logged once per device")]
     private static partial void LogBirthTooLarge(ILogger logger, string node, string device, int metrics, long size, long limit);
-
-    [LoggerMessage(EventId = 3213, Level = LogLevel.Warning, Message = "Sparkplug node {Node}: {Command} for metric '{Metric}' refused: not writable (writes are not enabled); logged once per metric")]
-    private static partial void LogNotWritable(ILogger logger, string node, string command, string metric);
 }
