@@ -10,7 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Buffering;
 
-/// <summary>The writer between the pipeline and the disk, on a fake clock: one batch per flush interval, nothing lost on stop.</summary>
+/// <summary>The writer between the pipeline and the disk, on a fake clock: group commit (a burst once the pipeline is quiet, a stream at the interval), nothing lost on stop.</summary>
 public sealed class BufferWriterServiceTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("gw-writer-").FullName;
@@ -42,7 +42,7 @@ public sealed class BufferWriterServiceTests : IDisposable
             await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
         }
 
-        // Nothing reaches the disk before the interval has passed on the writer's clock.
+        // Nothing reaches the disk before the writer's clock has moved (the quiet time has not passed).
         Assert.False(await _wake.WaitAsync(TimeSpan.FromMilliseconds(200)));
         Assert.Equal(0, _buffer.Count);
 
@@ -53,6 +53,55 @@ public sealed class BufferWriterServiceTests : IDisposable
         var read = new List<BufferedSample>();
         _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
         Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Flush_APollsBurst_IsWrittenOnceThePipelineIsQuiet_NotAnIntervalLater()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var start = _time.GetTimestamp();
+        for (var i = 0; i < 100; i++)
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)), CancellationToken.None);
+        }
+
+        // One fake millisecond at a time, letting the writer run between the steps.
+        while (!await _wake.WaitAsync(TimeSpan.FromMilliseconds(50)))
+        {
+            Assert.True(_time.GetElapsedTime(start) < TimeSpan.FromSeconds(1), "the writer never flushed");
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        // Written after the quiet time (2 ms on the fake clock, a little more if the writer was slow to start its
+        // wait), far from the 100 ms flush interval a fixed schedule would wait.
+        var waited = _time.GetElapsedTime(start);
+        Assert.InRange(waited, BufferWriterService.QuietTime, TimeSpan.FromMilliseconds(50));
+        Assert.Equal(100, _buffer.Count);
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Flush_ASteadyStream_IsWrittenAtTheFlushIntervalAtTheLatest()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var start = _time.GetTimestamp();
+        var written = 0;
+
+        // A sample every fake millisecond: the pipeline is never quiet for 2 ms, so the batch grows until it is one
+        // flush interval (100 ms) old.
+        while (_time.GetElapsedTime(start) < TimeSpan.FromMilliseconds(99))
+        {
+            await _pipeline.WriteInternalAsync(Sample.Good(_tag, _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(written++)), CancellationToken.None);
+            Assert.False(await _wake.WaitAsync(TimeSpan.Zero), $"written {_time.GetElapsedTime(start).TotalMilliseconds} ms after the first sample of a steady stream");
+            _time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        await AdvanceUntilWokenAsync();
+        Assert.Equal(written, _buffer.Count);
+        var read = new List<BufferedSample>();
+        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
+        Assert.Equal(Enumerable.Range(0, written).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
         await _writer.StopAsync(CancellationToken.None);
     }
 

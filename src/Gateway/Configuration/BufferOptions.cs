@@ -14,7 +14,11 @@ public sealed class BufferOptions
     [Range(4096, long.MaxValue)]
     public long MaxBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>How often buffered samples are written to disk, in milliseconds: what a kill -9 may lose at most.</summary>
+    /// <summary>
+    /// The longest a sample waits in memory before it is written to disk, in milliseconds: what a kill -9 may lose at
+    /// most. A poll's samples are written as soon as the poll's burst is over (2 ms without a new sample), so this
+    /// bounds a steady stream; commits are at least a tenth of it apart.
+    /// </summary>
     [Range(1, 60_000)]
     public int FlushIntervalMs { get; set; } = 100;
 
