@@ -38,7 +38,7 @@ public static class ConfigLoader
         IConfigurationRoot root;
         try
         {
-            var builder = new ConfigurationBuilder().AddJsonStream(new MemoryStream(bytes, writable: false));
+            var builder = new ConfigurationBuilder().Add(new IndexedJsonConfigurationSource { Stream = new MemoryStream(bytes, writable: false) });
             if (includeEnvironment)
             {
                 builder.AddEnvironmentVariables(EnvironmentPrefix);
