@@ -92,7 +92,7 @@ public sealed class MqttOutput : BackgroundService
 
         var wake = _signal.Subscribe();
         _wake = wake;
-        using var drill = _northLink?.OnCut(() => _wake?.Release()); // a drill's cut wakes the sender to drop the link
+        using var drill = _northLink?.OnCut(() => { if (_wake is { } w) { BufferSignal.Wake(w); } }); // a drill's cut wakes the sender to drop the link
         var factory = new MqttClientFactory(new MqttNetLoggerBridge(_logger));
         // Writes coalesced into few sends, reads served from a buffer (CoalescingChannel): MQTTnet's one system call per
         // packet was most of the CPU a publication cost.
@@ -238,6 +238,13 @@ public sealed class MqttOutput : BackgroundService
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
                 _health.Observe(_log.LastSequence, _counters.Published, _drainer.Lag(_time), _counters.Connected, _waiting);
+
+                // The sending loop's waits have no timeout of their own (a timer per wait, one per acknowledgement,
+                // was a fifth of the CPU at 1000 tags at 1 Hz): this tick wakes it every second to notice a stall.
+                if (_wake is { } wake)
+                {
+                    BufferSignal.Wake(wake);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -416,81 +423,103 @@ public sealed class MqttOutput : BackgroundService
         var flushEvery = Math.Max(1, Math.Min(readBatch, 2000));
         var lastFlush = _time.GetTimestamp();
         var historyDrained = false;
-        while (!cancellationToken.IsCancellationRequested)
+
+        // One pending wait on the wake-up at a time, kept across rounds until it completes; cancelled when this
+        // session ends however it ends, so that it cannot take a wake-up meant for the next session.
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? woken = null;
+        try
         {
-            if (!client.IsConnected)
+            while (!cancellationToken.IsCancellationRequested)
             {
-                throw new InvalidOperationException("the connection to the broker was lost");
-            }
-
-            if (_northLink?.IsCut == true)
-            {
-                throw new NorthLinkCutException();
-            }
-
-            _window.TakeDelivered(_drainer, _config.Mqtt.Username);
-            if (_drainer.PendingSamples >= flushEvery || (_drainer.PendingSamples > 0 && (_window.Count == 0 || _time.GetElapsedTime(lastFlush) >= FlushInterval)))
-            {
-                _drainer.Flush();
-                lastFlush = _time.GetTimestamp();
-            }
-
-            var sent = 0;
-            if (await _format.BeforeReadAsync(_context, cancellationToken))
-            {
-                if (live.Count == 0 && _window.Free > 0 && (history.Count == 0 || !_format.SingleSequence))
+                if (!client.IsConnected)
                 {
-                    batch.Clear();
-                    if (_drainer.ReadLive((int)Math.Min((long)_window.Free * _format.LiveSamplesPerMessage, readBatch), batch) > 0)
-                    {
-                        _format.Encode(batch, DeliveryLane.Live, _context, live);
-                    }
+                    throw new InvalidOperationException("the connection to the broker was lost");
                 }
 
-                sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
-                if (live.Count == 0)
+                if (_northLink?.IsCut == true)
                 {
-                    if (history.Count == 0 && _window.Free > reserve && !_drainer.HistoryDone)
+                    throw new NorthLinkCutException();
+                }
+
+                _window.TakeDelivered(_drainer, _config.Mqtt.Username);
+                if (_drainer.PendingSamples >= flushEvery || (_drainer.PendingSamples > 0 && (_window.Count == 0 || _time.GetElapsedTime(lastFlush) >= FlushInterval)))
+                {
+                    _drainer.Flush();
+                    lastFlush = _time.GetTimestamp();
+                }
+
+                var sent = 0;
+                if (await _format.BeforeReadAsync(_context, cancellationToken))
+                {
+                    if (live.Count == 0 && _window.Free > 0 && (history.Count == 0 || !_format.SingleSequence))
                     {
                         batch.Clear();
-                        if (_drainer.ReadHistory(_format.HistoryBatchSamples, batch) > 0)
+                        if (_drainer.ReadLive((int)Math.Min((long)_window.Free * _format.LiveSamplesPerMessage, readBatch), batch) > 0)
                         {
-                            _format.Encode(batch, DeliveryLane.History, _context, history);
+                            _format.Encode(batch, DeliveryLane.Live, _context, live);
                         }
                     }
 
-                    sent += Send(client, history, DeliveryLane.History, keepFree: reserve, cancellationToken);
-                    if (!historyDrained && _drainer.HistoryDone && history.Count == 0)
+                    sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                    if (live.Count == 0)
                     {
-                        historyDrained = true;
-                        _format.OnHistoryDrained(_context, live);
-                        sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                        if (history.Count == 0 && _window.Free > reserve && !_drainer.HistoryDone)
+                        {
+                            batch.Clear();
+                            if (_drainer.ReadHistory(_format.HistoryBatchSamples, batch) > 0)
+                            {
+                                _format.Encode(batch, DeliveryLane.History, _context, history);
+                            }
+                        }
+
+                        sent += Send(client, history, DeliveryLane.History, keepFree: reserve, cancellationToken);
+                        if (!historyDrained && _drainer.HistoryDone && history.Count == 0)
+                        {
+                            historyDrained = true;
+                            _format.OnHistoryDrained(_context, live);
+                            sent += Send(client, live, DeliveryLane.Live, keepFree: 0, cancellationToken);
+                        }
                     }
                 }
-            }
 
-            _waiting = _window.Count;
-            if (sent > 0)
-            {
-                continue;
-            }
-
-            if (_window.Oldest is { } oldest)
-            {
-                // Wait for the next acknowledgement (unless it came meanwhile: no timer then); wake up at least every
-                // second to notice new live samples and stalls.
-                if (!oldest.IsCompleted)
+                _waiting = _window.Count;
+                if (sent > 0)
                 {
-                    await ((Task)oldest).WaitAsync(TimeSpan.FromSeconds(1), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    continue;
+                }
+
+                // Wait for the next acknowledgement or new samples (the writer's wake-up), or the monitor's tick every
+                // second (stalls, a cut link): no timer per wait.
+                woken ??= wake.WaitAsync(session.Token);
+                if (_window.Oldest is { } oldest)
+                {
+                    if (!oldest.IsCompleted && !woken.IsCompleted)
+                    {
+                        await Task.WhenAny((Task)oldest, woken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    _drainer.Flush();
+                    lastFlush = _time.GetTimestamp();
+                    await woken.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                if (woken.IsCompleted)
+                {
+                    woken = null;
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            else
+        }
+        finally
+        {
+            await session.CancelAsync();
+            if (woken is not null)
             {
-                _drainer.Flush();
-                lastFlush = _time.GetTimestamp();
-                await wake.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
+                await woken.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
