@@ -132,6 +132,7 @@ internal static class GatewayApplication
         services.AddHostedService<BufferWriterService>();
         services.AddOee(config);
         services.AddDashboard();
+        services.AddHostedService<StartupTrim>();
 
         var drivers = root.GetSection("drivers");
         for (var i = 0; i < config.Drivers.Count; i++)
