@@ -52,8 +52,8 @@ public sealed class DashboardDrillTests(DrillDashboardFixture fixture) : IClassF
             Assert.Empty(errors);
         }
 
-        Assert.Contains("(session): outage start 60 s: north link cut for 60 s", _gateway.Output, StringComparison.Ordinal);
-        Assert.Contains("(session): outage end: north link restored", _gateway.Output, StringComparison.Ordinal);
+        await LogAsync("(session): outage start 60 s: north link cut for 60 s");
+        await LogAsync("(session): outage end: north link restored");
     }
 
     [Fact]
@@ -94,9 +94,13 @@ public sealed class DashboardDrillTests(DrillDashboardFixture fixture) : IClassF
             Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
         }
 
-        Assert.Contains("(bearer): outage start 5 s: 403 cross-site request refused", _gateway.Output, StringComparison.Ordinal);
-        Assert.Contains("(bearer): outage end: north link restored", _gateway.Output, StringComparison.Ordinal);
+        await LogAsync("(bearer): outage start 5 s: 403 cross-site request refused");
+        await LogAsync("(bearer): outage end: north link restored");
     }
+
+    /// <summary>The gateway's console is read asynchronously: wait for the audit line rather than race it.</summary>
+    private Task LogAsync(string text) =>
+        Gateway.Tests.Infrastructure.Eventually.TrueAsync(() => _gateway.Output.Contains(text, StringComparison.Ordinal), $"log never said '{text}'; it said:\n{_gateway.Output}", TimeSpan.FromSeconds(20));
 }
 
 /// <summary>A gateway with <c>http.passwordFile</c> of its own: its drills cut only its link.</summary>
