@@ -177,7 +177,7 @@ internal static class DrillCommand
                 endedAt = time.GetTimestamp();
             }
 
-            Console.WriteLine($"link up                MQTT {(connected ? "connected" : "disconnected")}   {waiting} samples waiting");
+            Console.WriteLine($"link up                   MQTT {(connected ? "connected" : "disconnected")}   {waiting} samples waiting");
             // Drained: back to what a live link holds (samples in flight), well under what piled up.
             if (connected && waiting <= Math.Max(100, peak / 100))
             {
