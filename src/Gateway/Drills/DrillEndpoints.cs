@@ -31,25 +31,34 @@ internal static class DrillEndpoints
             Run(context, auth, drills, $"plc end {machine}", origin => drills.EndPlc(machine, origin))).DisableAntiforgery();
     }
 
+    /// <summary>
+    /// Why a request may not start or end a drill, or null when it may: without a password only a loopback client
+    /// may (with one, the login gate already checked the session or bearer password); a browser's request must come
+    /// from this origin.
+    /// </summary>
+    internal static DrillResult? Refusal(bool passwordSet, HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        if (remote is { IsIPv4MappedToIPv6: true })
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        if (!passwordSet && (remote is null || !IPAddress.IsLoopback(remote)))
+        {
+            return new DrillResult(false, 403, "drills from another machine need the dashboard password (http.passwordFile)");
+        }
+
+        return SameOrigin.Allows(context.Request) ? null : new DrillResult(false, 403, "cross-site request refused: start drills from this gateway's dashboard or its CLI");
+    }
+
     private static IResult Run(HttpContext context, DashboardAuth auth, TrainerDrills drills, string what, Func<DrillOrigin, DrillResult> action)
     {
         var remote = context.Connection.RemoteIpAddress;
         var origin = new DrillOrigin(
             remote?.ToString() ?? "?",
             !auth.Enabled ? "loopback" : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? "bearer" : "session");
-        DrillResult result;
-        if (!auth.Enabled && (remote is null || !IPAddress.IsLoopback(remote)))
-        {
-            result = drills.Refuse(origin, what, new DrillResult(false, 403, "drills from another machine need the dashboard password (http.passwordFile)"));
-        }
-        else if (!SameOrigin.Allows(context.Request))
-        {
-            result = drills.Refuse(origin, what, new DrillResult(false, 403, "cross-site request refused: start drills from this gateway's dashboard or its CLI"));
-        }
-        else
-        {
-            result = action(origin);
-        }
+        var result = Refusal(auth.Enabled, context) is { } refused ? drills.Refuse(origin, what, refused) : action(origin);
 
         return Results.Json(new { ok = result.Ok, message = result.Message, drill = drills.Current() }, DashboardData.JsonOptions, statusCode: result.StatusCode);
     }
