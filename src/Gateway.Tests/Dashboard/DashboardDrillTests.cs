@@ -98,6 +98,32 @@ public sealed class DashboardDrillTests(DrillDashboardFixture fixture) : IClassF
         await LogAsync("(bearer): outage end: north link restored");
     }
 
+    [Fact]
+    public async Task DrillCli_WithPassword_NeedsThePasswordFile_ExitCodes()
+    {
+        var url = _gateway.BaseUri.ToString().TrimEnd('/');
+        var passwordFile = Path.Combine(_gateway.Config.Directory, "dashboard.password");
+
+        var withoutPassword = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("drill", "outage", "--seconds", "5", "--url", url);
+        var badSeconds = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("drill", "outage", "--seconds", "0", "--url", url, "--password-file", passwordFile);
+        var nobody = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("drill", "outage", "--url", $"http://127.0.0.1:{Gateway.Tests.Infrastructure.PortAllocator.FreeTcpPort()}");
+        var started = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("drill", "outage", "--seconds", "30", "--no-wait", "--url", url, "--password-file", passwordFile);
+        var ended = await Gateway.Tests.Infrastructure.GatewayProcess.RunVerbAsync("drill", "outage", "--end", "--url", url, "--password-file", passwordFile);
+
+        Assert.Equal(1, withoutPassword.ExitCode);
+        Assert.Contains("asks for the dashboard password: pass --password-file", withoutPassword.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badSeconds.ExitCode);
+        Assert.Contains("--seconds must be 1-3600, got 0", badSeconds.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, nobody.ExitCode);
+        Assert.Contains("no gateway answers at", nobody.Stderr, StringComparison.Ordinal);
+        Assert.True(started.ExitCode == 0, started.Stdout + started.Stderr);
+        Assert.Contains("north link cut for 30 s", started.Stdout, StringComparison.Ordinal);
+        Assert.True(ended.ExitCode == 0, ended.Stdout + ended.Stderr);
+        Assert.Contains("north link restored", ended.Stdout, StringComparison.Ordinal);
+        await LogAsync("(bearer): outage start 30 s: north link cut for 30 s");
+        Assert.DoesNotContain(DashboardGateway.Password, _gateway.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>The gateway's console is read asynchronously: wait for the audit line rather than race it.</summary>
     private Task LogAsync(string text) =>
         Gateway.Tests.Infrastructure.Eventually.TrueAsync(() => _gateway.Output.Contains(text, StringComparison.Ordinal), $"log never said '{text}'; it said:\n{_gateway.Output}", TimeSpan.FromSeconds(20));
