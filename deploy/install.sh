@@ -11,12 +11,18 @@
 #   --from DIR          install a folder made by 'dotnet publish -r linux-ARCH --self-contained' instead of publishing
 #   --force-config      replace an existing /etc/gateway/gateway.json (the old one is kept as gateway.json.bak)
 #   --no-start          install and enable, but do not start now
+#   --dry-run           print every step it would take, change nothing (no root needed, nothing published)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-prefix=/opt/gateway
-config_dir=/etc/gateway
-unit=/etc/systemd/system/gateway.service
+# GATEWAY_INSTALL_ROOT: a folder the target paths are put under (an image being built, the tests); default /.
+root=${GATEWAY_INSTALL_ROOT:-}
+prefix=$root/opt/gateway
+config_dir=$root/etc/gateway
+unit=$root/etc/systemd/system/gateway.service
+udev_rules=$root/etc/udev/rules.d/60-gateway-devices.rules
+state_dir=$root/var/lib/gateway
+dry_run=0
 config=""
 arch=""
 from=""
@@ -30,12 +36,34 @@ while [ $# -gt 0 ]; do
     --from) from=$2; shift 2 ;;
     --force-config) force_config=1; shift ;;
     --no-start) start=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --dry-run) dry_run=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
-if [ "$(id -u)" -ne 0 ]; then
+# run CMD...: runs it, or with --dry-run prints it (every change below goes through run or write).
+run() {
+  if [ "$dry_run" -eq 1 ]; then
+    printf 'would run:'; printf ' %q' "$@"; printf '\n'
+  else
+    "$@"
+  fi
+}
+
+# write FILE: writes standard input to FILE, or with --dry-run prints what it would write.
+write() {
+  if [ "$dry_run" -eq 1 ]; then
+    echo "would write $1:"
+    sed 's/^/    /'
+  else
+    cat > "$1"
+  fi
+}
+
+if [ "$dry_run" -eq 1 ]; then
+  echo "install.sh --dry-run: nothing is changed; these are the steps it would take."
+elif [ "$(id -u)" -ne 0 ]; then
   echo "install.sh: run as root (sudo)" >&2
   exit 2
 fi
@@ -55,19 +83,24 @@ if [ -z "$from" ]; then
     echo "install.sh: no 'dotnet' here: publish on a PC (dotnet publish src/Gateway -c Release -r linux-$arch --self-contained -o out) and pass --from out" >&2
     exit 2
   fi
-  from=$(mktemp -d)
-  trap 'rm -rf "$from"' EXIT
-  echo "Publishing linux-$arch self-contained..."
-  dotnet publish "$repo/src/Gateway" -c Release -r "linux-$arch" --self-contained -o "$from" -nologo -v quiet
-fi
-if [ ! -x "$from/gateway" ]; then
+  if [ "$dry_run" -eq 1 ]; then
+    from=/tmp/gateway-publish
+    run dotnet publish "$repo/src/Gateway" -c Release -r "linux-$arch" --self-contained -o "$from" -nologo -v quiet
+  else
+    from=$(mktemp -d)
+    trap 'rm -rf "$from"' EXIT
+    echo "Publishing linux-$arch self-contained..."
+    dotnet publish "$repo/src/Gateway" -c Release -r "linux-$arch" --self-contained -o "$from" -nologo -v quiet
+  fi
+elif [ ! -x "$from/gateway" ]; then
   echo "install.sh: $from/gateway is missing or not executable" >&2
   exit 2
 fi
 
 # 2. The configuration to install.
 if [ -z "$config" ]; then
-  config="$from/config/gateway.json"
+  config="$repo/config/gateway.json"
+  [ -f "$from/config/gateway.json" ] && config="$from/config/gateway.json"
 elif [ ! -f "$config" ]; then
   for candidate in "$repo/config/examples/$config" "$repo/config/examples/$config.json" "$from/config/examples/$config" "$from/config/examples/$config.json"; do
     if [ -f "$candidate" ]; then config=$candidate; break; fi
@@ -82,68 +115,77 @@ fi
 # 3. A system user in the groups that own the GPIO chips, the I2C buses and the serial ports.
 #    Raspberry Pi OS has the gpio and i2c groups; on a PC they are made here (systemd refuses unknown groups).
 for group in gpio i2c dialout; do
-  getent group "$group" >/dev/null || groupadd --system "$group"
+  getent group "$group" >/dev/null || run groupadd --system "$group"
 done
 if ! id gateway >/dev/null 2>&1; then
-  useradd --system --user-group --home-dir /var/lib/gateway --no-create-home --shell /usr/sbin/nologin \
+  run useradd --system --user-group --home-dir /var/lib/gateway --no-create-home --shell /usr/sbin/nologin \
     --comment "IIoT gateway" --groups gpio,i2c,dialout gateway
 else
-  usermod --append --groups gpio,i2c,dialout gateway
+  run usermod --append --groups gpio,i2c,dialout gateway
 fi
 
 # Device permissions for those groups where the OS does not set them (Raspberry Pi OS already does).
-mkdir -p /etc/udev/rules.d
-cat > /etc/udev/rules.d/60-gateway-devices.rules <<'RULES'
+run mkdir -p "$(dirname "$udev_rules")"
+write "$udev_rules" <<'RULES'
 SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"
 SUBSYSTEM=="i2c-dev", GROUP="i2c", MODE="0660"
 RULES
-udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev 2>/dev/null || true
+if [ "$dry_run" -eq 1 ]; then
+  run udevadm control --reload-rules
+  run udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev
+else
+  udevadm control --reload-rules 2>/dev/null && udevadm trigger --subsystem-match=gpio --subsystem-match=i2c-dev 2>/dev/null || true
+fi
 
 # 4. The program under /opt/gateway, owned by root: the service cannot modify itself.
-[ -d /run/systemd/system ] && systemctl stop gateway.service 2>/dev/null || true
-rm -rf "$prefix.new"
-mkdir -p "$prefix.new"
-cp -a "$from/." "$prefix.new/"
-mkdir -p "$prefix.new/docs"
-cp "$repo"/docs/*.md "$prefix.new/docs/" 2>/dev/null || true
-chown -R root:root "$prefix.new"
-chmod -R u=rwX,go=rX "$prefix.new"
-rm -rf "$prefix.old"
-[ -d "$prefix" ] && mv "$prefix" "$prefix.old"
-mv "$prefix.new" "$prefix"
-rm -rf "$prefix.old"
+if [ -d /run/systemd/system ]; then run systemctl stop gateway.service 2>/dev/null || true; fi
+run rm -rf "$prefix.new"
+run mkdir -p "$prefix.new"
+run cp -a "$from/." "$prefix.new/"
+run mkdir -p "$prefix.new/docs"
+run cp "$repo"/docs/*.md "$prefix.new/docs/" 2>/dev/null || true
+run chown -R root:root "$prefix.new"
+run chmod -R u=rwX,go=rX "$prefix.new"
+run rm -rf "$prefix.old"
+if [ -d "$prefix" ]; then run mv "$prefix" "$prefix.old"; fi
+run mv "$prefix.new" "$prefix"
+run rm -rf "$prefix.old"
 
 # 5. The configuration, readable by the service only; secrets (password files) go beside it, mode 0640.
-install -d -m 0750 -o root -g gateway "$config_dir"
+run install -d -m 0750 -o root -g gateway "$config_dir"
 if [ -f "$config_dir/gateway.json" ] && [ "$force_config" -eq 0 ]; then
   echo "Keeping $config_dir/gateway.json (use --force-config to replace it)"
 else
-  [ -f "$config_dir/gateway.json" ] && cp -a "$config_dir/gateway.json" "$config_dir/gateway.json.bak"
-  install -m 0640 -o root -g gateway "$config" "$config_dir/gateway.json"
-  echo "Wrote $config_dir/gateway.json from $config"
+  if [ -f "$config_dir/gateway.json" ]; then run cp -a "$config_dir/gateway.json" "$config_dir/gateway.json.bak"; fi
+  run install -m 0640 -o root -g gateway "$config" "$config_dir/gateway.json"
+  [ "$dry_run" -eq 1 ] || echo "Wrote $config_dir/gateway.json from $config"
 fi
 
 # 6. The state directory (buffer, PKI) is made by systemd (StateDirectory=); check the configuration as the service will.
-install -d -m 0750 -o gateway -g gateway /var/lib/gateway
-if ! (cd /var/lib/gateway && runuser -u gateway -- "$prefix/gateway" check-config "$config_dir/gateway.json"); then
+run install -d -m 0750 -o gateway -g gateway "$state_dir"
+if [ "$dry_run" -eq 1 ]; then
+  echo "would check: (cd $state_dir && runuser -u gateway -- $prefix/gateway check-config $config_dir/gateway.json); not started if it is not valid"
+elif ! (cd "$state_dir" && runuser -u gateway -- "$prefix/gateway" check-config "$config_dir/gateway.json"); then
   # Exit 2 with one '<json path>: <reason>' line per problem.
   echo "install.sh: $config_dir/gateway.json is not valid (see above); fix it, then: systemctl restart gateway" >&2
   start=0
 fi
 
 # 7. The unit.
-install -m 0644 "$repo/deploy/systemd/gateway.service" "$unit"
+run install -m 0644 "$repo/deploy/systemd/gateway.service" "$unit"
 if [ ! -d /run/systemd/system ]; then
   # Building an image in a chroot, or a machine without systemd: enable for the next boot only.
-  mkdir -p /etc/systemd/system/multi-user.target.wants
-  ln -sf "$unit" /etc/systemd/system/multi-user.target.wants/gateway.service
+  run mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+  run ln -sf /etc/systemd/system/gateway.service "$root/etc/systemd/system/multi-user.target.wants/gateway.service"
+  if [ "$dry_run" -eq 1 ]; then echo "Dry run: nothing was changed."; exit 0; fi
   echo "Installed; systemd is not running here: the service starts at the next boot."
   exit 0
 fi
-systemctl daemon-reload
-systemctl enable gateway.service
+run systemctl daemon-reload
+run systemctl enable gateway.service
 if [ "$start" -eq 1 ]; then
-  systemctl restart gateway.service
-  systemctl --no-pager --lines=10 status gateway.service || true
+  run systemctl restart gateway.service
+  [ "$dry_run" -eq 1 ] || systemctl --no-pager --lines=10 status gateway.service || true
 fi
+if [ "$dry_run" -eq 1 ]; then echo "Dry run: nothing was changed."; exit 0; fi
 echo "Installed. Logs: journalctl -u gateway -f    Status: systemctl status gateway"

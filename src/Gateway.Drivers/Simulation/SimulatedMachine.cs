@@ -7,7 +7,11 @@ namespace Gateway.Drivers.Simulation;
 /// </summary>
 internal sealed class SimulatedMachine
 {
-    private static readonly string[] s_downReasons = ["jam", "material shortage", "tool change", "electrical fault", "quality check"];
+    // Each fits the 16 characters of the Modbus string registers of `gateway simulate` (docs/simulate-register-map.md).
+    private static readonly string[] s_downReasons = ["jam", "out of material", "tool change", "electrical fault", "quality check"];
+
+    /// <summary>The reasons a simulated stop may give.</summary>
+    internal static IReadOnlyList<string> DownReasons => s_downReasons;
 
     private readonly SimulatedMachineSettings _settings;
     private readonly ulong _seed;

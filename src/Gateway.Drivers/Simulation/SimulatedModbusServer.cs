@@ -14,6 +14,9 @@ public sealed class SimulatedModbusServer : IAsyncDisposable
     /// <summary>Registers per machine: machine m starts at holding (and input) register 100 × m.</summary>
     public const int MachineStride = 100;
 
+    /// <summary>Characters of the two string fields (down reason at +12, state name at +20): 8 registers each.</summary>
+    public const int StringCharacters = 16;
+
     /// <summary>First register of the load area: extra tag i at 1000 + i, value × 10.</summary>
     public const int LoadBase = 1000;
 
@@ -120,10 +123,10 @@ public sealed class SimulatedModbusServer : IAsyncDisposable
                 SetBoth(b + 11, new ModbusValueFormat(ModbusDataType.UInt16), SampleValue.FromInteger((long)Math.Clamp(Math.Round(value.AsDouble * 100), 0, ushort.MaxValue)));
                 break;
             case "down-reason":
-                SetBoth(b + 12, new ModbusValueFormat(ModbusDataType.String, StringLength: 16), Truncate(value.AsString ?? "", 16));
+                SetBoth(b + 12, new ModbusValueFormat(ModbusDataType.String, StringLength: StringCharacters), Truncate(value.AsString ?? "", StringCharacters));
                 break;
             case "state":
-                SetBoth(b + 20, new ModbusValueFormat(ModbusDataType.String, StringLength: 16), Truncate(value.AsString ?? "", 16));
+                SetBoth(b + 20, new ModbusValueFormat(ModbusDataType.String, StringLength: StringCharacters), Truncate(value.AsString ?? "", StringCharacters));
                 break;
         }
     }

@@ -65,5 +65,6 @@ internal static partial class CliCommands
         yield return SimulateCommand.Create();
         yield return OpcUaCommands.Create();
         yield return S7Commands.Create();
+        yield return DrillCommand.Create();
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drills;
 using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Observability;
@@ -25,8 +26,17 @@ internal static class Endpoints
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
 
+        // The drills running now ride along as "drill" (the same document as /api/drill).
         app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider, IServiceProvider services) =>
-            Results.Json(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>())));
+        {
+            var status = JsonSerializer.SerializeToNode(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>()), DashboardData.JsonOptions)!.AsObject();
+            if (services.GetService<TrainerDrills>() is { } drills)
+            {
+                status["drill"] = JsonSerializer.SerializeToNode(drills.Current(), DashboardData.JsonOptions);
+            }
+
+            return Results.Json(status, DashboardData.JsonOptions);
+        });
 
         // The tag shape is DashboardData.WriteTag's, shared with the dashboard's stream.
         app.MapGet("/api/tags", (LiveTags tags) =>

@@ -1,6 +1,7 @@
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drills;
 using Gateway.Drivers;
 using Gateway.Drivers.BuiltIn;
 using Gateway.Northbound;
@@ -38,6 +39,7 @@ internal static class GatewayApplication
         // Secret files others can read: one warning each at start (issue 13), naming the file and its key, never the content.
         SecretFiles.Warn(config, root, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration"));
         app.MapDashboard();
+        app.MapDrills();
         app.MapGatewayEndpoints();
         try
         {
@@ -132,6 +134,7 @@ internal static class GatewayApplication
         services.AddHostedService<BufferWriterService>();
         services.AddOee(config);
         services.AddDashboard();
+        services.AddDrills();
         services.AddHostedService<StartupTrim>();
 
         var drivers = root.GetSection("drivers");

@@ -453,6 +453,9 @@ function overOnePart(ratio, period) {
   return !total || ratio * (total - 1) / total > 1;
 }
 
+// A figure without a value: in a planned stop the machine is not expected to produce, so say so instead of "—".
+function noFigure(m) { return m.state === "planned-stop" ? t("s.planned-stop") : "—"; }
+
 function fillCard(c, m, now) {
   const state = STATES.includes(m.state) ? m.state : "unknown";
   c.state.className = "state state-" + state;
@@ -464,7 +467,8 @@ function fillCard(c, m, now) {
   const ratio = oee == null ? 0 : Math.min(1, Math.max(0, oee));
   c.value.setAttribute("stroke-dasharray", (376.99 * ratio).toFixed(2) + " 502.65");
   c.value.setAttribute("class", "value lvl-" + level(oee));
-  c.pct.textContent = oee == null ? "—" : Math.round(oee * 100) + "%";
+  c.pct.textContent = oee == null ? noFigure(m) : Math.round(oee * 100) + "%";
+  c.pct.setAttribute("class", oee == null && m.state === "planned-stop" ? "pct pct-words" : "pct");
   c.lbl.textContent = OEE_NAME[view.lang];
   c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee) + (oee != null && oee > 1 ? " — " + t("overHint") : "");
 
@@ -480,11 +484,12 @@ function fillCard(c, m, now) {
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
     k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
+    if (values[i] == null && m.state === "planned-stop") k.row.title = t(k.key) + " — " + noFigure(m);
   });
   c.overHint.hidden = !values.some((v) => overOnePart(v, p));
   c.overHint.textContent = "⚠ " + t("overHint");
   const colon = view.lang === "fr" ? " : " : ": ";
-  c.lastHour.textContent = t("lastHour") + colon + fmtPct(m.lastHour ? m.lastHour.oee : null);
+  c.lastHour.textContent = t("lastHour") + colon + (m.lastHour && m.lastHour.oee != null ? fmtPct(m.lastHour.oee) : noFigure(m));
   const prev = m.previousShift;
   c.previousShift.hidden = !prev;
   c.previousShift.textContent = prev ? t("previousShift") + " (" + prev.name + ", " + fmtTime(prev.start, false) + "–" + fmtTime(prev.end, false) + ")" + colon + fmtPct(prev.oee) : "";
