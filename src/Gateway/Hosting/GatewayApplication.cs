@@ -12,6 +12,7 @@ using Gateway.Northbound.Uns;
 using Gateway.Observability;
 using Gateway.Oee;
 using Gateway.Pipeline;
+using Gateway.Writes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -65,7 +66,7 @@ internal static class GatewayApplication
         var outputs = new List<Output>();
         if (config.Mqtt.Format is "uns" or "both")
         {
-            outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config), Logger(sp, "Gateway.Northbound.Uns"))));
+            outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config, sp.GetRequiredService<WriteGate>(), Logger(sp, "Gateway.Writes")), Logger(sp, "Gateway.Northbound.Uns"))));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
@@ -116,6 +117,7 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
+        services.AddSingleton(sp => new WriteGate(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, "Gateway.Writes")));
         services.AddSingleton<NorthLinkSwitch>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
         services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());

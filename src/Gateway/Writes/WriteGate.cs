@@ -308,6 +308,13 @@ public sealed partial class WriteGate
 
     private static string Name(TagWriteType type) => type.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// Refuses a write that never became a checked value (a malformed payload, a retained message, a Sparkplug metric
+    /// without a usable value): counted on /metrics with <paramref name="metricReason"/> and audited like any refusal.
+    /// </summary>
+    public WriteResult Refuse(string tagKey, SampleValue requested, WriteOrigin origin, uint status, string reason, string metricReason) =>
+        Refuse(_tags.GetValueOrDefault(tagKey), tagKey, requested, origin, status, reason, metricReason);
+
     private WriteResult Refuse(Entry? entry, string tagKey, SampleValue requested, WriteOrigin origin, uint status, string reason, string metricReason)
     {
         s_refusals.Add(1, new KeyValuePair<string, object?>("driver", entry?.Driver ?? "none"), new KeyValuePair<string, object?>("reason", metricReason));
