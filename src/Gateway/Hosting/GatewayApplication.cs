@@ -74,7 +74,7 @@ internal static class GatewayApplication
             outputs.Add(new Output(SparkplugFormat.Name, sp =>
             {
                 var logger = Logger(sp, "Gateway.Northbound.Sparkplug");
-                var format = new SparkplugFormat(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<LiveTags>(), sp.GetRequiredService<TimeProvider>(), logger, sp.GetRequiredService<GatewayMetrics>());
+                var format = new SparkplugFormat(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<LiveTags>(), sp.GetRequiredService<TimeProvider>(), logger, sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<WriteGate>());
                 return Mqtt(sp, config, format, logger);
             }));
         }

@@ -133,6 +133,18 @@ public sealed partial class MqttWrites
         return _gate.WriteAsync(tagKey, value, origin, cancellationToken);
     }
 
+    /// <summary>
+    /// A Sparkplug DCMD metric as a write (Sparkplug has no answer topic: the audit line and the DDATA that follows
+    /// from the read-back and the poll are the result). <paramref name="problem"/>: the metric had no usable value.
+    /// </summary>
+    public static async Task<WriteResult> WriteCommandAsync(WriteGate gate, string tagKey, string topic, SampleValue value, string? problem)
+    {
+        var origin = new WriteOrigin("sparkplug", topic, null);
+        return problem is not null
+            ? gate.Refuse(tagKey, SampleValue.None, origin, SampleStatus.BadDecodingError, problem, "malformed")
+            : await gate.WriteAsync(tagKey, value, origin, CancellationToken.None);
+    }
+
     /// <summary>The sender's declared identity: MQTT 5 user property <c>client</c>, else <c>user</c>; null when neither.</summary>
     internal static string? Client(List<MqttUserProperty>? properties)
     {
