@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Northbound.Sparkplug.Protobuf;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Modbus;
 
@@ -65,17 +66,18 @@ public sealed class WritesSparkplugTests
         await Eventually.TrueAsync(async () => (await Mbpoll.ReadAsync(plcPort, "holding", 10, 1))[0] == 444, () => "setpoint 444 in the PLC\n" + gateway.Output, TimeSpan.FromSeconds(20));
         Assert.Equal(new[] { 0x0000, 0x40E8 }, await Mbpoll.ReadAsync(plcPort, "holding", 12, 2));
 
-        // The new values come back as DDATA (by alias), as Tahu decodes them.
-        var setpointAlias = AliasOf("setpoint");
-        var flowAlias = AliasOf("flow");
+        // The new values come back as DDATA, by alias. Tahu's decoder gives no value for a metric without a datatype (a
+        // DDATA may leave it out after the birth announced it): these are read with the protobuf classes of Tahu's .proto.
+        var setpointAlias = ulong.Parse(AliasOf("setpoint"), CultureInfo.InvariantCulture);
+        var flowAlias = ulong.Parse(AliasOf("flow"), CultureInfo.InvariantCulture);
+        List<Payload.Types.Metric> data = [];
         await Eventually.TrueAsync(
-            async () =>
+            () =>
             {
-                var data = (await SparkplugTests.DecodeWithTahuAsync(collector.Messages)).Where(d => d.Type == "DDATA" && d.Device == "press").SelectMany(d => d.Metrics).ToList();
-                return data.Any(m => m.GetProperty("alias").ToString() == setpointAlias && m.GetProperty("value").ToString() == "444")
-                    && data.Any(m => m.GetProperty("alias").ToString() == flowAlias && Math.Abs(m.GetProperty("value").GetDouble() - 7.25) < 1e-6);
+                data = [.. collector.Messages.Where(m => m.Topic == Topic("DDATA") + "/press").SelectMany(m => Payload.Parser.ParseFrom(m.Bytes).Metrics)];
+                return data.Any(m => m.Alias == setpointAlias && m.IntValue == 444) && data.Any(m => m.Alias == flowAlias && (m.FloatValue == 7.25f || m.DoubleValue == 7.25));
             },
-            () => "DDATA with setpoint 444 and flow 7.25",
+            $"DDATA with setpoint 444 (alias {setpointAlias}) and flow 7.25 (alias {flowAlias})",
             TimeSpan.FromSeconds(20));
 
         await Eventually.LogAsync(gateway, "NCMD for metric 'Node Control/Reboot' refused", TimeSpan.FromSeconds(10));
