@@ -192,6 +192,15 @@ public sealed partial class MqttWrites
         {
             var reader = new Utf8JsonReader(payload);
             document = JsonDocument.ParseValue(ref reader);
+            try
+            {
+                reader.Read(); // throws on anything after the value ("42 43")
+            }
+            catch (JsonException)
+            {
+                document.Dispose();
+                throw;
+            }
         }
         catch (JsonException ex)
         {
