@@ -30,7 +30,7 @@ public sealed class WritesGpioTests
         var chip = new EmulatedGpioDriver();
         var (driverConfig, section) = PiTestKit.Driver("""
             { "name": "io", "type": "gpio", "machine": "cell", "pollIntervalMs": 1000,
-              "tags": [ { "name": "horn", "address": "pin:22", "mode": "output", "type": "bool", "writable": true, "minWriteIntervalMs": 0 },
+              "tags": [ { "name": "horn", "address": "pin:22", "mode": "output", "writable": true, "minWriteIntervalMs": 0 },
                         { "name": "door", "address": "pin:27", "mode": "input" } ] }
             """);
         await using var driver = new GpioDriverFactory(_ => chip).Create(driverConfig, section, new DriverContext(TimeProvider.System, NullLoggerFactory.Instance));
@@ -74,6 +74,8 @@ public sealed class WritesGpioTests
         var wrong = await writer.SetAsync(Cell + "/horn", "\"on\"");
         Assert.Equal("BadTypeMismatch", wrong.GetProperty("status").GetString());
         Assert.Contains("send true or false", wrong.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var two = await writer.SetAsync(Cell + "/horn", "2"); // the tag has no type: a GPIO line is still a bit
+        Assert.Equal("BadTypeMismatch", two.GetProperty("status").GetString());
         Assert.Equal(PinValue.Low, chip.Level(22));
 
         Assert.Contains(log.Lines, l => l.Contains("write audit: cell/horn = true from uns " + Cell + "/horn/set (client mes-1) via driver io: Good, read back true", StringComparison.Ordinal));

@@ -64,7 +64,9 @@ public sealed partial class WriteGate
             foreach (var tag in driver.Tags)
             {
                 var info = tag.ToTagInfo(driver);
-                _tags.TryAdd(info.Key, new Entry(info, driver.Name, tag, TagWriteTypes.Parse(tag.Type)));
+                // A GPIO line is a bit whatever its tag says: an untyped output still takes only true/false (or 1/0).
+                var type = TagWriteTypes.Parse(tag.Type ?? (driver.Type == "gpio" ? "bool" : null));
+                _tags.TryAdd(info.Key, new Entry(info, driver.Name, tag, type));
             }
         }
     }

@@ -1,5 +1,5 @@
-using Gateway.Northbound.Sparkplug.Protobuf;
 using Gateway.Drivers;
+using Gateway.Northbound.Sparkplug.Protobuf;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
