@@ -251,6 +251,9 @@ public sealed class SparkplugTests
         }).ToList();
     }
 
+    /// <summary>tests/peers/sparkplug: Tahu's sparkplug-payload and the scripts around it.</summary>
+    internal static string PeerDirectory => Path.Combine(RepositoryRoot(), "tests", "peers", "sparkplug");
+
     private static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

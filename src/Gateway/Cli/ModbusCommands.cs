@@ -10,8 +10,9 @@ internal static class ModbusCommands
 {
     public static Command Create()
     {
-        var modbus = new Command("modbus", "Modbus tools: read coils and registers from a PLC over TCP, RTU over TCP, or a serial line.");
+        var modbus = new Command("modbus", "Modbus tools: read and write coils and registers of a PLC over TCP, RTU over TCP, or a serial line.");
         modbus.Subcommands.Add(CreateRead());
+        modbus.Subcommands.Add(WriteCommands.Modbus());
         return modbus;
     }
 
@@ -175,7 +176,7 @@ internal static class ModbusCommands
     /// <summary>A boolean as 1/0, anything else as <see cref="SampleValue.ToString"/> (a float32 as its shortest float32 text, a double round-trip).</summary>
     private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
-    private static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
+    internal static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
     {
         if (options.Serial is not null)
         {
@@ -189,12 +190,12 @@ internal static class ModbusCommands
     }
 
     /// <summary>A parsed read; <see cref="Start"/> is the wire address, <see cref="AddressBase"/> only changes what is printed.</summary>
-    private sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest, int AddressBase)
+    internal sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest, int AddressBase)
     {
         public int RegisterCount => Format.Type == ModbusDataType.String ? Format.RegisterCount : Count * Format.RegisterCount;
     }
 
-    private static bool TryParse(ReadOptions options, out ReadRequest request, out string problem)
+    internal static bool TryParse(ReadOptions options, out ReadRequest request, out string problem)
     {
         request = null!;
         problem = "";

@@ -23,10 +23,11 @@ internal static class OpcUaCommands
         command.Subcommands.Add(Browse());
         command.Subcommands.Add(Read());
         command.Subcommands.Add(Subscribe());
+        command.Subcommands.Add(WriteCommands.OpcUa());
         return command;
     }
 
-    private sealed class Common
+    internal sealed class Common
     {
         public Argument<string> Url { get; } = new("URL") { Description = "Endpoint URL, for example opc.tcp://127.0.0.1:4840" };
 
@@ -293,7 +294,7 @@ internal static class OpcUaCommands
         }
     }
 
-    private static async Task<int> RunAsync(Common common, ParseResult parseResult, Func<UaClient, Task<int>> body, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(Common common, ParseResult parseResult, Func<UaClient, Task<int>> body, CancellationToken cancellationToken)
     {
         var options = common.Options(parseResult);
         if (options is null)
@@ -342,7 +343,7 @@ internal static class OpcUaCommands
     }
 
     /// <summary>NodeIds parse directly; browse paths are translated in one request.</summary>
-    private static async Task<NodeId?[]> ResolveAsync(UaClient client, string[] names, CancellationToken ct)
+    internal static async Task<NodeId?[]> ResolveAsync(UaClient client, string[] names, CancellationToken ct)
     {
         var result = new NodeId?[names.Length];
         var paths = new List<(int Index, BrowsePath Path)>();
@@ -456,7 +457,7 @@ internal static class OpcUaCommands
         }
     }
 
-    private static string Format(DataValue value) =>
+    internal static string Format(DataValue value) =>
         string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({TypeName(value.Value)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
 
     private static string TypeName(Variant value) =>

@@ -12,6 +12,7 @@ internal static class S7Commands
     {
         var s7 = new Command("s7", "Siemens S7 tools: read DBs, merkers, inputs, outputs, timers and counters from an S7-300/400/1200/1500, LOGO! or S7-200 Smart.");
         s7.Subcommands.Add(CreateRead());
+        s7.Subcommands.Add(WriteCommands.S7());
         return s7;
     }
 
@@ -159,16 +160,16 @@ internal static class S7Commands
 
     private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
-    private sealed record ReadTag(string Text, S7Address Address, S7DataType Type)
+    internal sealed record ReadTag(string Text, S7Address Address, S7DataType Type)
     {
         public S7Range Range => Address.Width is S7AddressWidth.Timer or S7AddressWidth.Counter
             ? new S7Range(Address.Area, 0, Address.Start, 1)
             : new S7Range(Address.Area, Address.DbNumber, Address.Start, S7Types.Width(Type, Address.StringLength));
     }
 
-    private sealed record ReadRequest(string Host, int Port, ushort LocalTsap, ushort RemoteTsap, List<ReadTag> Tags);
+    internal sealed record ReadRequest(string Host, int Port, ushort LocalTsap, ushort RemoteTsap, List<ReadTag> Tags);
 
-    private static bool TryParse(ReadOptions options, out ReadRequest request, out string problem)
+    internal static bool TryParse(ReadOptions options, out ReadRequest request, out string problem)
     {
         request = null!;
         problem = "";

@@ -13,6 +13,7 @@ using Gateway.Northbound.Uns;
 using Gateway.Observability;
 using Gateway.Oee;
 using Gateway.Pipeline;
+using Gateway.Writes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -67,7 +68,7 @@ internal static class GatewayApplication
         var outputs = new List<Output>();
         if (config.Mqtt.Format is "uns" or "both")
         {
-            outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config), Logger(sp, "Gateway.Northbound.Uns"))));
+            outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config, sp.GetRequiredService<WriteGate>(), Logger(sp, "Gateway.Writes")), Logger(sp, "Gateway.Northbound.Uns"))));
         }
 
         if (config.Mqtt.Format is "sparkplugb" or "both")
@@ -75,7 +76,7 @@ internal static class GatewayApplication
             outputs.Add(new Output(SparkplugFormat.Name, sp =>
             {
                 var logger = Logger(sp, "Gateway.Northbound.Sparkplug");
-                var format = new SparkplugFormat(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<LiveTags>(), sp.GetRequiredService<TimeProvider>(), logger, sp.GetRequiredService<GatewayMetrics>());
+                var format = new SparkplugFormat(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<LiveTags>(), sp.GetRequiredService<TimeProvider>(), logger, sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<WriteGate>());
                 return Mqtt(sp, config, format, logger);
             }));
         }
@@ -118,6 +119,7 @@ internal static class GatewayApplication
             return pipeline;
         });
         services.AddSingleton<BufferSignal>();
+        services.AddSingleton(sp => new WriteGate(config, sp.GetRequiredService<IDriverCatalog>(), sp.GetRequiredService<TimeProvider>(), Logger(sp, "Gateway.Writes")));
         services.AddSingleton<NorthLinkSwitch>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
         services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());

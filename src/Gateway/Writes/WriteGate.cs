@@ -64,7 +64,9 @@ public sealed partial class WriteGate
             foreach (var tag in driver.Tags)
             {
                 var info = tag.ToTagInfo(driver);
-                _tags.TryAdd(info.Key, new Entry(info, driver.Name, tag, TagWriteTypes.Parse(tag.Type)));
+                // A GPIO line is a bit whatever its tag says: an untyped output still takes only true/false (or 1/0).
+                var type = TagWriteTypes.Parse(tag.Type ?? (driver.Type == "gpio" ? "bool" : null));
+                _tags.TryAdd(info.Key, new Entry(info, driver.Name, tag, type));
             }
         }
     }
@@ -307,6 +309,13 @@ public sealed partial class WriteGate
     }
 
     private static string Name(TagWriteType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// Refuses a write that never became a checked value (a malformed payload, a retained message, a Sparkplug metric
+    /// without a usable value): counted on /metrics with <paramref name="metricReason"/> and audited like any refusal.
+    /// </summary>
+    public WriteResult Refuse(string tagKey, SampleValue requested, WriteOrigin origin, uint status, string reason, string metricReason) =>
+        Refuse(_tags.GetValueOrDefault(tagKey), tagKey, requested, origin, status, reason, metricReason);
 
     private WriteResult Refuse(Entry? entry, string tagKey, SampleValue requested, WriteOrigin origin, uint status, string reason, string metricReason)
     {

@@ -131,6 +131,18 @@ if (loadCount > 0) {
   }
 }
 
+// Writes (issue 17): Double, Int16 and Boolean the server accepts, and a Double it refuses (read-only: BadNotWritable).
+const writes = ns.addFolder(objects, { browseName: "Writes" });
+const written = { Double: 0, Int16: 0, Boolean: false };
+for (const type of Object.keys(written)) {
+  ns.addVariable({ organizedBy: writes, nodeId: `s=Writes.${type}`, browseName: type, dataType: type, minimumSamplingInterval: 100,
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+    value: { get: () => new Variant({ dataType: DataType[type], value: written[type] }),
+             set: (variant) => { written[type] = variant.value; return StatusCodes.Good; } } });
+}
+ns.addVariable({ organizedBy: writes, nodeId: "s=Writes.Locked", browseName: "Locked", dataType: "Double", minimumSamplingInterval: 100,
+  accessLevel: "CurrentRead", userAccessLevel: "CurrentRead", value: new Variant({ dataType: DataType.Double, value: 42 }) });
+
 let tick = 0;
 const timer = setInterval(() => {
   tick++;

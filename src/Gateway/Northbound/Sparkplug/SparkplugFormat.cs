@@ -54,7 +54,7 @@ public sealed partial class SparkplugFormat : IMqttFormat
     private bool? _reportedOnline;
     private bool _sessionBegun;
 
-    public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger, GatewayMetrics? metrics = null)
+    public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger, GatewayMetrics? metrics = null, Gateway.Writes.WriteGate? writes = null)
     {
         _metrics = metrics;
         _config = config;
@@ -72,6 +72,12 @@ public sealed partial class SparkplugFormat : IMqttFormat
             },
             time,
             logger);
+        if (writes is { Enabled: true })
+        {
+            // DCMD metrics are writes through the gate, off the receive loop; the new value comes back as DDATA.
+            _session.WriteRequested = r => _ = Task.Run(() => Gateway.Writes.MqttWrites.WriteCommandAsync(writes, r.TagKey, r.Topic, r.Value, r.Problem));
+        }
+
         _bdSeqFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!, "sparkplug-bdseq");
         if (sparkplug.PrimaryHostId is { Length: > 0 } hostId)
         {

@@ -4,6 +4,9 @@ using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Mqtt;
+using Gateway.Writes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Protocol;
 
@@ -35,10 +38,22 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
     private readonly HashSet<TagInfo> _liveTags = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<TagInfo, Sample> _newestHistory = new(ReferenceEqualityComparer.Instance);
 
-    public UnsFormat(GatewayConfig config)
+    private readonly MqttWrites? _writes;
+
+    /// <param name="config">The whole configuration.</param>
+    /// <param name="writes">The write gate: with it (and <c>writes.enabled</c>) the tags' <c>/set</c> topics are subscribed.</param>
+    /// <param name="logger">For the write subscriptions.</param>
+    public UnsFormat(GatewayConfig config, WriteGate? writes = null, ILogger? logger = null)
     {
         _encoder = new UnsEncoder(config.Gateway, config.Mqtt.TopicPrefix);
+        if (writes is { Enabled: true })
+        {
+            _writes = new MqttWrites(writes, _encoder.Topic, logger ?? NullLogger.Instance);
+        }
     }
+
+    /// <summary>The UNS write side (<c>/set</c> topics); null when writes are off.</summary>
+    public MqttWrites? Writes => _writes;
 
     public string SinkName => Name;
 
@@ -60,12 +75,21 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
         {
             throw new PublishRefusedException(status.Topic, result.ReasonCode, result.ReasonString, context.Config.Mqtt.Username);
         }
+
+        if (_writes is not null)
+        {
+            await _writes.SubscribeAsync(context.Client, context.Mqtt5, cancellationToken);
+        }
     }
 
     public Task OnStoppingAsync(MqttOutputContext context, CancellationToken cancellationToken) =>
         context.Client.PublishAsync(Status(context, s_offline), cancellationToken);
 
-    public Task OnMessageAsync(MqttOutputContext context, MqttApplicationMessageReceivedEventArgs message) => Task.CompletedTask;
+    public Task OnMessageAsync(MqttOutputContext context, MqttApplicationMessageReceivedEventArgs message)
+    {
+        _writes?.TryHandle(context.Client, message.ApplicationMessage);
+        return Task.CompletedTask;
+    }
 
     public ValueTask<bool> BeforeReadAsync(MqttOutputContext context, CancellationToken cancellationToken) => ValueTask.FromResult(true);
 
