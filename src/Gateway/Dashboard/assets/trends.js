@@ -127,10 +127,11 @@ function renderTrends() {
   }
 }
 
-// The history is fetched at most every 30 s (an hour's row changes little faster than that).
+// The history is fetched at most every 30 s (an hour's row changes little faster than that), every 3 s while empty.
 function fetchTrends(report) {
   const now = Date.now();
-  if (trends.pending || now - trends.fetchedAt < 30e3) return;
+  const empty = !trends.hours || trends.hours.length === 0;
+  if (trends.pending || now - trends.fetchedAt < (empty ? 3e3 : 30e3)) return;
   trends.pending = true;
   const shift = report.machines.map((m) => m.currentShift).find(Boolean);
   // From the start of the hour the shift began in, so that its first hour is there; between shifts, 8 hours.
