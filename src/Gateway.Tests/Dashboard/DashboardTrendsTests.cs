@@ -10,7 +10,8 @@ namespace Gateway.Tests.Dashboard;
 /// Trends, the line view, the timeline's readout and zoom, the sparklines and the coaching report, in Debian's
 /// chromium with a browser in UTC and a plant in Europe/Paris (screenshots in artefacts/screenshots).
 /// </summary>
-public sealed class DashboardTrendsTests(ParisDashboardFixture fixture) : IClassFixture<ParisDashboardFixture>
+[Collection(nameof(ParisDashboardCollection))]
+public sealed class DashboardTrendsTests(ParisDashboardFixture fixture)
 {
     private static readonly TimeZoneInfo s_paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
     private readonly DashboardGateway _gateway = fixture.Gateway;
@@ -42,6 +43,11 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture) : IClass
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("machine,by,name,start,end,complete,oee,", lines[0], StringComparison.Ordinal);
         Assert.Contains(lines, l => l.StartsWith("press,shift,A," + _gateway.ShiftStart.ToString("yyyy-MM-ddTHH:mm:00zzz", CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        // /api/oee/history.csv is the same, always CSV.
+        var byPath = await http.GetStringAsync(new Uri("/api/oee/history.csv?by=shift&machine=press", UriKind.Relative));
+        Assert.StartsWith("machine,by,name,start,end,complete,oee,", byPath, StringComparison.Ordinal);
+        Assert.Contains("\r\npress,shift,A,", byPath, StringComparison.Ordinal);
 
         using var bad = await http.GetAsync(new Uri("/api/oee/history?by=week", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -99,7 +105,13 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture) : IClass
 
             // The readout under the timeline: state, reason, start and end on the plant's clock, duration.
             // One call, so the rect read is the one the pointer moves over (the timeline is redrawn every second).
-            var found = await stop.EvaluateAsync<string[]>("r => { r.dispatchEvent(new MouseEvent('mousemove', { bubbles: true })); return [r.closest('article.machine').dataset.machine, r.dataset.start]; }");
+            var found = await page.EvaluateAsync<string[]>("""
+                () => {
+                  const r = document.querySelector("article.machine .timeline rect[data-state='down'], article.machine .timeline rect[data-state='idle'], article.machine .timeline rect[data-state='setup']");
+                  r.dispatchEvent(new MouseEvent("mousemove", { bubbles: true }));
+                  return [r.closest("article.machine").dataset.machine, r.dataset.start];
+                }
+                """);
             var card = page.Locator($"article.machine[data-machine='{found[0]}']");
             var start = found[1];
             var readout = await card.Locator(".timeline-readout").InnerTextAsync();

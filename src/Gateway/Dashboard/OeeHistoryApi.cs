@@ -24,17 +24,29 @@ internal static partial class OeeHistoryApi
     // Relaxed escaping, so that a time reads +01:00 with curl (served as application/json with nosniff, never as HTML).
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static void MapOeeHistory(this WebApplication app) =>
-        app.MapGet("/api/oee/history", (HttpContext context, IOptions<GatewayConfig> config, TimeProvider time, IServiceProvider services) =>
-        {
-            var answer = Answer(services.GetService<OeeHistory>(), config.Value.Oee, context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal), context.Request.Headers.Accept.ToString(), time.GetUtcNow());
-            if (answer.FileName is { } file)
-            {
-                context.Response.Headers.ContentDisposition = "inline; filename=\"" + file + "\"";
-            }
+    /// <summary>Maps <c>/api/oee/history</c> and <c>/api/oee/history.csv</c> (the same, always CSV).</summary>
+    public static void MapOeeHistory(this WebApplication app)
+    {
+        app.MapGet("/api/oee/history", (HttpContext context, IOptions<GatewayConfig> config, TimeProvider time, IServiceProvider services) => Serve(context, config.Value, time, services, csv: false));
+        app.MapGet("/api/oee/history.csv", (HttpContext context, IOptions<GatewayConfig> config, TimeProvider time, IServiceProvider services) => Serve(context, config.Value, time, services, csv: true));
+    }
 
-            return Results.Text(answer.Body, answer.ContentType, Encoding.UTF8, answer.Status);
-        });
+    private static IResult Serve(HttpContext context, GatewayConfig config, TimeProvider time, IServiceProvider services, bool csv)
+    {
+        var query = context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+        if (csv)
+        {
+            query["format"] = "csv";
+        }
+
+        var answer = Answer(services.GetService<OeeHistory>(), config.Oee, query, context.Request.Headers.Accept.ToString(), time.GetUtcNow());
+        if (answer.FileName is { } file)
+        {
+            context.Response.Headers.ContentDisposition = "inline; filename=\"" + file + "\"";
+        }
+
+        return Results.Text(answer.Body, answer.ContentType, Encoding.UTF8, answer.Status);
+    }
 
     /// <summary>The answer to one request: status, content type, body, and for CSV a file name.</summary>
     public static HistoryAnswer Answer(OeeHistory? history, OeeOptions? oee, IReadOnlyDictionary<string, string> query, string? accept, DateTimeOffset now)
