@@ -78,6 +78,9 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture)
             var bottleneck = await lineOee.GetAttributeAsync("data-machine");
             Assert.Contains(bottleneck, new[] { "press", "welder", "assembly" });
             await Assertions.Expect(page.Locator("#line-rule")).ToContainTextAsync("the machine with the lowest OEE this shift");
+            await Assertions.Expect(page.Locator("#line h3 span")).ToHaveTextAsync("Line OEE this shift");
+            await Assertions.Expect(page.Locator("#line a.report-link")).ToHaveTextAsync("Coaching report");
+            await Assertions.Expect(page.Locator("#h-trends")).ToHaveTextAsync("Trends");
             Assert.Equal(1, await page.Locator("#line-machines li.bottleneck").CountAsync());
             Assert.Equal(3, await page.Locator("#line-machines li").CountAsync());
 

@@ -193,3 +193,5 @@ function drawSpark(row, ring, at) {
 hooks.oee.push((report) => { renderLine(report); renderTrends(); fetchTrends(report); });
 hooks.tags.push(onSparkTags);
 hooks.lang.push(() => { if (view.oee) { renderLine(view.oee); renderTrends(); } });
+// app.js translated the page before this file added its words: translate again, now with them.
+applyLanguage();
