@@ -63,14 +63,18 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture)
             await page.GotoAsync("/");
             await DashboardPageTests.WaitForDataAsync(page);
 
-            // The hour chart of each machine has this hour's point, labelled on the plant's clock (not UTC's).
+            // Each machine has its two charts; the hour chart has this hour's OEE point (a machine whose hour has an
+            // OEE: one in a planned stop since the shift began has none), labelled on the plant's clock, not UTC's.
             foreach (var machine in new[] { "press", "welder", "assembly" })
             {
-                var dot = page.Locator($"#trends article.trend[data-machine='{machine}'] .chart-hour circle.dot.s-oee").First;
-                await Assertions.Expect(dot).ToBeAttachedAsync(new() { Timeout = 30_000 });
-                Assert.Contains(ParisNow("HH") + ":00–", await dot.Locator("title").TextContentAsync(), StringComparison.Ordinal);
-                await Assertions.Expect(page.Locator($"#trends article.trend[data-machine='{machine}'] .chart-shift circle.dot").First).ToBeAttachedAsync();
+                await Assertions.Expect(page.Locator($"#trends article.trend[data-machine='{machine}'] .chart-hour svg.chart")).ToBeAttachedAsync(new() { Timeout = 30_000 });
+                await Assertions.Expect(page.Locator($"#trends article.trend[data-machine='{machine}'] .chart-shift svg.chart")).ToBeAttachedAsync();
             }
+
+            var dot = page.Locator("#trends article.trend .chart-hour circle.dot.s-oee").First;
+            await Assertions.Expect(dot).ToBeAttachedAsync(new() { Timeout = 30_000 });
+            Assert.Contains(ParisNow("HH") + ":00–", await dot.Locator("title").TextContentAsync(), StringComparison.Ordinal);
+            await Assertions.Expect(page.Locator("#trends article.trend .chart-shift circle.dot.s-oee").First).ToBeAttachedAsync();
 
             // The line's OEE is the bottleneck's, named in the rule on screen.
             var lineOee = page.Locator("#line-oee");
@@ -133,6 +137,40 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture)
             await card.Locator(".timeline").ScreenshotAsync(new() { Path = Path.Combine(DashboardGateway.ArtefactsDirectory, "timeline-zoomed.png") });
             await zoom.ClickAsync();
             await Assertions.Expect(card.Locator(".timeline-axis span").First).ToHaveTextAsync(_gateway.ShiftStart.ToString("HH:mm", CultureInfo.InvariantCulture));
+            Assert.Empty(errors);
+        }
+    }
+
+    [Fact]
+    public async Task MachineInPlannedStop_WithNothingPlanned_SaysPlannedStop_NotDashes()
+    {
+        var (context, page, errors) = await _gateway.NewPageAsync(timezoneId: "UTC");
+        await using (context)
+        {
+            await page.GotoAsync("/");
+            await DashboardPageTests.WaitForDataAsync(page);
+            await page.WaitForFunctionAsync("() => view.oee && view.oee.machines.length === 3");
+            // The stream's next oee event as the gateway sends it for a machine in planned stop since the shift began:
+            // no planned time, so every ratio is null.
+            await page.EvaluateAsync("""
+                () => {
+                  source.close(); // no real event may redraw the card while it is checked
+                  const report = structuredClone(view.oee);
+                  const m = report.machines.find((x) => x.name === "press");
+                  m.state = "planned-stop"; m.reason = null;
+                  const w = report.machines.find((x) => x.name === "welder");
+                  w.state = "running"; w.currentShift.oee = 0.5;
+                  for (const k of ["availability", "performance", "quality", "oee"]) { m.currentShift[k] = null; m.lastHour[k] = null; }
+                  renderOee(report);
+                }
+                """);
+            var press = page.Locator("article.machine[data-machine='press']");
+            await Assertions.Expect(press.Locator(".gauge text.lbl")).ToHaveTextAsync("Planned stop");
+            await Assertions.Expect(press.Locator(".kpi output")).ToHaveTextAsync(["planned", "planned", "planned"]);
+            await Assertions.Expect(press.Locator(".state")).ToHaveTextAsync("Planned stop");
+            Assert.Equal("OEE", await page.Locator("article.machine[data-machine='welder'] .gauge text.lbl").TextContentAsync());
+            Assert.Equal("50%", await page.Locator("article.machine[data-machine='welder'] .gauge text.pct").TextContentAsync());
+            await press.ScreenshotAsync(new() { Path = Path.Combine(DashboardGateway.ArtefactsDirectory, "planned-stop.png") });
             Assert.Empty(errors);
         }
     }

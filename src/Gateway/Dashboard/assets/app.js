@@ -26,7 +26,7 @@ const I18N = {
     plantTime: "Plant time: every time on this page is in the plant's time zone",
     fillRate: "Fill", drainRate: "Drain", toEmpty: "Empty in", perSecond: "/s", waiting: "{n} samples waiting", oldestWaiting: "oldest {age}",
     emptyBuffer: "Empty: every sample delivered", notDraining: "not draining",
-    zoomHour: "Zoom: last hour", zoomShift: "Whole shift",
+    zoomHour: "Zoom: last hour", zoomShift: "Whole shift", plannedShort: "planned",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -50,7 +50,7 @@ const I18N = {
     plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
     fillRate: "Remplissage", drainRate: "Vidage", toEmpty: "Vide dans", perSecond: "/s", waiting: "{n} échantillons en attente", oldestWaiting: "le plus ancien : {age}",
     emptyBuffer: "Vide : tout est livré", notDraining: "ne se vide pas",
-    zoomHour: "Zoom : dernière heure", zoomShift: "Toute l'équipe",
+    zoomHour: "Zoom : dernière heure", zoomShift: "Toute l'équipe", plannedShort: "planifié",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -487,8 +487,12 @@ function fillCard(c, m, now) {
   const ratio = oee == null ? 0 : Math.min(1, Math.max(0, oee));
   c.value.setAttribute("stroke-dasharray", (376.99 * ratio).toFixed(2) + " 502.65");
   c.value.setAttribute("class", "value lvl-" + level(oee));
-  c.pct.textContent = oee == null ? "—" : Math.round(oee * 100) + "%";
-  c.lbl.textContent = OEE_NAME[view.lang];
+  // In a planned stop with nothing planned yet, the figures are undefined by design: say so rather than "—".
+  const planned = oee == null && state === "planned-stop";
+  c.pct.textContent = planned ? "" : oee == null ? "—" : Math.round(oee * 100) + "%";
+  c.pct.setAttribute("class", "pct");
+  c.lbl.textContent = planned ? t("s.planned-stop") : OEE_NAME[view.lang];
+  c.lbl.setAttribute("class", planned ? "lbl planned" : "lbl");
   c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee) + (oee != null && oee > 1 ? " — " + t("overHint") : "");
 
   const letters = KPI_LETTERS[view.lang];
@@ -502,7 +506,7 @@ function fillCard(c, m, now) {
     k.row.title = t(k.key) + (over ? " — " + t("overHint") : "");
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
-    k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
+    k.out.textContent = values[i] == null ? (planned ? t("plannedShort") : "—") : Math.round(values[i] * 100) + "%";
   });
   c.overHint.hidden = !values.some((v) => overOnePart(v, p));
   c.overHint.textContent = "⚠ " + t("overHint");
