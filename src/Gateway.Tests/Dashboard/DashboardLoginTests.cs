@@ -14,7 +14,7 @@ public sealed class DashboardLoginTests(PasswordDashboardFixture fixture) : ICla
     public async Task WithPassword_ApiAndMetricsWithoutSession_Are401_HealthzIsOpen()
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = _gateway.BaseUri };
-        foreach (var path in new[] { "/api/tags", "/api/oee", "/api/status", "/api/stream", "/metrics" })
+        foreach (var path in new[] { "/api/tags", "/api/oee", "/api/oee/history", "/api/status", "/api/stream", "/metrics" })
         {
             using var response = await http.GetAsync(new Uri(path, UriKind.Relative));
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{path}: {response.StatusCode}");
@@ -29,6 +29,13 @@ public sealed class DashboardLoginTests(PasswordDashboardFixture fixture) : ICla
         {
             Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
             Assert.StartsWith("/login", page.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
+
+        // The coaching report is behind the password like the dashboard.
+        using (var report = await http.GetAsync(new Uri("/report?lang=fr", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, report.StatusCode);
+            Assert.Equal("/login?next=%2Freport%3Flang%3Dfr", report.Headers.Location!.OriginalString);
         }
 
         // Prometheus sends the password as a bearer token (authorization: credentials_file).

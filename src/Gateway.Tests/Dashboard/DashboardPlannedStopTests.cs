@@ -8,7 +8,8 @@ public sealed class DashboardPlannedStopTests(OpenDashboardFixture fixture)
 {
     private readonly DashboardGateway _gateway = fixture.Gateway;
 
-    // The page's own card code (makeCard, fillCard) with a machine whose shift has no planned time yet.
+    // The page's own card code (makeCard, fillCard) with a machine whose shift has no planned time yet: the gauge's
+    // figure, or its label where it has none (a planned stop says so in the label), the last hour, the first KPI row's title.
     private const string Render = """
         ([state, lang]) => {
           view.lang = lang;
@@ -19,7 +20,7 @@ public sealed class DashboardPlannedStopTests(OpenDashboardFixture fixture)
             runSeconds: 0, plannedSeconds: 0, downtimeSeconds: 0, plannedStopSeconds: 3600, unknownSeconds: 0, totalCount: 0, goodCount: 0, rejectCount: 0 };
           fillCard(c, { name: "x", state, reason: null, stateSince: hourAgo, currentShift: null, previousShift: null, lastHour: empty,
             timeline: [], breaks: [], topDowntimeReasons: [], recentDowntimeEvents: [] }, now);
-          return [c.pct.textContent, c.lastHour.textContent, c.kpiRows[0].row.title];
+          return [c.pct.textContent || c.lbl.textContent, c.lastHour.textContent, c.kpiRows[0].row.title];
         }
         """;
 

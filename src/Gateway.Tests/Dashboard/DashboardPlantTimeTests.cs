@@ -15,11 +15,16 @@ public sealed class ParisDashboardFixture : IAsyncLifetime
     public Task DisposeAsync() => Gateway.DisposeAsync().AsTask();
 }
 
+/// <summary>The plant-time, trends and report tests share one Paris gateway (and run one after the other).</summary>
+[CollectionDefinition(nameof(ParisDashboardCollection))]
+public sealed class ParisDashboardCollection : ICollectionFixture<ParisDashboardFixture>;
+
 /// <summary>
 /// Plant time on screen: a browser in UTC (a kiosk on its default zone, a remote consultant) sees the shift and
 /// the clock as the plant in Europe/Paris lives them, labelled with the zone.
 /// </summary>
-public sealed class DashboardPlantTimeTests(ParisDashboardFixture fixture) : IClassFixture<ParisDashboardFixture>
+[Collection(nameof(ParisDashboardCollection))]
+public sealed class DashboardPlantTimeTests(ParisDashboardFixture fixture)
 {
     private readonly DashboardGateway _gateway = fixture.Gateway;
 

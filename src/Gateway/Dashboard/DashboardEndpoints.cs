@@ -19,7 +19,7 @@ internal static partial class DashboardEndpoints
     }
 
     /// <summary>
-    /// The security headers and the login gate for every request, then <c>/</c>, <c>/assets/*</c>,
+    /// The security headers and the login gate for every request, then <c>/</c>, <c>/report</c>, <c>/assets/*</c>,
     /// <c>/login</c>, <c>/logout</c> and <c>/api/stream</c>. Read-only: nothing here writes towards a PLC.
     /// </summary>
     public static void MapDashboard(this WebApplication app)
@@ -53,6 +53,8 @@ internal static partial class DashboardEndpoints
 
         var assets = app.Services.GetRequiredService<DashboardAssets>();
         app.MapGet("/", (HttpContext context) => assets.Serve(context, "index.html"));
+        // The coaching report (a period against a baseline, printable): behind the login like the dashboard.
+        app.MapGet("/report", (HttpContext context) => assets.Serve(context, "report.html"));
         app.MapGet("/assets/{*name}", (HttpContext context, string name) => assets.Serve(context, name));
         app.MapGet("/favicon.ico", (HttpContext context) => assets.Serve(context, "favicon.svg"));
         app.MapGet("/api/stream", (HttpContext context, DashboardFeed feed) => feed.StreamAsync(context));

@@ -44,5 +44,8 @@ internal static class Endpoints
 
         // The JSON shape is documented on OeeReport (Oee/OeeSnapshot.cs); without an oee section, no machines.
         app.MapGet("/api/oee", (IServiceProvider services) => Results.Json(DashboardData.Oee(services)));
+
+        // Hours, shifts, days or a total of the OEE history, JSON or CSV (Dashboard/OeeHistoryApi.cs).
+        app.MapOeeHistory();
     }
 }

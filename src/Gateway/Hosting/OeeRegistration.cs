@@ -31,6 +31,9 @@ internal static class OeeRegistration
                 OeeEngine.StateFileNameFor(config.Buffer.Path),
                 sp.GetService<IClockSteps>());
         });
+        services.AddSingleton(sp => new OeeHistory(
+            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!, OeeHistory.FileNameFor(config.Buffer.Path)),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<OeeService>();
         return services;
     }

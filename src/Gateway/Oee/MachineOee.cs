@@ -472,6 +472,10 @@ internal sealed class MachineOee
     public OeePeriod Compute(string name, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, bool includeEnd = true) =>
         _calculator.Compute(_state, name, from, to, now, includeEnd);
 
+    /// <summary>The stops of [<paramref name="from"/>, <paramref name="to"/>) by reason, most seconds first (see <see cref="OeeCalculator.TopReasons"/>).</summary>
+    public List<OeeDowntimeReason> TopReasons(DateTimeOffset from, DateTimeOffset to, DateTimeOffset now) =>
+        _calculator.TopReasons(_state, from, to, now, MachineOeeProjection.MaxTopReasons);
+
     /// <summary>The machine's snapshot at <paramref name="now"/> (see <see cref="MachineOeeProjection"/>).</summary>
     public OeeMachineSnapshot Snapshot(DateTimeOffset now) => MachineOeeProjection.Snapshot(this, now);
 

@@ -133,6 +133,41 @@ internal sealed class OeeCalculator
             losses);
     }
 
+    /// <summary>
+    /// The stops (idle, down, setup) of [<paramref name="from"/>, <paramref name="to"/>) grouped by reason (the state
+    /// name when a stop had none), in seconds within planned time, most seconds first, at most <paramref name="max"/>.
+    /// </summary>
+    public List<OeeDowntimeReason> TopReasons(MachineOeeState state, DateTimeOffset from, DateTimeOffset to, DateTimeOffset now, int max)
+    {
+        var until = to < now ? to : now;
+        var planned = _calendar.PlannedIntervals(from, until);
+        var reasons = new Dictionary<string, (double Seconds, int Count)>(StringComparer.Ordinal);
+        foreach (var segment in state.Segments)
+        {
+            if (!OeeLossClassifier.IsStop(segment.State))
+            {
+                continue;
+            }
+
+            var start = segment.Start < from ? from : segment.Start;
+            var segmentEnd = segment.End ?? now;
+            var end = segmentEnd > until ? until : segmentEnd;
+            var seconds = end > start ? Overlap(planned, start, end) : 0;
+            if (seconds > 0)
+            {
+                var label = segment.Reason ?? MachineOeeProjection.StateName(segment.State);
+                reasons.TryGetValue(label, out var sum);
+                reasons[label] = (sum.Seconds + seconds, sum.Count + 1);
+            }
+        }
+
+        return [.. reasons
+            .OrderByDescending(r => r.Value.Seconds)
+            .ThenBy(r => r.Key, StringComparer.Ordinal)
+            .Take(max)
+            .Select(r => new OeeDowntimeReason(r.Key, r.Value.Seconds, r.Value.Count))];
+    }
+
     public static double Overlap(List<(DateTimeOffset Start, DateTimeOffset End)> intervals, DateTimeOffset start, DateTimeOffset end)
     {
         double seconds = 0;

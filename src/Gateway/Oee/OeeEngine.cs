@@ -10,7 +10,7 @@ namespace Gateway.Oee;
 /// publish interval (<see cref="Tick"/>) to produce the result samples, persisted to a JSON file so that a
 /// restart mid-shift continues the shift. Thread-safe: drivers observe, the service ticks, HTTP reads.
 /// </summary>
-public sealed class OeeEngine
+public sealed partial class OeeEngine
 {
     /// <summary>
     /// The file name of the persisted state before it was named after the buffer; a file of this name is taken over
@@ -141,6 +141,7 @@ public sealed class OeeEngine
                 if (saved?.Machines.TryGetValue(machine.Name, out var state) == true && state.Segments.Count > 0)
                 {
                     machine.Resume(state, saved.SavedAt, now);
+                    ResumeHistoryFrom(saved.SavedAt, now);
                     OeeLog.Resumed(_logger, machine.Name, saved.SavedAt, (now - saved.SavedAt).TotalSeconds);
                 }
                 else
@@ -215,6 +216,7 @@ public sealed class OeeEngine
             var now = Now();
             foreach (var machine in _machines)
             {
+                RecordClosedPeriods(machine, now);
                 var closed = machine.Tick(now);
                 if (closed is not null)
                 {
@@ -225,6 +227,11 @@ public sealed class OeeEngine
                 AddSample(samples, machine.Name, "oee/state", now, SampleValue.FromString(snapshot.State), null);
                 if (snapshot.CurrentShift is { } shift)
                 {
+                    if (RecordsHistory)
+                    {
+                        _pendingHistory.Add(new OeeHistoryEntry(machine.Name, OeeHistoryKind.Shift, shift, snapshot.TopDowntimeReasons, Complete: false));
+                    }
+
                     AddPeriod(samples, machine.Name, "oee/current-shift", now, shift);
                     AddLosses(samples, machine.Name, "oee/losses", now, shift.Losses);
                 }
@@ -236,6 +243,8 @@ public sealed class OeeEngine
                     AddLosses(samples, machine.Name, "oee/previous-shift/losses", previous.End, previous.Losses);
                 }
             }
+
+            _historyFrom = now;
         }
 
         return samples;

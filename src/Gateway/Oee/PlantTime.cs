@@ -43,6 +43,22 @@ public sealed class PlantTime
         return (offset < TimeSpan.Zero ? "-" : "+") + offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The instant the plant's day containing <paramref name="utc"/> began (local midnight; 01:00 where midnight is skipped by a DST change).</summary>
+    public DateTimeOffset StartOfDay(DateTimeOffset utc) => AtLocal(DateOnly.FromDateTime(Local(utc).DateTime), TimeOnly.MinValue);
+
+    /// <summary>The instant of <paramref name="time"/> on <paramref name="day"/> on the plant's clock; a time skipped by a DST change moves one hour later, an ambiguous one is the first.</summary>
+    public DateTimeOffset AtLocal(DateOnly day, TimeOnly time)
+    {
+        var local = day.ToDateTime(time, DateTimeKind.Unspecified);
+        if (_zone.IsInvalidTime(local))
+        {
+            local = local.AddHours(1);
+        }
+
+        var offset = _zone.IsAmbiguousTime(local) ? _zone.GetAmbiguousTimeOffsets(local).Max() : _zone.GetUtcOffset(local);
+        return new DateTimeOffset(local, offset).ToUniversalTime();
+    }
+
     /// <summary><paramref name="utc"/> as the plant's wall clock shows it, <c>HH:mm</c>.</summary>
     public string Clock(DateTimeOffset utc) => Local(utc).ToString("HH:mm", CultureInfo.InvariantCulture);
 

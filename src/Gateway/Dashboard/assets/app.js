@@ -26,6 +26,7 @@ const I18N = {
     plantTime: "Plant time: every time on this page is in the plant's time zone",
     fillRate: "Fill", drainRate: "Drain", toEmpty: "Empty in", perSecond: "/s", waiting: "{n} samples waiting", oldestWaiting: "oldest {age}",
     emptyBuffer: "Empty: every sample delivered", notDraining: "not draining",
+    zoomHour: "Zoom: last hour", zoomShift: "Whole shift", plannedShort: "planned",
   },
   fr: {
     title: "Tableau de bord de la ligne", connecting: "Connexion…", live: "En direct", lost: "Reconnexion…", updated: "Mis à jour",
@@ -49,6 +50,7 @@ const I18N = {
     plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
     fillRate: "Remplissage", drainRate: "Vidage", toEmpty: "Vide dans", perSecond: "/s", waiting: "{n} échantillons en attente", oldestWaiting: "le plus ancien : {age}",
     emptyBuffer: "Vide : tout est livré", notDraining: "ne se vide pas",
+    zoomHour: "Zoom : dernière heure", zoomShift: "Toute l'équipe", plannedShort: "planifié",
   },
 };
 const KPI_LETTERS = { en: ["A", "P", "Q"], fr: ["D", "P", "Q"] };
@@ -63,7 +65,10 @@ const view = {
   status: null,
   oee: null,
   lastUpdate: null,
+  zoom: new Map(), // machine -> true while its timeline shows the last hour only
 };
+// trends.js (trends, line view, sparklines) listens here: called after each oee event, tags frame, language change.
+const hooks = { oee: [], tags: [], lang: [] };
 
 function pickLanguage() {
   const stored = safeStorage("get");
@@ -174,6 +179,7 @@ function applyLanguage() {
   for (const entry of view.tags.values()) fillRow(entry.row, entry.sample);
   if (view.lastUpdate) $("updated").textContent = fmtTime(view.lastUpdate);
   updateTagCount();
+  for (const f of hooks.lang) f();
 }
 
 function renderLegend() {
@@ -202,7 +208,7 @@ function connect() {
   source.addEventListener("open", () => setConnection("live"));
   source.addEventListener("tags", (e) => onTags(JSON.parse(e.data)));
   source.addEventListener("status", (e) => { view.status = JSON.parse(e.data); setZone(view.status); renderStatus(view.status); });
-  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); setZone(view.oee); renderOee(view.oee); });
+  source.addEventListener("oee", (e) => { view.oee = JSON.parse(e.data); setZone(view.oee); renderOee(view.oee); for (const f of hooks.oee) f(view.oee); });
   source.addEventListener("error", () => {
     setConnection("lost");
     if (source.readyState === EventSource.CLOSED) {
@@ -251,6 +257,7 @@ function onTags(frame) {
   view.lastUpdate = frame.generatedAt;
   $("updated").textContent = fmtTime(frame.generatedAt);
   applyFilter(fresh.length ? null : frame.tags.map((s) => s.tag));
+  for (const f of hooks.tags) f(frame);
 }
 
 function makeRow(s) {
@@ -428,13 +435,29 @@ function makeCard(name) {
   const tlHead = el("div", "timeline-head");
   const tlShift = el("span");
   const tlNow = el("span");
-  tlHead.append(tlShift, tlNow);
+  // Zoom: the last hour, where a 2-minute stop is 3 % of the width; the readout names what the pointer is on.
+  const tlZoom = el("button", "ghost zoom");
+  tlZoom.type = "button";
+  tlZoom.addEventListener("click", () => {
+    view.zoom.set(name, !view.zoom.get(name));
+    if (view.oee) renderOee(view.oee);
+  });
+  tlHead.append(tlShift, tlZoom, tlNow);
   const tl = svg("svg", { viewBox: "0 0 1000 40", preserveAspectRatio: "none", role: "img" });
   const tlAxis = el("div", "timeline-axis");
   const tlStart = el("span");
   const tlEnd = el("span");
   tlAxis.append(tlStart, tlEnd);
-  timeline.append(tlHead, tl, tlAxis);
+  const tlReadout = el("div", "timeline-readout");
+  tlReadout.setAttribute("aria-live", "polite");
+  const readout = (e) => {
+    const r = e.target.closest && e.target.closest("rect[data-start]");
+    tlReadout.textContent = r ? r.dataset.label : "";
+  };
+  tl.addEventListener("mousemove", readout);
+  tl.addEventListener("click", readout);
+  tl.addEventListener("mouseleave", () => { tlReadout.textContent = ""; });
+  timeline.append(tlHead, tl, tlAxis, tlReadout);
 
   const reasons = el("div", "reasons");
   const reasonsTitle = el("h4");
@@ -442,7 +465,7 @@ function makeCard(name) {
   reasons.append(reasonsTitle, reasonsList);
 
   root.append(head, gauge, kpis, counts, timeline, reasons);
-  return { root, state, since, value, pct, lbl, titleEl, kpiRows, overHint, lastHour, previousShift, countEls, tlShift, tlNow, tl, tlStart, tlEnd, reasonsTitle, reasonsList };
+  return { root, state, since, value, pct, lbl, titleEl, kpiRows, overHint, lastHour, previousShift, countEls, tlShift, tlZoom, tlNow, tl, tlStart, tlEnd, tlReadout, reasonsTitle, reasonsList };
 }
 
 // Above 100 % by more than one part: a count is whole parts, so a period that began mid-cycle may count one part
@@ -467,9 +490,12 @@ function fillCard(c, m, now) {
   const ratio = oee == null ? 0 : Math.min(1, Math.max(0, oee));
   c.value.setAttribute("stroke-dasharray", (376.99 * ratio).toFixed(2) + " 502.65");
   c.value.setAttribute("class", "value lvl-" + level(oee));
-  c.pct.textContent = oee == null ? noFigure(m) : Math.round(oee * 100) + "%";
-  c.pct.setAttribute("class", oee == null && m.state === "planned-stop" ? "pct pct-words" : "pct");
-  c.lbl.textContent = OEE_NAME[view.lang];
+  // In a planned stop with nothing planned yet, the figures are undefined by design: say so rather than "—".
+  const planned = oee == null && state === "planned-stop";
+  c.pct.textContent = planned ? "" : oee == null ? "—" : Math.round(oee * 100) + "%";
+  c.pct.setAttribute("class", "pct");
+  c.lbl.textContent = planned ? t("s.planned-stop") : OEE_NAME[view.lang];
+  c.lbl.setAttribute("class", planned ? "lbl planned" : "lbl");
   c.titleEl.textContent = OEE_NAME[view.lang] + " " + fmtPct(oee) + (oee != null && oee > 1 ? " — " + t("overHint") : "");
 
   const letters = KPI_LETTERS[view.lang];
@@ -483,7 +509,7 @@ function fillCard(c, m, now) {
     k.row.title = t(k.key) + (over ? " — " + t("overHint") : "");
     k.fill.style.width = values[i] == null ? "0" : (Math.min(1, values[i]) * 100).toFixed(1) + "%";
     k.fill.style.background = values[i] == null ? "" : `var(--${level(values[i]) === "good" ? "running" : level(values[i]) === "fair" ? "idle" : "down"})`;
-    k.out.textContent = values[i] == null ? "—" : Math.round(values[i] * 100) + "%";
+    k.out.textContent = values[i] == null ? (planned ? t("plannedShort") : "—") : Math.round(values[i] * 100) + "%";
     if (values[i] == null && m.state === "planned-stop") k.row.title = t(k.key) + " — " + noFigure(m);
   });
   c.overHint.hidden = !values.some((v) => overOnePart(v, p));
@@ -503,9 +529,12 @@ function fillCard(c, m, now) {
 
   // Timeline: the whole shift from start to end, coloured up to now; between shifts, the last hour.
   const shift = m.currentShift;
-  const from = new Date(shift ? shift.start : m.lastHour.start).getTime();
-  const to = new Date(shift ? shift.end : m.lastHour.end).getTime();
   const nowMs = new Date(now).getTime();
+  const zoomed = !!view.zoom.get(m.name);
+  const from = zoomed ? nowMs - 3600e3 : new Date(shift ? shift.start : m.lastHour.start).getTime();
+  const to = zoomed ? nowMs + 60e3 : new Date(shift ? shift.end : m.lastHour.end).getTime();
+  c.tlZoom.textContent = zoomed ? t("zoomShift") : t("zoomHour");
+  c.tlZoom.setAttribute("aria-pressed", String(zoomed));
   const span = Math.max(1, to - from);
   const x = (ms) => Math.min(1000, Math.max(0, ((ms - from) / span) * 1000));
   const rects = [];
@@ -514,9 +543,13 @@ function fillCard(c, m, now) {
     const x1 = x(new Date(e.end).getTime());
     if (x1 <= x0) continue;
     const s = STATES.includes(e.state) ? e.state : "unknown";
-    const r = svg("rect", { x: x0.toFixed(2), y: 0, width: Math.max(0.8, x1 - x0).toFixed(2), height: 40, class: "seg-" + s });
+    // At least 2 units of 1000 wide: a 2-minute stop in an 8-hour shift (4 units) stays visible, and hoverable.
+    const r = svg("rect", { x: x0.toFixed(2), y: 0, width: Math.max(2, x1 - x0).toFixed(2), height: 40, class: "seg-" + s });
     const title = svg("title");
-    title.textContent = t("s." + s) + (e.reason ? " · " + e.reason : "") + " — " + fmtTime(e.start, false) + "–" + fmtTime(e.end, false) + " (" + fmtDuration((new Date(e.end) - new Date(e.start)) / 1000) + ")";
+    title.textContent = t("s." + s) + (e.reason ? " · " + e.reason : "") + " — " + fmtTime(e.start) + "–" + fmtTime(e.end) + " (" + fmtDuration((new Date(e.end) - new Date(e.start)) / 1000) + ")";
+    r.dataset.start = e.start;
+    r.dataset.state = s;
+    r.dataset.label = title.textContent;
     r.append(title);
     rects.push(r);
   }
@@ -528,12 +561,14 @@ function fillCard(c, m, now) {
     const r = svg("rect", { x: x0.toFixed(2), y: 0, width: (x1 - x0).toFixed(2), height: 40, class: "brk" });
     const title = svg("title");
     title.textContent = t("break") + " " + fmtTime(b.start, false) + "–" + fmtTime(b.end, false);
+    r.dataset.start = b.start;
+    r.dataset.label = title.textContent;
     r.append(title);
     rects.push(r);
   }
   if (nowMs > from && nowMs < to) rects.push(svg("line", { x1: x(nowMs), x2: x(nowMs), y1: 0, y2: 40, class: "now", "vector-effect": "non-scaling-stroke" }));
   c.tl.replaceChildren(...rects);
-  c.tlShift.textContent = shift ? t("shift") + " " + shift.name : t("noShift") + " · " + t("lastHour");
+  c.tlShift.textContent = zoomed ? t("lastHour") : shift ? t("shift") + " " + shift.name : t("noShift") + " · " + t("lastHour");
   c.tlNow.textContent = fmtTime(now, false) + (view.timeZone ? " " + view.timeZone : "");
   c.tlStart.textContent = fmtTime(new Date(from).toISOString(), false);
   c.tlEnd.textContent = fmtTime(new Date(to).toISOString(), false);
