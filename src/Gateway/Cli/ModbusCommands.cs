@@ -12,6 +12,7 @@ internal static class ModbusCommands
     {
         var modbus = new Command("modbus", "Modbus tools: read coils and registers from a PLC over TCP, RTU over TCP, or a serial line.");
         modbus.Subcommands.Add(CreateRead());
+        modbus.Subcommands.Add(ModbusScan.Create());
         return modbus;
     }
 
