@@ -29,6 +29,7 @@ public sealed partial class ConfigReloadTests(PymodbusTcpFixture plc) : IClassFi
         await collector.StartAsync();
         using var config = new TestConfig().WithBroker(broker.Port).WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200);
         var modbus = ModbusDriver();
+        modbus["tags"]!.AsArray().Add(new JsonObject { ["name"] = "pressure", ["address"] = "holding:1", ["type"] = "uint16", ["unit"] = "bar" });
         config.Root["drivers"]!.AsArray().Add(modbus);
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
@@ -54,6 +55,43 @@ public sealed partial class ConfigReloadTests(PymodbusTcpFixture plc) : IClassFi
         AssertIncrementsByOne([.. counter.Select(m => m.LongValue).Order()]);
         var temperature = collector.Messages.First(m => m.Topic == Line + "press/temperature").Json;
         Assert.InRange(temperature.GetProperty("value").GetDouble(), 20, 25); // HR1 is temperature x 10 (200..250)
+    }
+
+    [Fact]
+    public async Task Sighup_SparkplugTagRemoved_OnlyItsDeviceIsBornAgainWithoutIt_AsTahuDecodesIt()
+    {
+        // Births are QoS 0 (Sparkplug 3.0): let the broker queue them for the subscriber.
+        await using var broker = new Mosquitto("queue_qos0_messages true");
+        await broker.StartAsync();
+        await using var collector = new MqttCollector(broker.Port, "spBv1.0/#");
+        await collector.StartAsync();
+        using var config = new TestConfig().WithBroker(broker.Port).WithSimulatedMachine("m1", cycleMs: 50, intervalMs: 200);
+        config.Root["mqtt"]!["format"] = "sparkplugb";
+        var modbus = ModbusDriver();
+        modbus["tags"]!.AsArray().Add(new JsonObject { ["name"] = "pressure", ["address"] = "holding:1", ["type"] = "uint16", ["unit"] = "bar" });
+        config.Root["drivers"]!.AsArray().Add(modbus);
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        await gateway.StartAsync();
+        var pid = gateway.Pid;
+        const string Node = "spBv1.0/lyon/{0}/gw-test";
+        var pressBirth = string.Format(CultureInfo.InvariantCulture, Node, "DBIRTH") + "/press";
+        var machineData = string.Format(CultureInfo.InvariantCulture, Node, "DDATA") + "/m1";
+        await collector.WaitUntilAsync(m => m.Any(x => x.Topic == pressBirth) && m.Count(x => x.Topic == machineData) > 3, TimeSpan.FromSeconds(30), "births and data");
+
+        modbus["tags"]!.AsArray().RemoveAt(1);
+        config.Write();
+        await gateway.SignalAsync("HUP");
+        await collector.WaitUntilAsync(m => m.Count(x => x.Topic == pressBirth) >= 2, TimeSpan.FromSeconds(30), "a second DBIRTH of press");
+        var reborn = collector.Messages.Count;
+        await collector.WaitUntilAsync(m => m.Skip(reborn).Count(x => x.Topic == machineData) > 3, TimeSpan.FromSeconds(30), "m1 data after the reload");
+
+        var decoded = await SparkplugTests.DecodeWithTahuAsync(collector.Messages);
+        Assert.Equal(pid, gateway.Pid);
+        Assert.Equal(1, decoded.Count(m => m.Type == "NBIRTH"));
+        Assert.Equal(1, decoded.Count(m => m.Type == "DBIRTH" && m.Device == "m1"));
+        var last = decoded.Last(m => m.Type == "DBIRTH" && m.Device == "press");
+        Assert.Equal(2, decoded.First(m => m.Type == "DBIRTH" && m.Device == "press").Metrics.Count());
+        Assert.Equal(["counter"], last.Metrics.Select(m => m.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
     }
 
     [Fact]
