@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 
@@ -12,7 +11,7 @@ namespace Gateway.Cli;
 /// so a map with gaps is read whole. Each register is printed as uint16 and int16, and each neighbouring pair as
 /// float32 and int32 in the four word orders: the person picks the reading that looks right.
 /// </summary>
-internal static class ModbusScan
+internal static partial class ModbusScan
 {
     public const string DefaultRanges = "holding:0-199,input:0-99,coil:0-63,discrete:0-63";
 
@@ -30,14 +29,20 @@ internal static class ModbusScan
         bool EmitTags = false,
         string? Type = null,
         string? Order = null,
-        string[]? Pick = null);
+        string[]? Pick = null,
+        string? Serial = null,
+        int Baud = 19200,
+        string Parity = "even");
 
     /// <summary>One table range, wire addresses, inclusive.</summary>
     internal sealed record ScanRange(ModbusTable Table, int First, int Last);
 
     public static Command Create()
     {
-        var target = new Argument<string>("TARGET") { Description = "HOST[:PORT] (port 502 by default)" };
+        var target = new Argument<string?>("TARGET") { Description = "HOST[:PORT] (port 502 by default); omit it with --serial", Arity = ArgumentArity.ZeroOrOne };
+        var serial = new Option<string?>("--serial") { Description = "Serial device for Modbus RTU, for example /dev/ttyUSB0" };
+        var baud = new Option<int>("--baud") { Description = "Serial speed in baud", DefaultValueFactory = _ => 19200 };
+        var parity = new Option<string>("--parity") { Description = "Serial parity: none, even (default) or odd", DefaultValueFactory = _ => "even" };
         var unit = new Option<int>("--unit", "-u") { Description = "Unit id to scan", DefaultValueFactory = _ => 1 };
         var ranges = new Option<string>("--ranges") { Description = "TABLE:FIRST-LAST,... with TABLE holding, input, coil, discrete (wire addresses)", DefaultValueFactory = _ => DefaultRanges };
         var units = new Option<string?>("--units") { Description = "Find the unit ids that answer, for example 1-247 (reads holding:0 of each; use a short --timeout)" };
@@ -50,7 +55,7 @@ internal static class ModbusScan
         var pick = new Option<string[]?>("--pick") { Description = "With --emit-tags: only these, each TABLE:ADDRESS[=TYPE[:ORDER]] (holding:183=float32:CDAB)", AllowMultipleArgumentsPerToken = true };
         var command = new Command("scan", "Scan a unit's ranges in blocks (holes tolerated): registers as uint16/int16, pairs as float32/int32 in the four word orders; or find the unit ids that answer. Exit 0 ok, 2 usage, 3 unreachable or no answer.")
         {
-            target, unit, ranges, units, block, timeout, rtuOverTcp, emit, type, order, pick,
+            target, unit, ranges, units, block, timeout, rtuOverTcp, emit, type, order, pick, serial, baud, parity,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             new ScanOptions(
@@ -64,7 +69,10 @@ internal static class ModbusScan
                 parseResult.GetValue(emit),
                 parseResult.GetValue(type),
                 parseResult.GetValue(order),
-                parseResult.GetValue(pick)),
+                parseResult.GetValue(pick),
+                parseResult.GetValue(serial),
+                parseResult.GetValue(baud),
+                parseResult.GetValue(parity)!),
             Console.Out,
             Console.Error,
             cancellationToken));
@@ -80,10 +88,7 @@ internal static class ModbusScan
             return ExitCodes.UsageOrConfiguration;
         }
 
-        IModbusTransport transport = options.RtuOverTcp
-            ? new ModbusRtuTransport(new TcpSerialLine(host, port), $"{host}:{port}", 0, TimeProvider.System)
-            : new ModbusTcpTransport(host, port, TimeProvider.System);
-        await using var client = new ModbusClient(transport);
+        await using var client = new ModbusClient(CreateTransport(options, host, port));
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         try
         {
@@ -138,6 +143,19 @@ internal static class ModbusScan
             await error.WriteLineAsync($"modbus scan: {ex.Message}");
             return ExitCodes.PeerUnreachable;
         }
+    }
+
+    private static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
+    {
+        if (options.Serial is { } device)
+        {
+            var line = new SerialPortLine(device, options.Baud, ModbusDriverFactory.ParseParity(options.Parity));
+            return new ModbusRtuTransport(line, device, options.Baud, TimeProvider.System, bitsPerCharacter: line.BitsPerCharacter);
+        }
+
+        return options.RtuOverTcp
+            ? new ModbusRtuTransport(new TcpSerialLine(host, port), $"{host}:{port}", 0, TimeProvider.System)
+            : new ModbusTcpTransport(host, port, TimeProvider.System);
     }
 
     /// <summary>What a range held: the value at each address that answered (registers as ushort, bits as 0/1), and the holes.</summary>
@@ -248,109 +266,60 @@ internal static class ModbusScan
         }
     }
 
-    /// <summary>The fragment: every address of the ranges in the chosen reading, or only the picked ones.</summary>
-    private static string? Emit(ScanOptions options, List<ScannedRange> scans, out string fragment)
-    {
-        fragment = "";
-        var tags = new List<JsonObject>();
-        var order = ModbusWordOrder.ABCD;
-        if (options.Order is not null && !ModbusValueFormat.TryParseOrder(options.Order, out order))
-        {
-            return $"--order must be ABCD, CDAB, BADC or DCBA, got '{options.Order}'";
-        }
-
-        if (options.Pick is { Length: > 0 } picks)
-        {
-            foreach (var pick in picks.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
-            {
-                var parts = pick.Split('=', 2);
-                if (!ModbusAddress.TryParse(parts[0], out var address, out var reason) || address.HasBit)
-                {
-                    return $"--pick '{pick}': {reason}";
-                }
-
-                var spec = parts.Length > 1 ? parts[1].Split(':') : [];
-                var type = address.Table.IsBitTable() ? ModbusDataType.Bool : ModbusDataType.UInt16;
-                var pickOrder = order;
-                if (spec.Length > 0 && !ModbusValueFormat.TryParseType(spec[0], out type))
-                {
-                    return $"--pick '{pick}': unknown type '{spec[0]}'";
-                }
-
-                if (spec.Length > 1 && !ModbusValueFormat.TryParseOrder(spec[1], out pickOrder))
-                {
-                    return $"--pick '{pick}': unknown order '{spec[1]}'";
-                }
-
-                tags.Add(TagEmitter.Modbus(address.Table, address.Address, type, pickOrder));
-            }
-
-            fragment = TagEmitter.ToJson(tags);
-            return null;
-        }
-
-        var registerType = ModbusDataType.UInt16;
-        if (options.Type is not null && (!ModbusValueFormat.TryParseType(options.Type, out registerType) || registerType is ModbusDataType.String or ModbusDataType.Bool))
-        {
-            return $"--type must be int16, uint16, int32, uint32, int64, uint64, float32 or float64, got '{options.Type}'";
-        }
-
-        foreach (var scan in scans)
-        {
-            var type = scan.Range.Table.IsBitTable() ? ModbusDataType.Bool : registerType;
-            var width = new ModbusValueFormat(type, order).RegisterCount;
-            for (var address = scan.Range.First; address + width - 1 <= scan.Range.Last; address += width)
-            {
-                // Only values read whole: a hole inside a pair leaves the pair out.
-                if (Enumerable.Range(address, width).All(scan.Values.ContainsKey))
-                {
-                    tags.Add(TagEmitter.Modbus(scan.Range.Table, address, type, order));
-                }
-            }
-        }
-
-        fragment = TagEmitter.ToJson(tags);
-        return null;
-    }
-
     private static string? Problem(ScanOptions options, out string host, out int port, out List<ScanRange> ranges, out (int First, int Last)? units)
     {
         host = "";
         port = 502;
         ranges = [];
         units = null;
-        if (string.IsNullOrWhiteSpace(options.Target))
+        if (options.Serial is not null)
         {
-            return "give TARGET (HOST[:PORT])";
-        }
-
-        host = options.Target;
-        var colon = host.LastIndexOf(':');
-        if (colon > 0 && !host.EndsWith(']'))
-        {
-            if (!int.TryParse(host[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+            if (options.Target is not null || options.RtuOverTcp)
             {
-                return $"'{options.Target}': the port must be a number from 1 to 65535";
+                return "with --serial, give no TARGET and no --rtu-over-tcp";
             }
 
-            host = host[..colon];
+            if (options.Parity.ToLowerInvariant() is not ("none" or "even" or "odd"))
+            {
+                return $"--parity must be none, even or odd, got '{options.Parity}'";
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(options.Target))
+        {
+            return "give TARGET (HOST[:PORT]) or --serial DEVICE";
+        }
+        else
+        {
+            host = options.Target;
+            var colon = host.LastIndexOf(':');
+            if (colon > 0 && !host.EndsWith(']'))
+            {
+                if (!int.TryParse(host[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+                {
+                    return $"'{options.Target}': the port must be a number from 1 to 65535";
+                }
+
+                host = host[..colon];
+            }
+
+            host = host.Trim('[', ']');
         }
 
-        host = host.Trim('[', ']');
+        var maxUnit = options.Serial is null ? 255 : ModbusLimits.MaxUnitId;
         if (options.Units is { } text)
         {
-            if (!TryRange(text, out var first, out var last) || first < 1 || last > 255)
+            if (!TryRange(text, out var first, out var last) || first < 1 || last > maxUnit)
             {
-                return $"--units '{text}' must be FIRST-LAST between 1 and 255 (247 on a serial line)";
+                return $"--units '{text}' must be FIRST-LAST between 1 and {maxUnit}";
             }
 
             units = (first, last);
             return null;
         }
 
-        if (options.Unit is < 1 or > 255)
+        if (options.Unit < 1 || options.Unit > maxUnit)
         {
-            return $"--unit must be between 1 and 255, got {options.Unit}";
+            return $"--unit must be between 1 and {maxUnit}, got {options.Unit}";
         }
 
         if (options.Block < 1)
