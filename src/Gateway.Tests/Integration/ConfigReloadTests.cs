@@ -146,6 +146,28 @@ public sealed partial class ConfigReloadTests(PymodbusTcpFixture plc) : IClassFi
     }
 
     [Fact]
+    public async Task HttpReload_WithAPasswordFile_NeedsTheBearerOrLogin_AndTheAuditLineSaysHow()
+    {
+        using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 100, intervalMs: 200);
+        var passwordFile = Path.Combine(config.Directory, "dashboard.password");
+        await File.WriteAllTextAsync(passwordFile, "s3cret-reload\n");
+        config.Root["http"]!["passwordFile"] = passwordFile;
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        await gateway.StartAsync();
+
+        var (anonymous, _) = await gateway.PostAsync("/api/config/reload", s_header);
+        var (wrong, _) = await gateway.PostAsync("/api/config/reload", new Dictionary<string, string> { ["Authorization"] = "Bearer nope" });
+        var (bearer, body) = await gateway.PostAsync("/api/config/reload", new Dictionary<string, string> { ["Authorization"] = "Bearer s3cret-reload" });
+
+        Assert.Equal(401, anonymous);
+        Assert.Equal(401, wrong);
+        Assert.True(bearer == 200, body);
+        Assert.Equal("unchanged", JsonDocument.Parse(body).RootElement.GetProperty("result").GetString());
+        Assert.Contains("Config reload from http 127.0.0.1 (bearer)", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-reload", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ReloadUnderLoad_DriversChangedAddedAndRemovedTenTimes_EveryBufferedSampleIsDelivered_AndRemovedTagsLeaveTheLiveView()
     {
         await using var broker = new Mosquitto();
