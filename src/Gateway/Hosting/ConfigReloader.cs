@@ -64,13 +64,13 @@ public sealed partial class ConfigReloader : IDisposable
 
     /// <summary>Reads, checks and applies the file; never throws for a refused or failed reload (they are results).</summary>
     /// <param name="origin">Who asked, for the audit line: <c>SIGHUP</c>, <c>http 127.0.0.1 (session)</c>, ...</param>
-    /// <param name="cancellationToken">Cancels the wait for another reload, and the stop of the changed drivers.</param>
+    /// <param name="cancellationToken">Cancels the wait for another reload in progress; a swap once begun is completed.</param>
     public async Task<ConfigReloadResult> ReloadAsync(string origin, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var result = await ApplyAsync(cancellationToken);
+            var result = await ApplyAsync();
             _metrics.AddConfigReload(result.Result);
             Audit(origin, result);
             return result;
@@ -83,7 +83,7 @@ public sealed partial class ConfigReloader : IDisposable
 
     public void Dispose() => _gate.Dispose();
 
-    private async Task<ConfigReloadResult> ApplyAsync(CancellationToken cancellationToken)
+    private async Task<ConfigReloadResult> ApplyAsync()
     {
         var loaded = ConfigLoader.Load(_path, BuiltInDrivers.Factories);
         if (!loaded.IsValid)
@@ -99,7 +99,9 @@ public sealed partial class ConfigReloader : IDisposable
             return new ConfigReloadResult(ConfigReloadResult.Unchanged, [], [], [], [], changes.RestartRequired, []);
         }
 
-        var outcome = await _drivers.ApplyAsync(changes, loaded.Config!, loaded.Root!, cancellationToken);
+        // Once begun, a swap is finished whatever the caller does (an HTTP client that hangs up must not leave a
+        // driver stopped and its replacement not started); DriverSupervisor.StopTimeout bounds it.
+        var outcome = await _drivers.ApplyAsync(changes, loaded.Config!, loaded.Root!, CancellationToken.None);
         return new ConfigReloadResult(outcome.Failures.Count > 0 ? ConfigReloadResult.Failed : ConfigReloadResult.Applied, [], restarted, added, changes.Removed, changes.RestartRequired, outcome.Failures);
     }
 
