@@ -13,4 +13,7 @@ public interface IDriverCatalog
 
     /// <summary>Every tag of every running driver.</summary>
     IEnumerable<TagInfo> Tags => Drivers.SelectMany(d => d.Tags);
+
+    /// <summary>Grows by one each time the list of drivers changes (a reload started or stopped one); 0 for a fixed list.</summary>
+    long Version => 0;
 }

@@ -37,6 +37,30 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public bool HasExited => _process?.HasExited ?? true;
 
+    /// <summary>The process id (the same before and after a hot reload).</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("not started");
+
+    /// <summary>Sends a signal (<c>HUP</c>, <c>TERM</c>, ...) with kill(1).</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, Pid.ToString(CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>POSTs to the gateway; returns the status code and the body.</summary>
+    public async Task<(int Status, string Body)> PostAsync(string path, IDictionary<string, string>? headers = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://127.0.0.1:{HttpPort}{path}"));
+        foreach (var (key, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers.TryAddWithoutValidation(key, value);
+        }
+
+        using var response = await http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     public static string GatewayDll => Path.Combine(AppContext.BaseDirectory, "gateway.dll");
 
     /// <summary>Runs a verb to completion and returns its exit code, standard output and standard error.</summary>

@@ -13,6 +13,7 @@ internal static class ModbusCommands
         var modbus = new Command("modbus", "Modbus tools: read and write coils and registers of a PLC over TCP, RTU over TCP, or a serial line.");
         modbus.Subcommands.Add(CreateRead());
         modbus.Subcommands.Add(WriteCommands.Modbus());
+        modbus.Subcommands.Add(ModbusScan.Create());
         return modbus;
     }
 

@@ -151,11 +151,13 @@ internal static class OpcUaCommands
         var node = new Option<string>("--node") { Description = "Start node (NodeId or browse path); default the Objects folder", DefaultValueFactory = _ => "i=85" };
         var depth = new Option<int>("--depth") { Description = "Levels to descend", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of an indented tree" };
+        var emitTags = new Option<bool>("--emit-tags") { Description = "Print the variables found as a tags[] JSON fragment for an opcua driver (check-config accepts it)" };
         var command = new Command("browse", "Print the address space tree: NodeId, BrowseName, NodeClass, DataType.");
         common.AddTo(command);
         command.Options.Add(node);
         command.Options.Add(depth);
         command.Options.Add(json);
+        command.Options.Add(emitTags);
         command.SetAction((parseResult, ct) => RunAsync(common, parseResult, async client =>
         {
             var start = await ResolveAsync(client, [parseResult.GetValue(node)!], ct);
@@ -166,7 +168,11 @@ internal static class OpcUaCommands
             }
 
             var tree = await BrowseTreeAsync(client, start[0]!, Math.Max(0, parseResult.GetValue(depth)), ct);
-            if (parseResult.GetValue(json))
+            if (parseResult.GetValue(emitTags))
+            {
+                Console.WriteLine(TagEmitter.ToJson(TagEmitter.OpcUa(tree)));
+            }
+            else if (parseResult.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(tree, s_json));
             }

@@ -26,6 +26,6 @@ internal static class RunCommand
             return ExitCodes.UsageOrConfiguration;
         }
 
-        return await GatewayApplication.RunAsync(loaded.Config!, loaded.Root!, cancellationToken);
+        return await GatewayApplication.RunAsync(path, loaded.Config!, loaded.Root!, cancellationToken);
     }
 }

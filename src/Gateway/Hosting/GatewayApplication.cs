@@ -22,7 +22,7 @@ namespace Gateway.Hosting;
 /// <summary>Builds and runs the web host with every gateway service.</summary>
 internal static class GatewayApplication
 {
-    public static async Task<int> RunAsync(GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(string configPath, GatewayConfig config, IConfigurationRoot root, CancellationToken cancellationToken)
     {
         // One process per buffer (issue 13): another gateway on it is refused in one line, before anything starts.
         if (BufferLock.Check(config.Buffer.Path) is { } refused)
@@ -36,12 +36,14 @@ internal static class GatewayApplication
         builder.AddGatewaySystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
+        builder.Services.AddConfigReload(configPath, root);
         var app = builder.Build();
         // Secret files others can read: one warning each at start (issue 13), naming the file and its key, never the content.
         SecretFiles.Warn(config, root, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration"));
         app.MapDashboard();
         app.MapDrills();
         app.MapGatewayEndpoints();
+        app.MapConfigReload();
         try
         {
             await app.RunAsync(cancellationToken);
@@ -123,7 +125,8 @@ internal static class GatewayApplication
         services.AddSingleton<NorthLinkSwitch>();
         services.AddSingleton(sp => new SampleBuffer(config.Buffer.Path, config.Buffer.MaxBytes, Sinks(config), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SampleBuffer>>()));
         services.AddSingleton<ISampleLog>(sp => sp.GetRequiredService<SampleBuffer>());
-        services.AddSingleton<IDriverCatalog>(sp => new DriverCatalog(sp.GetServices<DriverService>()));
+        services.AddSingleton(sp => new DriverSupervisor(sp, config, root));
+        services.AddSingleton<IDriverCatalog>(sp => sp.GetRequiredService<DriverSupervisor>());
 
         // Hosted services start in this order and stop in the reverse: drivers stop first, then the
         // writer flushes what they produced, then the publisher and the embedded broker.
@@ -139,42 +142,8 @@ internal static class GatewayApplication
         services.AddDrills();
         services.AddHostedService<StartupTrim>();
 
-        var drivers = root.GetSection("drivers");
-        for (var i = 0; i < config.Drivers.Count; i++)
-        {
-            var driverConfig = config.Drivers[i];
-            if (!driverConfig.Enabled)
-            {
-                continue;
-            }
-
-            var section = drivers.GetSection(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            services.AddSingleton(sp =>
-            {
-                var factory = BuiltInDrivers.Factories.First(f => f.Types.Contains(driverConfig.Type));
-                var context = new DriverContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path)));
-                return new DriverService(factory.Create(driverConfig, section, context), sp.GetRequiredService<SamplePipeline>(), sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DriverService>>());
-            });
-        }
-
-        services.AddHostedService(sp => new DriverHostedServices(sp.GetServices<DriverService>()));
+        // The drivers start last (after the buffer writer and the outputs) and stop first; a reload swaps them in between.
+        services.AddHostedService(sp => sp.GetRequiredService<DriverSupervisor>());
         return services;
     }
-}
-
-/// <summary>Starts and stops every driver service together.</summary>
-internal sealed class DriverHostedServices(IEnumerable<DriverService> drivers) : IHostedService
-{
-    private readonly List<DriverService> _drivers = [.. drivers];
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        foreach (var driver in _drivers)
-        {
-            await driver.StartAsync(cancellationToken);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_drivers.Select(d => d.StopAsync(cancellationToken)));
 }

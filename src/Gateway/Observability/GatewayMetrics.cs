@@ -25,6 +25,7 @@ public sealed class GatewayMetrics : IDisposable
     private long _bufferBytes;
     private long _oldestSampleUnixMs;
     private long _clockSteps;
+    private readonly ConcurrentDictionary<string, long> _configReloads = new(StringComparer.Ordinal) { ["applied"] = 0, ["unchanged"] = 0, ["refused"] = 0, ["failed"] = 0 };
 
     private readonly MeterListener _driverMeters = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), long> _driverCounters = new();
@@ -127,6 +128,15 @@ public sealed class GatewayMetrics : IDisposable
         }
     }
 
+    /// <summary>Drops a driver's series from /metrics (a reload removed the driver).</summary>
+    public void ForgetDriver(string name) => _drivers.TryRemove(name, out _);
+
+    /// <summary>Counts one configuration reload by its result (<c>applied</c>, <c>unchanged</c>, <c>refused</c>, <c>failed</c>).</summary>
+    public void AddConfigReload(string result) => _configReloads.AddOrUpdate(result, 1, static (_, n) => n + 1);
+
+    /// <summary>The reloads counted so far with <paramref name="result"/>.</summary>
+    public long ConfigReloads(string result) => _configReloads.GetValueOrDefault(result);
+
     public DriverCounters Driver(string name) => _drivers.GetOrAdd(name, n => new DriverCounters(n));
 
     public IEnumerable<DriverCounters> Drivers => _drivers.Values;
@@ -168,6 +178,7 @@ public sealed class GatewayMetrics : IDisposable
             Metric(text, family.Key, "counter", _driverCounterHelp.GetValueOrDefault(family.Key, family.Key), family.Select(c => (c.Key.Labels, (double)c.Value)));
         }
 
+        Metric(text, "gateway_config_reloads_total", "counter", "Configuration reloads (SIGHUP, POST /api/config/reload, a save) by result: applied, unchanged, refused (invalid, the running one kept), failed", _configReloads.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => ($"result=\"{r.Key}\"", (double)r.Value)));
         Single(text, "gateway_samples_filtered_total", "counter", "Samples suppressed by deadband or change-of-value filtering", Volatile.Read(ref _samplesFiltered));
         Single(text, "gateway_samples_buffered_total", "counter", "Samples written to the disk buffer", SamplesBuffered);
         Single(text, "gateway_buffer_flushes_total", "counter", "Batches written to the disk buffer", Volatile.Read(ref _bufferFlushes));

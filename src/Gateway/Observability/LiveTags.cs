@@ -38,6 +38,15 @@ public sealed class LiveTags
 
     public int Count => _latest.Count;
 
+    /// <summary>Forgets tags that no driver reads any more (a reload removed them): they leave the live view.</summary>
+    public void Remove(IEnumerable<TagInfo> tags)
+    {
+        foreach (var tag in tags)
+        {
+            _latest.TryRemove(tag, out _);
+        }
+    }
+
     /// <summary>One tag's last sample; the lock keeps a reader from seeing half of a sample being written.</summary>
     private sealed class Slot(Sample first)
     {

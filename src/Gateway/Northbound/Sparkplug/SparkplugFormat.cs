@@ -53,6 +53,7 @@ public sealed partial class SparkplugFormat : IMqttFormat
     private readonly GatewayMetrics? _metrics;
     private bool? _reportedOnline;
     private bool _sessionBegun;
+    private long _catalogVersion;
 
     public SparkplugFormat(GatewayConfig config, IDriverCatalog catalog, LiveTags? liveTags, TimeProvider time, ILogger logger, GatewayMetrics? metrics = null, Gateway.Writes.WriteGate? writes = null)
     {
@@ -179,6 +180,13 @@ public sealed partial class SparkplugFormat : IMqttFormat
     {
         _sessionBegun = true;
         _messages.Clear();
+        if (_catalog.Version != _catalogVersion)
+        {
+            // Drivers changed (a reload) while there was no session: forget the tags gone before the births list them.
+            _catalogVersion = _catalog.Version;
+            _session.Retag(_catalog.Tags, _messages);
+        }
+
         _session.Begin(_bdSeq, context.Limits.MaximumPacketSize, _catalog.Tags, _liveTags?.Snapshot(), _messages);
         _birthsPending = true;
         _observedAtBegin = true;
@@ -306,6 +314,15 @@ public sealed partial class SparkplugFormat : IMqttFormat
             _rebirthRequested = false;
             _messages.Clear();
             _session.Rebirth(_messages);
+            await PublishNowAsync(context, cancellationToken);
+        }
+
+        if (_sessionBegun && _catalog.Version != _catalogVersion && (_liveQueue?.Count ?? 0) == 0 && (_historyQueue?.Count ?? 0) == 0)
+        {
+            // A reload changed the drivers: a new DBIRTH for each device whose metrics changed (SparkplugSession.Retag).
+            _catalogVersion = _catalog.Version;
+            _messages.Clear();
+            _session.Retag(_catalog.Tags, _messages);
             await PublishNowAsync(context, cancellationToken);
         }
 

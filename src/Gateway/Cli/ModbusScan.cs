@@ -1,0 +1,353 @@
+using System.CommandLine;
+using System.Globalization;
+using Gateway.Drivers;
+using Gateway.Drivers.Modbus;
+
+namespace Gateway.Cli;
+
+/// <summary>
+/// <c>gateway modbus scan TARGET --unit N [--ranges ...] [--emit-tags]</c> and <c>--units A-B</c>: what a unit holds,
+/// read in blocks. A block refused with exception 2 (or 3) is split in two until the holes are single addresses,
+/// so a map with gaps is read whole. Each register is printed as uint16 and int16, and each neighbouring pair as
+/// float32 and int32 in the four word orders: the person picks the reading that looks right.
+/// </summary>
+internal static partial class ModbusScan
+{
+    public const string DefaultRanges = "holding:0-199,input:0-99,coil:0-63,discrete:0-63";
+
+    private static readonly ModbusWordOrder[] s_orders = [ModbusWordOrder.ABCD, ModbusWordOrder.CDAB, ModbusWordOrder.BADC, ModbusWordOrder.DCBA];
+
+    /// <summary>What <c>modbus scan</c> was asked.</summary>
+    internal sealed record ScanOptions(
+        string? Target,
+        int Unit = 1,
+        string Ranges = DefaultRanges,
+        string? Units = null,
+        int Block = 64,
+        int TimeoutMs = 1000,
+        bool RtuOverTcp = false,
+        bool EmitTags = false,
+        string? Type = null,
+        string? Order = null,
+        string[]? Pick = null,
+        string? Serial = null,
+        int Baud = 19200,
+        string Parity = "even");
+
+    /// <summary>One table range, wire addresses, inclusive.</summary>
+    internal sealed record ScanRange(ModbusTable Table, int First, int Last);
+
+    public static Command Create()
+    {
+        var target = new Argument<string?>("TARGET") { Description = "HOST[:PORT] (port 502 by default); omit it with --serial", Arity = ArgumentArity.ZeroOrOne };
+        var serial = new Option<string?>("--serial") { Description = "Serial device for Modbus RTU, for example /dev/ttyUSB0" };
+        var baud = new Option<int>("--baud") { Description = "Serial speed in baud", DefaultValueFactory = _ => 19200 };
+        var parity = new Option<string>("--parity") { Description = "Serial parity: none, even (default) or odd", DefaultValueFactory = _ => "even" };
+        var unit = new Option<int>("--unit", "-u") { Description = "Unit id to scan", DefaultValueFactory = _ => 1 };
+        var ranges = new Option<string>("--ranges") { Description = "TABLE:FIRST-LAST,... with TABLE holding, input, coil, discrete (wire addresses)", DefaultValueFactory = _ => DefaultRanges };
+        var units = new Option<string?>("--units") { Description = "Find the unit ids that answer, for example 1-247 (reads holding:0 of each; use a short --timeout)" };
+        var block = new Option<int>("--block") { Description = "Registers or bits per request (1-125 registers, 1-2000 bits)", DefaultValueFactory = _ => 64 };
+        var timeout = new Option<int>("--timeout") { Description = "Response timeout in milliseconds", DefaultValueFactory = _ => 1000 };
+        var rtuOverTcp = new Option<bool>("--rtu-over-tcp") { Description = "Send RTU frames over the TCP connection (serial-to-Ethernet converters)" };
+        var emit = new Option<bool>("--emit-tags") { Description = "Print a tags[] JSON fragment for a modbus-tcp driver instead of the table (check-config accepts it)" };
+        var type = new Option<string?>("--type", "-t") { Description = "With --emit-tags: the reading of every register range (uint16 default, int16, int32, uint32, float32; pairs from the range's first address)" };
+        var order = new Option<string?>("--order", "-o") { Description = "With --emit-tags: the word order of pairs: ABCD (default), CDAB, BADC, DCBA" };
+        var pick = new Option<string[]?>("--pick") { Description = "With --emit-tags: only these, each TABLE:ADDRESS[=TYPE[:ORDER]] (holding:183=float32:CDAB)", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("scan", "Scan a unit's ranges in blocks (holes tolerated): registers as uint16/int16, pairs as float32/int32 in the four word orders; or find the unit ids that answer. Exit 0 ok, 2 usage, 3 unreachable or no answer.")
+        {
+            target, unit, ranges, units, block, timeout, rtuOverTcp, emit, type, order, pick, serial, baud, parity,
+        };
+        command.SetAction((parseResult, cancellationToken) => RunAsync(
+            new ScanOptions(
+                parseResult.GetValue(target),
+                parseResult.GetValue(unit),
+                parseResult.GetValue(ranges)!,
+                parseResult.GetValue(units),
+                parseResult.GetValue(block),
+                parseResult.GetValue(timeout),
+                parseResult.GetValue(rtuOverTcp),
+                parseResult.GetValue(emit),
+                parseResult.GetValue(type),
+                parseResult.GetValue(order),
+                parseResult.GetValue(pick),
+                parseResult.GetValue(serial),
+                parseResult.GetValue(baud),
+                parseResult.GetValue(parity)!),
+            Console.Out,
+            Console.Error,
+            cancellationToken));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(ScanOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (Problem(options, out var host, out var port, out var ranges, out var unitRange) is { } problem)
+        {
+            await error.WriteLineAsync($"modbus scan: {problem}");
+            await error.WriteLineAsync("Run 'gateway modbus scan --help' for usage.");
+            return ExitCodes.UsageOrConfiguration;
+        }
+
+        await using var client = new ModbusClient(CreateTransport(options, host, port));
+        var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
+        try
+        {
+            if (unitRange is { } found)
+            {
+                return await FindUnitsAsync(client, found.First, found.Last, timeout, output, cancellationToken);
+            }
+
+            var scans = new List<ScannedRange>();
+            foreach (var range in ranges)
+            {
+                scans.Add(await ReadRangeAsync(client, (byte)options.Unit, range, Math.Min(options.Block, range.Table.MaxReadCount()), timeout, cancellationToken));
+            }
+
+            if (options.EmitTags)
+            {
+                if (Emit(options, scans, out var fragment) is { } emitProblem)
+                {
+                    await error.WriteLineAsync($"modbus scan: {emitProblem}");
+                    return ExitCodes.UsageOrConfiguration;
+                }
+
+                await output.WriteLineAsync(fragment);
+                foreach (var scan in scans)
+                {
+                    await WriteHolesAsync(scan, error);
+                }
+
+                return ExitCodes.Success;
+            }
+
+            foreach (var scan in scans)
+            {
+                await ModbusScanTable.WriteAsync(scan, s_orders, output);
+                await WriteHolesAsync(scan, output);
+            }
+
+            return ExitCodes.Success;
+        }
+        catch (ModbusConnectionException ex)
+        {
+            await error.WriteLineAsync($"modbus scan: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (TimeoutException ex)
+        {
+            await error.WriteLineAsync($"modbus scan: unit {options.Unit} does not answer: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+        catch (IOException ex)
+        {
+            await error.WriteLineAsync($"modbus scan: {ex.Message}");
+            return ExitCodes.PeerUnreachable;
+        }
+    }
+
+    private static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
+    {
+        if (options.Serial is { } device)
+        {
+            var line = new SerialPortLine(device, options.Baud, ModbusDriverFactory.ParseParity(options.Parity));
+            return new ModbusRtuTransport(line, device, options.Baud, TimeProvider.System, bitsPerCharacter: line.BitsPerCharacter);
+        }
+
+        return options.RtuOverTcp
+            ? new ModbusRtuTransport(new TcpSerialLine(host, port), $"{host}:{port}", 0, TimeProvider.System)
+            : new ModbusTcpTransport(host, port, TimeProvider.System);
+    }
+
+    /// <summary>What a range held: the value at each address that answered (registers as ushort, bits as 0/1), and the holes.</summary>
+    internal sealed record ScannedRange(ScanRange Range, SortedDictionary<int, ushort> Values, List<(int First, int Last, ModbusExceptionCode Code)> Holes);
+
+    /// <summary>Reads a range in blocks; a block refused with exception 2 or 3 is split in halves down to single addresses.</summary>
+    internal static async Task<ScannedRange> ReadRangeAsync(ModbusClient client, byte unit, ScanRange range, int block, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var scanned = new ScannedRange(range, [], []);
+        for (var first = range.First; first <= range.Last; first += block)
+        {
+            await ReadBlockAsync(client, unit, range.Table, first, Math.Min(block, range.Last - first + 1), timeout, scanned, cancellationToken);
+        }
+
+        // Adjacent single holes become one line.
+        var holes = scanned.Holes.OrderBy(h => h.First).ToList();
+        scanned.Holes.Clear();
+        foreach (var hole in holes)
+        {
+            if (scanned.Holes.Count > 0 && scanned.Holes[^1].Last + 1 == hole.First && scanned.Holes[^1].Code == hole.Code)
+            {
+                scanned.Holes[^1] = (scanned.Holes[^1].First, hole.Last, hole.Code);
+            }
+            else
+            {
+                scanned.Holes.Add(hole);
+            }
+        }
+
+        return scanned;
+    }
+
+    private static async Task ReadBlockAsync(ModbusClient client, byte unit, ModbusTable table, int first, int count, TimeSpan timeout, ScannedRange scanned, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (table.IsBitTable())
+            {
+                var bits = await client.ReadBitsAsync(unit, table, (ushort)first, (ushort)count, timeout, cancellationToken);
+                for (var i = 0; i < bits.Length; i++)
+                {
+                    scanned.Values[first + i] = bits[i] ? (ushort)1 : (ushort)0;
+                }
+            }
+            else
+            {
+                var registers = await client.ReadRegistersAsync(unit, table, (ushort)first, (ushort)count, timeout, cancellationToken);
+                for (var i = 0; i < registers.Length; i++)
+                {
+                    scanned.Values[first + i] = registers[i];
+                }
+            }
+        }
+        catch (ModbusException ex) when (ex.Code is ModbusExceptionCode.IllegalDataAddress or ModbusExceptionCode.IllegalDataValue)
+        {
+            if (count == 1)
+            {
+                scanned.Holes.Add((first, first, ex.Code));
+                return;
+            }
+
+            var half = count / 2;
+            await ReadBlockAsync(client, unit, table, first, half, timeout, scanned, cancellationToken);
+            await ReadBlockAsync(client, unit, table, first + half, count - half, timeout, scanned, cancellationToken);
+        }
+        catch (ModbusException ex)
+        {
+            // Another refusal (illegal function: no such table; device failure): the whole block is a hole.
+            scanned.Holes.Add((first, first + count - 1, ex.Code));
+        }
+    }
+
+    /// <summary>Reads holding:0 of each unit id; an exception response counts as an answer (the unit exists).</summary>
+    private static async Task<int> FindUnitsAsync(ModbusClient client, int first, int last, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
+    {
+        var answering = new List<int>();
+        for (var unit = first; unit <= last; unit++)
+        {
+            try
+            {
+                var value = await client.ReadRegistersAsync((byte)unit, ModbusTable.HoldingRegister, 0, 1, timeout, cancellationToken);
+                await output.WriteLineAsync($"unit {unit}: answers (holding:0 = {value[0]})");
+                answering.Add(unit);
+            }
+            catch (ModbusException ex)
+            {
+                await output.WriteLineAsync($"unit {unit}: answers with exception {(byte)ex.Code} ({ex.CodeName})");
+                answering.Add(unit);
+            }
+            catch (TimeoutException)
+            {
+                // No answer: no such unit (or it is off).
+            }
+        }
+
+        await output.WriteLineAsync(answering.Count == 0
+            ? $"no unit answers between {first} and {last}"
+            : $"{answering.Count} unit(s) answer: {string.Join(", ", answering)}");
+        return answering.Count == 0 ? ExitCodes.PeerUnreachable : ExitCodes.Success;
+    }
+
+    private static async Task WriteHolesAsync(ScannedRange scan, TextWriter writer)
+    {
+        foreach (var (first, last, code) in scan.Holes)
+        {
+            var where = first == last ? first.ToString(CultureInfo.InvariantCulture) : $"{first}-{last}";
+            await writer.WriteLineAsync($"{ModbusAddress.TableName(scan.Range.Table)}:{where}: exception {(byte)code} ({code}), not read");
+        }
+    }
+
+    private static string? Problem(ScanOptions options, out string host, out int port, out List<ScanRange> ranges, out (int First, int Last)? units)
+    {
+        host = "";
+        port = 502;
+        ranges = [];
+        units = null;
+        if (options.Serial is not null)
+        {
+            if (options.Target is not null || options.RtuOverTcp)
+            {
+                return "with --serial, give no TARGET and no --rtu-over-tcp";
+            }
+
+            if (options.Parity.ToLowerInvariant() is not ("none" or "even" or "odd"))
+            {
+                return $"--parity must be none, even or odd, got '{options.Parity}'";
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(options.Target))
+        {
+            return "give TARGET (HOST[:PORT]) or --serial DEVICE";
+        }
+        else
+        {
+            host = options.Target;
+            var colon = host.LastIndexOf(':');
+            if (colon > 0 && !host.EndsWith(']'))
+            {
+                if (!int.TryParse(host[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+                {
+                    return $"'{options.Target}': the port must be a number from 1 to 65535";
+                }
+
+                host = host[..colon];
+            }
+
+            host = host.Trim('[', ']');
+        }
+
+        var maxUnit = options.Serial is null ? 255 : ModbusLimits.MaxUnitId;
+        if (options.Units is { } text)
+        {
+            if (!TryRange(text, out var first, out var last) || first < 1 || last > maxUnit)
+            {
+                return $"--units '{text}' must be FIRST-LAST between 1 and {maxUnit}";
+            }
+
+            units = (first, last);
+            return null;
+        }
+
+        if (options.Unit < 1 || options.Unit > maxUnit)
+        {
+            return $"--unit must be between 1 and {maxUnit}, got {options.Unit}";
+        }
+
+        if (options.Block < 1)
+        {
+            return $"--block must be at least 1, got {options.Block}";
+        }
+
+        foreach (var item in options.Ranges.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = item.IndexOf(':', StringComparison.Ordinal);
+            if (at < 0 || !ModbusAddress.TryParseTable(item[..at], out var table) || !TryRange(item[(at + 1)..], out var first, out var last) || last > 65535)
+            {
+                return $"--ranges '{item}' must be TABLE:FIRST-LAST (TABLE holding, input, coil or discrete; addresses 0-65535)";
+            }
+
+            ranges.Add(new ScanRange(table, first, last));
+        }
+
+        return ranges.Count == 0 ? "--ranges is empty" : null;
+    }
+
+    private static bool TryRange(string text, out int first, out int last)
+    {
+        last = -1;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        var ok = int.TryParse(dash < 0 ? text : text[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out first);
+        last = first;
+        ok &= dash < 0 || int.TryParse(text[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out last);
+        return ok && last >= first;
+    }
+}
