@@ -35,9 +35,9 @@ public static class ChangeRequestGuard
             return (StatusCodes.Status403Forbidden, $"missing header {HeaderName} (sent by the dashboard; add it to scripts, or use Authorization: Bearer)");
         }
 
-        if (request.Headers.Origin.ToString() is { Length: > 0 } origin && !SameOrigin(origin, request))
+        if (!SameOrigin.Allows(request))
         {
-            return (StatusCodes.Status403Forbidden, $"cross-origin request refused (Origin {origin})");
+            return (StatusCodes.Status403Forbidden, $"cross-origin request refused (Origin {request.Headers.Origin}, Sec-Fetch-Site {request.Headers["Sec-Fetch-Site"]})");
         }
 
         return null;
@@ -50,9 +50,4 @@ public static class ChangeRequestGuard
         var how = !auth.Enabled ? "no password" : context.Request.Headers.Authorization.Count > 0 ? "bearer" : "session";
         return $"http {remote} ({how})";
     }
-
-    private static bool SameOrigin(string origin, HttpRequest request) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-        && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
 }
