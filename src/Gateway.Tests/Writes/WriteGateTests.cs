@@ -60,6 +60,41 @@ public sealed class WriteGateTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ApplyTags_AReloadThatMakesATagReadOnly_StopsItsWritesAtOnce_AndKeepsTheRateLimitOfTheOthers()
+    {
+        var gate = Gate();
+        Assert.True((await Write(gate, "setpoint", SampleValue.FromInteger(10))).IsGood);
+        Assert.True((await Write(gate, "speed", SampleValue.FromDouble(1.5))).IsGood);
+
+        // The reloaded file: speed is no longer writable, setpoint unchanged (its last write 0 s ago), a new tag.
+        var next = new GatewayConfig
+        {
+            Drivers =
+            [
+                new DriverConfig
+                {
+                    Name = "plc",
+                    Type = "modbus-tcp",
+                    Machine = "press",
+                    Tags =
+                    [
+                        new TagConfig { Name = "setpoint", Type = "int16", Writable = true, Min = 0, Max = 500, MinWriteIntervalMs = 1000 },
+                        new TagConfig { Name = "speed", Type = "float32" },
+                        new TagConfig { Name = "lamp", Type = "bool", Writable = true, MinWriteIntervalMs = 0 },
+                    ],
+                },
+            ],
+        };
+        gate.ApplyTags(next);
+
+        Assert.Equal(SampleStatus.BadNotWritable, (await Write(gate, "speed", SampleValue.FromDouble(2.5))).StatusCode);
+        Assert.Equal(SampleStatus.BadTooManyOperations, (await Write(gate, "setpoint", SampleValue.FromInteger(11))).StatusCode);
+        Assert.True((await Write(gate, "lamp", SampleValue.FromBoolean(true))).IsGood);
+        Assert.Equal(SampleStatus.BadNodeIdUnknown, (await Write(gate, "horn", SampleValue.FromBoolean(true))).StatusCode);
+        Assert.Equal(3, _driver.Written.Count);
+    }
+
+    [Fact]
     public async Task Write_UnknownTag_IsRefusedBadNodeIdUnknown()
     {
         var result = await Write(Gate(), "nothing", SampleValue.FromInteger(1));

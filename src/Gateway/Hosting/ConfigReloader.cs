@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Drivers.BuiltIn;
 using Gateway.Observability;
+using Gateway.Writes;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Hosting;
@@ -49,9 +50,11 @@ public sealed partial class ConfigReloader : IDisposable
     private readonly GatewayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly WriteGate? _writes;
 
-    internal ConfigReloader(string path, IConfiguration startRoot, DriverSupervisor drivers, GatewayMetrics metrics, ILogger<ConfigReloader> logger)
+    internal ConfigReloader(string path, IConfiguration startRoot, DriverSupervisor drivers, GatewayMetrics metrics, ILogger<ConfigReloader> logger, WriteGate? writes = null)
     {
+        _writes = writes;
         _path = path;
         _startRoot = startRoot;
         _drivers = drivers;
@@ -102,6 +105,9 @@ public sealed partial class ConfigReloader : IDisposable
         // Once begun, a swap is finished whatever the caller does (an HTTP client that hangs up must not leave a
         // driver stopped and its replacement not started); DriverSupervisor.StopTimeout bounds it.
         var outcome = await _drivers.ApplyAsync(changes, loaded.Config!, loaded.Root!, CancellationToken.None);
+
+        // The write gate follows the tags at once: a tag made read-only by this file is not written a moment longer.
+        _writes?.ApplyTags(loaded.Config!);
         return new ConfigReloadResult(outcome.Failures.Count > 0 ? ConfigReloadResult.Failed : ConfigReloadResult.Applied, [], restarted, added, changes.Removed, changes.RestartRequired, outcome.Failures);
     }
 

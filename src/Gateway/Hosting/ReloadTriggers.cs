@@ -10,7 +10,7 @@ internal static class ReloadTriggers
     public static IServiceCollection AddConfigReload(this IServiceCollection services, string configPath, IConfigurationRoot root)
     {
         var full = Path.GetFullPath(configPath);
-        services.AddSingleton(sp => new ConfigReloader(full, root, sp.GetRequiredService<DriverSupervisor>(), sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<ILogger<ConfigReloader>>()));
+        services.AddSingleton(sp => new ConfigReloader(full, root, sp.GetRequiredService<DriverSupervisor>(), sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<ILogger<ConfigReloader>>(), sp.GetService<Writes.WriteGate>()));
         services.AddHostedService<SighupReload>();
         return services;
     }

@@ -45,7 +45,8 @@ public sealed partial class WriteGate
     private static readonly Counter<long> s_writes = s_meter.CreateCounter<long>("gateway_writes_total", description: "Writes to PLCs that reached the driver, by driver and result (good, bad)");
     private static readonly Counter<long> s_refusals = s_meter.CreateCounter<long>("gateway_write_refusals_total", description: "Writes refused before reaching the PLC, by driver and reason");
 
-    private readonly Dictionary<string, Entry> _tags = new(StringComparer.Ordinal);
+    // Replaced whole by a reload (ApplyTags): readers take the reference once per write.
+    private volatile Dictionary<string, Entry> _tags;
     private readonly IDriverCatalog _catalog;
     private readonly WritesOptions _options;
     private readonly TimeProvider _time;
@@ -59,6 +60,19 @@ public sealed partial class WriteGate
         _time = time;
         _logger = logger;
         _allowed = new HashSet<string>(_options.AllowedClients, StringComparer.Ordinal);
+        _tags = Entries(config, null);
+    }
+
+    /// <summary>
+    /// Takes the tags of a reloaded configuration (a tag made read-only, out of range or slower stops being written at
+    /// once); a tag that stays keeps its last write time, so a reload does not lift its rate limit. The <c>writes</c>
+    /// section itself is applied at a restart only.
+    /// </summary>
+    public void ApplyTags(GatewayConfig config) => _tags = Entries(config, _tags);
+
+    private static Dictionary<string, Entry> Entries(GatewayConfig config, Dictionary<string, Entry>? previous)
+    {
+        var tags = new Dictionary<string, Entry>(StringComparer.Ordinal);
         foreach (var driver in config.Drivers.Where(d => d.Enabled))
         {
             foreach (var tag in driver.Tags)
@@ -66,9 +80,20 @@ public sealed partial class WriteGate
                 var info = tag.ToTagInfo(driver);
                 // A GPIO line is a bit whatever its tag says: an untyped output still takes only true/false (or 1/0).
                 var type = TagWriteTypes.Parse(tag.Type ?? (driver.Type == "gpio" ? "bool" : null));
-                _tags.TryAdd(info.Key, new Entry(info, driver.Name, tag, type));
+                var entry = new Entry(info, driver.Name, tag, type);
+                if (previous is not null && previous.TryGetValue(info.Key, out var old))
+                {
+                    lock (old)
+                    {
+                        entry.LastWrite = old.LastWrite;
+                    }
+                }
+
+                tags.TryAdd(info.Key, entry);
             }
         }
+
+        return tags;
     }
 
     /// <summary>Whether MQTT writes are on (<c>writes.enabled</c>).</summary>
