@@ -511,9 +511,10 @@ public sealed class OpcUaDriver : IDriver
             {
                 tag.LastType = value.Value.Type;
                 var sourceType = SourceTypeOf(value.Value, tag.Config);
-                if (tag.Info.SourceType != sourceType)
+                if (tag.Info.SourceType != sourceType || tag.Info.IsArray != (value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value)))
                 {
                     // Set before the sample leaves: the outputs read the tag's type with its first value.
+                    tag.Info.IsArray = value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value);
                     tag.Info.SourceType = sourceType;
                 }
             }
@@ -534,11 +535,12 @@ public sealed class OpcUaDriver : IDriver
 
     /// <summary>
     /// The datatype a value of this Variant is published with (<see cref="Convert"/>): its built-in type for the
-    /// numbers and booleans (Double when scaled), String for what is published as text.
+    /// numbers and booleans (Double when scaled), String for what is published as text; for an array, its elements'
+    /// type (<see cref="OpcUaArrays.ElementTypeOf"/>, never scaled).
     /// </summary>
     public static SourceType SourceTypeOf(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SourceType.String : variant.Type switch
+        var raw = variant.IsArray ? (OpcUaArrays.IsMatrix(variant) ? SourceType.String : OpcUaArrays.ElementTypeOf(variant.Type)) : variant.Type switch
         {
             BuiltInType.Null => SourceType.Unknown,
             BuiltInType.Boolean => SourceType.Boolean,
@@ -554,16 +556,21 @@ public sealed class OpcUaDriver : IDriver
             BuiltInType.Double => SourceType.Double,
             _ => SourceType.String,
         };
-        return config is null ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
+        return config is null || variant.IsArray ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
     }
 
     /// <summary>
     /// A Variant as a sample value: booleans, integers, UInt64 as an exact unsigned integer, Float at its float32 width,
-    /// doubles (a scaled tag gives a Double), text for the rest.
+    /// doubles (a scaled tag gives a Double), text for the rest; an array as a typed array (<see cref="OpcUaArrays"/>).
     /// </summary>
     public static SampleValue Convert(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SampleValue.FromString(variant.ToString()) : variant.Value switch
+        if (variant.IsArray)
+        {
+            return OpcUaArrays.IsMatrix(variant) ? SampleValue.FromString(variant.ToString()) : SampleValue.FromArray(OpcUaArrays.Convert(variant));
+        }
+
+        var raw = variant.Value switch
         {
             null => SampleValue.None,
             bool b => SampleValue.FromBoolean(b),
