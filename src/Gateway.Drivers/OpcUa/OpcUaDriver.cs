@@ -14,7 +14,7 @@ namespace Gateway.Drivers.OpcUa;
 /// (or periodic reads) turned into samples with the source timestamp and the status code mapped to quality.
 /// A lost server turns every tag Bad once; the reconnect ladder (Polly backoff) brings them back Good by itself.
 /// </summary>
-public sealed class OpcUaDriver : IDriver
+public sealed partial class OpcUaDriver : IDriver
 {
     private readonly OpcUaSettings _settings;
     private readonly List<OpcUaTag> _tags;
@@ -193,6 +193,7 @@ public sealed class OpcUaDriver : IDriver
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
+        await ReadSourceTypesAsync(cancellationToken);
         if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;

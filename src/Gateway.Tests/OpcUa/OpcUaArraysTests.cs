@@ -45,4 +45,20 @@ public sealed class OpcUaArraysTests
         Assert.Equal(SampleValue.FromArray(SampleArray.Of(new short[] { 1, 2 })), OpcUaDriver.Convert(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
         Assert.Equal(SourceType.Int16, OpcUaDriver.SourceTypeOf(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
     }
+
+    [Fact]
+    public void SourceTypeOf_DataTypeAndValueRankAttributes_GiveTheTypeTheValuesWillHave()
+    {
+        Assert.Equal((SourceType.Float, true), OpcUaDriver.SourceTypeOf(new NodeId(0, 10), 1));
+        Assert.Equal((SourceType.Float, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 10), -1));
+        Assert.Equal((SourceType.UInt64, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 9), -1));
+        Assert.Equal((SourceType.Boolean, true), OpcUaDriver.SourceTypeOf(new NodeId(0, 1), 1));
+        Assert.Equal((SourceType.DateTime, true), OpcUaDriver.SourceTypeOf(new NodeId(0, 13), 1));
+        Assert.Equal((SourceType.String, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 13), -1));
+        Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 10), 2));
+        Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 10), -2));
+        Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(new NodeId(0, 22), -1));
+        Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(new NodeId(1, 10), -1));
+        Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(null, -1));
+    }
 }

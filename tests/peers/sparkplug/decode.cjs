@@ -52,9 +52,9 @@ function addArrays(topic, payload, bytes) {
     let datatype = m.datatype;
     if (datatype && alias !== null) aliasTypes.set(device + ' ' + alias, datatype);
     if (!datatype && alias !== null) datatype = aliasTypes.get(device + ' ' + alias);
-    if (arrayTypes[datatype] && !(m.isNull === true)) {
-      payload.metrics[i].value = decodeArray(datatype, m.bytesValue);
+    if (arrayTypes[datatype]) {
       if (m.datatype) payload.metrics[i].type = arrayTypes[datatype];
+      if (m.isNull !== true) payload.metrics[i].value = decodeArray(datatype, m.bytesValue);
     }
   });
 }
