@@ -91,4 +91,29 @@ public sealed partial class OpcUaDriver
         BuiltInType.DateTime => DateTime.UnixEpoch,
         _ => string.Empty,
     };
+
+    /// <summary>
+    /// The encoding id of an ExtensionObject in the value that the decoder did not turn into a known structure (its
+    /// body kept as raw bytes), scalar or array element; null when there is none.
+    /// </summary>
+    public static NodeId? UndecodableStructure(Variant value)
+    {
+        switch (value.Value)
+        {
+            case ExtensionObject { Body: null, IsNull: false } scalar:
+                return scalar.TypeId;
+            case ExtensionObject[] array:
+                foreach (var item in array)
+                {
+                    if (item is { Body: null, IsNull: false })
+                    {
+                        return item.TypeId;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
 }

@@ -491,6 +491,16 @@ public sealed partial class OpcUaDriver : IDriver
     {
         var now = _timeProvider.GetUtcNow();
         var quality = QualityOf(value.StatusCode);
+        var status = value.StatusCode.Code;
+        string? undecodable = null;
+        if (quality != Quality.Bad && UndecodableStructure(value.Value) is { } typeId)
+        {
+            // A structure this driver cannot decode is Bad with a reason, never its text with quality Good.
+            quality = Quality.Bad;
+            status = SampleStatus.BadDataEncodingUnsupported;
+            undecodable = $"{tag.Address.Text} holds a structure of encoding {typeId} that the gateway cannot decode (BadDataEncodingUnsupported)";
+        }
+
         var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
         lock (tag)
         {
@@ -499,12 +509,12 @@ public sealed partial class OpcUaDriver : IDriver
                 return null;
             }
 
-            if (explainBad && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != value.StatusCode.Code))
+            if ((explainBad || undecodable is not null) && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != status))
             {
-                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {SampleStatus.Describe(value.StatusCode.Code)} for {tag.Address.Text}");
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, undecodable ?? $"the server reports {SampleStatus.Describe(status)} for {tag.Address.Text}");
             }
 
-            tag.LastStatus = value.StatusCode.Code;
+            tag.LastStatus = status;
 
             tag.LastQuality = quality;
             tag.LastValue = converted;
@@ -523,7 +533,7 @@ public sealed partial class OpcUaDriver : IDriver
 
         var source = value.SourceTimestamp != default ? value.SourceTimestamp : value.ServerTimestamp;
         var sourceTime = source == default ? now : new DateTimeOffset(DateTime.SpecifyKind(source, DateTimeKind.Utc));
-        return new Sample(tag.Info, sourceTime, now, converted, quality, value.StatusCode.Code);
+        return new Sample(tag.Info, sourceTime, now, converted, quality, status);
     }
 
     /// <summary>Top two bits of the status code: 00 Good, 01 Uncertain, 10 and 11 Bad.</summary>

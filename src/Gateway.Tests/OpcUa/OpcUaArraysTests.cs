@@ -61,4 +61,17 @@ public sealed class OpcUaArraysTests
         Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(new NodeId(1, 10), -1));
         Assert.Equal((SourceType.Unknown, false), OpcUaDriver.SourceTypeOf(null, -1));
     }
+
+    [Fact]
+    public void UndecodableStructure_AnExtensionObjectKeptAsRawBytes_IsFound_AndAKnownOneIsNot()
+    {
+        var unknown = new ExtensionObject(new NodeId(3, "TE_\"UDT_Motor\""), 1, [1, 2, 3, 4, 5, 6, 7, 8, 9], null);
+        var known = new ExtensionObject(new Gateway.Drivers.OpcUa.Encoding.Range { Low = 1, High = 2 });
+
+        Assert.Equal(unknown.TypeId, OpcUaDriver.UndecodableStructure(new Variant(BuiltInType.ExtensionObject, unknown)));
+        Assert.Equal(unknown.TypeId, OpcUaDriver.UndecodableStructure(new Variant(BuiltInType.ExtensionObject, new[] { known, unknown })));
+        Assert.Null(OpcUaDriver.UndecodableStructure(new Variant(BuiltInType.ExtensionObject, known)));
+        Assert.Null(OpcUaDriver.UndecodableStructure(new Variant(BuiltInType.ExtensionObject, ExtensionObject.Null)));
+        Assert.Null(OpcUaDriver.UndecodableStructure(new Variant(BuiltInType.Int32, 5)));
+    }
 }
