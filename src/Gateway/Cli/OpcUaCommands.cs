@@ -409,7 +409,7 @@ internal static class OpcUaCommands
             var values = await client.ReadAsync(variables.SelectMany(r => new[] { AttributeIds.DataType, AttributeIds.ValueRank, ArrayDimensionsAttribute }
                 .Select(a => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = a })).ToArray(), ct);
             // Types that are not built-in (UtcTime, ServerState, Range, a vendor's structure) are named by their
-            // BrowseName; a type with a StructureDefinition (DataTypeDefinition attribute) is marked "(structure)".
+            // BrowseName; a vendor type with a StructureDefinition (DataTypeDefinition attribute) is marked "(structure)".
             var unnamed = values.Where((_, i) => i % 3 == 0).Select(v => v.Value.Value).OfType<NodeId>().Where(t => BuiltInName(t) is null && !typeNames.ContainsKey(t)).Distinct().ToArray();
             if (unnamed.Length > 0)
             {
@@ -417,7 +417,9 @@ internal static class OpcUaCommands
                 for (var i = 0; i < unnamed.Length; i++)
                 {
                     var name = names[2 * i].Value.Value is QualifiedName { Name.Length: > 0 } qualified ? qualified.ToString() : unnamed[i].ToString();
-                    var structure = names[(2 * i) + 1].Value.Value is ExtensionObject { TypeId: { NamespaceIndex: 0, Numeric: StructureDefinitionEncoding } };
+                    // Vendor types only: the standard ones (Range, EUInformation, ...) keep their plain names.
+                    var structure = unnamed[i].NamespaceIndex != 0
+                        && names[(2 * i) + 1].Value.Value is ExtensionObject { TypeId: { NamespaceIndex: 0, Numeric: StructureDefinitionEncoding } };
                     typeNames[unnamed[i]] = structure ? name + " (structure)" : name;
                 }
             }
