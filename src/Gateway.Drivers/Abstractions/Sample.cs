@@ -28,23 +28,31 @@ public enum SampleValueKind : byte
 
     /// <summary>An unsigned 64-bit integer (values above <see cref="long.MaxValue"/> stay exact).</summary>
     UnsignedInteger = 6,
+
+    /// <summary>A one-dimensional typed array (<see cref="SampleArray"/>).</summary>
+    Array = 7,
+
+    /// <summary>A structure with named fields (<see cref="SampleStructure"/>).</summary>
+    Structure = 8,
 }
 
 /// <summary>
-/// A typed value without boxing: a boolean, a signed or unsigned 64-bit integer, a float32, a double or a string.
+/// A typed value without boxing: a boolean, a signed or unsigned 64-bit integer, a float32, a double, a string, an
+/// array or a structure. Scalars allocate nothing; a string, array or structure is one reference in the same slot.
 /// </summary>
 public readonly struct SampleValue : IEquatable<SampleValue>
 {
     private readonly long _integer;
     private readonly double _double;
-    private readonly string? _string;
+    // The string, the SampleArray or the SampleStructure (by Kind); null for the other kinds.
+    private readonly object? _reference;
 
-    private SampleValue(SampleValueKind kind, long integer, double @double, string? @string)
+    private SampleValue(SampleValueKind kind, long integer, double @double, object? reference)
     {
         Kind = kind;
         _integer = integer;
         _double = @double;
-        _string = @string;
+        _reference = reference;
     }
 
     public SampleValueKind Kind { get; }
@@ -63,6 +71,10 @@ public readonly struct SampleValue : IEquatable<SampleValue>
     public static SampleValue FromUnsignedInteger(ulong value) => new(SampleValueKind.UnsignedInteger, unchecked((long)value), 0, null);
 
     public static SampleValue FromString(string value) => new(SampleValueKind.String, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
+
+    public static SampleValue FromArray(SampleArray value) => new(SampleValueKind.Array, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
+
+    public static SampleValue FromStructure(SampleStructure value) => new(SampleValueKind.Structure, 0, 0, value ?? throw new ArgumentNullException(nameof(value)));
 
     public bool AsBoolean => Kind switch
     {
@@ -100,7 +112,13 @@ public readonly struct SampleValue : IEquatable<SampleValue>
     /// <summary>The value as a float32 (a double is rounded to the nearest float).</summary>
     public float AsFloat => (float)AsDouble;
 
-    public string? AsString => Kind == SampleValueKind.String ? _string : null;
+    public string? AsString => Kind == SampleValueKind.String ? (string?)_reference : null;
+
+    /// <summary>The array, or null when the value is not one.</summary>
+    public SampleArray? AsArray => Kind == SampleValueKind.Array ? (SampleArray?)_reference : null;
+
+    /// <summary>The structure, or null when the value is not one.</summary>
+    public SampleStructure? AsStructure => Kind == SampleValueKind.Structure ? (SampleStructure?)_reference : null;
 
     /// <summary>True for booleans, integers (signed or unsigned), float32s and doubles.</summary>
     public bool IsNumeric => Kind is SampleValueKind.Boolean or SampleValueKind.Integer or SampleValueKind.Double or SampleValueKind.Float or SampleValueKind.UnsignedInteger;
@@ -115,13 +133,14 @@ public readonly struct SampleValue : IEquatable<SampleValue>
     {
         SampleValueKind.None => true,
         SampleValueKind.Double or SampleValueKind.Float => _double.Equals(other._double),
-        SampleValueKind.String => string.Equals(_string, other._string, StringComparison.Ordinal),
+        SampleValueKind.String => string.Equals((string?)_reference, (string?)other._reference, StringComparison.Ordinal),
+        SampleValueKind.Array or SampleValueKind.Structure => Equals(_reference, other._reference),
         _ => _integer == other._integer,
     };
 
     public override bool Equals(object? obj) => obj is SampleValue other && Equals(other);
 
-    public override int GetHashCode() => HashCode.Combine(Kind, _integer, _double, _string);
+    public override int GetHashCode() => HashCode.Combine(Kind, _integer, _double, _reference);
 
     public static bool operator ==(SampleValue left, SampleValue right) => left.Equals(right);
 
@@ -135,7 +154,8 @@ public readonly struct SampleValue : IEquatable<SampleValue>
         SampleValueKind.Double => _double.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         SampleValueKind.Float => ((float)_double).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         SampleValueKind.UnsignedInteger => unchecked((ulong)_integer).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        _ => _string ?? string.Empty,
+        SampleValueKind.Array or SampleValueKind.Structure => _reference!.ToString()!,
+        _ => (string?)_reference ?? string.Empty,
     };
 }
 

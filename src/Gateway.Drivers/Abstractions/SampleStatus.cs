@@ -44,6 +44,7 @@ public static class SampleStatus
     public const uint BadNodeIdUnknown = 0x80340000;
     public const uint BadAttributeIdInvalid = 0x80350000;
     public const uint BadDataEncodingInvalid = 0x80380000;
+    public const uint BadDataEncodingUnsupported = 0x80390000;
     public const uint BadNotReadable = 0x803A0000;
     public const uint BadNotWritable = 0x803B0000;
     public const uint BadOutOfRange = 0x803C0000;

@@ -24,6 +24,9 @@ public enum SourceType : byte
     Double,
     String,
     DateTime,
+
+    /// <summary>A structure (an OPC UA ExtensionObject decoded with its DataTypeDefinition): published as an object.</summary>
+    Structure,
 }
 
 /// <summary>Source types of configured and read values.</summary>
@@ -34,7 +37,7 @@ public static class SourceTypes
     /// value scaled (scale not 1 or offset not 0) is computed in double; booleans and text are never scaled.
     /// </summary>
     public static SourceType Published(SourceType raw, double scale, double offset) =>
-        (scale == 1.0 && offset == 0.0) || raw is SourceType.Boolean or SourceType.String or SourceType.DateTime or SourceType.Unknown ? raw : SourceType.Double;
+        (scale == 1.0 && offset == 0.0) || raw is SourceType.Boolean or SourceType.String or SourceType.DateTime or SourceType.Structure or SourceType.Unknown ? raw : SourceType.Double;
 
     /// <summary>Whether <paramref name="value"/>, a whole number, fits the integer type <paramref name="type"/> (false for non-integer types).</summary>
     public static bool Fits(SourceType type, in SampleValue value)

@@ -41,6 +41,12 @@ public sealed class TagInfo : IEquatable<TagInfo>
     /// </summary>
     public SourceType SourceType { get; internal set; }
 
+    /// <summary>
+    /// True when the tag's values are one-dimensional arrays of <see cref="SourceType"/> elements (an OPC UA node of
+    /// ValueRank 1): Sparkplug announces the array datatype (FloatArray …). Set with the source type, not per sample.
+    /// </summary>
+    public bool IsArray { get; internal set; }
+
     /// <summary><c>machine/path</c>, unique within a gateway.</summary>
     public string Key { get; }
 

@@ -14,7 +14,7 @@ namespace Gateway.Drivers.OpcUa;
 /// (or periodic reads) turned into samples with the source timestamp and the status code mapped to quality.
 /// A lost server turns every tag Bad once; the reconnect ladder (Polly backoff) brings them back Good by itself.
 /// </summary>
-public sealed class OpcUaDriver : IDriver
+public sealed partial class OpcUaDriver : IDriver
 {
     private readonly OpcUaSettings _settings;
     private readonly List<OpcUaTag> _tags;
@@ -193,6 +193,7 @@ public sealed class OpcUaDriver : IDriver
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
+        await ReadSourceTypesAsync(cancellationToken);
         if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;
@@ -490,6 +491,16 @@ public sealed class OpcUaDriver : IDriver
     {
         var now = _timeProvider.GetUtcNow();
         var quality = QualityOf(value.StatusCode);
+        var status = value.StatusCode.Code;
+        string? undecodable = null;
+        if (quality != Quality.Bad && UndecodableStructure(value.Value) is { } typeId)
+        {
+            // A structure this driver cannot decode is Bad with a reason, never its text with quality Good.
+            quality = Quality.Bad;
+            status = SampleStatus.BadDataEncodingUnsupported;
+            undecodable = $"{tag.Address.Text} holds a structure of encoding {typeId} that the gateway cannot decode (BadDataEncodingUnsupported)";
+        }
+
         var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
         lock (tag)
         {
@@ -498,12 +509,12 @@ public sealed class OpcUaDriver : IDriver
                 return null;
             }
 
-            if (explainBad && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != value.StatusCode.Code))
+            if ((explainBad || undecodable is not null) && quality == Quality.Bad && (tag.LastQuality != Quality.Bad || tag.LastStatus != status))
             {
-                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, $"the server reports {SampleStatus.Describe(value.StatusCode.Code)} for {tag.Address.Text}");
+                OpcUaLog.TagUnusable(_logger, Name, tag.Info.Key, undecodable ?? $"the server reports {SampleStatus.Describe(status)} for {tag.Address.Text}");
             }
 
-            tag.LastStatus = value.StatusCode.Code;
+            tag.LastStatus = status;
 
             tag.LastQuality = quality;
             tag.LastValue = converted;
@@ -511,9 +522,10 @@ public sealed class OpcUaDriver : IDriver
             {
                 tag.LastType = value.Value.Type;
                 var sourceType = SourceTypeOf(value.Value, tag.Config);
-                if (tag.Info.SourceType != sourceType)
+                if (tag.Info.SourceType != sourceType || tag.Info.IsArray != (value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value)))
                 {
                     // Set before the sample leaves: the outputs read the tag's type with its first value.
+                    tag.Info.IsArray = value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value);
                     tag.Info.SourceType = sourceType;
                 }
             }
@@ -521,7 +533,7 @@ public sealed class OpcUaDriver : IDriver
 
         var source = value.SourceTimestamp != default ? value.SourceTimestamp : value.ServerTimestamp;
         var sourceTime = source == default ? now : new DateTimeOffset(DateTime.SpecifyKind(source, DateTimeKind.Utc));
-        return new Sample(tag.Info, sourceTime, now, converted, quality, value.StatusCode.Code);
+        return new Sample(tag.Info, sourceTime, now, converted, quality, status);
     }
 
     /// <summary>Top two bits of the status code: 00 Good, 01 Uncertain, 10 and 11 Bad.</summary>
@@ -534,11 +546,12 @@ public sealed class OpcUaDriver : IDriver
 
     /// <summary>
     /// The datatype a value of this Variant is published with (<see cref="Convert"/>): its built-in type for the
-    /// numbers and booleans (Double when scaled), String for what is published as text.
+    /// numbers and booleans (Double when scaled), String for what is published as text; for an array, its elements'
+    /// type (<see cref="OpcUaArrays.ElementTypeOf"/>, never scaled).
     /// </summary>
     public static SourceType SourceTypeOf(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SourceType.String : variant.Type switch
+        var raw = variant.IsArray ? (OpcUaArrays.IsMatrix(variant) ? SourceType.String : OpcUaArrays.ElementTypeOf(variant.Type)) : variant.Type switch
         {
             BuiltInType.Null => SourceType.Unknown,
             BuiltInType.Boolean => SourceType.Boolean,
@@ -554,16 +567,21 @@ public sealed class OpcUaDriver : IDriver
             BuiltInType.Double => SourceType.Double,
             _ => SourceType.String,
         };
-        return config is null ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
+        return config is null || variant.IsArray ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
     }
 
     /// <summary>
     /// A Variant as a sample value: booleans, integers, UInt64 as an exact unsigned integer, Float at its float32 width,
-    /// doubles (a scaled tag gives a Double), text for the rest.
+    /// doubles (a scaled tag gives a Double), text for the rest; an array as a typed array (<see cref="OpcUaArrays"/>).
     /// </summary>
     public static SampleValue Convert(Variant variant, TagConfig? config = null)
     {
-        var raw = variant.IsArray ? SampleValue.FromString(variant.ToString()) : variant.Value switch
+        if (variant.IsArray)
+        {
+            return OpcUaArrays.IsMatrix(variant) ? SampleValue.FromString(variant.ToString()) : SampleValue.FromArray(OpcUaArrays.Convert(variant));
+        }
+
+        var raw = variant.Value switch
         {
             null => SampleValue.None,
             bool b => SampleValue.FromBoolean(b),

@@ -122,7 +122,7 @@ public sealed class OpcUaDriverFactoryTests
         Assert.Equal(SampleValue.FromInteger(4000000000), OpcUaDriver.Convert(new Variant(BuiltInType.UInt32, 4000000000u)));
         Assert.Equal(SampleValue.FromFloat(1.5f), OpcUaDriver.Convert(new Variant(BuiltInType.Float, 1.5f)));
         Assert.Equal(SampleValue.FromString("x"), OpcUaDriver.Convert(new Variant(BuiltInType.String, "x")));
-        Assert.Equal(SampleValue.FromString("[1, 2]"), OpcUaDriver.Convert(new Variant(BuiltInType.Int32, new[] { 1, 2 })));
+        Assert.Equal(SampleValue.FromArray(SampleArray.Of([1, 2])), OpcUaDriver.Convert(new Variant(BuiltInType.Int32, new[] { 1, 2 })));
         Assert.Equal(SampleValue.FromDouble(25.0), OpcUaDriver.Convert(new Variant(BuiltInType.Int16, (short)100), new TagConfig { Scale = 0.2, Offset = 5 }));
     }
 

@@ -316,7 +316,7 @@ public sealed class OpcUaVariantDriverTests
 
         var big = writer.Samples.First(s => s.Tag.Path == "big");
         Assert.Equal(Quality.Bad, big.Quality);
-        Assert.Equal(SampleValue.FromString("[1, -2, 3]"), writer.Samples.First(s => s.Tag.Path == "array").Value);
+        Assert.Equal(SampleValue.FromArray(SampleArray.Of([1, -2, 3])), writer.Samples.First(s => s.Tag.Path == "array").Value);
         Assert.DoesNotContain(writer.Samples, s => s.Tag.Path != "big" && s.Quality == Quality.Bad);
     }
 }

@@ -13,11 +13,14 @@ namespace Gateway.Buffering;
 /// flags  := kind (bits 0-3) | quality (bits 4-5) | has-status (bit 6) | boolean value (bit 7)
 /// value  := None, Boolean: nothing | Integer: zigzag-varint | UnsignedInteger: varint | Double: 8 bytes LE
 ///           | Float: 4 bytes LE | String: length:varint UTF-8 bytes
+///           | Array, Structure: length:int32-LE body (see <c>SampleBatchCodec.Composite.cs</c>)
 /// </code>
-/// Kinds 7-15 are free for arrays and structures in a later version; a reader refuses a version it does not know.
+/// Kinds 7 (Array) and 8 (Structure) came without a version change: a batch of scalars is the same bytes as
+/// before, and a gateway that predates them refuses such a batch by its kind. Kinds 9-15 are free; a reader refuses
+/// a version it does not know.
 /// Timestamps are UTC ticks. Encoding allocates nothing per sample (the writer's buffer grows by doubling and is reused).
 /// </summary>
-public static class SampleBatchCodec
+public static partial class SampleBatchCodec
 {
     /// <summary>The format version written in the first byte.</summary>
     public const byte Version = 1;
@@ -83,6 +86,9 @@ public static class SampleBatchCodec
                     writer.WriteString(value.AsString!);
                     break;
                 case SampleValueKind.None or SampleValueKind.Boolean:
+                    break;
+                case SampleValueKind.Array or SampleValueKind.Structure:
+                    WriteComposite(writer, value);
                     break;
                 default:
                     throw new NotSupportedException($"The buffer cannot store a value of kind {value.Kind}.");
@@ -172,6 +178,12 @@ public static class SampleBatchCodec
                     var length = (int)ReadVarint(data, ref position);
                     value = keep ? SampleValue.FromString(Encoding.UTF8.GetString(data.Slice(position, length))) : SampleValue.None;
                     position += length;
+                    break;
+                case SampleValueKind.Array or SampleValueKind.Structure:
+                    var size = BinaryPrimitives.ReadInt32LittleEndian(data[position..]);
+                    position += 4;
+                    value = keep ? ReadComposite(kind, data.Slice(position, size)) : SampleValue.None;
+                    position += size;
                     break;
                 default:
                     throw new InvalidDataException($"Unknown sample kind {(int)kind} in a buffer batch.");
@@ -305,6 +317,18 @@ public sealed class BatchWriter
         BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(Length), value);
         Length += 4;
     }
+
+    /// <summary>Leaves room for an int32 written later with <see cref="PatchInt32"/>; returns where it goes.</summary>
+    public int ReserveInt32()
+    {
+        Ensure(4);
+        var at = Length;
+        Length += 4;
+        return at;
+    }
+
+    /// <summary>Writes an int32 (LE) into room left by <see cref="ReserveInt32"/>.</summary>
+    public void PatchInt32(int at, int value) => BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(at), value);
 
     public void WriteString(string value)
     {

@@ -152,7 +152,7 @@ internal static class OpcUaCommands
         var depth = new Option<int>("--depth") { Description = "Levels to descend", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of an indented tree" };
         var emitTags = new Option<bool>("--emit-tags") { Description = "Print the variables found as a tags[] JSON fragment for an opcua driver (check-config accepts it)" };
-        var command = new Command("browse", "Print the address space tree: NodeId, BrowseName, NodeClass, DataType.");
+        var command = new Command("browse", "Print the address space tree: NodeId, BrowseName, NodeClass, DataType (Float[1000] for arrays, '(structure)' for structures).");
         common.AddTo(command);
         command.Options.Add(node);
         command.Options.Add(depth);
@@ -411,23 +411,32 @@ internal static class OpcUaCommands
         var dataTypes = new Dictionary<NodeId, string>();
         if (variables.Length > 0)
         {
-            var values = await client.ReadAsync(variables.Select(r => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = AttributeIds.DataType }).ToArray(), ct);
-            // Types that are not built-in (UtcTime, ServerState, Range, a vendor's structure) are named by their BrowseName.
-            var unnamed = values.Select(v => v.Value.Value).OfType<NodeId>().Where(t => BuiltInName(t) is null && !typeNames.ContainsKey(t)).Distinct().ToArray();
+            // DataType, ValueRank and ArrayDimensions of each variable: arrays print as Float[1000] (or Float[] with no
+            // dimensions), matrices as Double[2,3].
+            var values = await client.ReadAsync(variables.SelectMany(r => new[] { AttributeIds.DataType, AttributeIds.ValueRank, ArrayDimensionsAttribute }
+                .Select(a => new ReadValueId { NodeId = r.NodeId.NodeId, AttributeId = a })).ToArray(), ct);
+            // Types that are not built-in (UtcTime, ServerState, Range, a vendor's structure) are named by their
+            // BrowseName; a vendor type with a StructureDefinition (DataTypeDefinition attribute) is marked "(structure)".
+            var unnamed = values.Where((_, i) => i % 3 == 0).Select(v => v.Value.Value).OfType<NodeId>().Where(t => BuiltInName(t) is null && !typeNames.ContainsKey(t)).Distinct().ToArray();
             if (unnamed.Length > 0)
             {
-                var names = await client.ReadAsync(unnamed.Select(t => new ReadValueId { NodeId = t, AttributeId = AttributeIds.BrowseName }).ToArray(), ct);
+                var names = await client.ReadAsync(unnamed.SelectMany(t => new[] { new ReadValueId { NodeId = t, AttributeId = AttributeIds.BrowseName }, new ReadValueId { NodeId = t, AttributeId = DataTypeDefinitionAttribute } }).ToArray(), ct);
                 for (var i = 0; i < unnamed.Length; i++)
                 {
-                    typeNames[unnamed[i]] = names[i].Value.Value is QualifiedName { Name.Length: > 0 } name ? name.ToString() : unnamed[i].ToString();
+                    var name = names[2 * i].Value.Value is QualifiedName { Name.Length: > 0 } qualified ? qualified.ToString() : unnamed[i].ToString();
+                    // Vendor types only: the standard ones (Range, EUInformation, ...) keep their plain names.
+                    var structure = unnamed[i].NamespaceIndex != 0
+                        && names[(2 * i) + 1].Value.Value is ExtensionObject { TypeId: { NamespaceIndex: 0, Numeric: StructureDefinitionEncoding } };
+                    typeNames[unnamed[i]] = structure ? name + " (structure)" : name;
                 }
             }
 
             for (var i = 0; i < variables.Length; i++)
             {
-                if (values[i].Value.Value is NodeId dataType)
+                if (values[3 * i].Value.Value is NodeId dataType)
                 {
-                    dataTypes[variables[i].NodeId.NodeId] = BuiltInName(dataType) ?? typeNames.GetValueOrDefault(dataType, dataType.ToString());
+                    var name = BuiltInName(dataType) ?? typeNames.GetValueOrDefault(dataType, dataType.ToString());
+                    dataTypes[variables[i].NodeId.NodeId] = name + ArrayMark(values[(3 * i) + 1].Value.Value as int?, values[(3 * i) + 2].Value.Value as uint[]);
                 }
             }
         }
@@ -443,6 +452,20 @@ internal static class OpcUaCommands
             }
         }
     }
+
+    private const uint ArrayDimensionsAttribute = 16;
+    private const uint DataTypeDefinitionAttribute = 23; // OPC 10000-3 §5.8.3, servers of 1.04 and later
+    private const uint StructureDefinitionEncoding = 122; // StructureDefinition_Encoding_DefaultBinary
+
+    /// <summary>"" for a scalar; [] for an array of unknown length; [1000], [2,3] with the ArrayDimensions (0: any length).</summary>
+    internal static string ArrayMark(int? valueRank, uint[]? dimensions) => valueRank switch
+    {
+        null or -1 or -3 => "",
+        _ when dimensions is { Length: > 0 } => "[" + string.Join(",", dimensions.Select(d => d == 0 ? "" : d.ToString(CultureInfo.InvariantCulture))) + "]",
+        1 => "[]",
+        > 1 => "[" + new string(',', valueRank.Value - 1) + "]",
+        _ => "[…]", // 0 (one or more dimensions) or -2 (scalar or array)
+    };
 
     /// <summary>DataTypes i=1..25 are the built-in types, except i=22 Structure and i=24 BaseDataType (OPC 10000-6 §5.1.2).</summary>
     private static string? BuiltInName(NodeId dataType) =>

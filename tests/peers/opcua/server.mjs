@@ -143,10 +143,24 @@ for (const type of Object.keys(written)) {
 ns.addVariable({ organizedBy: writes, nodeId: "s=Writes.Locked", browseName: "Locked", dataType: "Double", minimumSamplingInterval: 100,
   accessLevel: "CurrentRead", userAccessLevel: "CurrentRead", value: new Variant({ dataType: DataType.Double, value: 42 }) });
 
+// Arrays as PLCs have them (issue 14): a Float[1000] profile whose first element follows the tick, fixed
+// Int32[10], Boolean[8] and String[3].
+const arrays = ns.addFolder(objects, { browseName: "Arrays" });
+const profile = new Float32Array(1000).map((_, i) => i / 10);
+const arrayVariable = (name, dataType, length, get) => ns.addVariable({ organizedBy: arrays, nodeId: `s=Arrays.${name}`,
+  browseName: name, dataType, valueRank: 1, arrayDimensions: [length], minimumSamplingInterval: 100,
+  accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+  value: { get: () => new Variant({ dataType: DataType[dataType], arrayType: VariantArrayType.Array, value: get() }) } });
+arrayVariable("Float1000", "Float", 1000, () => profile);
+arrayVariable("Int32x10", "Int32", 10, () => Int32Array.from([-5, 0, 2147483647, -2147483648, 4, 5, 6, 7, 8, 9]));
+arrayVariable("Boolean8", "Boolean", 8, () => [true, false, true, true, false, false, false, true]);
+arrayVariable("String3", "String", 3, () => ["ABC", "", "étape 3"]);
+
 let tick = 0;
 const timer = setInterval(() => {
   tick++;
   st.temp = 20 + 5 * Math.sin(tick / 10);
+  if (tick % 10 === 0) profile[0] = tick / 10;
   if (tick % 10 === 0) st.parts++;
   if (tick % 100 === 0) { st.running = !st.running; st.state = st.running ? "Running" : "Stopped"; }
 }, 100);

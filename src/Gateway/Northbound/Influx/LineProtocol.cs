@@ -87,6 +87,10 @@ public sealed class LineProtocol(GatewayIdentity identity, bool unsignedIntegers
             case SampleValueKind.String:
                 line.Append(field).Append("=\"").Append(EscapeString(value.AsString!)).Append('"');
                 return true;
+            case SampleValueKind.Array or SampleValueKind.Structure:
+                // InfluxDB has no array or object field: a string field with the JSON the UNS publishes.
+                line.Append(field).Append("=\"").Append(EscapeString(value.ToString())).Append('"');
+                return true;
             default:
                 return false;
         }

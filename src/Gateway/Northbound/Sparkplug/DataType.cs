@@ -18,4 +18,20 @@ public enum DataType : uint
     String = 12,
     DateTime = 13,
     Text = 14,
+    Template = 19,
+
+    // Sparkplug 3.0 array types: packed little-endian in bytes_value (see SparkplugPayloadWriter.ArrayBytes).
+    Int8Array = 22,
+    Int16Array = 23,
+    Int32Array = 24,
+    Int64Array = 25,
+    UInt8Array = 26,
+    UInt16Array = 27,
+    UInt32Array = 28,
+    UInt64Array = 29,
+    FloatArray = 30,
+    DoubleArray = 31,
+    BooleanArray = 32,
+    StringArray = 33,
+    DateTimeArray = 34,
 }

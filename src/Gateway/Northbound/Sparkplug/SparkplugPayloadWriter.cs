@@ -226,8 +226,42 @@ public sealed class SparkplugPayloadWriter
         SampleValueKind.Float => DataType.Float,
         SampleValueKind.Double => DataType.Double,
         SampleValueKind.String => DataType.String,
+        SampleValueKind.Structure => DataType.String,
         _ => DataType.Unknown,
     };
+
+    /// <summary>
+    /// The Sparkplug 3.0 array datatype of an array whose elements are <paramref name="element"/> (FloatArray …);
+    /// an array of structures goes as a String with its JSON text, as a structure does.
+    /// </summary>
+    public static DataType ArrayDataTypeOf(SourceType element) => element switch
+    {
+        SourceType.Boolean => DataType.BooleanArray,
+        SourceType.Int8 => DataType.Int8Array,
+        SourceType.Int16 => DataType.Int16Array,
+        SourceType.Int32 => DataType.Int32Array,
+        SourceType.Int64 => DataType.Int64Array,
+        SourceType.UInt8 => DataType.UInt8Array,
+        SourceType.UInt16 => DataType.UInt16Array,
+        SourceType.UInt32 => DataType.UInt32Array,
+        SourceType.UInt64 => DataType.UInt64Array,
+        SourceType.Float => DataType.FloatArray,
+        SourceType.Double => DataType.DoubleArray,
+        SourceType.String => DataType.StringArray,
+        SourceType.DateTime => DataType.DateTimeArray,
+        SourceType.Structure => DataType.String,
+        _ => DataType.Unknown,
+    };
+
+    /// <summary>
+    /// What a birth announces for a tag not read yet: its source type, the array datatype when the tag holds arrays
+    /// (<see cref="TagInfo.IsArray"/>), String (JSON text) for a structure; Unknown when nothing is known.
+    /// </summary>
+    public static DataType DataTypeOf(TagInfo tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        return tag.IsArray ? ArrayDataTypeOf(tag.SourceType) : DataTypeOf(tag.SourceType);
+    }
 
     /// <summary>
     /// The Sparkplug datatype of a value of a tag whose source type is <paramref name="source"/>: the source's own
@@ -245,6 +279,8 @@ public sealed class SparkplugPayloadWriter
                 }
 
                 return value.Kind == SampleValueKind.UnsignedInteger && value.AsUnsignedInteger > long.MaxValue ? DataType.UInt64 : DataTypeOf(value.Kind);
+            case SampleValueKind.Array:
+                return ArrayDataTypeOf(value.AsArray!.ElementType);
             default:
                 return DataTypeOf(value.Kind);
         }
@@ -266,6 +302,7 @@ public sealed class SparkplugPayloadWriter
         SourceType.Double => DataType.Double,
         SourceType.String => DataType.String,
         SourceType.DateTime => DataType.DateTime,
+        SourceType.Structure => DataType.String,
         _ => DataType.Unknown,
     };
 
@@ -281,7 +318,20 @@ public sealed class SparkplugPayloadWriter
     /// <summary>The <c>int_value</c> of a whole number: its low 32 bits (a negative Int8/16/32 sign-extended to 32 bits).</summary>
     private static uint IntValue(in SampleValue value) => value.Kind == SampleValueKind.UnsignedInteger ? unchecked((uint)value.AsUnsignedInteger) : unchecked((uint)value.AsInteger);
 
-    private static int StringBytes(in SampleValue value) => value.Kind == SampleValueKind.String ? Encoding.UTF8.GetByteCount(value.AsString!) : 0;
+    /// <summary>
+    /// The length of the value's bytes in its length-delimited field: a string's UTF-8, an array's bytes_value, the
+    /// JSON text of a structure (or an array of structures); 0 for the other kinds.
+    /// </summary>
+    private static int StringBytes(in SampleValue value) => value.Kind switch
+    {
+        SampleValueKind.String => Encoding.UTF8.GetByteCount(value.AsString!),
+        SampleValueKind.Array when IsPacked(value) => SparkplugArrays.ByteCount(value.AsArray!),
+        SampleValueKind.Array or SampleValueKind.Structure => Encoding.UTF8.GetByteCount(value.ToString()),
+        _ => 0,
+    };
+
+    // Arrays of structures have no Sparkplug array type: they go as JSON text, as structures do.
+    private static bool IsPacked(in SampleValue value) => value.AsArray!.ElementType != SourceType.Structure;
 
     private static int ValueSize(in SampleValue value, DataType datatype, int stringBytes) => value.Kind switch
     {
@@ -292,6 +342,8 @@ public sealed class SparkplugPayloadWriter
         SampleValueKind.Float => 5,
         SampleValueKind.Double => 9,
         SampleValueKind.String => StringFieldSize(stringBytes),
+        SampleValueKind.Array when IsPacked(value) => 1 + StringFieldSize(stringBytes), // field 16: a two-byte tag
+        SampleValueKind.Array or SampleValueKind.Structure => StringFieldSize(stringBytes),
         _ => 0,
     };
 
@@ -328,6 +380,18 @@ public sealed class SparkplugPayloadWriter
             case SampleValueKind.String:
                 WriteTag(15, LengthDelimited);
                 WriteString(value.AsString!, stringBytes);
+                break;
+            case SampleValueKind.Array when IsPacked(value):
+                // bytes_value = 16: (16 << 3) | 2 = 130, a two-byte varint tag.
+                WriteByte(0x82);
+                WriteByte(0x01);
+                WriteVarint((ulong)stringBytes);
+                Ensure(stringBytes);
+                _position += SparkplugArrays.Write(value.AsArray!, _buffer.AsSpan(_position, stringBytes));
+                break;
+            case SampleValueKind.Array or SampleValueKind.Structure:
+                WriteTag(15, LengthDelimited);
+                WriteString(value.ToString(), stringBytes);
                 break;
         }
     }

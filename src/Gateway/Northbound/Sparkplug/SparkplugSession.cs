@@ -376,7 +376,7 @@ public sealed partial class SparkplugSession
         foreach (var tag in device.Tags)
         {
             // Not read yet: the type its source has (the configured type), or Double when nothing says.
-            var configured = SparkplugPayloadWriter.DataTypeOf(tag.Source.SourceType);
+            var configured = SparkplugPayloadWriter.DataTypeOf(tag.Source);
             tag.Announced = tag.Known != DataType.Unknown ? tag.Known : configured != DataType.Unknown ? configured : DataType.Double;
             if (tag.Current is { } current && tag.TypeOf(current.Value) == tag.Announced)
             {

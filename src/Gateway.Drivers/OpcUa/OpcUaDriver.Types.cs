@@ -1,0 +1,119 @@
+using Gateway.Drivers.OpcUa.Encoding;
+using Gateway.Drivers.OpcUa.Transport;
+
+namespace Gateway.Drivers.OpcUa;
+
+/// <summary>The tags' source types from the server's attributes, read once at connect.</summary>
+public sealed partial class OpcUaDriver
+{
+    /// <summary>
+    /// Reads each tag's DataType and ValueRank attributes once, before the subscription, so that the first Sparkplug
+    /// birth announces the right datatype (FloatArray, Int16 …) even for a tag whose first value comes late. A tag
+    /// whose source type is already known (from a previous connection) is skipped; a DataType outside the built-in
+    /// scalars leaves the type to the first value. A refused read changes nothing: the first values decide.
+    /// </summary>
+    private async Task ReadSourceTypesAsync(CancellationToken cancellationToken)
+    {
+        var tags = _tags.Where(t => t.NodeId is not null && t.Info.SourceType == SourceType.Unknown).ToArray();
+        if (tags.Length == 0)
+        {
+            return;
+        }
+
+        var nodes = new List<ReadValueId>(tags.Length * 2);
+        foreach (var tag in tags)
+        {
+            nodes.Add(new ReadValueId { NodeId = tag.NodeId!, AttributeId = AttributeIds.DataType });
+            nodes.Add(new ReadValueId { NodeId = tag.NodeId!, AttributeId = AttributeIds.ValueRank });
+        }
+
+        DataValue[] values;
+        try
+        {
+            values = await _client.ReadAsync(nodes, cancellationToken);
+        }
+        catch (UaException ex) when (ex is not UaConnectionException)
+        {
+            return;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var (type, isArray) = SourceTypeOf(values[2 * i].Value.Value as NodeId, values[(2 * i) + 1].Value.Value as int?);
+            if (type == SourceType.Unknown)
+            {
+                continue;
+            }
+
+            var tag = tags[i];
+            lock (tag)
+            {
+                if (tag.Info.SourceType == SourceType.Unknown)
+                {
+                    tag.Info.IsArray = isArray;
+                    tag.Info.SourceType = isArray ? type : SourceTypes.Published(type, tag.Config.Scale, tag.Config.Offset);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The source type of a node from its DataType attribute (a built-in type's NodeId, ns=0;i=1 … i=13) and its
+    /// ValueRank (1: a one-dimensional array; -1: a scalar; anything else, unknown). Matches what
+    /// <see cref="SourceTypeOf(Variant, TagConfig?)"/> gives for a value of that node (a scalar DateTime is text).
+    /// </summary>
+    public static (SourceType Type, bool IsArray) SourceTypeOf(NodeId? dataType, int? valueRank)
+    {
+        if (dataType is null || dataType.NamespaceIndex != 0 || dataType.IdType != NodeIdType.Numeric || dataType.Numeric is < 1 or > 13
+            || valueRank is not (1 or -1))
+        {
+            return (SourceType.Unknown, false);
+        }
+
+        var builtIn = (BuiltInType)dataType.Numeric;
+        var isArray = valueRank == 1;
+        return (isArray ? OpcUaArrays.ElementTypeOf(builtIn) : SourceTypeOf(new Variant(builtIn, ScalarOf(builtIn))), isArray);
+    }
+
+    private static object ScalarOf(BuiltInType type) => type switch
+    {
+        BuiltInType.Boolean => false,
+        BuiltInType.SByte => (sbyte)0,
+        BuiltInType.Byte => (byte)0,
+        BuiltInType.Int16 => (short)0,
+        BuiltInType.UInt16 => (ushort)0,
+        BuiltInType.Int32 => 0,
+        BuiltInType.UInt32 => 0u,
+        BuiltInType.Int64 => 0L,
+        BuiltInType.UInt64 => 0UL,
+        BuiltInType.Float => 0f,
+        BuiltInType.Double => 0.0,
+        BuiltInType.DateTime => DateTime.UnixEpoch,
+        _ => string.Empty,
+    };
+
+    /// <summary>
+    /// The encoding id of an ExtensionObject in the value that the decoder did not turn into a known structure (its
+    /// body kept as raw bytes), scalar or array element; null when there is none.
+    /// </summary>
+    public static NodeId? UndecodableStructure(Variant value)
+    {
+        switch (value.Value)
+        {
+            case ExtensionObject { Body: null, IsNull: false } scalar:
+                return scalar.TypeId;
+            case ExtensionObject[] array:
+                foreach (var item in array)
+                {
+                    if (item is { Body: null, IsNull: false })
+                    {
+                        return item.TypeId;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+}
