@@ -17,7 +17,7 @@ public sealed class BufferOptions
     /// <summary>
     /// The longest a sample waits in memory before it is written to disk, in milliseconds: what a kill -9 may lose at
     /// most. A poll's samples are written as soon as the poll's burst is over (2 ms without a new sample), so this
-    /// bounds a steady stream; commits are at least a tenth of it apart.
+    /// bounds a steady stream; commits are at least a fiftieth of it apart (at most 10 ms).
     /// </summary>
     [Range(1, 60_000)]
     public int FlushIntervalMs { get; set; } = 100;
