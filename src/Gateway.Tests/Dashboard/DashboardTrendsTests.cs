@@ -182,6 +182,17 @@ public sealed class DashboardTrendsTests(ParisDashboardFixture fixture)
         await using (context)
         {
             var today = ParisNow("yyyy-MM-dd");
+
+            // The report reads the history once, when it opens: wait until the press has an OEE today (a planned stop
+            // since the shift began, up to 24 s for this seed's time scale, leaves it without one).
+            using var http = new HttpClient { BaseAddress = _gateway.BaseUri };
+            await Infrastructure.Eventually.TrueAsync(async () =>
+            {
+                using var json = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/oee/history?by=total&machine=press", UriKind.Relative)));
+                var periods = json.RootElement.GetProperty("periods");
+                return periods.GetArrayLength() > 0 && periods[0].TryGetProperty("oee", out var oee) && oee.ValueKind == JsonValueKind.Number;
+            }, () => "an OEE of press today in the history", TimeSpan.FromSeconds(60));
+
             await page.GotoAsync("/report?lang=en");
             var press = page.Locator("section.machine[data-machine='press']");
             await Assertions.Expect(press.Locator("tr[data-kpi='oee'] td").Nth(2)).ToHaveTextAsync(new Regex("^\\d+\\.\\d %$"), new() { Timeout = 30_000 });

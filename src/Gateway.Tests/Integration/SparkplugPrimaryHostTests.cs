@@ -56,6 +56,17 @@ public sealed class SparkplugPrimaryHostTests
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v < 20, TimeSpan.FromSeconds(20));
         Assert.Equal(1, await gateway.MetricAsync(OnlineMetric));
 
+        // Live data read well after the host came online (the backlog drains in well under a second): let a second and
+        // a half pass, then wait for a few more DDATA, so that live metrics stamped after heldUntil + 1 s exist.
+        var liveFrom = heldUntil.AddSeconds(1.5) - DateTimeOffset.UtcNow;
+        if (liveFrom > TimeSpan.Zero)
+        {
+            await Task.Delay(liveFrom);
+        }
+
+        var dataSoFar = collector.Messages.Count(x => x.Topic == Topic("DDATA") + "/m1");
+        await collector.WaitUntilAsync(m => m.Count(x => x.Topic == Topic("DDATA") + "/m1") > dataSoFar + 3, TimeSpan.FromSeconds(20), "live data after the backlog");
+
         // The host goes offline (its will: the timestamp of its online STATE): the node ends its session with an NDEATH.
         await PublishStateAsync(host, online: false, t0 + 1);
         await collector.WaitUntilAsync(m => m.Any(x => x.Topic == Topic("NDEATH")), TimeSpan.FromSeconds(10), "NDEATH when the host went offline");
