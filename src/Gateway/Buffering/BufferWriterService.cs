@@ -73,25 +73,19 @@ public sealed class BufferWriterService(
     /// </summary>
     private async Task WaitForBatchAsync(ChannelReader<Sample> reader, long first, long? lastCommit, CancellationToken stoppingToken)
     {
-        if (reader.CanCount)
+        // The pipeline's channel is bounded, so it counts what it holds.
+        var count = reader.Count;
+        while (timeProvider.GetElapsedTime(first) < _interval)
         {
-            var count = reader.Count;
-            while (timeProvider.GetElapsedTime(first) < _interval)
+            var left = _interval - timeProvider.GetElapsedTime(first);
+            await Task.Delay(left < QuietTime ? left : QuietTime, timeProvider, stoppingToken);
+            var now = reader.Count;
+            if (now == count)
             {
-                var left = _interval - timeProvider.GetElapsedTime(first);
-                await Task.Delay(left < QuietTime ? left : QuietTime, timeProvider, stoppingToken);
-                var now = reader.Count;
-                if (now == count)
-                {
-                    break;
-                }
-
-                count = now;
+                break;
             }
-        }
-        else
-        {
-            await Task.Delay(_interval, timeProvider, stoppingToken);
+
+            count = now;
         }
 
         if (lastCommit is { } last)

@@ -166,29 +166,19 @@ public static partial class SampleBatchCodec
         writer.WriteByte((byte)value.Kind);
         switch (value.Kind)
         {
+            case SampleValueKind.None:
+                break;
             case SampleValueKind.Boolean:
                 writer.WriteByte(value.AsBoolean ? (byte)1 : (byte)0);
-                break;
-            case SampleValueKind.Integer:
-                writer.WriteVarint(ZigZag(value.AsInteger));
-                break;
-            case SampleValueKind.UnsignedInteger:
-                writer.WriteVarint(value.AsUnsignedInteger);
-                break;
-            case SampleValueKind.Double:
-                writer.WriteInt64(BitConverter.DoubleToInt64Bits(value.AsDouble));
-                break;
-            case SampleValueKind.Float:
-                writer.WriteInt32(BitConverter.SingleToInt32Bits(value.AsFloat));
-                break;
-            case SampleValueKind.String:
-                writer.WriteString(value.AsString!);
                 break;
             case SampleValueKind.Array:
                 WriteArray(writer, value.AsArray!);
                 break;
             case SampleValueKind.Structure:
                 WriteStructure(writer, value.AsStructure!);
+                break;
+            default:
+                WriteScalar(writer, value);
                 break;
         }
     }

@@ -70,29 +70,40 @@ public static partial class SampleBatchCodec
 
             switch (value.Kind)
             {
-                case SampleValueKind.Integer:
-                    writer.WriteVarint(ZigZag(value.AsInteger));
-                    break;
-                case SampleValueKind.UnsignedInteger:
-                    writer.WriteVarint(value.AsUnsignedInteger);
-                    break;
-                case SampleValueKind.Double:
-                    writer.WriteInt64(BitConverter.DoubleToInt64Bits(value.AsDouble));
-                    break;
-                case SampleValueKind.Float:
-                    writer.WriteInt32(BitConverter.SingleToInt32Bits(value.AsFloat));
-                    break;
-                case SampleValueKind.String:
-                    writer.WriteString(value.AsString!);
-                    break;
                 case SampleValueKind.None or SampleValueKind.Boolean:
                     break;
                 case SampleValueKind.Array or SampleValueKind.Structure:
                     WriteComposite(writer, value);
                     break;
                 default:
-                    throw new NotSupportedException($"The buffer cannot store a value of kind {value.Kind}.");
+                    WriteScalar(writer, value);
+                    break;
             }
+        }
+    }
+
+    /// <summary>The body of an integer, unsigned, double, float or string value (a sample's, or an array's element).</summary>
+    private static void WriteScalar(BatchWriter writer, in SampleValue value)
+    {
+        switch (value.Kind)
+        {
+            case SampleValueKind.Integer:
+                writer.WriteVarint(ZigZag(value.AsInteger));
+                break;
+            case SampleValueKind.UnsignedInteger:
+                writer.WriteVarint(value.AsUnsignedInteger);
+                break;
+            case SampleValueKind.Double:
+                writer.WriteInt64(BitConverter.DoubleToInt64Bits(value.AsDouble));
+                break;
+            case SampleValueKind.Float:
+                writer.WriteInt32(BitConverter.SingleToInt32Bits(value.AsFloat));
+                break;
+            case SampleValueKind.String:
+                writer.WriteString(value.AsString!);
+                break;
+            default:
+                throw new NotSupportedException($"The buffer cannot store a value of kind {value.Kind}.");
         }
     }
 
