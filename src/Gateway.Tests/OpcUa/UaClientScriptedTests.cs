@@ -102,34 +102,60 @@ public sealed class UaClientScriptedTests
     {
         await using var server = new ScriptedUaServer();
         var publishes = 0;
-        server.OnMessage = (id, request, s) => Session(id, request, s, r =>
+        var itemsCreated = false;
+        (uint Id, uint Handle)? held = null;
+
+        PublishResponse Message(uint n)
         {
-            switch (r)
+            // Message 1 carries both items (the first one's handler throws), message 2 the second item.
+            MonitoredItemNotification[] items = n == 1
+                ? [new() { ClientHandle = 1, Value = new DataValue { Value = Variant.From(10) } }, new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(20) } }]
+                : [new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(21) } }];
+            return new PublishResponse
             {
-                case CreateSubscriptionRequest:
-                    return new CreateSubscriptionResponse { SubscriptionId = 9, RevisedPublishingInterval = 100, RevisedMaxKeepAliveCount = 10, RevisedLifetimeCount = 30 };
-                case CreateMonitoredItemsRequest create:
-                    return new CreateMonitoredItemsResponse { Results = create.ItemsToCreate!.Select((_, i) => new MonitoredItemCreateResult { MonitoredItemId = (uint)i + 1 }).ToArray() };
-                case PublishRequest:
+                SubscriptionId = 9,
+                NotificationMessage = new NotificationMessage { SequenceNumber = n, NotificationData = [new ExtensionObject(new DataChangeNotification { MonitoredItems = items })] },
+            };
+        }
+
+        server.OnMessage = (id, request, s) =>
+        {
+            switch (request)
+            {
+                case PublishRequest publish when !itemsCreated:
+                    // The client publishes as soon as the subscription exists; a message naming items the client has
+                    // not asked for yet would be dropped, so the first answer waits for CreateMonitoredItems.
+                    held = (id, publish.RequestHeader.RequestHandle);
+                    return [];
+                case PublishRequest publish:
                     var n = (uint)Interlocked.Increment(ref publishes);
                     if (n > 2)
                     {
-                        return null; // keep it outstanding
+                        return []; // keep it outstanding
                     }
 
-                    // Message 1 carries both items (the first one's handler throws), message 2 the second item.
-                    MonitoredItemNotification[] items = n == 1
-                        ? [new() { ClientHandle = 1, Value = new DataValue { Value = Variant.From(10) } }, new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(20) } }]
-                        : [new() { ClientHandle = 2, Value = new DataValue { Value = Variant.From(21) } }];
-                    return new PublishResponse
+                    var response = Message(n);
+                    response.ResponseHeader.RequestHandle = publish.RequestHeader.RequestHandle;
+                    return [s.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(response))];
+                case CreateMonitoredItemsRequest create:
+                    itemsCreated = true;
+                    var created = new CreateMonitoredItemsResponse { Results = create.ItemsToCreate!.Select((_, i) => new MonitoredItemCreateResult { MonitoredItemId = (uint)i + 1 }).ToArray() };
+                    created.ResponseHeader.RequestHandle = create.RequestHeader.RequestHandle;
+                    var chunks = new List<byte[]> { s.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(created)) };
+                    if (held is { } h)
                     {
-                        SubscriptionId = 9,
-                        NotificationMessage = new NotificationMessage { SequenceNumber = n, NotificationData = [new ExtensionObject(new DataChangeNotification { MonitoredItems = items })] },
-                    };
+                        var first = Message((uint)Interlocked.Increment(ref publishes));
+                        first.ResponseHeader.RequestHandle = h.Handle;
+                        chunks.Add(s.Chunk("MSG", 'F', h.Id, ScriptedUaServer.Encode(first)));
+                    }
+
+                    return chunks;
                 default:
-                    return null;
+                    return Session(id, request, s, r => r is CreateSubscriptionRequest
+                        ? new CreateSubscriptionResponse { SubscriptionId = 9, RevisedPublishingInterval = 100, RevisedMaxKeepAliveCount = 10, RevisedLifetimeCount = 30 }
+                        : null);
             }
-        });
+        };
         await using var client = new UaClient(new UaClientOptions { EndpointUrl = $"opc.tcp://127.0.0.1:{server.Port}", PublishRequests = 1 }, new FakeTimeProvider());
         await client.ConnectAsync(CancellationToken.None);
         var values = new ConcurrentQueue<object?>();
