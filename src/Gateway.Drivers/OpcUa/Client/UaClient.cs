@@ -218,7 +218,7 @@ public sealed partial class UaClient : IAsyncDisposable
         var endpoints = response.Endpoints ?? [];
         Endpoint = SelectEndpoint(endpoints, _options.SecurityPolicy, _options.SecurityMode)
             ?? throw new UaException(SampleStatus.BadSecurityChecksFailed,
-                $"the server offers no endpoint with security {_options.SecurityPolicy}/{_options.SecurityMode ?? "any mode"} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
+                $"the server offers no endpoint with security {SecurityChoice.Spelling(_options.SecurityPolicy)}/{SecurityChoice.Spelling(_options.SecurityMode) ?? "any mode"} (offered: {string.Join(", ", endpoints.Select(e => $"{e.SecurityPolicyUri?.Split('#').Last()}/{e.SecurityMode}"))})");
         SessionEndpointUrl = CombineEndpointUrl(_options.EndpointUrl, Endpoint.EndpointUrl);
     }
 
@@ -226,6 +226,10 @@ public sealed partial class UaClient : IAsyncDisposable
     /// The endpoint matching a short policy name and mode (null mode: None under policy None, SignAndEncrypt otherwise);
     /// under <c>auto</c>, the one with the highest security level among the policies we implement (any mode, unless given).
     /// </summary>
+    public static EndpointDescription? SelectEndpoint(IEnumerable<EndpointDescription> endpoints, OpcUaSecurityPolicy policy, OpcUaSecurityMode? mode) =>
+        SelectEndpoint(endpoints, SecurityChoice.Spelling(policy), SecurityChoice.Spelling(mode));
+
+    /// <summary>As <see cref="SelectEndpoint(IEnumerable{EndpointDescription}, OpcUaSecurityPolicy, OpcUaSecurityMode?)"/>, for a checked policy and mode as written.</summary>
     public static EndpointDescription? SelectEndpoint(IEnumerable<EndpointDescription> endpoints, string policy, string? mode)
     {
         var usable = endpoints.Where(e => e.SecurityPolicyUri == SecurityPolicies.None

@@ -84,7 +84,7 @@ public sealed class MqttOutputContext
         SinkName = sinkName;
         _wake = wake;
         _startLiveFromNow = startLiveFromNow;
-        Mqtt5 = config.Mqtt.ProtocolVersion != "3.1.1";
+        Mqtt5 = config.Mqtt.ProtocolVersion != MqttVersion.V311;
     }
 
     private readonly Action _wake;
