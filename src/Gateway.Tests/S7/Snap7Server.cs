@@ -94,40 +94,12 @@ internal static class S7DriverBuilder
     }
 }
 
-/// <summary>Collects samples from a driver.</summary>
-internal sealed class S7Samples : ISampleWriter
+/// <summary>Collects samples from a driver; <see cref="For"/> looks tags up by their path.</summary>
+internal sealed class S7Samples : SampleRecorder
 {
-    private readonly List<Sample> _samples = [];
-
-    public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-    {
-        lock (_samples)
-        {
-            _samples.Add(sample);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    public List<Sample> Snapshot()
-    {
-        lock (_samples)
-        {
-            return [.. _samples];
-        }
-    }
-
-    public List<Sample> For(string name) => Snapshot().Where(s => s.Tag.Path == name).ToList();
+    public List<Sample> For(string name) => ForPath(name);
 
     public Sample Last(string name) => For(name)[^1];
-
-    public void Clear()
-    {
-        lock (_samples)
-        {
-            _samples.Clear();
-        }
-    }
 
     /// <summary>Waits (real time, <see cref="Eventually"/>) until <paramref name="condition"/> holds; the failure shows the last samples.</summary>
     public Task WaitForAsync(Func<S7Samples, bool> condition, TimeSpan timeout, string what) =>
