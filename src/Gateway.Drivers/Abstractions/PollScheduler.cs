@@ -262,6 +262,33 @@ internal sealed class PollScheduler<TUnit> : IDisposable
     public void Dispose() => _writerGate.Dispose();
 }
 
+/// <summary>
+/// What a device refused item by item (a Modbus exception response to a block, an S7 return code for a range): a
+/// refusal is news (to be logged) the first time and whenever its code changes, not on every poll; once the item is
+/// read again a later refusal is news again. Used from its unit's own poll loop only.
+/// </summary>
+internal sealed class RefusalMemo<TItem, TCode>(IEqualityComparer<TItem>? comparer = null)
+    where TItem : notnull
+    where TCode : struct
+{
+    private readonly Dictionary<TItem, TCode> _refused = new(comparer);
+
+    /// <summary>Records a refusal of <paramref name="item"/>; true when it is news (to be logged).</summary>
+    public bool Refused(TItem item, TCode code)
+    {
+        if (_refused.TryGetValue(item, out var previous) && EqualityComparer<TCode>.Default.Equals(previous, code))
+        {
+            return false;
+        }
+
+        _refused[item] = code;
+        return true;
+    }
+
+    /// <summary><paramref name="item"/> was read (or is gone): a later refusal is news again.</summary>
+    public void Answered(TItem item) => _refused.Remove(item);
+}
+
 /// <summary>A driver's tags by key, for writes and read-backs: an unknown tag or one not marked writable is refused.</summary>
 internal sealed class TagTable<TTag>(string driver, IEnumerable<TTag> tags, Func<TTag, TagInfo> info, Func<TTag, bool> writable)
 {

@@ -278,7 +278,7 @@ public sealed class ModbusDriver : IDriver, IPolledDevice<ModbusDriver.PollUnit>
     /// <summary>The tags of one device in one poll group, with their request plan (its schedule and status: <see cref="PollState"/>).</summary>
     internal sealed class PollUnit : IPollUnit
     {
-        private readonly Dictionary<ModbusReadBlock, ModbusExceptionCode> _refused = new(ReferenceEqualityComparer.Instance);
+        private readonly RefusalMemo<ModbusReadBlock, ModbusExceptionCode> _refused = new(ReferenceEqualityComparer.Instance);
 
         public PollUnit(ModbusDevice device, List<ModbusTag> tags, int maxGap, PollUnitState state)
         {
@@ -314,26 +314,17 @@ public sealed class ModbusDriver : IDriver, IPolledDevice<ModbusDriver.PollUnit>
         {
             lock (Blocks)
             {
-                _refused.Remove(Blocks[index]);
+                _refused.Answered(Blocks[index]);
                 Blocks.RemoveAt(index);
                 Blocks.InsertRange(index, parts);
             }
         }
 
         /// <summary>Records an exception response; true when it is news for this block (to be logged).</summary>
-        public bool Refused(ModbusReadBlock block, ModbusExceptionCode code)
-        {
-            if (_refused.TryGetValue(block, out var previous) && previous == code)
-            {
-                return false;
-            }
-
-            _refused[block] = code;
-            return true;
-        }
+        public bool Refused(ModbusReadBlock block, ModbusExceptionCode code) => _refused.Refused(block, code);
 
         /// <summary>The block was read: a later refusal is news again.</summary>
-        public void Answered(ModbusReadBlock block) => _refused.Remove(block);
+        public void Answered(ModbusReadBlock block) => _refused.Answered(block);
     }
 }
 

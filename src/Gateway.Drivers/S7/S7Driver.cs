@@ -266,7 +266,7 @@ public sealed class S7Driver : IDriver, IPolledDevice<S7Driver.PollUnit>
     /// <summary>The tags of one poll group, with their read plan (its schedule and status: <see cref="PollState"/>).</summary>
     internal sealed class PollUnit : IPollUnit
     {
-        private readonly Dictionary<S7Range, ushort> _refused = [];
+        private readonly RefusalMemo<S7Range, ushort> _refused = new();
 
         public PollUnit(List<S7Tag> tags, PollUnitState state)
         {
@@ -291,19 +291,10 @@ public sealed class S7Driver : IDriver, IPolledDevice<S7Driver.PollUnit>
         public bool Replan { get; set; }
 
         /// <summary>Records a refusal; true when it is news for this range (to be logged).</summary>
-        public bool Refused(S7Range range, ushort code)
-        {
-            if (_refused.TryGetValue(range, out var previous) && previous == code)
-            {
-                return false;
-            }
-
-            _refused[range] = code;
-            return true;
-        }
+        public bool Refused(S7Range range, ushort code) => _refused.Refused(range, code);
 
         /// <summary>The range was read: a later refusal is news again.</summary>
-        public void Answered(S7Range range) => _refused.Remove(range);
+        public void Answered(S7Range range) => _refused.Answered(range);
     }
 }
 

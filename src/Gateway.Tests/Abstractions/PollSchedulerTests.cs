@@ -19,7 +19,7 @@ public sealed class PollSchedulerTests : IAsyncDisposable
     private readonly TimerWatch _time = new();
     private readonly ScriptedDevice _device;
     private readonly PollScheduler<Unit> _scheduler;
-    private readonly Writer _writer = new();
+    private readonly SampleRecorder _writer = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
 
@@ -203,34 +203,6 @@ public sealed class PollSchedulerTests : IAsyncDisposable
         public void LogRecovered(Unit unit) => Recoveries++;
 
         public void Disconnect() => Disconnects++;
-    }
-
-    private sealed class Writer : ISampleWriter
-    {
-        private readonly List<Sample> _samples = [];
-        private int _overruns;
-
-        public int Overruns => Volatile.Read(ref _overruns);
-
-        public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-        {
-            lock (_samples)
-            {
-                _samples.Add(sample);
-            }
-
-            return ValueTask.CompletedTask;
-        }
-
-        public void ReportPollOverrun() => Interlocked.Increment(ref _overruns);
-
-        public List<Sample> Snapshot()
-        {
-            lock (_samples)
-            {
-                return [.. _samples];
-            }
-        }
     }
 
     /// <summary>A fake clock that records the due time of every timer set on it (Task.Delay and Polly's delays set one each).</summary>

@@ -1,8 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using Gateway.Drivers;
-using Gateway.Tests.Infrastructure;
 using Gateway.Drivers.S7;
+using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -95,53 +94,18 @@ internal static class S7DriverBuilder
     }
 }
 
-/// <summary>Collects samples from a driver.</summary>
-internal sealed class S7Samples : ISampleWriter
+/// <summary>Collects samples from a driver; <see cref="For"/> looks tags up by their path.</summary>
+internal sealed class S7Samples : SampleRecorder
 {
-    private readonly List<Sample> _samples = [];
-
-    public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-    {
-        lock (_samples)
-        {
-            _samples.Add(sample);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    public List<Sample> Snapshot()
-    {
-        lock (_samples)
-        {
-            return [.. _samples];
-        }
-    }
-
-    public List<Sample> For(string name) => Snapshot().Where(s => s.Tag.Path == name).ToList();
+    public List<Sample> For(string name) => ForPath(name);
 
     public Sample Last(string name) => For(name)[^1];
 
-    public void Clear()
-    {
-        lock (_samples)
-        {
-            _samples.Clear();
-        }
-    }
-
-    /// <summary>Waits (real time) until <paramref name="condition"/> holds.</summary>
-    public async Task WaitForAsync(Func<S7Samples, bool> condition, TimeSpan timeout, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition(this))
-        {
-            if (stopwatch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not seen within {timeout.TotalSeconds} s; samples: {string.Join("; ", Snapshot().TakeLast(20).Select(s => $"{s.Tag.Path}={s.Value} {s.Quality} 0x{s.StatusCode:X8}"))}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits (real time, <see cref="Eventually"/>) until <paramref name="condition"/> holds; the failure shows the last samples.</summary>
+    public Task WaitForAsync(Func<S7Samples, bool> condition, TimeSpan timeout, string what) =>
+        Eventually.TrueAsync(
+            () => Task.FromResult(condition(this)),
+            () => $"{what}; samples: {string.Join("; ", Snapshot().TakeLast(20).Select(s => $"{s.Tag.Path}={s.Value} {s.Quality} 0x{s.StatusCode:X8}"))}",
+            timeout,
+            poll: TimeSpan.FromMilliseconds(50));
 }
