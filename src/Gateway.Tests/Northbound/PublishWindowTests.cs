@@ -173,12 +173,13 @@ public sealed class PublishWindowTests
         window.AddOwn(acknowledgements, first, "ok", DeliveryLane.Live, One(1), 1);
         window.AddOwn(acknowledgements, second, "denied", DeliveryLane.Live, One(2), 1);
         acknowledgements.TryAcknowledge(first, 0);
-        acknowledgements.TryAcknowledge(second, 0x87);
+        acknowledgements.TryAcknowledge(second, 0x87, "topic not allowed");
         var recorder = new Recorder();
 
         var refused = Assert.Throws<PublishRefusedException>(() => window.TakeDelivered(recorder, "plant"));
 
         Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, refused.Code);
+        Assert.Contains("\"topic not allowed\"", refused.Message, StringComparison.Ordinal);
         Assert.Equal("denied", refused.Topic);
         Assert.Equal([One(1)], recorder.Deliveries.Select(d => d.Completes!.Value));
         Assert.Throws<PublishRefusedException>(() => window.TakeDelivered(recorder));

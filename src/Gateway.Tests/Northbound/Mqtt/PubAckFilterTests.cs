@@ -53,12 +53,17 @@ public sealed class PubAckFilterTests
         }
     }
 
-    private static void AssertAcknowledged(CoalescingChannel channel, ushort[] ids)
+    private static void AssertAcknowledged(CoalescingChannel channel, ushort[] ids, bool refusalInOneRead = false)
     {
         Assert.True(channel.Acknowledgements.TryTake(ids[0], out var first));
         Assert.Equal(0, first);
-        Assert.True(channel.Acknowledgements.TryTake(ids[1], out var second));
+        Assert.True(channel.Acknowledgements.TryTake(ids[1], out var second, out var reasonString));
         Assert.Equal(0x87, second);
+        if (refusalInOneRead)
+        {
+            Assert.Equal("no", reasonString);
+        }
+
         Assert.True(channel.Acknowledgements.TryTake(ids[2], out var third));
         Assert.Equal(0x10, third);
     }
@@ -93,7 +98,7 @@ public sealed class PubAckFilterTests
         channel.Acknowledgements.Wake = () => wakes++;
 
         Assert.Equal(ForMqttnet, await ReadAllAsync(channel));
-        AssertAcknowledged(channel, ids);
+        AssertAcknowledged(channel, ids, refusalInOneRead: true);
         Assert.Equal(1, wakes);
     }
 

@@ -135,7 +135,7 @@ public sealed class PublishWindow
             }
             else if (entry.PacketIdentifier != 0)
             {
-                if (!entry.Acknowledgements!.TryTake(entry.PacketIdentifier, out var reasonCode))
+                if (!entry.Acknowledgements!.TryTake(entry.PacketIdentifier, out var reasonCode, out var reasonString))
                 {
                     break;
                 }
@@ -145,7 +145,7 @@ public sealed class PublishWindow
                     // Stays in the window, its identifier freed: the connection is given up (Abandon).
                     entry.PacketIdentifier = 0;
                     entry.Refused = reasonCode;
-                    throw new PublishRefusedException(entry.Topic, (MqttClientPublishReasonCode)reasonCode, null, username);
+                    throw new PublishRefusedException(entry.Topic, (MqttClientPublishReasonCode)reasonCode, reasonString, username);
                 }
             }
             else if (entry.Refused != 0)

@@ -95,9 +95,10 @@ public sealed class CoalescingChannel : IMqttChannel
             {
                 _readStart = _passEnd = _readEnd = 0;
             }
-            else if (_readEnd == _readBuffer.Length)
+            else if (_readBuffer.Length - _readEnd < 4096)
             {
-                // Only the start of an undecided packet is left: down to the beginning, the rest follows it.
+                // Only the start of an undecided packet is left (at most 8 bytes), near the end of the buffer: down to
+                // the beginning, so that the next receive has the whole buffer after it.
                 var kept = _readEnd - _readStart;
                 Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, kept);
                 _readStart = _passEnd = 0;

@@ -84,7 +84,8 @@ public sealed class PubAckFilter(PublishAcknowledgements acknowledgements)
 
                 var identifier = (buffer[position] << 8) | buffer[position + 1];
                 var reason = remaining == 2 ? (byte)0 : buffer[position + 2];
-                if (acknowledgements.TryAcknowledge(identifier, reason))
+                var reasonString = reason >= 0x80 && end - position >= remaining ? ReasonString(buffer.AsSpan(position + 3, remaining - 3)) : null;
+                if (acknowledgements.TryAcknowledge(identifier, reason, reasonString))
                 {
                     acknowledged = true;
                     _skipping = header + remaining;
@@ -104,5 +105,50 @@ public sealed class PubAckFilter(PublishAcknowledgements acknowledgements)
 
         undecidedEnd = write + undecided;
         return write;
+    }
+
+    /// <summary>
+    /// The Reason String property (0x1F) of a refusal's properties, when the whole PUBACK is in the buffer (it almost
+    /// always is: a refusal is a few bytes); null otherwise. Only refusals are read: the string names the broker's reason.
+    /// </summary>
+    private static string? ReasonString(ReadOnlySpan<byte> properties)
+    {
+        if (properties.Length < 1 || properties[0] >= 0x80)
+        {
+            return null; // no properties, or a property length over one byte: not worth parsing for a message text
+        }
+
+        var position = 1;
+        var end = Math.Min(properties.Length, 1 + properties[0]);
+        while (position + 3 <= end)
+        {
+            var identifier = properties[position];
+            var length = (properties[position + 1] << 8) | properties[position + 2];
+            if (position + 3 + length > end)
+            {
+                return null;
+            }
+
+            if (identifier == 0x1F)
+            {
+                return System.Text.Encoding.UTF8.GetString(properties.Slice(position + 3, length));
+            }
+
+            if (identifier != 0x26)
+            {
+                return null; // a PUBACK carries only Reason String and User Property
+            }
+
+            // User Property: a string pair; skip the value too.
+            var valueAt = position + 3 + length;
+            if (valueAt + 2 > end)
+            {
+                return null;
+            }
+
+            position = valueAt + 2 + ((properties[valueAt] << 8) | properties[valueAt + 1]);
+        }
+
+        return null;
     }
 }

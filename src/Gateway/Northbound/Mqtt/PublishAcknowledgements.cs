@@ -24,6 +24,7 @@ public sealed class PublishAcknowledgements
     private const int Acknowledged = 0x100;
 
     private readonly int[] _states = new int[Capacity];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _reasonStrings = new();
     private int _next;
 
     /// <summary>Wakes the output's loop: called by the read side after a read that acknowledged some of ours, and by the sender once the send buffer has room again after a refused publication.</summary>
@@ -53,27 +54,45 @@ public sealed class PublishAcknowledgements
     }
 
     /// <summary>
-    /// A PUBACK arrived: true when it is one of ours awaiting it (recorded with its reason code), false when it is
-    /// MQTTnet's or unknown (it is then passed on to MQTTnet).
+    /// A PUBACK arrived: true when it is one of ours awaiting it (recorded with its reason code and, for a refusal, the
+    /// broker's reason string), false when it is MQTTnet's or unknown (it is then passed on to MQTTnet).
     /// </summary>
-    internal bool TryAcknowledge(int packetIdentifier, byte reasonCode)
+    internal bool TryAcknowledge(int packetIdentifier, byte reasonCode, string? reasonString = null)
     {
         if (!IsOurs(packetIdentifier))
         {
             return false;
         }
 
-        return Interlocked.CompareExchange(ref _states[packetIdentifier - FirstPacketIdentifier], Acknowledged | reasonCode, Pending) == Pending;
+        ref var state = ref _states[packetIdentifier - FirstPacketIdentifier];
+        if (Volatile.Read(ref state) != Pending)
+        {
+            return false;
+        }
+
+        if (reasonString is not null)
+        {
+            _reasonStrings[packetIdentifier] = reasonString; // before the state: the loop reads it after seeing the state
+        }
+
+        return Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) == Pending;
     }
 
     /// <summary>
     /// True when <paramref name="packetIdentifier"/> was acknowledged; hands over the reason code (MQTT 3.1.1: always 0)
     /// and frees the identifier. False while it awaits its PUBACK.
     /// </summary>
-    public bool TryTake(ushort packetIdentifier, out byte reasonCode)
+    public bool TryTake(ushort packetIdentifier, out byte reasonCode) => TryTake(packetIdentifier, out reasonCode, out _);
+
+    /// <summary>
+    /// As <see cref="TryTake(ushort, out byte)"/>, with the broker's reason string of a refusal in
+    /// <paramref name="reasonString"/> when it sent one in the PUBACK (null otherwise).
+    /// </summary>
+    public bool TryTake(ushort packetIdentifier, out byte reasonCode, out string? reasonString)
     {
         ref var state = ref _states[packetIdentifier - FirstPacketIdentifier];
         var current = Volatile.Read(ref state);
+        reasonString = null;
         if ((current & Acknowledged) == 0)
         {
             reasonCode = 0;
@@ -81,6 +100,11 @@ public sealed class PublishAcknowledgements
         }
 
         reasonCode = (byte)current;
+        if (reasonCode >= 0x80)
+        {
+            _reasonStrings.TryRemove(packetIdentifier, out reasonString);
+        }
+
         Volatile.Write(ref state, Free);
         return true;
     }
