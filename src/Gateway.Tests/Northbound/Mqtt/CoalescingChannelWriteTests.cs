@@ -130,4 +130,20 @@ public sealed class CoalescingChannelWriteTests
 
         Assert.Throws<ArgumentOutOfRangeException>(() => channel.TryPublish("t", "x"u8, MqttQualityOfServiceLevel.ExactlyOnce, out _));
     }
+
+    [Fact]
+    public void EveryConnection_GetsAChannelOfItsOwn_WhoseIdentifiersStartAfresh()
+    {
+        var factory = new CoalescingAdapterFactory();
+        var options = new MQTTnet.MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", 1883).WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build();
+        using var first = factory.CreateClientAdapter(options, null!, MQTTnet.Diagnostics.Logger.MqttNetNullLogger.Instance);
+        var firstChannel = factory.Latest!;
+        firstChannel.Acknowledgements.Allocate();
+        firstChannel.Acknowledgements.Allocate();
+
+        using var second = factory.CreateClientAdapter(options, null!, MQTTnet.Diagnostics.Logger.MqttNetNullLogger.Instance);
+
+        Assert.NotSame(firstChannel, factory.Latest);
+        Assert.Equal(PublishAcknowledgements.FirstPacketIdentifier, factory.Latest!.Acknowledgements.Allocate());
+    }
 }
