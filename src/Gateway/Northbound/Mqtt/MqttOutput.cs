@@ -117,7 +117,7 @@ public sealed class MqttOutput : BackgroundService
 
         using var monitor = new CancellationTokenSource();
         var monitoring = MonitorAsync(monitor.Token);
-        Probe? probe = null;
+        ReconnectProbe? probe = null;
         var reconnect = Backoff.Forever(
             _time,
             TimeSpan.FromMilliseconds(250),
@@ -135,7 +135,7 @@ public sealed class MqttOutput : BackgroundService
                     MqttLog.ConnectFailed(_logger, SinkName, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, DescribeConnectFailure(failure), _log.Count);
                 }
 
-                if (args.RetryDelay > ProbeInterval && failure is not null && IsUnreachable(failure))
+                if (args.RetryDelay > ReconnectProbe.Interval && failure is not null && IsUnreachable(failure))
                 {
                     probe?.Start(_config.Mqtt.Host ?? "127.0.0.1", _config.Mqtt.Port);
                 }
@@ -148,7 +148,7 @@ public sealed class MqttOutput : BackgroundService
             while (!stoppingToken.IsCancellationRequested)
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                probe = new Probe(attempt, _time, _logger, SinkName);
+                probe = new ReconnectProbe(attempt, _time, _logger, SinkName);
                 try
                 {
                     await reconnect.ExecuteAsync(
@@ -200,8 +200,6 @@ public sealed class MqttOutput : BackgroundService
             await monitoring;
         }
     }
-
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Wakes the loop (from MQTTnet's event handlers and the format): the handle may be signalled already, most of the
@@ -605,73 +603,4 @@ public sealed class MqttOutput : BackgroundService
             _config.Mqtt.Tls is { Enabled: true, CertFile: not null },
             Endpoint,
             _context.Mqtt5);
-
-    /// <summary>One TCP connect a second to the broker's port while waiting to reconnect; cancels the wait when one succeeds.</summary>
-    private sealed class Probe(CancellationTokenSource attempt, TimeProvider time, ILogger logger, string sink) : IAsyncDisposable
-    {
-        private CancellationTokenSource? _run;
-        private Task _running = Task.CompletedTask;
-
-        public bool Fired { get; private set; }
-
-        /// <summary>Starts probing (during the wait before the next attempt).</summary>
-        public void Start(string host, int port)
-        {
-            if (!_running.IsCompleted)
-            {
-                return;
-            }
-
-            _run?.Dispose();
-            _run = new CancellationTokenSource();
-            _running = RunAsync(host, port, _run.Token);
-        }
-
-        /// <summary>Stops probing (an attempt begins).</summary>
-        public void Stop() => _run?.Cancel();
-
-        private async Task RunAsync(string host, int port, CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    await Task.Delay(ProbeInterval, time, cancellationToken);
-                    using var socket = new TcpClient();
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(ProbeInterval);
-                    try
-                    {
-                        await socket.ConnectAsync(host, port, timeout.Token);
-                    }
-                    catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-                    {
-                        continue;
-                    }
-
-                    if (!cancellationToken.IsCancellationRequested)
-                    {
-                        Fired = true;
-                        await attempt.CancelAsync();
-                    }
-
-                    return;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception ex)
-            {
-                MqttLog.ProbeFailed(logger, sink, ex.Message);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Stop();
-            await _running;
-            _run?.Dispose();
-        }
-    }
 }
