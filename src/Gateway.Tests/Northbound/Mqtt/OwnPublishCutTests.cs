@@ -19,9 +19,9 @@ namespace Gateway.Tests.Northbound.Mqtt;
 public sealed class OwnPublishCutTests
 {
     [Theory]
-    [InlineData("5")]
-    [InlineData("3.1.1")]
-    public async Task ConnectionCutMidWindow_EverySampleArrives_InOrderPerTopic_TheInFlightOnesAgainAsHistory(string protocolVersion)
+    [InlineData(MqttVersion.V5)]
+    [InlineData(MqttVersion.V311)]
+    public async Task ConnectionCutMidWindow_EverySampleArrives_InOrderPerTopic_TheInFlightOnesAgainAsHistory(MqttVersion protocolVersion)
     {
         await using var broker = new Mosquitto();
         await broker.StartAsync();
