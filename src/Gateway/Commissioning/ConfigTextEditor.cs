@@ -148,7 +148,7 @@ public static class ConfigTextEditor
 
             if (leading > 0)
             {
-                spans.Add((AtLineStart(text, layout.Elements[0].Start), AtLineStart(text, layout.Elements[leading].Start), ""));
+                spans.Add((layout.ArrayStart + 1, AfterComma(text, layout.Elements[leading - 1].End), ""));
             }
 
             // The others: from the end of the one before, so that the comma and the comments above go with them.
@@ -191,11 +191,27 @@ public static class ConfigTextEditor
         return [.. result];
     }
 
-    /// <summary>The start of the line when only blanks precede <paramref name="offset"/> on it, else the offset.</summary>
-    private static int AtLineStart(ReadOnlySpan<byte> text, int offset)
+    /// <summary>Past the comma after an element (and the rest of its line when that is blank): where the next one's trivia begins.</summary>
+    private static int AfterComma(ReadOnlySpan<byte> text, int end)
     {
-        var lineStart = LineStart(text, offset);
-        return IsBlank(text[lineStart..offset]) ? lineStart : offset;
+        var i = end;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t')
+        {
+            i++;
+        }
+
+        if (i < text.Length && text[i] == (byte)',')
+        {
+            i++;
+        }
+
+        var j = i;
+        while (j < text.Length && text[j] is (byte)' ' or (byte)'\t' or (byte)'\r')
+        {
+            j++;
+        }
+
+        return j < text.Length && text[j] == (byte)'\n' ? j : i;
     }
 
     private static (int, int, string) AppendSpan(ReadOnlySpan<byte> text, DriversLayout layout, List<JsonObject> drivers, string newline)
