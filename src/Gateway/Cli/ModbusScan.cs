@@ -143,7 +143,7 @@ internal static partial class ModbusScan
         }
     }
 
-    private static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
+    internal static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
     {
         if (options.Serial is { } device)
         {

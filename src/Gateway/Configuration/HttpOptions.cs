@@ -17,6 +17,12 @@ public sealed class HttpOptions
     /// only <c>/healthz</c> stays open. See Dashboard/DashboardAuth.cs.
     /// </summary>
     public string? PasswordFile { get; set; }
+
+    /// <summary>
+    /// Whether the commissioning page (<c>/commission</c>: discover, pick, preview and save tags) may be used. Default
+    /// true; false makes its API answer 403 for everyone (the dashboard stays read-only). See docs/commissioning.md.
+    /// </summary>
+    public bool Commissioning { get; set; } = true;
 }
 
 /// <summary>Listen URLs must be http(s) with a valid port; any non-loopback one needs a password file with a password.</summary>
