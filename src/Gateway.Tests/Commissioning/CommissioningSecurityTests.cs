@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Commissioning;
 using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drivers;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Integration;
 using Microsoft.AspNetCore.Http;
@@ -85,5 +86,92 @@ public sealed class CommissioningSecurityTests
         Assert.Contains("\"passwordFile\"", document, StringComparison.Ordinal); // the path is shown, never the content
         Assert.DoesNotContain("s3cret-commission", document, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret-commission", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ViewerPassword_SeesEverything_ChangesNothing_CommissioningReloadAndSessionSayViewer()
+    {
+        using var config = new TestConfig().WithSimulatedMachine("m1", cycleMs: 100);
+        var passwordFile = Path.Combine(config.Directory, "dashboard.password");
+        var viewerFile = Path.Combine(config.Directory, "viewer.password");
+        await File.WriteAllTextAsync(passwordFile, "editor-pass\n");
+        await File.WriteAllTextAsync(viewerFile, "viewer-pass\n");
+        config.Root["http"]!["passwordFile"] = passwordFile;
+        config.Root["http"]!["viewerPasswordFile"] = viewerFile;
+        await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
+        await gateway.StartAsync();
+        var viewer = new Dictionary<string, string> { ["Authorization"] = "Bearer viewer-pass" };
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "viewer-pass");
+
+        var status = await http.GetAsync(new Uri($"http://127.0.0.1:{config.HttpPort}/api/status"));
+        var session = await http.GetStringAsync(new Uri($"http://127.0.0.1:{config.HttpPort}/api/session"));
+        var (save, saveBody) = await gateway.PostAsync("/api/commission/save", viewer);
+        var (reload, _) = await gateway.PostAsync("/api/config/reload", viewer);
+        var (editorReload, _) = await gateway.PostAsync("/api/config/reload", new Dictionary<string, string> { ["Authorization"] = "Bearer editor-pass" });
+
+        Assert.Equal(HttpStatusCode.OK, status.StatusCode);
+        Assert.Contains("\"viewer\":true", session, StringComparison.Ordinal);
+        Assert.Equal(403, save);
+        Assert.Contains("viewer", saveBody, StringComparison.Ordinal);
+        Assert.Equal(403, reload);
+        Assert.Equal(200, editorReload);
+    }
+
+    [Fact]
+    public void ViewerSession_CarriesItsRole_AndIsNoEditorPassword()
+    {
+        var directory = Directory.CreateTempSubdirectory("gw-viewer-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "editor"), "editor-pass\n");
+            File.WriteAllText(Path.Combine(directory, "viewer"), "viewer-pass\n");
+            var auth = new DashboardAuth(Options.Create(new GatewayConfig { Http = new HttpOptions { PasswordFile = Path.Combine(directory, "editor"), ViewerPasswordFile = Path.Combine(directory, "viewer") } }), TimeProvider.System);
+
+            Assert.Equal(DashboardRole.Viewer, auth.Authenticate("viewer-pass"));
+            Assert.Equal(DashboardRole.Editor, auth.Authenticate("editor-pass"));
+            Assert.Null(auth.Authenticate("nope"));
+            Assert.False(auth.CheckPassword("viewer-pass"));
+            Assert.Equal(DashboardRole.Viewer, auth.SessionRole(auth.IssueSession(DashboardRole.Viewer)));
+            Assert.Equal(DashboardRole.Editor, auth.SessionRole(auth.IssueSession()));
+            var viewerSession = auth.IssueSession(DashboardRole.Viewer);
+            Assert.Null(auth.SessionRole(viewerSession[..viewerSession.IndexOf('.', StringComparison.Ordinal)] + ".e" + viewerSession[(viewerSession.IndexOf('.', StringComparison.Ordinal) + 2)..])); // the role is signed
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void HttpRules_ViewerPasswordFile_NeedsThePasswordFile_AndADifferentPassword()
+    {
+        var directory = Directory.CreateTempSubdirectory("gw-viewer-").FullName;
+        try
+        {
+            var editor = Path.Combine(directory, "editor");
+            var viewer = Path.Combine(directory, "viewer");
+            File.WriteAllText(editor, "same\n");
+            File.WriteAllText(viewer, "same\n");
+            List<ConfigProblem> Check(HttpOptions http)
+            {
+                var problems = new List<ConfigProblem>();
+                new HttpRules().Check(new ConfigContext(new GatewayConfig { Http = http }, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), BuiltInDrivers.Factories), problems);
+                return problems;
+            }
+
+            var alone = Check(new HttpOptions { ViewerPasswordFile = viewer });
+            var same = Check(new HttpOptions { PasswordFile = editor, ViewerPasswordFile = viewer });
+            File.WriteAllText(viewer, "other\n");
+            var fine = Check(new HttpOptions { PasswordFile = editor, ViewerPasswordFile = viewer });
+
+            Assert.Contains(alone, p => p.Path == "http.viewerPasswordFile" && p.Reason.Contains("needs http.passwordFile", StringComparison.Ordinal));
+            Assert.Contains(same, p => p.Path == "http.viewerPasswordFile" && p.Reason.Contains("must differ", StringComparison.Ordinal));
+            Assert.Empty(fine);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }

@@ -609,6 +609,7 @@ function start() {
   $("f-text").addEventListener("input", () => applyFilter());
   fetch("/api/session", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((s) => {
     if (s && s.loginRequired) $("logout").hidden = false;
+    if (s && s.viewer) $("commission-link").hidden = true; // a viewer may change nothing
   }, () => {});
   applyLanguage();
   connect();
