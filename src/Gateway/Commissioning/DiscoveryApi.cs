@@ -63,7 +63,7 @@ internal static class DiscoveryApi
     /// <summary>The scan table: each register as u16/i16 and each pair as float32/int32 in the four word orders.</summary>
     public static async Task<object> ModbusScanAsync(JsonObject driver, string? rangesText, int? unitOverride, CancellationToken ct)
     {
-        var settings = Bind<ModbusSettings>(driver);
+        var settings = BindModbus(driver);
         var ranges = new List<ScanRange>();
         if (ModbusRangeReader.ParseRanges(rangesText ?? ModbusScan.DefaultRanges, ranges) is { } problem)
         {
@@ -142,7 +142,7 @@ internal static class DiscoveryApi
     /// <summary>The client options of an opcua driver object, as the driver itself would connect.</summary>
     internal static UaClientOptions OpcUaOptions(JsonObject driver, string stateDirectory)
     {
-        var settings = Bind<OpcUaSettings>(driver);
+        var settings = BindOpcUa(driver);
         if (string.IsNullOrWhiteSpace(settings.EndpointUrl))
         {
             throw new ArgumentException("endpointUrl: give the server's opc.tcp:// address");
@@ -185,13 +185,23 @@ internal static class DiscoveryApi
         return await client.ResolveNamespaceAsync(id, ct) ?? throw new ArgumentException($"the server has no namespace {id.NamespaceUri}");
     }
 
-    /// <summary>A driver object bound to its settings type, as the factory binds its section.</summary>
-    internal static T Bind<T>(JsonObject driver)
-        where T : new()
+    /// <summary>An opcua driver object bound to its settings, as the factory binds its section.</summary>
+    internal static OpcUaSettings BindOpcUa(JsonObject driver)
     {
-        var root = new ConfigurationBuilder().Add(new IndexedJsonConfigurationSource { Stream = new MemoryStream(Encoding.UTF8.GetBytes(driver.ToJsonString())) }).Build();
-        var settings = new T();
-        root.Bind(settings);
+        var settings = new OpcUaSettings();
+        Root(driver).Bind(settings);
         return settings;
     }
+
+    /// <summary>A modbus driver object bound to its settings, as the factory binds its section.</summary>
+    internal static ModbusSettings BindModbus(JsonObject driver)
+    {
+        var settings = new ModbusSettings();
+        Root(driver).Bind(settings);
+        return settings;
+    }
+
+    // Concrete types (not a generic Bind<T>): the trimmed publish's configuration binder is source-generated.
+    private static IConfigurationRoot Root(JsonObject driver) =>
+        new ConfigurationBuilder().Add(new IndexedJsonConfigurationSource { Stream = new MemoryStream(Encoding.UTF8.GetBytes(driver.ToJsonString())) }).Build();
 }
