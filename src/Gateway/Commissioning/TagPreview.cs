@@ -14,7 +14,7 @@ namespace Gateway.Commissioning;
 /// <param name="Timestamp">The sample's source timestamp, ISO 8601 UTC.</param>
 /// <param name="Topic">The UNS topic (when <c>mqtt.format</c> is uns or both).</param>
 /// <param name="Payload">The UNS payload, exactly as published.</param>
-/// <param name="Metric">The Sparkplug device and metric name, <c>machine/path</c> (when sparkplugb or both).</param>
+/// <param name="Metric">The Sparkplug metric name, the tag's UNS path (when sparkplugb or both); its device is the machine.</param>
 /// <param name="SparkplugTopic">The DDATA topic of the metric's device.</param>
 /// <param name="Datatype">The Sparkplug datatype of this value (<c>Float</c>, <c>Int32</c>, ...).</param>
 public sealed record PreviewSample(string Tag, string? Quality, string? Timestamp, string? Topic, string? Payload, string? Metric, string? SparkplugTopic, string? Datatype);
@@ -93,7 +93,7 @@ public static class TagPreview
 
             if (format is "sparkplugb" or "both")
             {
-                metric = tag.Machine + "/" + tag.Path;
+                metric = tag.Path; // the device is the machine (in the topic)
                 sparkplugTopic = $"spBv1.0/{group}/DDATA/{node}/{tag.Machine}";
                 datatype = (has ? SparkplugPayloadWriter.DataTypeOf(tag.SourceType, sample.Value) : SparkplugPayloadWriter.DataTypeOf(tag)).ToString();
             }
