@@ -15,6 +15,8 @@ using MQTTnet.Protocol;
 
 // CPU per sample of the MQTT output (UNS format, publish window, drainer) against a local mosquitto, and a baseline
 // measured in the same run: a bare MQTTnet client publishing the same messages with the same window, QoS 1.
+// "output live, coalescing channel" is the gateway's own path (PUBLISH encoded into the channel, PUBACKs taken out of
+// the read stream: CoalescingChannel.TryPublish); "MQTTnet's own channel" goes through MQTTnet's PublishAsync.
 // The buffer is an in-memory ISampleLog, so SQLite is not in these figures (bench/Buffer measures it).
 // CPU is this process's (user + system) from the runtime, plus mosquitto's from /proc.
 // Usage: dotnet run -c Release --project bench/Northbound [-- --samples 1000000]

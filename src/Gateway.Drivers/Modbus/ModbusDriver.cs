@@ -43,7 +43,7 @@ public static class ModbusStatusCodes
 /// retried with exponential backoff and jitter (Polly); while it backs off it does not hold the line, so the other
 /// devices keep their pace. The connection is kept open and reopened on the next poll after a failure.
 /// </summary>
-public sealed class ModbusDriver : IDriver
+public sealed class ModbusDriver : IDriver, IPolledDevice<ModbusDriver.PollUnit>
 {
     private static readonly Meter s_meter = new("Gateway.Drivers.Modbus");
     private static readonly Counter<long> s_requests = s_meter.CreateCounter<long>("gateway_modbus_requests_total", description: "Modbus requests sent");
@@ -53,12 +53,10 @@ public sealed class ModbusDriver : IDriver
     private readonly ModbusClient _client;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly WriterGate _writerGate = new();
-    private readonly Dictionary<string, ModbusTag> _tagsByKey;
+    private readonly TagTable<ModbusTag> _tagsByKey;
     private readonly TagInfo[] _tagInfos;
-    private readonly List<PollUnit> _units = [];
     private readonly RateLimitedLog _exceptionLog;
-    private readonly DriverHealth _health;
+    private readonly PollScheduler<PollUnit> _scheduler;
 
     internal ModbusDriver(string name, ModbusDriverPlan plan, ModbusClient client, DriverContext context)
     {
@@ -68,18 +66,25 @@ public sealed class ModbusDriver : IDriver
         _timeProvider = context.TimeProvider;
         _logger = context.LoggerFactory.CreateLogger<ModbusDriver>();
         _tagInfos = [.. plan.Tags.Select(t => t.Info)];
-        _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
+        _tagsByKey = new TagTable<ModbusTag>(name, plan.Tags, t => t.Info, t => t.Writable);
         _exceptionLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", "exception responses");
-        var groups = plan.Tags.GroupBy(t => (t.Device, t.PollGroup)).ToList();
-        _health = new DriverHealth(groups.Count);
-        foreach (var group in groups)
+        _scheduler = new PollScheduler<PollUnit>(
+            this,
+            _timeProvider,
+            _logger,
+            $"Modbus driver {name}",
+            TimeSpan.FromMilliseconds(plan.Settings.BackoffMinMs),
+            TimeSpan.FromMilliseconds(plan.Settings.BackoffMaxMs),
+            _exceptionLog);
+        foreach (var group in plan.Tags.GroupBy(t => (t.Device, t.PollGroup)))
         {
-            var unit = new PollUnit(group.Key.Device, group.Key.PollGroup, plan.PollGroups[group.Key.PollGroup], [.. group], plan.Settings.MaxGap)
-            {
-                FailureLog = new RateLimitedLog(_logger, _timeProvider, $"Modbus driver {name}", $"failed attempts of device {group.Key.Device.Name} (poll group {group.Key.PollGroup})"),
-                Health = _health.Unit(),
-            };
-            _units.Add(unit);
+            List<ModbusTag> tags = [.. group];
+            var state = _scheduler.NewUnitState(
+                group.Key.PollGroup,
+                plan.PollGroups[group.Key.PollGroup],
+                [.. tags.Select(t => t.Info)],
+                $"failed attempts of device {group.Key.Device.Name} (poll group {group.Key.PollGroup})");
+            _scheduler.Add(new PollUnit(group.Key.Device, tags, plan.Settings.MaxGap, state));
         }
     }
 
@@ -89,11 +94,11 @@ public sealed class ModbusDriver : IDriver
         get
         {
             var blocks = new List<(string, string, ModbusReadBlock)>();
-            foreach (var unit in _units)
+            foreach (var unit in _scheduler.Units)
             {
                 lock (unit.Blocks)
                 {
-                    blocks.AddRange(unit.Blocks.Select(b => (unit.Device.Name, unit.GroupName, b)));
+                    blocks.AddRange(unit.Blocks.Select(b => (unit.Device.Name, unit.PollState.Group, b)));
                 }
             }
 
@@ -105,12 +110,12 @@ public sealed class ModbusDriver : IDriver
 
     public IReadOnlyList<TagInfo> Tags => _tagInfos;
 
-    public DriverState State => _health.State;
+    public DriverState State => _scheduler.Health.State;
 
     public string? LastError
     {
-        get => _health.LastError;
-        private set => _health.LastError = value;
+        get => _scheduler.Health.LastError;
+        private set => _scheduler.Health.LastError = value;
     }
 
     /// <summary>Requests sent so far (for tests and benchmarks).</summary>
@@ -119,52 +124,18 @@ public sealed class ModbusDriver : IDriver
     /// <summary>Responses dropped because they did not match their request.</summary>
     public long DiscardedFrames => _client.Transport.DiscardedFrames;
 
-    public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    public Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
-        ModbusDriverLog.Started(_logger, Name, _plan.Tags.Count, _units.Count, _units.Sum(u => u.Blocks.Count));
-        _health.Started();
-        try
-        {
-            await Task.WhenAll(_units.Select(unit => PollLoopAsync(unit, writer, cancellationToken)));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            _health.Stopped();
-            _client.Transport.Disconnect();
-        }
+        var units = _scheduler.Units;
+        ModbusDriverLog.Started(_logger, Name, _plan.Tags.Count, units.Count, units.Sum(u => u.Blocks.Count));
+        return _scheduler.RunAsync(writer, cancellationToken);
     }
-
-    private Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken) =>
-        PollLoop.RunAsync(
-            _timeProvider,
-            unit.Interval,
-            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
-            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
-            writer,
-            static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token),
-            (Driver: this, Unit: unit, Writer: writer),
-            args => OnDeviceFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
-            () =>
-            {
-                unit.FailureLog.Flush();
-                _exceptionLog.Flush();
-            },
-            cancellationToken);
 
     /// <summary>One poll of every unit, one after the other, without schedule or retry (for benchmarks of the hot path).</summary>
-    internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        foreach (var unit in _units)
-        {
-            await PollOnceAsync(unit, writer, cancellationToken);
-        }
-    }
+    internal ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken) => _scheduler.PollAllOnceAsync(writer, cancellationToken);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
+    async ValueTask IPolledDevice<PollUnit>.PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var device = unit.Device;
         for (var b = 0; b < unit.Blocks.Count; b++)
@@ -207,16 +178,16 @@ public sealed class ModbusDriver : IDriver
                     ModbusDriverLog.ExceptionResponse(_logger, Name, device.Name, ModbusAddress.TableName(block.Table), block.Start, block.Count, ex.Message);
                 }
 
-                await MarkBadAsync(unit, block.Items.Select(i => unit.Tags[i]), ModbusStatusCodes.For(ex), writer, cancellationToken);
+                var bad = unit.PollState.AddBad(block.Items, ModbusStatusCodes.For(ex), _timeProvider.GetUtcNow(), 0);
+                if (bad > 0)
+                {
+                    await EmitAsync(unit, bad, writer, cancellationToken);
+                }
+
                 continue;
             }
 
             unit.Answered(block);
-        }
-
-        if (unit.Health.Answered())
-        {
-            ModbusDriverLog.DeviceRecovered(_logger, Name, device.Name, unit.GroupName);
         }
     }
 
@@ -224,13 +195,13 @@ public sealed class ModbusDriver : IDriver
     private int DecodeBits(PollUnit unit, ModbusReadBlock block, ReadOnlySpan<bool> bits)
     {
         var now = _timeProvider.GetUtcNow();
-        var samples = unit.Samples;
+        var samples = unit.PollState.Samples;
         var items = block.Items;
         for (var i = 0; i < items.Count; i++)
         {
             var index = items[i];
             var tag = unit.Tags[index];
-            unit.BadStatus[index] = 0;
+            unit.PollState.Good(index);
             samples[i] = Sample.Good(tag.Info, now, now, SampleValue.FromBoolean(bits[tag.WireAddress - block.Start]));
         }
 
@@ -241,14 +212,14 @@ public sealed class ModbusDriver : IDriver
     private int DecodeRegisters(PollUnit unit, ModbusReadBlock block, ReadOnlySpan<ushort> registers)
     {
         var now = _timeProvider.GetUtcNow();
-        var samples = unit.Samples;
+        var samples = unit.PollState.Samples;
         var items = block.Items;
         for (var i = 0; i < items.Count; i++)
         {
             var index = items[i];
             var tag = unit.Tags[index];
             var raw = ModbusValueCodec.Decode(registers.Slice(tag.WireAddress - block.Start, tag.Count), tag.Format, tag.Bit);
-            unit.BadStatus[index] = 0;
+            unit.PollState.Good(index);
             samples[i] = Sample.Good(tag.Info, now, now, ModbusValueCodec.Scale(raw, tag.Scale, tag.Offset));
         }
 
@@ -257,65 +228,31 @@ public sealed class ModbusDriver : IDriver
 
     /// <summary>Hands one block's samples to the pipeline as one batch.</summary>
     private ValueTask EmitAsync(PollUnit unit, int count, ISampleWriter writer, CancellationToken cancellationToken) =>
-        _writerGate.WriteBatchAsync(writer, unit.Samples.AsMemory(0, count), cancellationToken);
+        _scheduler.EmitAsync(writer, unit.PollState.Samples, count, cancellationToken);
 
-    private async ValueTask OnDeviceFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
+    uint IPolledDevice<PollUnit>.Failed(PollUnit unit, Exception? exception)
     {
         s_failures.Add(1, new KeyValuePair<string, object?>("driver", Name));
         LastError = $"{unit.Device.Name}: {exception?.Message}";
-        unit.Health.Failed();
-
         if (exception is IOException and not ModbusConnectionException and not ModbusProtocolException || exception is ModbusConnectionException)
         {
             // The connection broke or could not be made: start the next attempt from a fresh connection.
             _client.Transport.Disconnect();
         }
 
-        if (unit.FailureLog.ShouldLog())
-        {
-            ModbusDriverLog.DeviceFailed(_logger, Name, unit.Device.Name, unit.GroupName, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
-        }
-
-        await MarkBadAsync(unit, unit.Tags, ModbusStatusCodes.For(exception), writer, cancellationToken);
+        return ModbusStatusCodes.For(exception);
     }
 
-    /// <summary>Emits one Bad sample per tag that was not Bad yet: a dead device is reported once, not on every retry.</summary>
-    private async ValueTask MarkBadAsync(PollUnit unit, IEnumerable<ModbusTag> tags, uint status, ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        var now = _timeProvider.GetUtcNow();
-        await _writerGate.WaitAsync(cancellationToken);
-        try
-        {
-            foreach (var tag in tags)
-            {
-                var index = unit.IndexOf(tag);
-                if (unit.BadStatus[index] != 0)
-                {
-                    // Already reported Bad: an outage is published once, even if its cause changes while it lasts.
-                    continue;
-                }
+    void IPolledDevice<PollUnit>.LogFailed(PollUnit unit, int attempt, TimeSpan retryDelay, Exception? exception) =>
+        ModbusDriverLog.DeviceFailed(_logger, Name, unit.Device.Name, unit.PollState.Group, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
 
-                unit.BadStatus[index] = status;
-                await writer.WriteAsync(Sample.Bad(tag.Info, now, status), cancellationToken);
-            }
-        }
-        finally
-        {
-            _writerGate.Release();
-        }
-    }
+    void IPolledDevice<PollUnit>.LogRecovered(PollUnit unit) => ModbusDriverLog.DeviceRecovered(_logger, Name, unit.Device.Name, unit.PollState.Group);
+
+    void IPolledDevice<PollUnit>.Disconnect() => _client.Transport.Disconnect();
 
     public async ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken)
     {
-        if (!_tagsByKey.TryGetValue(tag.Key, out var modbusTag))
-        {
-            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
-        }
-
-        if (!modbusTag.Writable)
-        {
-            throw new InvalidOperationException($"tag '{tag.Key}' is not writable (set \"writable\": true in its configuration)");
-        }
+        var modbusTag = _tagsByKey.FindWritable(tag);
 
         var raw = ModbusValueCodec.Unscale(value, modbusTag.Scale, modbusTag.Offset);
         await _client.WriteValueAsync(modbusTag.Device.UnitId, modbusTag.Table, (ushort)modbusTag.WireAddress, modbusTag.Format, modbusTag.Bit, raw, modbusTag.Device.Timeout, cancellationToken);
@@ -325,10 +262,7 @@ public sealed class ModbusDriver : IDriver
     /// <summary>The read-back after a write: one read of the tag's registers or bit, scaled as a poll would.</summary>
     public async ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
     {
-        if (!_tagsByKey.TryGetValue(tag.Key, out var modbusTag))
-        {
-            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
-        }
+        var modbusTag = _tagsByKey.Find(tag);
 
         var raw = await _client.ReadValueAsync(modbusTag.Device.UnitId, modbusTag.Table, (ushort)modbusTag.WireAddress, modbusTag.Format, modbusTag.Bit, modbusTag.Device.Timeout, cancellationToken);
         var now = _timeProvider.GetUtcNow();
@@ -338,88 +272,59 @@ public sealed class ModbusDriver : IDriver
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync();
-        _writerGate.Dispose();
+        _scheduler.Dispose();
     }
 
-    /// <summary>The tags of one device in one poll group, with their request plan and last reported status.</summary>
-    private sealed class PollUnit
+    /// <summary>The tags of one device in one poll group, with their request plan (its schedule and status: <see cref="PollState"/>).</summary>
+    internal sealed class PollUnit : IPollUnit
     {
-        private readonly Dictionary<ModbusTag, int> _indices;
-        private readonly Dictionary<ModbusReadBlock, ModbusExceptionCode> _refused = new(ReferenceEqualityComparer.Instance);
+        private readonly RefusalMemo<ModbusReadBlock, ModbusExceptionCode> _refused = new(ReferenceEqualityComparer.Instance);
 
-        public PollUnit(ModbusDevice device, string groupName, TimeSpan interval, List<ModbusTag> tags, int maxGap)
+        public PollUnit(ModbusDevice device, List<ModbusTag> tags, int maxGap, PollUnitState state)
         {
             Device = device;
-            GroupName = groupName;
-            Interval = interval;
             Tags = tags;
-            _indices = tags.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
-            BadStatus = new uint[tags.Count];
+            PollState = state;
             Ranges = [.. tags.Select(t => t.Range)];
             Blocks = ModbusBlockPlanner.Plan(Ranges, maxGap, device.MaxRegisters, device.MaxBits);
-            Samples = new Sample[tags.Count];
 
             // As long as the longest planned block of each kind: a split only makes blocks shorter.
             Registers = new ushort[Blocks.Where(b => !b.Table.IsBitTable()).Select(b => b.Count).DefaultIfEmpty(0).Max()];
             Bits = new bool[Blocks.Where(b => b.Table.IsBitTable()).Select(b => b.Count).DefaultIfEmpty(0).Max()];
         }
 
+        public PollUnitState PollState { get; }
+
         /// <summary>Reused for every request of this unit (its polls run one after the other): no allocation per poll.</summary>
         public ushort[] Registers { get; }
 
         public bool[] Bits { get; }
-
-        /// <summary>One block's samples, handed to the pipeline as a batch.</summary>
-        public Sample[] Samples { get; }
-
-        /// <summary>The device's repeated failures: the first logged, the rest summed up once a minute.</summary>
-        public required RateLimitedLog FailureLog { get; init; }
 
         /// <summary>The range each tag reads, by index.</summary>
         public ModbusRange[] Ranges { get; }
 
         public ModbusDevice Device { get; }
 
-        public string GroupName { get; }
-
-        public TimeSpan Interval { get; }
-
         public List<ModbusTag> Tags { get; }
 
         public List<ModbusReadBlock> Blocks { get; }
-
-        /// <summary>The Bad status last emitted per tag; 0 after a good value.</summary>
-        public uint[] BadStatus { get; }
-
-        public required UnitHealth Health { get; init; }
-
-        public int IndexOf(ModbusTag tag) => _indices[tag];
 
         /// <summary>Replaces block <paramref name="index"/> by <paramref name="parts"/>.</summary>
         public void Replace(int index, List<ModbusReadBlock> parts)
         {
             lock (Blocks)
             {
-                _refused.Remove(Blocks[index]);
+                _refused.Answered(Blocks[index]);
                 Blocks.RemoveAt(index);
                 Blocks.InsertRange(index, parts);
             }
         }
 
         /// <summary>Records an exception response; true when it is news for this block (to be logged).</summary>
-        public bool Refused(ModbusReadBlock block, ModbusExceptionCode code)
-        {
-            if (_refused.TryGetValue(block, out var previous) && previous == code)
-            {
-                return false;
-            }
-
-            _refused[block] = code;
-            return true;
-        }
+        public bool Refused(ModbusReadBlock block, ModbusExceptionCode code) => _refused.Refused(block, code);
 
         /// <summary>The block was read: a later refusal is news again.</summary>
-        public void Answered(ModbusReadBlock block) => _refused.Remove(block);
+        public void Answered(ModbusReadBlock block) => _refused.Answered(block);
     }
 }
 

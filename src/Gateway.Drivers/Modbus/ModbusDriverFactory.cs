@@ -56,7 +56,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
 {
     public const string TcpType = "modbus-tcp";
     public const string RtuType = "modbus-rtu";
-    public const string DefaultPollGroup = "default";
+    public const string DefaultPollGroup = PollGroups.Default;
 
     public IReadOnlyCollection<string> Types { get; } = [TcpType, RtuType];
 
@@ -152,10 +152,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
             problems.Add(new ConfigProblem($"{path}.parity", $"must be none, even or odd, got '{settings.Parity}'"));
         }
 
-        if (settings.BackoffMaxMs < settings.BackoffMinMs)
-        {
-            problems.Add(new ConfigProblem($"{path}.backoffMaxMs", $"must be at least backoffMinMs ({settings.BackoffMinMs})"));
-        }
+        PollGroups.CheckBackoff(settings.BackoffMinMs, settings.BackoffMaxMs, path, problems);
 
         var maxUnit = rtu ? ModbusLimits.MaxUnitId : 255;
         var driverTimeout = TimeSpan.FromMilliseconds(settings.TimeoutMs);
@@ -200,27 +197,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
             }
         }
 
-        var groups = new Dictionary<string, TimeSpan>(StringComparer.Ordinal)
-        {
-            [DefaultPollGroup] = TimeSpan.FromMilliseconds(settings.IntervalMs),
-        };
-        for (var i = 0; i < settings.PollGroups.Count; i++)
-        {
-            var group = settings.PollGroups[i];
-            if (string.IsNullOrEmpty(group.Name))
-            {
-                continue;
-            }
-
-            if (group.Name == DefaultPollGroup)
-            {
-                groups[DefaultPollGroup] = TimeSpan.FromMilliseconds(group.IntervalMs);
-            }
-            else if (!groups.TryAdd(group.Name, TimeSpan.FromMilliseconds(group.IntervalMs)))
-            {
-                problems.Add(new ConfigProblem($"{path}.pollGroups[{i}].name", $"duplicate poll group '{group.Name}'"));
-            }
-        }
+        var groups = PollGroups.Resolve(settings.IntervalMs, settings.PollGroups, path, problems);
 
         var tags = new List<ModbusTag>();
         var tagsSection = section.GetSection("tags");
@@ -319,11 +296,7 @@ public sealed class ModbusDriverFactory : IDriverFactory
             problems.Add(new ConfigProblem($"{path}.address", $"'{tag.Address}' is outside the wire range 0-65535 with addressBase {settings.AddressBase}"));
         }
 
-        var group = extra.PollGroup ?? DefaultPollGroup;
-        if (!groups.ContainsKey(group))
-        {
-            problems.Add(new ConfigProblem($"{path}.pollGroup", $"unknown poll group '{group}' (known: {string.Join(", ", groups.Keys)})"));
-        }
+        var group = PollGroups.OfTag(extra.PollGroup, groups, path, problems);
 
         ModbusDevice? device;
         if (extra.Device is null)

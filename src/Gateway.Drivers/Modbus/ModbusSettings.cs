@@ -68,7 +68,7 @@ public sealed class ModbusSettings
     public int IntervalMs { get; set; } = 1000;
 
     /// <summary>Named poll groups with their own intervals; a tag chooses one with <c>pollGroup</c>.</summary>
-    public List<ModbusPollGroupSettings> PollGroups { get; set; } = [];
+    public List<PollGroupSettings> PollGroups { get; set; } = [];
 
     /// <summary>Several units on one line or behind one gateway, each with its own timeout; a tag chooses one with <c>device</c>.</summary>
     public List<ModbusDeviceSettings> Devices { get; set; } = [];
@@ -80,17 +80,6 @@ public sealed class ModbusSettings
     /// <summary>Longest retry delay, in milliseconds; 30000 by default.</summary>
     [Range(1, 3_600_000)]
     public int BackoffMaxMs { get; set; } = 30_000;
-}
-
-/// <summary>A poll group: tags read together at one interval.</summary>
-public sealed class ModbusPollGroupSettings
-{
-    [Required]
-    public string Name { get; set; } = "";
-
-    /// <summary>Poll interval in milliseconds.</summary>
-    [Range(1, 86_400_000)]
-    public int IntervalMs { get; set; } = 1000;
 }
 
 /// <summary>One unit (slave) on the line or behind the gateway.</summary>

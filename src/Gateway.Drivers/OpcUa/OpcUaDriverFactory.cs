@@ -17,8 +17,9 @@ public sealed class OpcUaDriverFactory : IDriverFactory
 
     public IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path)
     {
-        var settings = Bind(section);
-        var problems = new List<ConfigProblem>(ConfigValidation.Annotations(settings, path));
+        var problems = new List<ConfigProblem>();
+        var settings = ClosedChoice.Bind<OpcUaSettings>(section, path, problems);
+        problems.AddRange(ConfigValidation.Annotations(settings, path));
         if (!string.IsNullOrWhiteSpace(settings.EndpointUrl))
         {
             try
@@ -31,7 +32,9 @@ public sealed class OpcUaDriverFactory : IDriverFactory
             }
         }
 
-        foreach (var security in SecurityChoice.Check(settings.SecurityPolicy, settings.SecurityMode))
+        // A wrong spelling is reported already; the pair is checked once both are known values.
+        var spelledWrong = problems.Exists(p => p.Path == path + ".securityPolicy" || p.Path == path + ".securityMode");
+        foreach (var security in spelledWrong ? [] : SecurityChoice.Check(settings.SecurityPolicy, settings.SecurityMode))
         {
             problems.Add(new ConfigProblem(path + (security.Field == SecurityChoiceField.Policy ? ".securityPolicy" : ".securityMode"), security.Reason));
         }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Gateway.Drivers.OpcUa.Channel;
 
 namespace Gateway.Drivers.OpcUa;
 
@@ -13,10 +14,10 @@ public sealed class OpcUaSettings
     /// None (default), Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, or auto: the endpoint with the
     /// highest security level the server offers among these.
     /// </summary>
-    public string SecurityPolicy { get; set; } = "None";
+    public OpcUaSecurityPolicy SecurityPolicy { get; set; } = OpcUaSecurityPolicy.None;
 
     /// <summary>None, Sign or SignAndEncrypt. When absent: None under policy None, SignAndEncrypt under another policy, any mode under auto.</summary>
-    public string? SecurityMode { get; set; }
+    public OpcUaSecurityMode? SecurityMode { get; set; }
 
     /// <summary>
     /// What to do with a server certificate that is not in the PKI folder's trusted/: <c>trustList</c> (default: refuse it

@@ -11,7 +11,7 @@ namespace Gateway.Drivers.S7;
 /// tags Bad, named and logged once with what to change in TIA Portal; a coalesced block refused as out of range is read
 /// tag by tag from then on, so that only the tags past the end stay Bad.
 /// </summary>
-public sealed class S7Driver : IDriver
+public sealed class S7Driver : IDriver, IPolledDevice<S7Driver.PollUnit>
 {
     private static readonly Meter s_meter = new("Gateway.Drivers.S7");
     private static readonly Counter<long> s_requests = s_meter.CreateCounter<long>("gateway_s7_requests_total", description: "S7 Read Var and Write Var jobs sent");
@@ -22,13 +22,11 @@ public sealed class S7Driver : IDriver
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly TimeSpan _timeout;
-    private readonly WriterGate _writerGate = new();
-    private readonly Dictionary<string, S7Tag> _tagsByKey;
+    private readonly TagTable<S7Tag> _tagsByKey;
     private readonly TagInfo[] _tagInfos;
-    private readonly List<PollUnit> _units = [];
     private readonly RateLimitedLog _refusalLog;
     private readonly KeyValuePair<string, object?> _driverLabel;
-    private readonly DriverHealth _health;
+    private readonly PollScheduler<PollUnit> _scheduler;
 
     internal S7Driver(string name, S7DriverPlan plan, S7Client client, DriverContext context)
     {
@@ -39,18 +37,22 @@ public sealed class S7Driver : IDriver
         _logger = context.LoggerFactory.CreateLogger<S7Driver>();
         _timeout = TimeSpan.FromMilliseconds(plan.Settings.TimeoutMs);
         _tagInfos = [.. plan.Tags.Select(t => t.Info)];
-        _tagsByKey = plan.Tags.ToDictionary(t => t.Info.Key, StringComparer.Ordinal);
+        _tagsByKey = new TagTable<S7Tag>(name, plan.Tags, t => t.Info, t => t.Writable);
         _refusalLog = new RateLimitedLog(_logger, _timeProvider, $"S7 driver {name}", "refused items");
         _driverLabel = new KeyValuePair<string, object?>("driver", name);
-        var groups = plan.Tags.GroupBy(t => t.PollGroup).ToList();
-        _health = new DriverHealth(groups.Count);
-        foreach (var group in groups)
+        _scheduler = new PollScheduler<PollUnit>(
+            this,
+            _timeProvider,
+            _logger,
+            $"S7 driver {name}",
+            TimeSpan.FromMilliseconds(plan.Settings.BackoffMinMs),
+            TimeSpan.FromMilliseconds(plan.Settings.BackoffMaxMs),
+            _refusalLog);
+        foreach (var group in plan.Tags.GroupBy(t => t.PollGroup))
         {
-            _units.Add(new PollUnit(group.Key, plan.PollGroups[group.Key], [.. group])
-            {
-                FailureLog = new RateLimitedLog(_logger, _timeProvider, $"S7 driver {name}", $"failed attempts (poll group {group.Key})"),
-                Health = _health.Unit(),
-            });
+            List<S7Tag> tags = [.. group];
+            var state = _scheduler.NewUnitState(group.Key, plan.PollGroups[group.Key], [.. tags.Select(t => t.Info)], $"failed attempts (poll group {group.Key})");
+            _scheduler.Add(new PollUnit(tags, state));
         }
     }
 
@@ -58,12 +60,12 @@ public sealed class S7Driver : IDriver
 
     public IReadOnlyList<TagInfo> Tags => _tagInfos;
 
-    public DriverState State => _health.State;
+    public DriverState State => _scheduler.Health.State;
 
     public string? LastError
     {
-        get => _health.LastError;
-        private set => _health.LastError = value;
+        get => _scheduler.Health.LastError;
+        private set => _scheduler.Health.LastError = value;
     }
 
     /// <summary>Read and write jobs sent so far (for tests and benchmarks).</summary>
@@ -73,53 +75,18 @@ public sealed class S7Driver : IDriver
     public int PduSize => _client.PduSize;
 
     /// <summary>The Read Var jobs of one cycle of each poll group, as last planned (for tests and benchmarks).</summary>
-    internal IReadOnlyList<S7ReadRequest> PlannedRequests => [.. _units.SelectMany(u => u.Plan?.Requests ?? [])];
+    internal IReadOnlyList<S7ReadRequest> PlannedRequests => [.. _scheduler.Units.SelectMany(u => u.Plan?.Requests ?? [])];
 
-    public async Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
+    public Task RunAsync(ISampleWriter writer, CancellationToken cancellationToken)
     {
-        S7DriverLog.Started(_logger, Name, _client.Transport.Peer, _plan.RemoteTsap, _plan.Tags.Count, _units.Count);
-        _health.Started();
-        try
-        {
-            await Task.WhenAll(_units.Select(unit => PollLoopAsync(unit, writer, cancellationToken)));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            _health.Stopped();
-            _client.Transport.Disconnect();
-        }
+        S7DriverLog.Started(_logger, Name, _client.Transport.Peer, _plan.RemoteTsap, _plan.Tags.Count, _scheduler.Units.Count);
+        return _scheduler.RunAsync(writer, cancellationToken);
     }
-
-    private Task PollLoopAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken) =>
-        PollLoop.RunAsync(
-            _timeProvider,
-            unit.Interval,
-            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMinMs),
-            TimeSpan.FromMilliseconds(_plan.Settings.BackoffMaxMs),
-            writer,
-            static (state, token) => state.Driver.PollOnceAsync(state.Unit, state.Writer, token),
-            (Driver: this, Unit: unit, Writer: writer),
-            args => OnFailureAsync(unit, args.Outcome.Exception, args.AttemptNumber, args.RetryDelay, writer, args.Context.CancellationToken),
-            () =>
-            {
-                unit.FailureLog.Flush();
-                _refusalLog.Flush();
-            },
-            cancellationToken);
 
     /// <summary>One cycle of every poll group, without schedule or retry (for tests and benchmarks).</summary>
-    internal async ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken)
-    {
-        foreach (var unit in _units)
-        {
-            await PollOnceAsync(unit, writer, cancellationToken);
-        }
-    }
+    internal ValueTask PollAllOnceAsync(ISampleWriter writer, CancellationToken cancellationToken) => _scheduler.PollAllOnceAsync(writer, cancellationToken);
 
-    private async ValueTask PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
+    async ValueTask IPolledDevice<PollUnit>.PollOnceAsync(PollUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var pduSize = await _client.ConnectAsync(_timeout, cancellationToken);
         if (unit.Plan is null || unit.PlannedPduSize != pduSize || unit.Replan)
@@ -127,7 +94,7 @@ public sealed class S7Driver : IDriver
             unit.Plan = S7ReadPlanner.Plan(unit.Ranges, _plan.Settings.MaxGap, pduSize, unit.Alone);
             unit.PlannedPduSize = pduSize;
             unit.Replan = false;
-            S7DriverLog.Planned(_logger, Name, unit.GroupName, pduSize, unit.Tags.Count, unit.Plan.Blocks.Count, unit.Plan.Requests.Count);
+            S7DriverLog.Planned(_logger, Name, unit.PollState.Group, pduSize, unit.Tags.Count, unit.Plan.Blocks.Count, unit.Plan.Requests.Count);
         }
 
         var plan = unit.Plan;
@@ -171,7 +138,7 @@ public sealed class S7Driver : IDriver
 
         var now = _timeProvider.GetUtcNow();
         var count = 0;
-        var samples = unit.Samples;
+        var state = unit.PollState;
         foreach (var block in plan.Blocks)
         {
             if (block.ReturnCode != S7Wire.ItemSuccess)
@@ -199,7 +166,7 @@ public sealed class S7Driver : IDriver
                     S7DriverLog.Refused(_logger, Name, S7Address.Describe(new S7Item(block.Range.Area, block.Range.DbNumber, block.Range.Start, block.Range.Length)), string.Join(", ", block.Tags.Select(t => unit.Tags[t].Info.Path)), refusal.Message);
                 }
 
-                count = AddBad(unit, block.Tags, refusal.StatusCode, now, samples, count);
+                count = state.AddBad(block.Tags, refusal.StatusCode, now, count);
                 continue;
             }
 
@@ -212,76 +179,39 @@ public sealed class S7Driver : IDriver
                 var bytes = block.Buffer.AsSpan(offset, tag.Range.Length * unitBytes);
                 if (S7Values.TryDecode(bytes, tag.Type, tag.Address.Bit, out var value, out var status))
                 {
-                    unit.BadStatus[index] = 0;
-                    samples[count++] = Sample.Good(tag.Info, now, now, S7Values.Scale(value, tag.Scale, tag.Offset));
+                    state.Good(index);
+                    state.Samples[count++] = Sample.Good(tag.Info, now, now, S7Values.Scale(value, tag.Scale, tag.Offset));
                 }
                 else
                 {
-                    count = AddBad(unit, [index], status, now, samples, count);
+                    count = state.AddBad(index, status, now, count);
                 }
             }
         }
 
         if (count > 0)
         {
-            await EmitAsync(samples, count, writer, cancellationToken);
-        }
-
-        if (unit.Health.Answered())
-        {
-            S7DriverLog.Recovered(_logger, Name, unit.GroupName);
+            await _scheduler.EmitAsync(writer, state.Samples, count, cancellationToken);
         }
     }
 
-    /// <summary>Adds a Bad sample for each tag not Bad yet: an outage or refusal is published once, not on every poll.</summary>
-    private static int AddBad(PollUnit unit, IEnumerable<int> tags, uint status, DateTimeOffset now, Sample[] samples, int count)
-    {
-        foreach (var index in tags)
-        {
-            if (unit.BadStatus[index] != 0)
-            {
-                continue;
-            }
-
-            unit.BadStatus[index] = status;
-            samples[count++] = Sample.Bad(unit.Tags[index].Info, now, status);
-        }
-
-        return count;
-    }
-
-    private ValueTask EmitAsync(Sample[] samples, int count, ISampleWriter writer, CancellationToken cancellationToken) =>
-        _writerGate.WriteBatchAsync(writer, samples.AsMemory(0, count), cancellationToken);
-
-    private async ValueTask OnFailureAsync(PollUnit unit, Exception? exception, int attempt, TimeSpan retryDelay, ISampleWriter writer, CancellationToken cancellationToken)
+    uint IPolledDevice<PollUnit>.Failed(PollUnit unit, Exception? exception)
     {
         s_failures.Add(1, _driverLabel);
         LastError = exception?.Message;
-        unit.Health.Failed();
-
-        if (unit.FailureLog.ShouldLog())
-        {
-            S7DriverLog.Failed(_logger, Name, _client.Transport.Peer, unit.GroupName, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
-        }
-
-        var count = AddBad(unit, Enumerable.Range(0, unit.Tags.Count), S7StatusCodes.For(exception), _timeProvider.GetUtcNow(), unit.Samples, 0);
-        if (count > 0)
-        {
-            await EmitAsync(unit.Samples, count, writer, cancellationToken);
-        }
+        return S7StatusCodes.For(exception);
     }
+
+    void IPolledDevice<PollUnit>.LogFailed(PollUnit unit, int attempt, TimeSpan retryDelay, Exception? exception) =>
+        S7DriverLog.Failed(_logger, Name, _client.Transport.Peer, unit.PollState.Group, attempt, retryDelay.TotalMilliseconds, exception?.Message ?? "?");
+
+    void IPolledDevice<PollUnit>.LogRecovered(PollUnit unit) => S7DriverLog.Recovered(_logger, Name, unit.PollState.Group);
+
+    void IPolledDevice<PollUnit>.Disconnect() => _client.Transport.Disconnect();
 
     public async ValueTask WriteAsync(TagInfo tag, SampleValue value, CancellationToken cancellationToken)
     {
-        if (!_tagsByKey.TryGetValue(tag.Key, out var s7Tag))
-        {
-            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
-        }
-
-        if (!s7Tag.Writable)
-        {
-            throw new InvalidOperationException($"tag '{tag.Key}' is not writable (set \"writable\": true in its configuration)");
-        }
+        var s7Tag = _tagsByKey.FindWritable(tag);
 
         var address = s7Tag.Address;
         var width = S7Types.Width(s7Tag.Type, address.StringLength);
@@ -306,10 +236,7 @@ public sealed class S7Driver : IDriver
     /// <summary>The read-back after a write: one Read Var job of the tag's item, decoded and scaled as a poll would.</summary>
     public async ValueTask<Sample> ReadAsync(TagInfo tag, CancellationToken cancellationToken)
     {
-        if (!_tagsByKey.TryGetValue(tag.Key, out var s7Tag))
-        {
-            throw new InvalidOperationException($"driver '{Name}' has no tag '{tag.Key}'");
-        }
+        var s7Tag = _tagsByKey.Find(tag);
 
         var address = s7Tag.Address;
         var width = S7Types.Width(s7Tag.Type, address.StringLength);
@@ -333,37 +260,26 @@ public sealed class S7Driver : IDriver
     public async ValueTask DisposeAsync()
     {
         await _client.DisposeAsync();
-        _writerGate.Dispose();
+        _scheduler.Dispose();
     }
 
-    /// <summary>The tags of one poll group, with their read plan and last reported status.</summary>
-    private sealed class PollUnit
+    /// <summary>The tags of one poll group, with their read plan (its schedule and status: <see cref="PollState"/>).</summary>
+    internal sealed class PollUnit : IPollUnit
     {
-        private readonly Dictionary<S7Range, ushort> _refused = [];
+        private readonly RefusalMemo<S7Range, ushort> _refused = new();
 
-        public PollUnit(string groupName, TimeSpan interval, List<S7Tag> tags)
+        public PollUnit(List<S7Tag> tags, PollUnitState state)
         {
-            GroupName = groupName;
-            Interval = interval;
             Tags = tags;
+            PollState = state;
             Ranges = [.. tags.Select(t => t.Range)];
-            BadStatus = new uint[tags.Count];
-            Samples = new Sample[tags.Count];
         }
 
-        public string GroupName { get; }
-
-        public TimeSpan Interval { get; }
+        public PollUnitState PollState { get; }
 
         public List<S7Tag> Tags { get; }
 
         public S7Range[] Ranges { get; }
-
-        /// <summary>The Bad status last emitted per tag; 0 after a good value.</summary>
-        public uint[] BadStatus { get; }
-
-        /// <summary>The samples of one cycle, reused.</summary>
-        public Sample[] Samples { get; }
 
         /// <summary>Tags read in a block of their own (their coalesced block was refused as out of range).</summary>
         public HashSet<int> Alone { get; } = [];
@@ -374,24 +290,11 @@ public sealed class S7Driver : IDriver
 
         public bool Replan { get; set; }
 
-        public required UnitHealth Health { get; init; }
-
-        public required RateLimitedLog FailureLog { get; init; }
-
         /// <summary>Records a refusal; true when it is news for this range (to be logged).</summary>
-        public bool Refused(S7Range range, ushort code)
-        {
-            if (_refused.TryGetValue(range, out var previous) && previous == code)
-            {
-                return false;
-            }
-
-            _refused[range] = code;
-            return true;
-        }
+        public bool Refused(S7Range range, ushort code) => _refused.Refused(range, code);
 
         /// <summary>The range was read: a later refusal is news again.</summary>
-        public void Answered(S7Range range) => _refused.Remove(range);
+        public void Answered(S7Range range) => _refused.Answered(range);
     }
 }
 

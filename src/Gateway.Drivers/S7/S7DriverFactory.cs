@@ -33,7 +33,7 @@ internal sealed record S7DriverPlan(S7Settings Settings, ushort LocalTsap, ushor
 public sealed class S7DriverFactory : IDriverFactory
 {
     public const string Type = "s7";
-    public const string DefaultPollGroup = "default";
+    public const string DefaultPollGroup = PollGroups.Default;
 
     /// <summary>Our TSAP with rack and slot: a PG connection from rack 0 slot 0 (0x0100), as most clients use.</summary>
     public const ushort DefaultLocalTsap = 0x0100;
@@ -120,32 +120,9 @@ public sealed class S7DriverFactory : IDriverFactory
             remote = S7Wire.RemoteTsap(settings.Rack, settings.Slot.Value);
         }
 
-        if (settings.BackoffMaxMs < settings.BackoffMinMs)
-        {
-            problems.Add(new ConfigProblem($"{path}.backoffMaxMs", $"must be at least backoffMinMs ({settings.BackoffMinMs})"));
-        }
+        PollGroups.CheckBackoff(settings.BackoffMinMs, settings.BackoffMaxMs, path, problems);
 
-        var groups = new Dictionary<string, TimeSpan>(StringComparer.Ordinal)
-        {
-            [DefaultPollGroup] = TimeSpan.FromMilliseconds(settings.IntervalMs),
-        };
-        for (var i = 0; i < settings.PollGroups.Count; i++)
-        {
-            var group = settings.PollGroups[i];
-            if (string.IsNullOrEmpty(group.Name))
-            {
-                continue;
-            }
-
-            if (group.Name == DefaultPollGroup)
-            {
-                groups[DefaultPollGroup] = TimeSpan.FromMilliseconds(group.IntervalMs);
-            }
-            else if (!groups.TryAdd(group.Name, TimeSpan.FromMilliseconds(group.IntervalMs)))
-            {
-                problems.Add(new ConfigProblem($"{path}.pollGroups[{i}].name", $"duplicate poll group '{group.Name}'"));
-            }
-        }
+        var groups = PollGroups.Resolve(settings.IntervalMs, settings.PollGroups, path, problems);
 
         var tags = new List<S7Tag>();
         var tagsSection = section.GetSection("tags");
@@ -210,11 +187,7 @@ public sealed class S7DriverFactory : IDriverFactory
             }
         }
 
-        var group = extra.PollGroup ?? DefaultPollGroup;
-        if (!groups.ContainsKey(group))
-        {
-            problems.Add(new ConfigProblem($"{path}.pollGroup", $"unknown poll group '{group}' (known: {string.Join(", ", groups.Keys)})"));
-        }
+        var group = PollGroups.OfTag(extra.PollGroup, groups, path, problems);
 
         if (problems.Count > before || string.IsNullOrEmpty(tag.Name))
         {

@@ -39,7 +39,7 @@ public sealed class S7Settings
     public int IntervalMs { get; set; } = 1000;
 
     /// <summary>Named poll groups with their own intervals; a tag chooses one with <c>pollGroup</c>.</summary>
-    public List<S7PollGroupSettings> PollGroups { get; set; } = [];
+    public List<PollGroupSettings> PollGroups { get; set; } = [];
 
     /// <summary>Unused bytes one read may span to join two tags of one DB or area into one range; 16 by default.</summary>
     [Range(0, 1024)]
@@ -52,17 +52,6 @@ public sealed class S7Settings
     /// <summary>Longest retry delay, in milliseconds; 30000 by default.</summary>
     [Range(1, 3_600_000)]
     public int BackoffMaxMs { get; set; } = 30_000;
-}
-
-/// <summary>A poll group: tags read together at one interval.</summary>
-public sealed class S7PollGroupSettings
-{
-    [Required]
-    public string Name { get; set; } = "";
-
-    /// <summary>Poll interval in milliseconds.</summary>
-    [Range(1, 86_400_000)]
-    public int IntervalMs { get; set; } = 1000;
 }
 
 /// <summary>Tag-level keys of S7 tags, beyond the common ones (<c>address</c> and <c>type</c> are common keys).</summary>

@@ -8,30 +8,10 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Gpio;
 
-/// <summary>Collects what a driver writes.</summary>
-public sealed class SampleCollector : ISampleWriter
+/// <summary>Collects what a driver writes; <see cref="Of"/> looks tags up by their path.</summary>
+public sealed class SampleCollector : Infrastructure.SampleRecorder
 {
-    private readonly List<Sample> _samples = [];
-
-    public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-    {
-        lock (_samples)
-        {
-            _samples.Add(sample);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    public List<Sample> Snapshot()
-    {
-        lock (_samples)
-        {
-            return [.. _samples];
-        }
-    }
-
-    public List<Sample> Of(string path) => [.. Snapshot().Where(s => s.Tag.Path == path)];
+    public List<Sample> Of(string path) => ForPath(path);
 }
 
 internal static class PiTestKit

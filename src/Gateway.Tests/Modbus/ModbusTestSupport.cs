@@ -206,30 +206,10 @@ public sealed class PymodbusRtuFixture : IAsyncLifetime, IDisposable
     }
 }
 
-/// <summary>Collects samples from a driver.</summary>
-internal sealed class CollectingWriter : ISampleWriter
+/// <summary>Collects samples from a driver; <see cref="For"/> looks a tag up by its key.</summary>
+internal sealed class CollectingWriter : Infrastructure.SampleRecorder
 {
-    private readonly List<Sample> _samples = [];
-
-    public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-    {
-        lock (_samples)
-        {
-            _samples.Add(sample);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    public List<Sample> Snapshot()
-    {
-        lock (_samples)
-        {
-            return [.. _samples];
-        }
-    }
-
-    public List<Sample> For(string key) => Snapshot().Where(s => s.Tag.Key == key).ToList();
+    public List<Sample> For(string key) => ForKey(key);
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Gateway.Buffering;
 using Gateway.Northbound;
 using Gateway.Northbound.Delivery;
+using Gateway.Northbound.Mqtt;
 using MQTTnet;
 
 namespace Gateway.Tests.Northbound;
@@ -139,5 +140,72 @@ public sealed class PublishWindowTests
         }
 
         Assert.Equal(Enumerable.Range(1, 12).Select(i => One(i)), recorder.Deliveries.Select(d => d.Completes!.Value));
+    }
+
+    [Fact]
+    public void OwnPublications_AreDeliveredAsTheirPubAcksArrive_InSendingOrder()
+    {
+        var window = new PublishWindow(8);
+        var acknowledgements = new PublishAcknowledgements();
+        var ids = Enumerable.Range(0, 3).Select(_ => acknowledgements.Allocate()).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            window.AddOwn(acknowledgements, ids[i], "t", DeliveryLane.Live, One(i + 1), 1);
+        }
+
+        var recorder = new Recorder();
+        Assert.True(acknowledgements.TryAcknowledge(ids[1], 0));
+        Assert.Equal(0, window.TakeDelivered(recorder)); // the first still awaits its PUBACK
+
+        Assert.True(acknowledgements.TryAcknowledge(ids[0], 0x10)); // No matching subscribers: delivered
+        Assert.Equal(2, window.TakeDelivered(recorder));
+        Assert.Equal([One(1), One(2)], recorder.Deliveries.Select(d => d.Completes!.Value));
+        Assert.Equal(1, window.SamplesInFlight);
+    }
+
+    [Fact]
+    public void AnOwnPublicationRefused_EndsThePrefix_WithTheBrokersReasonCode_AndStaysRefused()
+    {
+        var window = new PublishWindow(8);
+        var acknowledgements = new PublishAcknowledgements();
+        var first = acknowledgements.Allocate();
+        var second = acknowledgements.Allocate();
+        window.AddOwn(acknowledgements, first, "ok", DeliveryLane.Live, One(1), 1);
+        window.AddOwn(acknowledgements, second, "denied", DeliveryLane.Live, One(2), 1);
+        acknowledgements.TryAcknowledge(first, 0);
+        acknowledgements.TryAcknowledge(second, 0x87, "topic not allowed");
+        var recorder = new Recorder();
+
+        var refused = Assert.Throws<PublishRefusedException>(() => window.TakeDelivered(recorder, "plant"));
+
+        Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, refused.Code);
+        Assert.Contains("\"topic not allowed\"", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("denied", refused.Topic);
+        Assert.Equal([One(1)], recorder.Deliveries.Select(d => d.Completes!.Value));
+        Assert.Throws<PublishRefusedException>(() => window.TakeDelivered(recorder));
+        Assert.Equal(1, window.Abandon());
+    }
+
+    [Fact]
+    public void OwnQos0Publications_AreDeliveredOnceWritten()
+    {
+        var window = new PublishWindow(8);
+        window.AddOwn(new PublishAcknowledgements(), 0, "t", DeliveryLane.History, new SequenceRange(1, 10), 10);
+
+        var recorder = new Recorder();
+        Assert.Equal(1, window.TakeDelivered(recorder));
+        Assert.Null(window.Oldest);
+    }
+
+    [Fact]
+    public void APubAckThatCameTwice_OrForAnIdentifierNotInFlight_IsNotOurs()
+    {
+        var acknowledgements = new PublishAcknowledgements();
+        var id = acknowledgements.Allocate();
+
+        Assert.True(acknowledgements.TryAcknowledge(id, 0));
+        Assert.False(acknowledgements.TryAcknowledge(id, 0));
+        Assert.False(acknowledgements.TryAcknowledge(id + 1, 0));
+        Assert.False(acknowledgements.TryAcknowledge(1, 0)); // MQTTnet's range
     }
 }

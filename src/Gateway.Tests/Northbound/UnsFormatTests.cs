@@ -29,7 +29,7 @@ public sealed class UnsFormatTests
             Limits = MqttBrokerLimits.None with { MaximumPacketSize = maximumPacketSize },
         };
 
-    private static string Payload(MqttApplicationMessage message) => Encoding.UTF8.GetString(message.Payload);
+    private static string Payload(OutgoingMessages.Outgoing message) => Encoding.UTF8.GetString(message.Payload);
 
     private static List<OutgoingMessages.Outgoing> Drain(OutgoingMessages output)
     {
@@ -54,8 +54,8 @@ public sealed class UnsFormatTests
         format.Encode([Item(42, s_temperature, SampleValue.FromDouble(23.4))], DeliveryLane.Live, Context(config), output);
 
         var message = Assert.Single(Drain(output));
-        Assert.Equal("uns/acme/lyon/assembly/line-1/press-1/spindle/temperature", message.Message.Topic);
-        Assert.Equal("""{"value":23.4,"timestamp":"2026-11-26T10:00:00.123Z","quality":"Good","unit":"degC"}""", Payload(message.Message));
+        Assert.Equal("uns/acme/lyon/assembly/line-1/press-1/spindle/temperature", message.Topic);
+        Assert.Equal("""{"value":23.4,"timestamp":"2026-11-26T10:00:00.123Z","quality":"Good","unit":"degC"}""", Payload(message));
         Assert.Equal(new SequenceRange(42, 42), message.Completes);
         Assert.Equal(1, message.Samples);
     }
@@ -73,7 +73,7 @@ public sealed class UnsFormatTests
 
         format.Encode([Item(1, s_temperature, SampleValue.FromFloat(value))], DeliveryLane.Live, Context(config), output);
 
-        using var json = JsonDocument.Parse(Payload(Drain(output)[0].Message));
+        using var json = JsonDocument.Parse(Payload(Drain(output)[0]));
         Assert.Equal(expected, json.RootElement.GetProperty("value").GetRawText());
         Assert.Equal(value, json.RootElement.GetProperty("value").GetSingle());
     }
@@ -87,7 +87,7 @@ public sealed class UnsFormatTests
 
         format.Encode([Item(1, s_count, SampleValue.FromUnsignedInteger(ulong.MaxValue))], DeliveryLane.Live, Context(config), output);
 
-        Assert.Contains("\"value\":18446744073709551615,", Payload(Drain(output)[0].Message), StringComparison.Ordinal);
+        Assert.Contains("\"value\":18446744073709551615,", Payload(Drain(output)[0]), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class UnsFormatTests
 
         format.Encode([Item(1, s_temperature, SampleValue.FromFloat(float.NaN)), Item(2, s_temperature, SampleValue.FromDouble(double.PositiveInfinity))], DeliveryLane.Live, Context(config), output);
 
-        Assert.All(Drain(output), m => Assert.StartsWith("{\"value\":null,", Payload(m.Message), StringComparison.Ordinal));
+        Assert.All(Drain(output), m => Assert.StartsWith("{\"value\":null,", Payload(m), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -113,10 +113,10 @@ public sealed class UnsFormatTests
         format.Encode(samples, DeliveryLane.History, Context(config), output);
 
         var message = Assert.Single(Drain(output));
-        Assert.Equal("uns/acme/lyon/assembly/line-1/_gateway/gw1/history", message.Message.Topic);
+        Assert.Equal("uns/acme/lyon/assembly/line-1/_gateway/gw1/history", message.Topic);
         Assert.Equal(new SequenceRange(1, 6), message.Completes);
         Assert.Equal(6, message.Samples);
-        using var json = JsonDocument.Parse(Payload(message.Message));
+        using var json = JsonDocument.Parse(Payload(message));
         var elements = json.RootElement.EnumerateArray().ToList();
         Assert.Equal([1L, 2, 3, 4, 5, 6], elements.Select(e => e.GetProperty("value").GetInt64()));
         Assert.Equal("uns/acme/lyon/assembly/line-1/press-1/count", elements[1].GetProperty("topic").GetString());
@@ -135,7 +135,7 @@ public sealed class UnsFormatTests
 
         var messages = Drain(output);
         Assert.True(messages.Count > 10, $"{messages.Count} messages");
-        Assert.All(messages, m => Assert.True(MqttBrokerLimits.PublishPacketSize(m.Message, mqtt5: true) <= 2048, $"{m.Message.Payload.Length} bytes"));
+        Assert.All(messages, m => Assert.True(MqttBrokerLimits.PublishPacketSize(m.Topic, m.Length, m.QualityOfServiceLevel, mqtt5: true) <= 2048, $"{m.Length} bytes"));
         Assert.Equal(200, messages.Sum(m => m.Samples));
         var next = 1L;
         foreach (var message in messages)
@@ -160,12 +160,12 @@ public sealed class UnsFormatTests
         format.Encode(samples, DeliveryLane.History, Context(config, maximumPacketSize: 2048), output);
 
         var messages = Drain(output);
-        Assert.All(messages, m => Assert.True(MqttBrokerLimits.PublishPacketSize(m.Message, mqtt5: true) <= 2048, $"{m.Message.Payload.Length} bytes"));
+        Assert.All(messages, m => Assert.True(MqttBrokerLimits.PublishPacketSize(m.Topic, m.Length, m.QualityOfServiceLevel, mqtt5: true) <= 2048, $"{m.Length} bytes"));
         Assert.Equal([new SequenceRange(1, 2), new SequenceRange(3, 3), new SequenceRange(4, 4)], messages.Select(m => m.Completes!.Value));
         Assert.Equal([2, 1, 1], messages.Select(m => m.Samples));
-        using var first = JsonDocument.Parse(Payload(messages[0].Message));
+        using var first = JsonDocument.Parse(Payload(messages[0]));
         Assert.Equal([1L, 2], first.RootElement.EnumerateArray().Select(e => e.GetProperty("value").GetInt64()));
-        using var second = JsonDocument.Parse(Payload(messages[1].Message));
+        using var second = JsonDocument.Parse(Payload(messages[1]));
         Assert.Equal(large, Assert.Single(second.RootElement.EnumerateArray().ToList()).GetProperty("value").GetString());
     }
 
@@ -183,8 +183,8 @@ public sealed class UnsFormatTests
         format.OnHistoryDrained(context, output);
 
         var catchUp = Assert.Single(Drain(output));
-        Assert.Equal("uns/acme/lyon/assembly/line-1/press-1/spindle/temperature", catchUp.Message.Topic);
-        Assert.StartsWith("{\"value\":3,", Payload(catchUp.Message), StringComparison.Ordinal);
+        Assert.Equal("uns/acme/lyon/assembly/line-1/press-1/spindle/temperature", catchUp.Topic);
+        Assert.StartsWith("{\"value\":3,", Payload(catchUp), StringComparison.Ordinal);
         Assert.Null(catchUp.Completes);
         Assert.Equal(0, catchUp.Samples);
     }

@@ -85,8 +85,8 @@ public sealed class OpcUaDriverFactoryTests
             """).Select(p => p.ToString()).ToList();
 
         Assert.Contains("drivers[0].endpointUrl: 'http://x' is not an opc.tcp://host:port URL", problems);
-        Assert.Contains("drivers[0].securityPolicy: must be None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss or auto, got 'Basic128Rsa15'", problems);
-        Assert.Contains("drivers[0].securityMode: must be None, Sign or SignAndEncrypt, got 'Encrypt'", problems);
+        Assert.Contains("drivers[0].securityPolicy: must be one of None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, auto, got 'Basic128Rsa15'", problems);
+        Assert.Contains("drivers[0].securityMode: must be one of None, Sign, SignAndEncrypt, got 'Encrypt'", problems);
         Assert.Contains("drivers[0].trustServerCertificate: must be trustList or tofu, got 'always'", problems);
         Assert.Contains("drivers[0].mode: must be subscription or polling, got 'push'", problems);
         Assert.Contains("drivers[0].passwordFile: is required when username is set", problems);

@@ -24,8 +24,8 @@ public sealed class OpcUaSecurityIntegrationTests(NodeOpcUaServerFixture fixture
     private UaClientOptions Secure(string policy, string? mode) => new()
     {
         EndpointUrl = fixture.Server.Url,
-        SecurityPolicy = policy,
-        SecurityMode = mode,
+        SecurityPolicy = SecurityChoice.Policy(policy),
+        SecurityMode = SecurityChoice.Mode(mode),
         PkiDirectory = _pki,
         ServerCertificateTrust = ServerCertificateTrust.TrustOnFirstUse,
     };
@@ -190,8 +190,8 @@ public sealed class OpcUaClientCertificateRefusedTests
             await using var client = new UaClient(new UaClientOptions
             {
                 EndpointUrl = server.Url,
-                SecurityPolicy = "Basic256Sha256",
-                SecurityMode = "SignAndEncrypt",
+                SecurityPolicy = OpcUaSecurityPolicy.Basic256Sha256,
+                SecurityMode = OpcUaSecurityMode.SignAndEncrypt,
                 PkiDirectory = clientPki,
                 ServerCertificateTrust = ServerCertificateTrust.TrustOnFirstUse,
             });

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using Gateway.Cli;
 using Gateway.Drivers;
 using Gateway.Drivers.OpcUa;
+using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Security;
@@ -235,7 +236,7 @@ public sealed class OpcUaVariantServerLimitTests
         var pki = Directory.CreateTempSubdirectory("gw-variant-pki-");
         try
         {
-            UaClientOptions Options(UaClientOptions o) => o with { SecurityPolicy = "Basic256Sha256", PkiDirectory = pki.FullName, ServerCertificateTrust = ServerCertificateTrust.TrustOnFirstUse };
+            UaClientOptions Options(UaClientOptions o) => o with { SecurityPolicy = OpcUaSecurityPolicy.Basic256Sha256, PkiDirectory = pki.FullName, ServerCertificateTrust = ServerCertificateTrust.TrustOnFirstUse };
             await using var user = await Variant2.ConnectAsync(server.Url, o => Options(o) with { UserName = "gwuser", Password = "gwpass" });
             var state = await user.ReadAsync([UaClient.ServerStatusState], CancellationToken.None);
             await using var anonymous = new UaClient(Options(new UaClientOptions { EndpointUrl = server.Url }));

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
 using Gateway.Drivers.OpcUa.Encoding;
 using Xunit;
@@ -65,8 +66,10 @@ public sealed class UaClientUnitTests
     [Fact]
     public void Options_UnknownPolicyOrInconsistentMode_AreRejected()
     {
-        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "Basic256Sha256", SecurityMode = "None" }));
-        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "None", SecurityMode = "Sign" }));
-        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = "Basic128Rsa15" }));
+        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = OpcUaSecurityPolicy.Basic256Sha256, SecurityMode = OpcUaSecurityMode.None }));
+        Assert.Throws<ArgumentException>(() => new UaClient(new UaClientOptions { EndpointUrl = "opc.tcp://x:1", SecurityPolicy = OpcUaSecurityPolicy.None, SecurityMode = OpcUaSecurityMode.Sign }));
+
+        // An unknown policy has no value of the option's type: it is refused where the text is read.
+        Assert.Throws<ArgumentException>(() => SecurityChoice.Policy("Basic128Rsa15"));
     }
 }

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text;
 using Gateway.Drivers;
 using Gateway.Drivers.S7;
+using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -9,167 +9,39 @@ using Xunit;
 namespace Gateway.Tests.S7;
 
 /// <summary>
-/// Runs tests/peers/s7/server.js (snap7's server through node-snap7) on a free loopback port: installs node_modules
-/// with <c>npm ci</c> when missing (node-snap7 builds its native addon), waits until the port accepts, kills it after.
+/// Runs tests/peers/s7/server.js (snap7's server through node-snap7) on a free loopback port (see
+/// <see cref="NodePeerProcess"/>; <c>npm ci</c> builds node-snap7's native addon): ready once it prints that it listens.
 /// </summary>
-public sealed class Snap7Server : IAsyncDisposable
+public sealed class Snap7Server : NodePeerProcess
 {
-    private static readonly SemaphoreSlim s_install = new(1, 1);
     private readonly string[] _arguments;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
 
     private Snap7Server(int port, string[] arguments)
+        : base(PeerDirectory, port, keepLines: 0)
     {
-        Port = port;
         _arguments = arguments;
     }
 
-    public int Port { get; }
+    public static string PeerDirectory => FindPeerDirectory("s7", "server.js");
 
-    /// <summary>The lines the server printed (with <c>--trace</c>: one <c>read AREA DB START SIZE RESULT</c> line per item read).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static string PeerDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "tests", "peers", "s7", "server.js")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory is null
-                ? throw new InvalidOperationException("tests/peers/s7/server.js not found above " + AppContext.BaseDirectory)
-                : Path.Combine(directory.FullName, "tests", "peers", "s7");
-        }
-    }
+    protected override string Name => "the snap7 server";
 
     /// <summary>Starts a server; <paramref name="arguments"/> are the script's options (<c>--pdu 240</c>, <c>--trace</c>).</summary>
     public static async Task<Snap7Server> StartAsync(params string[] arguments)
     {
-        await EnsureInstalledAsync();
-        var server = new Snap7Server(Infrastructure.PortAllocator.FreeTcpPort(), arguments);
-        await server.StartProcessAsync();
+        await EnsureInstalledAsync(PeerDirectory, Path.Combine("node_modules", "node-snap7", "build", "Release", "node_snap7.node"));
+        var server = new Snap7Server(PortAllocator.FreeTcpPort(), arguments);
+        await server.RestartAsync();
         return server;
     }
 
-    private static async Task EnsureInstalledAsync()
-    {
-        await s_install.WaitAsync();
-        try
-        {
-            if (File.Exists(Path.Combine(PeerDirectory, "node_modules", "node-snap7", "build", "Release", "node_snap7.node")))
-            {
-                return;
-            }
+    protected override Task<bool> IsReadyAsync() => Task.FromResult(Output.Contains("listening", StringComparison.Ordinal));
 
-            using var npm = Process.Start(new ProcessStartInfo("npm", "ci --no-audit --no-fund")
-            {
-                WorkingDirectory = PeerDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var output = npm.StandardOutput.ReadToEndAsync();
-            var error = npm.StandardError.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"npm ci failed in {PeerDirectory}: {await output}{await error}");
-            }
-        }
-        finally
-        {
-            s_install.Release();
-        }
-    }
-
-    private async Task StartProcessAsync()
-    {
-        var info = new ProcessStartInfo("node") { WorkingDirectory = PeerDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("server.js");
-        info.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var argument in _arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"node server.js exited with {_process.ExitCode}:\n{Output}");
-            }
-
-            if (Output.Contains("listening", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        await KillAsync();
-        throw new TimeoutException($"the snap7 server did not listen on port {Port} within 30 s:\n{Output}");
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
-    /// <summary>Lines of items read since the output was last cleared (needs <c>--trace</c>).</summary>
+    /// <summary>Lines of items read since the output was last cleared (needs <c>--trace</c>; the output lines: one <c>read AREA DB START SIZE RESULT</c> line per item read).</summary>
     public int ItemsRead() => Output.Split('\n').Count(l => l.StartsWith("read ", StringComparison.Ordinal));
 
-    public void ClearOutput()
-    {
-        lock (_output)
-        {
-            _output.Clear();
-        }
-    }
-
-    /// <summary>Kills the server (as a CPU switched off would vanish).</summary>
-    public async Task KillAsync()
-    {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process?.Dispose();
-        _process = null;
-    }
-
     /// <summary>Starts the server again on the same port.</summary>
-    public Task RestartAsync() => StartProcessAsync();
-
-    public async ValueTask DisposeAsync() => await KillAsync();
+    public Task RestartAsync() => StartNodeAsync("server.js", _arguments, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
 }
 
 /// <summary>One snap7 server shared by the tests of a class.</summary>
@@ -222,53 +94,18 @@ internal static class S7DriverBuilder
     }
 }
 
-/// <summary>Collects samples from a driver.</summary>
-internal sealed class S7Samples : ISampleWriter
+/// <summary>Collects samples from a driver; <see cref="For"/> looks tags up by their path.</summary>
+internal sealed class S7Samples : SampleRecorder
 {
-    private readonly List<Sample> _samples = [];
-
-    public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
-    {
-        lock (_samples)
-        {
-            _samples.Add(sample);
-        }
-
-        return ValueTask.CompletedTask;
-    }
-
-    public List<Sample> Snapshot()
-    {
-        lock (_samples)
-        {
-            return [.. _samples];
-        }
-    }
-
-    public List<Sample> For(string name) => Snapshot().Where(s => s.Tag.Path == name).ToList();
+    public List<Sample> For(string name) => ForPath(name);
 
     public Sample Last(string name) => For(name)[^1];
 
-    public void Clear()
-    {
-        lock (_samples)
-        {
-            _samples.Clear();
-        }
-    }
-
-    /// <summary>Waits (real time) until <paramref name="condition"/> holds.</summary>
-    public async Task WaitForAsync(Func<S7Samples, bool> condition, TimeSpan timeout, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition(this))
-        {
-            if (stopwatch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{what} not seen within {timeout.TotalSeconds} s; samples: {string.Join("; ", Snapshot().TakeLast(20).Select(s => $"{s.Tag.Path}={s.Value} {s.Quality} 0x{s.StatusCode:X8}"))}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Waits (real time, <see cref="Eventually"/>) until <paramref name="condition"/> holds; the failure shows the last samples.</summary>
+    public Task WaitForAsync(Func<S7Samples, bool> condition, TimeSpan timeout, string what) =>
+        Eventually.TrueAsync(
+            () => Task.FromResult(condition(this)),
+            () => $"{what}; samples: {string.Join("; ", Snapshot().TakeLast(20).Select(s => $"{s.Tag.Path}={s.Value} {s.Quality} 0x{s.StatusCode:X8}"))}",
+            timeout,
+            poll: TimeSpan.FromMilliseconds(50));
 }

@@ -84,14 +84,16 @@ internal static class ModbusCommands
     {
         if (!TryParse(options, out var request, out var problem))
         {
-            await error.WriteLineAsync($"modbus read: {problem}");
-            await error.WriteLineAsync("Run 'gateway modbus read --help' for usage.");
-            return ExitCodes.UsageOrConfiguration;
+            return await DeviceExchange.UsageAsync(error, "modbus read", problem);
         }
 
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         await using var client = new ModbusClient(CreateTransport(options, request));
-        try
+        return await DeviceExchange.RunAsync("modbus read", error, ExchangeAsync, ex => ex is ModbusException refused
+            ? $"the device refused the request: exception {(byte)refused.Code} ({refused.CodeName}){Hint(refused, request)}"
+            : null);
+
+        async Task<int> ExchangeAsync()
         {
             if (request.Table.IsBitTable())
             {
@@ -121,32 +123,12 @@ internal static class ModbusCommands
                     var words = registers.AsSpan(offset, step);
                     var text = request.Format.Type == ModbusDataType.UInt64
                         ? ModbusValueCodec.DecodeUInt64(words, request.Format.Order).ToString(CultureInfo.InvariantCulture)
-                        : Format(ModbusValueCodec.Decode(words, request.Format));
+                        : DeviceExchange.Format(ModbusValueCodec.Decode(words, request.Format));
                     await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start + request.AddressBase + first + offset}{typeName} = {text}");
                 }
             }
 
             return ExitCodes.Success;
-        }
-        catch (ModbusException ex)
-        {
-            await error.WriteLineAsync($"modbus read: the device refused the request: exception {(byte)ex.Code} ({ex.CodeName}){Hint(ex, request)}");
-            return ExitCodes.RuntimeFailure;
-        }
-        catch (ModbusConnectionException ex)
-        {
-            await error.WriteLineAsync($"modbus read: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (TimeoutException ex)
-        {
-            await error.WriteLineAsync($"modbus read: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (IOException ex)
-        {
-            await error.WriteLineAsync($"modbus read: {ex.Message}");
-            return ExitCodes.RuntimeFailure;
         }
     }
 
@@ -173,9 +155,6 @@ internal static class ModbusCommands
         ModbusTable.HoldingRegister => "holding registers",
         _ => "input registers",
     };
-
-    /// <summary>A boolean as 1/0, anything else as <see cref="SampleValue.ToString"/> (a float32 as its shortest float32 text, a double round-trip).</summary>
-    private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
     internal static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
     {

@@ -130,8 +130,8 @@ internal static class OpcUaCommands
             {
                 UserCertificate = userCertificate,
                 EndpointUrl = url,
-                SecurityPolicy = security,
-                SecurityMode = mode,
+                SecurityPolicy = SecurityChoice.Policy(security),
+                SecurityMode = SecurityChoice.Mode(mode),
                 UserName = user,
                 Password = password,
                 PkiDirectory = parseResult.GetValue(Pki)?.FullName,

@@ -65,14 +65,14 @@ internal static class S7Commands
     {
         if (!TryParse(options, out var request, out var problem))
         {
-            await error.WriteLineAsync($"s7 read: {problem}");
-            await error.WriteLineAsync("Run 'gateway s7 read --help' for usage.");
-            return ExitCodes.UsageOrConfiguration;
+            return await DeviceExchange.UsageAsync(error, "s7 read", problem);
         }
 
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         await using var client = new S7Client(new S7IsoTransport(request.Host, request.Port, request.LocalTsap, request.RemoteTsap), TimeProvider.System, options.PduSize);
-        try
+        return await DeviceExchange.RunAsync("s7 read", error, ExchangeAsync, _ => null);
+
+        async Task<int> ExchangeAsync()
         {
             var pduSize = await client.ConnectAsync(timeout, cancellationToken);
             var plan = S7ReadPlanner.Plan([.. request.Tags.Select(t => t.Range)], 0, pduSize);
@@ -121,7 +121,7 @@ internal static class S7Commands
                     var bytes = block.Buffer.AsSpan((tag.Range.Start - block.Range.Start) * unitBytes, tag.Range.Length * unitBytes);
                     if (S7Values.TryDecode(bytes, tag.Type, tag.Address.Bit, out var value, out var status))
                     {
-                        lines[index] = $"{tag.Text} {S7Types.Name(tag.Type)} = {Format(value)}";
+                        lines[index] = $"{tag.Text} {S7Types.Name(tag.Type)} = {DeviceExchange.Format(value)}";
                     }
                     else
                     {
@@ -141,24 +141,7 @@ internal static class S7Commands
 
             return failed ? ExitCodes.RuntimeFailure : ExitCodes.Success;
         }
-        catch (S7ConnectionException ex)
-        {
-            await error.WriteLineAsync($"s7 read: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (TimeoutException ex)
-        {
-            await error.WriteLineAsync($"s7 read: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (IOException ex)
-        {
-            await error.WriteLineAsync($"s7 read: {ex.Message}");
-            return ExitCodes.RuntimeFailure;
-        }
     }
-
-    private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 
     internal sealed record ReadTag(string Text, S7Address Address, S7DataType Type)
     {

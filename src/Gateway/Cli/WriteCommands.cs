@@ -52,33 +52,27 @@ internal static class WriteCommands
             || (request.Table == ModbusTable.HoldingRegister && request.Format.Type != ModbusDataType.String && request.Count != 1 && Fail($"{spec}: one value at a time (no COUNT)", out problem))
             || !TryParseValue(text, TagWriteTypes.Parse(request.Format.Type.ToString()), out var value, out problem))
         {
-            return await UsageAsync(error, "modbus write", problem);
+            return await DeviceExchange.UsageAsync(error, "modbus write", problem);
         }
 
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         await using var client = new ModbusClient(ModbusCommands.CreateTransport(options, request));
-        try
-        {
-            await client.WriteValueAsync(request.Unit, request.Table, request.Start, request.Format, -1, value, timeout, cancellationToken);
-            var back = await client.ReadValueAsync(request.Unit, request.Table, request.Start, request.Format, -1, timeout, cancellationToken);
-            await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start} = {Format(back)}");
-            return ExitCodes.Success;
-        }
-        catch (ModbusException ex)
-        {
-            await error.WriteLineAsync($"modbus write: {target} {spec}: the device refused the write: exception {(byte)ex.Code} ({ex.CodeName})");
-            return ExitCodes.RuntimeFailure;
-        }
-        catch (Exception ex) when (ex is ModbusConnectionException or TimeoutException)
-        {
-            await error.WriteLineAsync($"modbus write: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (Exception ex) when (ex is IOException or ArgumentException or OverflowException)
-        {
-            await error.WriteLineAsync($"modbus write: {ex.Message}");
-            return ExitCodes.RuntimeFailure;
-        }
+        return await DeviceExchange.RunAsync(
+            "modbus write",
+            error,
+            async () =>
+            {
+                await client.WriteValueAsync(request.Unit, request.Table, request.Start, request.Format, -1, value, timeout, cancellationToken);
+                var back = await client.ReadValueAsync(request.Unit, request.Table, request.Start, request.Format, -1, timeout, cancellationToken);
+                await output.WriteLineAsync($"{ModbusAddress.TableName(request.Table)}:{request.Start} = {DeviceExchange.Format(back)}");
+                return ExitCodes.Success;
+            },
+            ex => ex switch
+            {
+                ModbusException refused => $"{target} {spec}: the device refused the write: exception {(byte)refused.Code} ({refused.CodeName})",
+                ArgumentException or OverflowException => ex.Message, // the value does not fit the registers
+                _ => null,
+            });
     }
 
     public static Command OpcUa()
@@ -177,7 +171,7 @@ internal static class WriteCommands
     {
         if (!S7Commands.TryParse(options, out var request, out var problem) || !TryParseValue(text, TagWriteTypes.Parse(S7Types.Name(request.Tags[0].Type)), out var value, out problem))
         {
-            return await UsageAsync(error, "s7 write", problem);
+            return await DeviceExchange.UsageAsync(error, "s7 write", problem);
         }
 
         var tag = request.Tags[0];
@@ -190,12 +184,14 @@ internal static class WriteCommands
         }
         catch (Exception ex) when (ex is ArgumentException or OverflowException)
         {
-            return await UsageAsync(error, "s7 write", $"{tag.Text}: {ex.Message}");
+            return await DeviceExchange.UsageAsync(error, "s7 write", $"{tag.Text}: {ex.Message}");
         }
 
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         await using var client = new S7Client(new S7IsoTransport(request.Host, request.Port, request.LocalTsap, request.RemoteTsap), TimeProvider.System, options.PduSize);
-        try
+        return await DeviceExchange.RunAsync("s7 write", error, ExchangeAsync, ex => ex is S7Exception refused ? $"{tag.Text}: {refused.Message} [{SampleStatus.Name(refused.StatusCode)}]" : null);
+
+        async Task<int> ExchangeAsync()
         {
             await client.ConnectAsync(timeout, cancellationToken);
             var item = tag.Type == S7DataType.Bool ? new S7Item(address.Area, address.DbNumber, address.Start, 1, address.Bit) : new S7Item(address.Area, address.DbNumber, address.Start, width);
@@ -209,23 +205,8 @@ internal static class WriteCommands
                 return ExitCodes.RuntimeFailure;
             }
 
-            await output.WriteLineAsync($"{tag.Text} {S7Types.Name(tag.Type)} = {Format(read)}");
+            await output.WriteLineAsync($"{tag.Text} {S7Types.Name(tag.Type)} = {DeviceExchange.Format(read)}");
             return ExitCodes.Success;
-        }
-        catch (S7Exception ex)
-        {
-            await error.WriteLineAsync($"s7 write: {tag.Text}: {ex.Message} [{SampleStatus.Name(ex.StatusCode)}]");
-            return ExitCodes.RuntimeFailure;
-        }
-        catch (Exception ex) when (ex is S7ConnectionException or TimeoutException)
-        {
-            await error.WriteLineAsync($"s7 write: {ex.Message}");
-            return ExitCodes.PeerUnreachable;
-        }
-        catch (IOException ex)
-        {
-            await error.WriteLineAsync($"s7 write: {ex.Message}");
-            return ExitCodes.RuntimeFailure;
         }
     }
 
@@ -306,13 +287,4 @@ internal static class WriteCommands
         problem = message;
         return true;
     }
-
-    private static async Task<int> UsageAsync(TextWriter error, string verb, string problem)
-    {
-        await error.WriteLineAsync($"{verb}: {problem}");
-        await error.WriteLineAsync($"Run 'gateway {verb} --help' for usage.");
-        return ExitCodes.UsageOrConfiguration;
-    }
-
-    private static string Format(SampleValue value) => value.Kind == SampleValueKind.Boolean ? (value.AsBoolean ? "1" : "0") : value.ToString();
 }

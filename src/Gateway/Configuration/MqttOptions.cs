@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Gateway.Drivers;
 
@@ -26,8 +27,7 @@ public sealed class MqttOptions
     public string TopicPrefix { get; set; } = "";
 
     /// <summary><c>uns</c> (default), <c>sparkplugb</c> or <c>both</c>.</summary>
-    [RegularExpression("^(uns|sparkplugb|both)$", ErrorMessage = "must be 'uns', 'sparkplugb' or 'both'")]
-    public string Format { get; set; } = "uns";
+    public MqttFormat Format { get; set; } = MqttFormat.Uns;
 
     /// <summary>1 or 2: samples leave the buffer only once the broker acknowledged them.</summary>
     [Range(1, 2)]
@@ -38,8 +38,7 @@ public sealed class MqttOptions
     /// the connection closed on the v5 CONNECT, as RabbitMQ 3.10 does) is spoken to in 3.1.1 instead, once and for the
     /// output's lifetime, unless <see cref="ProtocolFallback"/> is false.
     /// </summary>
-    [RegularExpression("^(5|3\\.1\\.1)$", ErrorMessage = "must be '5' or '3.1.1'")]
-    public string ProtocolVersion { get; set; } = "5";
+    public MqttVersion ProtocolVersion { get; set; } = MqttVersion.V5;
 
     /// <summary>
     /// True (default): with <see cref="ProtocolVersion"/> 5, fall back to MQTT 3.1.1 when the broker refuses 5. False pins
@@ -164,3 +163,34 @@ public sealed class MqttRules : IConfigRule
         }
     }
 }
+
+/// <summary>What the MQTT output publishes (<c>mqtt.format</c>): written <c>uns</c>, <c>sparkplugb</c> or <c>both</c>, exactly.</summary>
+[TypeConverter(typeof(MqttFormatConverter))]
+public enum MqttFormat
+{
+    /// <summary><c>uns</c>: JSON on Unified Namespace topics.</summary>
+    Uns,
+
+    /// <summary><c>sparkplugb</c>: Sparkplug B births and data.</summary>
+    SparkplugB,
+
+    /// <summary><c>both</c>: the two outputs side by side.</summary>
+    Both,
+}
+
+/// <summary>The MQTT version spoken first (<c>mqtt.protocolVersion</c>): written <c>5</c> or <c>3.1.1</c>, exactly.</summary>
+[TypeConverter(typeof(MqttVersionConverter))]
+public enum MqttVersion
+{
+    /// <summary><c>5</c>.</summary>
+    V5,
+
+    /// <summary><c>3.1.1</c>.</summary>
+    V311,
+}
+
+/// <summary>The spellings of <see cref="MqttFormat"/>.</summary>
+public sealed class MqttFormatConverter() : ClosedChoiceConverter<MqttFormat>(("uns", MqttFormat.Uns), ("sparkplugb", MqttFormat.SparkplugB), ("both", MqttFormat.Both));
+
+/// <summary>The spellings of <see cref="MqttVersion"/>.</summary>
+public sealed class MqttVersionConverter() : ClosedChoiceConverter<MqttVersion>(("5", MqttVersion.V5), ("3.1.1", MqttVersion.V311));

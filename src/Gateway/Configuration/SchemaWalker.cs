@@ -221,6 +221,7 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
         _ when type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(byte) || type == typeof(uint) || type == typeof(ushort) => "an integer",
         _ when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",
         _ when type == typeof(TimeSpan) => "a duration (hh:mm:ss)",
+        _ when type.IsEnum && TypeDescriptor.GetConverter(type) is IClosedChoice choice => "one of " + string.Join(", ", choice.Spellings),
         _ when type.IsEnum => "one of " + string.Join(", ", Enum.GetNames(type)),
         _ => "a string",
     };

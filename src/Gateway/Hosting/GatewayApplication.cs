@@ -71,12 +71,12 @@ internal static class GatewayApplication
     internal static List<Output> Outputs(GatewayConfig config)
     {
         var outputs = new List<Output>();
-        if (config.Mqtt.Format is "uns" or "both")
+        if (config.Mqtt.Format is MqttFormat.Uns or MqttFormat.Both)
         {
             outputs.Add(new Output(UnsFormat.Name, sp => Mqtt(sp, config, new UnsFormat(config, sp.GetRequiredService<WriteGate>(), Logger(sp, "Gateway.Writes")), Logger(sp, "Gateway.Northbound.Uns"))));
         }
 
-        if (config.Mqtt.Format is "sparkplugb" or "both")
+        if (config.Mqtt.Format is MqttFormat.SparkplugB or MqttFormat.Both)
         {
             outputs.Add(new Output(SparkplugFormat.Name, sp =>
             {

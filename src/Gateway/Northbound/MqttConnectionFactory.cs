@@ -18,7 +18,7 @@ public static class MqttConnectionFactory
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(mqtt.Host ?? "127.0.0.1", mqtt.Port)
             .WithClientId((mqtt.ClientId ?? $"gateway-{config.Gateway.Id}") + clientIdSuffix)
-            .WithProtocolVersion(mqtt.ProtocolVersion == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
+            .WithProtocolVersion(mqtt.ProtocolVersion == MqttVersion.V311 ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
             .WithTimeout(TimeSpan.FromSeconds(10))
             .WithCleanSession(true)

@@ -9,7 +9,7 @@ namespace Gateway.Oee;
 /// Times come from the samples' source timestamps, clamped to the gateway clock and to the current state's start
 /// (so history is never rewritten). Not thread-safe: <see cref="OeeEngine"/> serialises access.
 /// </summary>
-internal sealed class MachineOee
+internal sealed partial class MachineOee
 {
     private static readonly TimeSpan s_hour = TimeSpan.FromHours(1);
 
@@ -98,96 +98,6 @@ internal sealed class MachineOee
         _floor = now;
         _epoch = now;
         _lastTotal = _lastGood = _lastReject = null;
-    }
-
-    /// <summary>
-    /// A step of the wall clock, found by the engine at <paramref name="actual"/> (wall) where the monotonic clock
-    /// said <paramref name="expected"/>. Forward: the time between was never lived as far as durations go, so it is
-    /// unknown time in the timeline (neither run nor down time) and the state goes on after it. Back: what was
-    /// recorded since the last step (or the start) moves back by the step, so its durations, measured on the
-    /// monotonic clock, stay as they were and are placed at the corrected wall time; whatever that overlaps from
-    /// before is the time that came twice and gives way (it is usually the unknown gap of an earlier forward step).
-    /// Either way the next increment of each counter is held to what the ideal cycle allows in the monotonic time
-    /// since its previous reading.
-    /// </summary>
-    public void OnClockStep(DateTimeOffset expected, DateTimeOffset actual, TimeSpan monotonic)
-    {
-        _totalClock.OnStep(monotonic);
-        _goodClock.OnStep(monotonic);
-        _rejectClock.OnStep(monotonic);
-        if (Current is null)
-        {
-            Start(actual);
-            return;
-        }
-
-        if (actual > expected)
-        {
-            var current = Current;
-            if (current.State != OeeState.Unknown)
-            {
-                var (state, reason) = (current.State, current.Reason);
-                Open(expected < current.Start ? current.Start : expected, OeeState.Unknown, null);
-                Open(actual, state, reason);
-            }
-
-            _floor = actual;
-            _epoch = actual;
-            return;
-        }
-
-        var back = expected - actual;
-        var cut = _epoch - back;
-        var segments = _state.Segments;
-        for (var i = segments.Count - 1; i >= 0; i--)
-        {
-            var segment = segments[i];
-            if (segment.Start >= _epoch)
-            {
-                segment.Start -= back;
-                segment.End -= back;
-            }
-            else if (segment.End is not { } end || end > _epoch)
-            {
-                // Straddles the epoch: its part before stays, its part after moves back.
-                segment.Start = segment.Start < cut ? segment.Start : cut;
-                segment.End -= back;
-            }
-            else if (segment.Start >= cut)
-            {
-                segments.RemoveAt(i);
-            }
-            else if (end > cut)
-            {
-                segment.End = cut;
-            }
-        }
-
-        for (var i = segments.Count - 1; i > 0; i--)
-        {
-            if (segments[i - 1].State == segments[i].State && segments[i - 1].Reason == segments[i].Reason)
-            {
-                segments[i - 1].End = segments[i].End;
-                segments.RemoveAt(i);
-            }
-        }
-
-        foreach (var count in _state.Counts)
-        {
-            if (count.Time >= _epoch)
-            {
-                count.Time -= back;
-            }
-        }
-
-        _state.Counts.Sort((a, b) => a.Time.CompareTo(b.Time));
-        if (_state.LastStartupTrigger is { } trigger && trigger >= _epoch)
-        {
-            _state.LastStartupTrigger = trigger - back;
-        }
-
-        _floor = actual;
-        _epoch = cut;
     }
 
     /// <summary>
@@ -339,99 +249,6 @@ internal sealed class MachineOee
         {
             _state.LastStartupTrigger = at;
         }
-    }
-
-    private CounterReading Count(ref long? last, ref CounterClock clock, long value, DateTimeOffset at, TimeSpan monotonic, Action<CountDelta, long> add)
-    {
-        var previous = last;
-        last = value;
-        clock.LastRead = monotonic;
-        if (clock.Stepped && monotonic - clock.StepAt > CounterClock.Window)
-        {
-            clock.Stepped = false;
-        }
-
-        if (previous is not { } before)
-        {
-            return default; // a baseline, not parts
-        }
-
-        var delta = value - before;
-        var result = CounterEvent.None;
-        if (delta < 0)
-        {
-            if (_options.RolloverAt is { } rollover && value + rollover - before < rollover / 2)
-            {
-                delta = value + rollover - before;
-                result = CounterEvent.Rollover;
-            }
-            else if (value < before - value)
-            {
-                delta = value; // reset: nearer zero than where it was, counted again from zero
-                result = CounterEvent.Reset;
-            }
-            else
-            {
-                // A small step back (a PLC restarted from a retained value a few parts old): those parts were counted
-                // already, so none now; the counter continues from its new value.
-                delta = 0;
-                result = CounterEvent.StepBack;
-            }
-        }
-
-        long burst = 0;
-        if (clock.Stepped && _idealCycle > TimeSpan.Zero && delta > 0)
-        {
-            // Read across a clock step: a counter driven by the wall clock (a simulator, a PLC synchronised by the
-            // same NTP) jumps by the step, in one sample or in a burst of them. Parts beyond what the ideal cycle
-            // allows in the measured (monotonic) time since the last reading before the step cannot have been made:
-            // not counted.
-            var allowed = Math.Max(0, (long)Math.Ceiling((monotonic - clock.BudgetFrom) / _idealCycle) - clock.Counted);
-            if (delta > allowed)
-            {
-                burst = delta - allowed;
-                delta = allowed;
-            }
-
-            clock.Counted += delta;
-        }
-
-        if (delta == 0)
-        {
-            return new CounterReading(result, 0);
-        }
-
-        var startup = IsStartup(at);
-        var second = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
-        var counts = _state.Counts;
-        if (counts.Count == 0 || counts[^1].Time != second || counts[^1].Startup != startup)
-        {
-            counts.Add(new CountDelta { Time = second, Startup = startup });
-        }
-
-        add(counts[^1], delta);
-        return new CounterReading(result, burst);
-    }
-
-    private bool IsStartup(DateTimeOffset at)
-    {
-        if (_startupWindow <= TimeSpan.Zero)
-        {
-            return false;
-        }
-
-        if (_state.LastStartupTrigger is { } trigger && at - trigger < _startupWindow && at >= trigger)
-        {
-            return true;
-        }
-
-        var current = Current;
-        if (current is not null && (current.State == OeeState.PlannedStop || _losses.IsSetup(current)))
-        {
-            return true; // rejects while setting up are start-up rejects too
-        }
-
-        return _calendar.PlannedStartWithin(at, _startupWindow);
     }
 
     private void Open(DateTimeOffset at, OeeState state, string? reason)

@@ -1,3 +1,4 @@
+using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Transport;
 
 namespace Gateway.Drivers.OpcUa.Client;
@@ -12,10 +13,10 @@ public sealed record UaClientOptions
     /// Short policy name: None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss, or auto (the endpoint
     /// with the highest security level the server offers among those we implement).
     /// </summary>
-    public string SecurityPolicy { get; init; } = "None";
+    public OpcUaSecurityPolicy SecurityPolicy { get; init; } = OpcUaSecurityPolicy.None;
 
     /// <summary>None, Sign or SignAndEncrypt; null means None under policy None, SignAndEncrypt under another policy, any mode under auto.</summary>
-    public string? SecurityMode { get; init; }
+    public OpcUaSecurityMode? SecurityMode { get; init; }
 
     /// <summary>The PKI folder (own/, trusted/, rejected/, issuers/); <see cref="Security.CertificateStore.DefaultRoot"/> when null. Used only by secure endpoints.</summary>
     public string? PkiDirectory { get; init; }

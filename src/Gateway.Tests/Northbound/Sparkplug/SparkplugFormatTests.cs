@@ -69,7 +69,7 @@ public sealed class SparkplugFormatTests : IDisposable
             Item(13, s_pressSpeed, 3), Item(14, s_ovenCounter, 3));
 
         // press: DDATA {10, 12} (full at 2 metrics) then {13}; oven: {11, 14}, sent at the end.
-        Assert.Equal(["spBv1.0/lyon/DDATA/gw/press", "spBv1.0/lyon/DDATA/gw/press", "spBv1.0/lyon/DDATA/gw/oven"], messages.Select(m => m.Message.Topic));
+        Assert.Equal(["spBv1.0/lyon/DDATA/gw/press", "spBv1.0/lyon/DDATA/gw/press", "spBv1.0/lyon/DDATA/gw/oven"], messages.Select(m => m.Topic));
         Assert.Equal([new SequenceRange(10, 10), (SequenceRange?)null, new SequenceRange(11, 14)], messages.Select(m => m.Completes));
         Assert.Equal(5, messages.Sum(m => m.Samples));
         Assert.All(messages, m => Assert.NotNull(m.RentedPayload));
@@ -79,7 +79,7 @@ public sealed class SparkplugFormatTests : IDisposable
     public void Encode_HistoryLane_FlagsEveryMetricHistorical()
     {
         var messages = Encode(DeliveryLane.History, Item(20, s_pressSpeed, 5), Item(21, s_pressTemperature, 6));
-        var payload = Payload.Parser.ParseFrom(Assert.Single(messages).Message.Payload);
+        var payload = Payload.Parser.ParseFrom(Assert.Single(messages).Payload);
         Assert.All(payload.Metrics, m => Assert.True(m.IsHistorical));
         Assert.Equal(new SequenceRange(20, 21), messages[0].Completes);
     }
@@ -88,7 +88,7 @@ public sealed class SparkplugFormatTests : IDisposable
     public void Encode_BadValuesOfADeadMachineWithoutAMessage_AreCompletedByTheLanesNextMessage()
     {
         var dying = Encode(DeliveryLane.Live, Item(30, s_ovenCounter, 0, Quality.Bad));
-        Assert.Equal("spBv1.0/lyon/DDEATH/gw/oven", Assert.Single(dying).Message.Topic);
+        Assert.Equal("spBv1.0/lyon/DDEATH/gw/oven", Assert.Single(dying).Topic);
         Assert.Equal(new SequenceRange(30, 30), dying[0].Completes);
 
         Assert.Empty(Encode(DeliveryLane.Live, Item(31, s_ovenCounter, 0, Quality.Bad)));
@@ -122,9 +122,9 @@ public sealed class SparkplugFormatTests : IDisposable
         Encode(DeliveryLane.Live, Item(40, s_ovenCounter, 0, Quality.Bad));
         var messages = Encode(DeliveryLane.Live, Item(41, s_ovenCounter, 9));
         var birth = Assert.Single(messages);
-        Assert.Equal("spBv1.0/lyon/DBIRTH/gw/oven", birth.Message.Topic);
+        Assert.Equal("spBv1.0/lyon/DBIRTH/gw/oven", birth.Topic);
         Assert.Equal(new SequenceRange(41, 41), birth.Completes);
-        Assert.Equal(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, birth.Message.QualityOfServiceLevel);
+        Assert.Equal(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce, birth.QualityOfServiceLevel);
     }
 
     private sealed class Catalog : IDriverCatalog

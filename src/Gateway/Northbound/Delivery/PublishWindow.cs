@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gateway.Buffering;
+using Gateway.Northbound.Mqtt;
 using MQTTnet;
 
 namespace Gateway.Northbound.Delivery;
@@ -30,6 +31,9 @@ public interface IDeliveryReceiver
 /// <c>mqtt.maxInflight</c> and the broker's Receive Maximum. Over one connection the broker acknowledges in order, so
 /// what is delivered is a prefix of what was sent: <see cref="TakeDelivered"/> hands it over without waiting, and a
 /// refusal (an MQTT 5 reason code of 0x80 or more) or a failure ends it. Not thread-safe: one output's loop owns it.
+/// A publication is either one of the gateway's own (<see cref="AddOwn"/>: a packet identifier whose PUBACK the
+/// channel records, no task) or one made by MQTTnet (<see cref="Add"/>: QoS 2, or a connection not over the
+/// gateway's channel).
 /// </summary>
 public sealed class PublishWindow
 {
@@ -76,16 +80,27 @@ public sealed class PublishWindow
     /// Adds a publication that was just sent. <paramref name="rentedPayload"/>, when given, is returned to
     /// <see cref="PayloadPool.Shared"/> once the publication completed (its bytes are no longer read).
     /// </summary>
-    public void Add(Task<MqttClientPublishResult> publication, string topic, DeliveryLane lane, SequenceRange? completes, int samples, byte[]? rentedPayload = null)
+    public void Add(Task<MqttClientPublishResult> publication, string topic, DeliveryLane lane, SequenceRange? completes, int samples, byte[]? rentedPayload = null) =>
+        Append(new Entry(publication, null, 0, topic, lane, completes, samples, rentedPayload));
+
+    /// <summary>
+    /// Adds one of the gateway's own publications that was just written: <paramref name="packetIdentifier"/> is its
+    /// identifier in <paramref name="acknowledgements"/>, 0 for QoS 0 (delivered once written, as MQTTnet counts it).
+    /// Its payload was copied into the send buffer: nothing to return later.
+    /// </summary>
+    public void AddOwn(PublishAcknowledgements acknowledgements, ushort packetIdentifier, string topic, DeliveryLane lane, SequenceRange? completes, int samples) =>
+        Append(new Entry(null, acknowledgements, packetIdentifier, topic, lane, completes, samples, null));
+
+    private void Append(in Entry entry)
     {
         if (_count == Capacity)
         {
             throw new InvalidOperationException("the publish window is full");
         }
 
-        _entries[(_head + _count) % _entries.Length] = new Entry(publication, topic, lane, completes, samples, rentedPayload);
+        _entries[(_head + _count) % _entries.Length] = entry;
         _count++;
-        SamplesInFlight += samples;
+        SamplesInFlight += entry.Samples;
     }
 
     /// <summary>
@@ -100,21 +115,42 @@ public sealed class PublishWindow
         while (_count > 0)
         {
             ref var entry = ref _entries[_head];
-            var publication = entry.Publication;
-            if (!publication.IsCompleted)
+            if (entry.Publication is { } publication)
             {
-                break;
-            }
+                if (!publication.IsCompleted)
+                {
+                    break;
+                }
 
-            if (!publication.IsCompletedSuccessfully)
-            {
-                publication.GetAwaiter().GetResult(); // throws the failure (or the cancellation)
-            }
+                if (!publication.IsCompletedSuccessfully)
+                {
+                    publication.GetAwaiter().GetResult(); // throws the failure (or the cancellation)
+                }
 
-            var result = publication.Result;
-            if (PublishRefusedException.IsRefusal(result))
+                var result = publication.Result;
+                if (PublishRefusedException.IsRefusal(result))
+                {
+                    throw new PublishRefusedException(entry.Topic, result.ReasonCode, result.ReasonString, username);
+                }
+            }
+            else if (entry.PacketIdentifier != 0)
             {
-                throw new PublishRefusedException(entry.Topic, result.ReasonCode, result.ReasonString, username);
+                if (!entry.Acknowledgements!.TryTake(entry.PacketIdentifier, out var reasonCode, out var reasonString))
+                {
+                    break;
+                }
+
+                if (reasonCode >= 0x80)
+                {
+                    // Stays in the window, its identifier freed: the connection is given up (Abandon).
+                    entry.PacketIdentifier = 0;
+                    entry.Refused = reasonCode;
+                    throw new PublishRefusedException(entry.Topic, (MqttClientPublishReasonCode)reasonCode, reasonString, username);
+                }
+            }
+            else if (entry.Refused != 0)
+            {
+                throw new PublishRefusedException(entry.Topic, (MqttClientPublishReasonCode)entry.Refused, null, username);
             }
 
             var (lane, completes, samples, rented) = (entry.Lane, entry.Completes, entry.Samples, entry.RentedPayload);
@@ -134,7 +170,10 @@ public sealed class PublishWindow
         return taken;
     }
 
-    /// <summary>The oldest publication in flight, if any (to await it without allocating a continuation).</summary>
+    /// <summary>
+    /// The oldest publication in flight when MQTTnet made it (to await it without allocating a continuation); null when
+    /// the window is empty or the oldest is one of the gateway's own (the channel wakes the loop on its PUBACK).
+    /// </summary>
     public Task<MqttClientPublishResult>? Oldest => _count == 0 ? null : _entries[_head].Publication;
 
     /// <summary>
@@ -148,12 +187,16 @@ public sealed class PublishWindow
         while (_count > 0)
         {
             ref var entry = ref _entries[_head];
-            if (entry.RentedPayload is { } rented && entry.Publication.IsCompleted)
+            if (entry.Publication is { } publication)
             {
-                PayloadPool.Shared.Return(rented);
+                if (entry.RentedPayload is { } rented && publication.IsCompleted)
+                {
+                    PayloadPool.Shared.Return(rented);
+                }
+
+                publication.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
-            entry.Publication.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             entry = default;
             _head = (_head + 1) % _entries.Length;
             _count--;
@@ -164,5 +207,9 @@ public sealed class PublishWindow
         return samples;
     }
 
-    private record struct Entry(Task<MqttClientPublishResult> Publication, string Topic, DeliveryLane Lane, SequenceRange? Completes, int Samples, byte[]? RentedPayload);
+    private record struct Entry(Task<MqttClientPublishResult>? Publication, PublishAcknowledgements? Acknowledgements, ushort PacketIdentifier, string Topic, DeliveryLane Lane, SequenceRange? Completes, int Samples, byte[]? RentedPayload)
+    {
+        /// <summary>The reason code of an own publication the broker refused (0: not refused).</summary>
+        public byte Refused { get; set; }
+    }
 }

@@ -1,39 +1,10 @@
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using MQTTnet;
-using MQTTnet.Adapter;
 using MQTTnet.Channel;
-using MQTTnet.Diagnostics.Logger;
-using MQTTnet.Formatter;
-using MQTTnet.Implementations;
+using MQTTnet.Protocol;
 
 namespace Gateway.Northbound.Mqtt;
-
-/// <summary>
-/// Makes MQTTnet's clients use a <see cref="CoalescingChannel"/> over its own TCP channel (TLS included). WebSocket
-/// connections are not used by the gateway, and are left to MQTTnet's own factory.
-/// </summary>
-public sealed class CoalescingAdapterFactory : IMqttClientAdapterFactory
-{
-    private readonly MqttClientAdapterFactory _default = new();
-
-    public IMqttChannelAdapter CreateClientAdapter(MqttClientOptions options, MqttPacketInspector packetInspector, IMqttNetLogger logger)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.ChannelOptions is not MqttClientTcpOptions)
-        {
-            return _default.CreateClientAdapter(options, packetInspector, logger);
-        }
-
-        var formatter = new MqttPacketFormatterAdapter(options.ProtocolVersion, new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-        return new MqttChannelAdapter(new CoalescingChannel(new MqttTcpChannel(options)), formatter, logger)
-        {
-            AllowPacketFragmentation = options.AllowPacketFragmentation,
-            PacketInspector = packetInspector,
-        };
-    }
-}
 
 /// <summary>
 /// An MQTT channel that turns many small socket operations into few large ones. MQTTnet writes every packet with its
@@ -42,6 +13,14 @@ public sealed class CoalescingAdapterFactory : IMqttClientAdapterFactory
 /// as a whole (everything written while the previous send ran goes out in the next), and reads are served from a
 /// 64 KiB buffer filled by one receive at a time. Delivery is unchanged: a publication still counts only once its
 /// PUBACK came back. A failed send is thrown by the next write and ends the connection as before.
+/// <para>
+/// The output's QoS 0 and 1 data does not go through MQTTnet at all (its request object, packet object, awaitable,
+/// dispatcher lock and continuation per message were most of what a publication still cost): <see cref="TryPublish"/>
+/// encodes the PUBLISH straight into the send buffer, between two of MQTTnet's packets (<see cref="OutboundPacketTracker"/>:
+/// MQTTnet may write one packet in several writes), and the read side takes the PUBACKs of those out of the stream
+/// before MQTTnet sees it (<see cref="PubAckFilter"/>), recording them in <see cref="Acknowledgements"/>. MQTTnet keeps
+/// everything else: CONNECT, SUBSCRIBE, keep-alive, inbound messages, its own publications.
+/// </para>
 /// </summary>
 public sealed class CoalescingChannel : IMqttChannel
 {
@@ -51,23 +30,35 @@ public sealed class CoalescingChannel : IMqttChannel
     private const int ReadBufferSize = 64 * 1024;
 
     private readonly IMqttChannel _inner;
+    private readonly bool _mqtt5;
     private readonly Lock _lock = new();
+    private readonly OutboundPacketTracker _outbound = new();
+    private readonly PubAckFilter _filter;
+    private readonly ArrayBufferWriter<byte> _deferred = new(1024);
     private readonly byte[] _readBuffer = new byte[ReadBufferSize];
     private readonly SemaphoreSlim _sendSignal = new(0, 1);
     private readonly SemaphoreSlim _room = new(0, 1);
     private ArrayBufferWriter<byte> _pending = new(16 * 1024);
     private ArrayBufferWriter<byte> _sending = new(16 * 1024);
     private int _readStart;
+    private int _passEnd;
     private int _readEnd;
+    private bool _publisherBlocked;
+    private bool _closed;
     private Exception? _failure;
     private bool _senderWaiting;
     private Task _sender = Task.CompletedTask;
     private CancellationTokenSource? _stop;
 
-    public CoalescingChannel(IMqttChannel inner)
+    public CoalescingChannel(IMqttChannel inner, bool mqtt5)
     {
         _inner = inner;
+        _mqtt5 = mqtt5;
+        _filter = new PubAckFilter(Acknowledgements);
     }
+
+    /// <summary>The packet identifiers and PUBACKs of this connection's own publications.</summary>
+    public PublishAcknowledgements Acknowledgements { get; } = new();
 
     public X509Certificate2 ClientCertificate => _inner.ClientCertificate;
 
@@ -86,6 +77,11 @@ public sealed class CoalescingChannel : IMqttChannel
 
     public async Task DisconnectAsync(CancellationToken cancellationToken)
     {
+        lock (_lock)
+        {
+            _closed = true;
+        }
+
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         await StopSenderAsync().ConfigureAwait(false);
         await _inner.DisconnectAsync(cancellationToken).ConfigureAwait(false);
@@ -93,17 +89,36 @@ public sealed class CoalescingChannel : IMqttChannel
 
     public async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
-        if (_readStart == _readEnd)
+        while (_readStart == _passEnd)
         {
-            _readStart = 0;
-            _readEnd = await _inner.ReadAsync(_readBuffer, 0, _readBuffer.Length, cancellationToken).ConfigureAwait(false);
-            if (_readEnd == 0)
+            if (_readStart == _readEnd)
+            {
+                _readStart = _passEnd = _readEnd = 0;
+            }
+            else if (_readBuffer.Length - _readEnd < 4096)
+            {
+                // Only the start of an undecided packet is left (at most 8 bytes), near the end of the buffer: down to
+                // the beginning, so that the next receive has the whole buffer after it.
+                var kept = _readEnd - _readStart;
+                Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, kept);
+                _readStart = _passEnd = 0;
+                _readEnd = kept;
+            }
+
+            var received = await _inner.ReadAsync(_readBuffer, _readEnd, _readBuffer.Length - _readEnd, cancellationToken).ConfigureAwait(false);
+            if (received == 0)
             {
                 return 0; // the connection was closed
             }
+
+            _passEnd = _filter.Filter(_readBuffer, _passEnd, _readEnd + received, out _readEnd, out var acknowledged);
+            if (acknowledged)
+            {
+                Acknowledgements.Wake?.Invoke();
+            }
         }
 
-        var taken = Math.Min(count, _readEnd - _readStart);
+        var taken = Math.Min(count, _passEnd - _readStart);
         Buffer.BlockCopy(_readBuffer, _readStart, buffer, offset, taken);
         _readStart += taken;
         return taken;
@@ -125,13 +140,12 @@ public sealed class CoalescingChannel : IMqttChannel
                 {
                     foreach (var segment in buffer)
                     {
-                        _pending.Write(segment.Span);
+                        CopyFromMqttnet(segment.Span);
                     }
 
-                    if (isEndOfPacket && _senderWaiting)
+                    if (_outbound.AtBoundary)
                     {
-                        _senderWaiting = false;
-                        _sendSignal.Release();
+                        SignalSender(); // a packet is complete (isEndOfPacket says the same; the tracker is what counts)
                     }
 
                     return;
@@ -147,6 +161,94 @@ public sealed class CoalescingChannel : IMqttChannel
         }
     }
 
+    /// <summary>
+    /// Encodes a PUBLISH of <paramref name="qualityOfService"/> 0 or 1 into the send buffer, at a packet boundary of
+    /// MQTTnet's stream (after the packet MQTTnet is in the middle of writing, if any), and returns its packet
+    /// identifier in <paramref name="packetIdentifier"/> (0 for QoS 0): its PUBACK is then recorded in
+    /// <see cref="Acknowledgements"/>. False, with nothing written, while the send buffer is full
+    /// (<see cref="MaxPendingBytes"/>): <see cref="PublishAcknowledgements.Wake"/> is called once it has room again.
+    /// Throws when the connection failed or was closed. Only one thread publishes this way (the output's loop).
+    /// </summary>
+    public bool TryPublish(string topic, ReadOnlySpan<byte> payload, MqttQualityOfServiceLevel qualityOfService, out ushort packetIdentifier)
+    {
+        if (qualityOfService == MqttQualityOfServiceLevel.ExactlyOnce)
+        {
+            throw new ArgumentOutOfRangeException(nameof(qualityOfService), "QoS 2 publications go through MQTTnet (PUBREC, PUBREL, PUBCOMP)");
+        }
+
+        var size = PublishPacket.Size(topic, payload.Length, qualityOfService, _mqtt5, out _);
+        lock (_lock)
+        {
+            ThrowIfUnusable();
+            if (_pending.WrittenCount + _deferred.WrittenCount >= MaxPendingBytes)
+            {
+                _publisherBlocked = true;
+                packetIdentifier = 0;
+                return false;
+            }
+
+            packetIdentifier = qualityOfService == MqttQualityOfServiceLevel.AtMostOnce ? (ushort)0 : Acknowledgements.Allocate();
+            var target = _outbound.AtBoundary ? _pending : _deferred;
+            PublishPacket.Write(target.GetSpan(size), topic, payload, qualityOfService, packetIdentifier, _mqtt5);
+            target.Advance(size);
+            if (target == _pending)
+            {
+                SignalSender();
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Copies MQTTnet's bytes to the send buffer, and the packets of ours that waited for its packet to end after it.</summary>
+    private void CopyFromMqttnet(ReadOnlySpan<byte> bytes)
+    {
+        while (bytes.Length > 0)
+        {
+            var taken = _outbound.Advance(bytes);
+            if (Acknowledgements.InUse && PublishAcknowledgements.IsOurs(_outbound.IdentifierRead))
+            {
+                // Never reached in practice (MQTTnet would have numbered 32,767 packets on this connection), but two
+                // packets with one identifier would confuse the broker: start afresh instead.
+                var failure = new IOException($"MQTTnet numbered a packet {_outbound.IdentifierRead}, in the range of the gateway's own publications; the connection is closed and made again");
+                _failure = failure;
+                _inner.Dispose();
+                throw failure;
+            }
+
+            _pending.Write(bytes[..taken]);
+            bytes = bytes[taken..];
+            if (_outbound.AtBoundary && _deferred.WrittenCount > 0)
+            {
+                _pending.Write(_deferred.WrittenSpan);
+                _deferred.ResetWrittenCount();
+            }
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_failure is { } failure)
+        {
+            throw new IOException("sending to the broker failed", failure);
+        }
+
+        if (_closed)
+        {
+            throw new IOException("the connection to the broker was closed");
+        }
+    }
+
+    /// <summary>Under the lock: wakes the sender when it waits for bytes.</summary>
+    private void SignalSender()
+    {
+        if (_senderWaiting)
+        {
+            _senderWaiting = false;
+            _sendSignal.Release();
+        }
+    }
+
     private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
         try
@@ -154,6 +256,7 @@ public sealed class CoalescingChannel : IMqttChannel
             while (!cancellationToken.IsCancellationRequested)
             {
                 bool empty;
+                var unblocked = false;
                 lock (_lock)
                 {
                     empty = _pending.WrittenCount == 0;
@@ -164,7 +267,14 @@ public sealed class CoalescingChannel : IMqttChannel
                     else
                     {
                         (_pending, _sending) = (_sending, _pending);
+                        unblocked = _publisherBlocked;
+                        _publisherBlocked = false;
                     }
+                }
+
+                if (unblocked)
+                {
+                    Acknowledgements.Wake?.Invoke();
                 }
 
                 if (empty)
@@ -227,6 +337,11 @@ public sealed class CoalescingChannel : IMqttChannel
 
     public void Dispose()
     {
+        lock (_lock)
+        {
+            _closed = true;
+        }
+
         _stop?.Cancel();
         _inner.Dispose();
         _sendSignal.Dispose();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gateway.Buffering;
 using Gateway.Configuration;
 using Gateway.Northbound.Delivery;
@@ -84,7 +85,7 @@ public sealed class MqttOutputContext
         SinkName = sinkName;
         _wake = wake;
         _startLiveFromNow = startLiveFromNow;
-        Mqtt5 = config.Mqtt.ProtocolVersion != "3.1.1";
+        Mqtt5 = config.Mqtt.ProtocolVersion != MqttVersion.V311;
     }
 
     private readonly Action _wake;
@@ -172,13 +173,26 @@ public sealed class OutgoingMessages
     public int Count => _items.Count - _next;
 
     /// <summary>
-    /// Adds a message. <paramref name="completes"/>: the range of sequence numbers delivered in full once this message
-    /// (and every message before it) is acknowledged; null when it completes nothing by itself. <paramref name="samples"/>:
-    /// how many samples it carries (for the counters). <paramref name="rentedPayload"/>: an array from
-    /// <see cref="PayloadPool.Shared"/> holding the payload, returned once the publication completed.
+    /// Adds a message to <paramref name="topic"/>: its payload is the first <paramref name="length"/> bytes of
+    /// <paramref name="rentedPayload"/>, an array from <see cref="PayloadPool.Shared"/> that the output returns once
+    /// it no longer reads it. <paramref name="completes"/>: the range of sequence numbers delivered in full once this
+    /// message (and every message before it) is acknowledged; null when it completes nothing by itself.
+    /// <paramref name="samples"/>: how many samples it carries (for the counters). Never retained.
     /// </summary>
-    public void Add(MqttApplicationMessage message, SequenceRange? completes, int samples, byte[]? rentedPayload = null) =>
-        _items.Add(new Outgoing(message, completes, samples, rentedPayload));
+    public void Add(string topic, byte[] rentedPayload, int length, MqttQualityOfServiceLevel qualityOfService, SequenceRange? completes, int samples) =>
+        _items.Add(new Outgoing(topic, rentedPayload, length, qualityOfService, completes, samples));
+
+    internal bool TryPeek(out Outgoing outgoing)
+    {
+        if (_next < _items.Count)
+        {
+            outgoing = _items[_next];
+            return true;
+        }
+
+        outgoing = default;
+        return false;
+    }
 
     internal bool TryTake(out Outgoing outgoing)
     {
@@ -204,15 +218,15 @@ public sealed class OutgoingMessages
     {
         for (var i = _next; i < _items.Count; i++)
         {
-            if (_items[i].RentedPayload is { } rented)
-            {
-                PayloadPool.Shared.Return(rented);
-            }
+            PayloadPool.Shared.Return(_items[i].RentedPayload);
         }
 
         _items.Clear();
         _next = 0;
     }
 
-    internal readonly record struct Outgoing(MqttApplicationMessage Message, SequenceRange? Completes, int Samples, byte[]? RentedPayload);
+    internal readonly record struct Outgoing(string Topic, byte[] RentedPayload, int Length, MqttQualityOfServiceLevel QualityOfServiceLevel, SequenceRange? Completes, int Samples)
+    {
+        public ReadOnlySequence<byte> Payload => new(RentedPayload, 0, Length);
+    }
 }

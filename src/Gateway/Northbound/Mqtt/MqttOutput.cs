@@ -40,6 +40,8 @@ public sealed class MqttOutput : BackgroundService
     private readonly MqttOutputContext _context;
     private readonly OutputHealth _health;
     private readonly IMqttClientAdapterFactory? _adapterFactory;
+    private CoalescingAdapterFactory? _coalescing;
+    private CoalescingChannel? _channel;
     private SemaphoreSlim? _wake;
     private MqttBrokerLimits? _loggedLimits;
     private string? _tlsRejection;
@@ -96,7 +98,9 @@ public sealed class MqttOutput : BackgroundService
         var factory = new MqttClientFactory(new MqttNetLoggerBridge(_logger));
         // Writes coalesced into few sends, reads served from a buffer (CoalescingChannel): MQTTnet's one system call per
         // packet was most of the CPU a publication cost.
-        using var client = factory.CreateMqttClient(new MqttNetLoggerBridge(_logger), _adapterFactory ?? new CoalescingAdapterFactory());
+        var adapters = _adapterFactory ?? new CoalescingAdapterFactory();
+        _coalescing = adapters as CoalescingAdapterFactory;
+        using var client = factory.CreateMqttClient(new MqttNetLoggerBridge(_logger), adapters);
         _context.Client = client;
         client.DisconnectedAsync += args =>
         {
@@ -113,7 +117,7 @@ public sealed class MqttOutput : BackgroundService
 
         using var monitor = new CancellationTokenSource();
         var monitoring = MonitorAsync(monitor.Token);
-        Probe? probe = null;
+        ReconnectProbe? probe = null;
         var reconnect = Backoff.Forever(
             _time,
             TimeSpan.FromMilliseconds(250),
@@ -131,7 +135,7 @@ public sealed class MqttOutput : BackgroundService
                     MqttLog.ConnectFailed(_logger, SinkName, Endpoint, args.AttemptNumber + 1, args.RetryDelay.TotalSeconds, DescribeConnectFailure(failure), _log.Count);
                 }
 
-                if (args.RetryDelay > ProbeInterval && failure is not null && IsUnreachable(failure))
+                if (args.RetryDelay > ReconnectProbe.Interval && failure is not null && IsUnreachable(failure))
                 {
                     probe?.Start(_config.Mqtt.Host ?? "127.0.0.1", _config.Mqtt.Port);
                 }
@@ -144,7 +148,7 @@ public sealed class MqttOutput : BackgroundService
             while (!stoppingToken.IsCancellationRequested)
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                probe = new Probe(attempt, _time, _logger, SinkName);
+                probe = new ReconnectProbe(attempt, _time, _logger, SinkName);
                 try
                 {
                     await reconnect.ExecuteAsync(
@@ -196,8 +200,6 @@ public sealed class MqttOutput : BackgroundService
             await monitoring;
         }
     }
-
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Wakes the loop (from MQTTnet's event handlers and the format): the handle may be signalled already, most of the
@@ -330,7 +332,16 @@ public sealed class MqttOutput : BackgroundService
     {
         _counters.ConnectedChanged(true);
         MqttLog.Connected(_logger, SinkName, Endpoint, _log.Count);
-        _window.Resize(Math.Min(_config.Mqtt.MaxInflight, _context.Limits.ReceiveMaximum));
+        // The data goes out past MQTTnet (CoalescingChannel.TryPublish) but for QoS 2, which MQTTnet's exchange
+        // (PUBREC, PUBREL, PUBCOMP) serves, and a connection not over the gateway's channel (an adapter factory of
+        // someone else's: MQTTnet's own in the benchmark's comparison).
+        _channel = _context.DataQos == MQTTnet.Protocol.MqttQualityOfServiceLevel.ExactlyOnce ? null : _coalescing?.Latest;
+        if (_channel is { } channel)
+        {
+            channel.Acknowledgements.Wake = Wake;
+        }
+
+        _window.Resize(Math.Min(Math.Min(_config.Mqtt.MaxInflight, _context.Limits.ReceiveMaximum), PublishAcknowledgements.Capacity));
         _drainer.Restart();
         var deliveredBefore = _drainer.AcknowledgedSamples;
         var live = new OutgoingMessages();
@@ -499,6 +510,11 @@ public sealed class MqttOutput : BackgroundService
                         await Task.WhenAny((Task)oldest, woken).ConfigureAwait(false);
                     }
                 }
+                else if (_window.Count > 0)
+                {
+                    // The oldest is one of ours: the channel wakes the loop when its PUBACK (or room to send) comes.
+                    await woken.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
                 else
                 {
                     _drainer.Flush();
@@ -536,10 +552,28 @@ public sealed class MqttOutput : BackgroundService
     private int Send(IMqttClient client, OutgoingMessages messages, DeliveryLane lane, int keepFree, CancellationToken cancellationToken)
     {
         var sent = 0;
-        while (_window.Free > keepFree && messages.TryTake(out var outgoing))
+        var channel = _channel;
+        while (_window.Free > keepFree && messages.TryPeek(out var outgoing))
         {
-            CheckPacketSize(outgoing.Message);
-            _window.Add(client.PublishAsync(outgoing.Message, cancellationToken), outgoing.Message.Topic, lane, outgoing.Completes, outgoing.Samples, outgoing.RentedPayload);
+            CheckPacketSize(outgoing.Topic, outgoing.Length, outgoing.QualityOfServiceLevel);
+            if (channel is not null)
+            {
+                if (!channel.TryPublish(outgoing.Topic, outgoing.RentedPayload.AsSpan(0, outgoing.Length), outgoing.QualityOfServiceLevel, out var packetIdentifier))
+                {
+                    break; // the send buffer is full: the channel wakes the loop once it has room
+                }
+
+                messages.TryTake(out _);
+                PayloadPool.Shared.Return(outgoing.RentedPayload); // copied into the send buffer
+                _window.AddOwn(channel.Acknowledgements, packetIdentifier, outgoing.Topic, lane, outgoing.Completes, outgoing.Samples);
+            }
+            else
+            {
+                messages.TryTake(out _);
+                var message = new MqttApplicationMessage { Topic = outgoing.Topic, Payload = outgoing.Payload, QualityOfServiceLevel = outgoing.QualityOfServiceLevel };
+                _window.Add(client.PublishAsync(message, cancellationToken), outgoing.Topic, lane, outgoing.Completes, outgoing.Samples, outgoing.RentedPayload);
+            }
+
             sent++;
         }
 
@@ -547,15 +581,15 @@ public sealed class MqttOutput : BackgroundService
     }
 
     /// <summary>Refuses, before sending, a message the broker announced it would not take (it would close the connection).</summary>
-    private void CheckPacketSize(MqttApplicationMessage message)
+    private void CheckPacketSize(string topic, int payloadLength, MQTTnet.Protocol.MqttQualityOfServiceLevel qualityOfService)
     {
         var limit = _context.Limits.MaximumPacketSize;
         if (limit < MqttBrokerLimits.ProtocolMaximumPacketSize)
         {
-            var size = MqttBrokerLimits.PublishPacketSize(message, _context.Mqtt5);
+            var size = MqttBrokerLimits.PublishPacketSize(topic, payloadLength, qualityOfService, _context.Mqtt5);
             if (size > limit)
             {
-                throw new MessageTooLargeException(message.Topic, size, limit);
+                throw new MessageTooLargeException(topic, size, limit);
             }
         }
     }
@@ -569,73 +603,4 @@ public sealed class MqttOutput : BackgroundService
             _config.Mqtt.Tls is { Enabled: true, CertFile: not null },
             Endpoint,
             _context.Mqtt5);
-
-    /// <summary>One TCP connect a second to the broker's port while waiting to reconnect; cancels the wait when one succeeds.</summary>
-    private sealed class Probe(CancellationTokenSource attempt, TimeProvider time, ILogger logger, string sink) : IAsyncDisposable
-    {
-        private CancellationTokenSource? _run;
-        private Task _running = Task.CompletedTask;
-
-        public bool Fired { get; private set; }
-
-        /// <summary>Starts probing (during the wait before the next attempt).</summary>
-        public void Start(string host, int port)
-        {
-            if (!_running.IsCompleted)
-            {
-                return;
-            }
-
-            _run?.Dispose();
-            _run = new CancellationTokenSource();
-            _running = RunAsync(host, port, _run.Token);
-        }
-
-        /// <summary>Stops probing (an attempt begins).</summary>
-        public void Stop() => _run?.Cancel();
-
-        private async Task RunAsync(string host, int port, CancellationToken cancellationToken)
-        {
-            try
-            {
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    await Task.Delay(ProbeInterval, time, cancellationToken);
-                    using var socket = new TcpClient();
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(ProbeInterval);
-                    try
-                    {
-                        await socket.ConnectAsync(host, port, timeout.Token);
-                    }
-                    catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-                    {
-                        continue;
-                    }
-
-                    if (!cancellationToken.IsCancellationRequested)
-                    {
-                        Fired = true;
-                        await attempt.CancelAsync();
-                    }
-
-                    return;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (Exception ex)
-            {
-                MqttLog.ProbeFailed(logger, sink, ex.Message);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Stop();
-            await _running;
-            _run?.Dispose();
-        }
-    }
 }

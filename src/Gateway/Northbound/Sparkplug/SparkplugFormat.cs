@@ -460,7 +460,8 @@ public sealed partial class SparkplugFormat : IMqttFormat
                 done = next;
             }
 
-            output.Add(ToMqtt(message, out var array), completes, carried, array);
+            var array = message.DetachPayload(out var length) ?? throw new InvalidOperationException($"{message.Type} has no payload");
+            output.Add(message.Topic ?? throw new InvalidOperationException($"{message.Type} has no topic"), array, length, message.QualityOfService == 0 ? MqttQualityOfServiceLevel.AtMostOnce : MqttQualityOfServiceLevel.AtLeastOnce, completes, carried);
             real++;
         }
 

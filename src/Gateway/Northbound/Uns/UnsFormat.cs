@@ -103,13 +103,7 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
                 var item = samples[i];
                 _liveTags.Add(item.Sample.Tag);
                 var (array, length) = _encoder.LivePayload(item.Sample);
-                var message = new MqttApplicationMessage
-                {
-                    Topic = _encoder.Topic(item.Sample.Tag),
-                    Payload = new ReadOnlySequence<byte>(array, 0, length),
-                    QualityOfServiceLevel = qos,
-                };
-                output.Add(message, new SequenceRange(item.Id, item.Id), 1, array);
+                output.Add(_encoder.Topic(item.Sample.Tag), array, length, qos, new SequenceRange(item.Id, item.Id), 1);
             }
 
             return;
@@ -143,13 +137,7 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             }
 
             var (array, length) = _encoder.EndHistory();
-            var message = new MqttApplicationMessage
-            {
-                Topic = _encoder.HistoryTopic,
-                Payload = new ReadOnlySequence<byte>(array, 0, length),
-                QualityOfServiceLevel = qos,
-            };
-            output.Add(message, new SequenceRange(samples[start].Id, samples[end - 1].Id), end - start, array);
+            output.Add(_encoder.HistoryTopic, array, length, qos, new SequenceRange(samples[start].Id, samples[end - 1].Id), end - start);
             start = end;
         }
     }
@@ -169,7 +157,7 @@ public sealed class UnsFormat : IMqttFormat, IDisposable
             }
 
             var (array, length) = _encoder.LivePayload(sample);
-            output.Add(new MqttApplicationMessage { Topic = _encoder.Topic(tag), Payload = new ReadOnlySequence<byte>(array, 0, length), QualityOfServiceLevel = context.DataQos }, null, 0, array);
+            output.Add(_encoder.Topic(tag), array, length, context.DataQos, null, 0);
         }
 
         _newestHistory.Clear();

@@ -1,69 +1,16 @@
 using System.Runtime.CompilerServices;
-using Polly;
-using Polly.Retry;
 
 namespace Gateway.Drivers;
-
-/// <summary>
-/// The poll loop of a polling driver's unit (a device, a poll group): poll, and on a timeout or an I/O failure retry
-/// forever with exponential backoff and jitter (<see cref="Backoff"/>); then wait for the next due time of a
-/// <see cref="PollSchedule"/> on the monotonic clock, so that a step of the wall clock neither stops polling nor makes
-/// it burst. A poll that waited out a backoff is late on purpose: the schedule restarts from its end without counting
-/// an overrun.
-/// </summary>
-internal static class PollLoop
-{
-    /// <param name="timeProvider">The clocks and timers of the schedule and the backoff.</param>
-    /// <param name="interval">The unit's poll interval.</param>
-    /// <param name="backoffFirst">The first retry delay.</param>
-    /// <param name="backoffLongest">The longest retry delay.</param>
-    /// <param name="writer">Told of each overrun.</param>
-    /// <param name="poll">One poll of the unit; a <see cref="TimeoutException"/> or <see cref="IOException"/> is retried.</param>
-    /// <param name="state">Handed to <paramref name="poll"/>.</param>
-    /// <param name="onFailure">Called before each retry (mark the tags Bad, log, count).</param>
-    /// <param name="afterPoll">Called after each poll that ended, before the wait (flush rate-limited logs).</param>
-    /// <param name="cancellationToken">Ends the loop.</param>
-    public static async Task RunAsync<TState>(
-        TimeProvider timeProvider,
-        TimeSpan interval,
-        TimeSpan backoffFirst,
-        TimeSpan backoffLongest,
-        ISampleWriter writer,
-        Func<TState, CancellationToken, ValueTask> poll,
-        TState state,
-        Func<OnRetryArguments<object>, ValueTask> onFailure,
-        Action? afterPoll,
-        CancellationToken cancellationToken)
-    {
-        var schedule = new PollSchedule(timeProvider, interval, writer.ReportPollOverrun);
-        var pipeline = Backoff.Forever(
-            timeProvider,
-            backoffFirst,
-            backoffLongest,
-            new PredicateBuilder().Handle<TimeoutException>().Handle<IOException>(),
-            args =>
-            {
-                schedule.Paused();
-                return onFailure(args);
-            });
-
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            await pipeline.ExecuteAsync(static (s, token) => s.Poll(s.State, token), (Poll: poll, State: state), cancellationToken);
-            afterPoll?.Invoke();
-            await schedule.WaitAsync(cancellationToken);
-        }
-    }
-}
 
 /// <summary>
 /// The state of a driver that polls in several units: Connected while every unit answers, Degraded while some fail,
 /// Disconnected while all do. The last error is cleared once every unit answers again. Thread-safe for units polled
 /// in parallel.
 /// </summary>
-internal sealed class DriverHealth(int units)
+internal sealed class DriverHealth
 {
     private volatile DriverState _phase = DriverState.Starting;
+    private int _units;
     private int _failing;
 
     /// <summary>Starting, then (from <see cref="Started"/>) what the units' failures make it, Stopped at the end.</summary>
@@ -77,14 +24,18 @@ internal sealed class DriverHealth(int units)
             }
 
             var failing = Volatile.Read(ref _failing);
-            return failing == 0 ? DriverState.Connected : failing >= units ? DriverState.Disconnected : DriverState.Degraded;
+            return failing == 0 ? DriverState.Connected : failing >= _units ? DriverState.Disconnected : DriverState.Degraded;
         }
     }
 
     public string? LastError { get; set; }
 
-    /// <summary>One unit of the driver; each keeps whether it is failing, so that an outage is reported once.</summary>
-    public UnitHealth Unit() => new(this);
+    /// <summary>One more unit of the driver (all are added before <see cref="Started"/>); each keeps whether it is failing, so that an outage is reported once.</summary>
+    public UnitHealth Unit()
+    {
+        Interlocked.Increment(ref _units);
+        return new(this);
+    }
 
     /// <summary>The poll loops start.</summary>
     public void Started() => _phase = DriverState.Connected;

@@ -1,0 +1,180 @@
+using System.ComponentModel;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Drivers;
+
+/// <summary>The spellings a closed choice accepts in the configuration (the schema walker lists them in its errors).</summary>
+public interface IClosedChoice
+{
+    /// <summary>Every accepted spelling, exactly as written (case-sensitive), in the order the docs give them.</summary>
+    IReadOnlyList<string> Spellings { get; }
+}
+
+/// <summary>
+/// The <see cref="TypeConverter"/> of an enum whose configuration spellings are not its member names (<c>3.1.1</c>,
+/// <c>sparkplugb</c>, <c>auto</c>): exact, case-sensitive spellings, as the file has always been written. Put it on
+/// the enum with <c>[TypeConverter(typeof(...))]</c>; the configuration binder and the schema walker then read the
+/// spellings, and a wrong one is reported as <c>must be one of a, b, c, got 'x'</c>.
+/// </summary>
+/// <typeparam name="TEnum">The closed choice.</typeparam>
+public abstract class ClosedChoiceConverter<TEnum> : TypeConverter, IClosedChoice
+    where TEnum : struct, Enum
+{
+    private readonly (string Spelling, TEnum Value)[] _choices;
+
+    /// <param name="choices">Each spelling and the member it means; one spelling per member.</param>
+    protected ClosedChoiceConverter(params (string Spelling, TEnum Value)[] choices)
+    {
+        _choices = choices;
+        Spellings = [.. choices.Select(c => c.Spelling)];
+    }
+
+    public IReadOnlyList<string> Spellings { get; }
+
+    /// <summary>The member <paramref name="text"/> spells; false for any other text (case matters).</summary>
+    public bool TryParse(string? text, out TEnum value)
+    {
+        foreach (var (spelling, member) in _choices)
+        {
+            if (string.Equals(spelling, text, StringComparison.Ordinal))
+            {
+                value = member;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>How <paramref name="value"/> is written in the configuration.</summary>
+    public string Spelling(TEnum value)
+    {
+        foreach (var (spelling, member) in _choices)
+        {
+            if (EqualityComparer<TEnum>.Default.Equals(member, value))
+            {
+                return spelling;
+            }
+        }
+
+        return value.ToString();
+    }
+
+    public override bool CanConvertFrom(ITypeDescriptorContext? context, Type sourceType) => sourceType == typeof(string) || base.CanConvertFrom(context, sourceType);
+
+    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
+        value is string text
+            ? TryParse(text, out var member) ? member : throw new FormatException(ClosedChoice.Reason(Spellings, text))
+            : base.ConvertFrom(context, culture, value);
+
+    public override object? ConvertTo(ITypeDescriptorContext? context, CultureInfo? culture, object? value, Type destinationType) =>
+        destinationType == typeof(string) && value is TEnum member ? Spelling(member) : base.ConvertTo(context, culture, value, destinationType);
+
+    public override bool GetStandardValuesSupported(ITypeDescriptorContext? context) => true;
+
+    public override bool GetStandardValuesExclusive(ITypeDescriptorContext? context) => true;
+
+    public override StandardValuesCollection GetStandardValues(ITypeDescriptorContext? context) => new(_choices.Select(c => c.Value).ToArray());
+}
+
+/// <summary>Closed choices in the configuration: their spellings, their reason when wrong, a bind that reports instead of throwing.</summary>
+public static class ClosedChoice
+{
+    /// <summary>The converter of <typeparamref name="TEnum"/> (it must carry a <see cref="ClosedChoiceConverter{TEnum}"/>).</summary>
+    public static ClosedChoiceConverter<TEnum> Of<TEnum>()
+        where TEnum : struct, Enum =>
+        TypeDescriptor.GetConverter(typeof(TEnum)) as ClosedChoiceConverter<TEnum>
+            ?? throw new InvalidOperationException($"{typeof(TEnum).Name} has no closed-choice converter");
+
+    /// <summary>The reason of a wrong spelling, as the schema walker gives it for every enum.</summary>
+    public static string Reason(IReadOnlyList<string> spellings, string value) => $"must be one of {string.Join(", ", spellings)}, got '{value}'";
+
+    /// <summary>
+    /// Binds <paramref name="section"/> to a new <typeparamref name="T"/>; a closed choice written wrong is reported at
+    /// its path (<see cref="Reason"/>) and left at its default instead of making the bind throw, so that a factory's
+    /// <c>Validate</c> reports it with every other problem of the section.
+    /// </summary>
+    public static T Bind<T>(IConfigurationSection section, string path, List<ConfigProblem> problems)
+        where T : new()
+    {
+        List<string>? wrong = null;
+        foreach (var property in typeof(T).GetProperties())
+        {
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var text = section[property.Name];
+            if (!type.IsEnum || text is null || TypeDescriptor.GetConverter(type) is not IClosedChoice choice || choice.Spellings.Contains(text, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            problems.Add(new ConfigProblem($"{path}.{ConfigValidation.JsonName(property.Name)}", Reason(choice.Spellings, text)));
+            (wrong ??= []).Add(property.Name);
+        }
+
+        var settings = new T();
+        if (wrong is null)
+        {
+            section.Bind(settings);
+            return settings;
+        }
+
+        new WithoutKeys(section, wrong).Bind(settings);
+        return settings;
+    }
+
+    /// <summary>A section without some of its keys (case-insensitive, as configuration keys are).</summary>
+    private sealed class WithoutKeys(IConfigurationSection section, List<string> hidden) : IConfigurationSection
+    {
+        public string Key => section.Key;
+
+        public string Path => section.Path;
+
+        public string? Value
+        {
+            get => section.Value;
+            set => section.Value = value;
+        }
+
+        public string? this[string key]
+        {
+            get => Hidden(key) ? null : section[key];
+            set => section[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => section.GetChildren().Where(child => !Hidden(child.Key));
+
+        public IConfigurationSection GetSection(string key) => Hidden(key) ? new Absent(section.GetSection(key)) : section.GetSection(key);
+
+        public Microsoft.Extensions.Primitives.IChangeToken GetReloadToken() => section.GetReloadToken();
+
+        private bool Hidden(string key) => hidden.Exists(h => h.Equals(key, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A hidden key: no value, no children.</summary>
+    private sealed class Absent(IConfigurationSection section) : IConfigurationSection
+    {
+        public string Key => section.Key;
+
+        public string Path => section.Path;
+
+        public string? Value
+        {
+            get => null;
+            set { }
+        }
+
+        public string? this[string key]
+        {
+            get => null;
+            set { }
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => [];
+
+        public IConfigurationSection GetSection(string key) => new Absent(section.GetSection(key));
+
+        public Microsoft.Extensions.Primitives.IChangeToken GetReloadToken() => section.GetReloadToken();
+    }
+}

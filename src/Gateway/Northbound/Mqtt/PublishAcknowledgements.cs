@@ -1,0 +1,111 @@
+namespace Gateway.Northbound.Mqtt;
+
+/// <summary>
+/// The packet identifiers of one connection's own QoS 1 publications (those <see cref="CoalescingChannel.TryPublish"/>
+/// writes past MQTTnet) and their PUBACKs. The output's loop allocates and takes; the channel's read side acknowledges.
+/// <para>
+/// Identifiers: ours are <see cref="FirstPacketIdentifier"/> to 65,535, allocated in turn. MQTTnet numbers what it
+/// still sends itself (SUBSCRIBE, UNSUBSCRIBE, the status message, write answers) from 1 upwards, afresh at every
+/// connection (its identifier provider is reset on connect), so the two ranges do not meet; and the channel checks it:
+/// should MQTTnet ever write an identifier of our range on a connection where ours are in use, the channel fails the
+/// connection rather than let two packets share one (the next connection starts both ranges afresh).
+/// </para>
+/// </summary>
+public sealed class PublishAcknowledgements
+{
+    /// <summary>The lowest packet identifier of ours.</summary>
+    public const ushort FirstPacketIdentifier = 32_768;
+
+    /// <summary>How many of ours may be in flight at once.</summary>
+    public const int Capacity = 65_536 - FirstPacketIdentifier;
+
+    private const int Free = 0;
+    private const int Pending = 1;
+    private const int Acknowledged = 0x100;
+
+    private readonly int[] _states = new int[Capacity];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _reasonStrings = new();
+    private int _next;
+
+    /// <summary>Wakes the output's loop: called by the read side after a read that acknowledged some of ours, and by the sender once the send buffer has room again after a refused publication.</summary>
+    public Action? Wake { get; set; }
+
+    /// <summary>True once an identifier was allocated on this connection (the channel then guards the range).</summary>
+    public bool InUse { get; private set; }
+
+    /// <summary>Whether <paramref name="packetIdentifier"/> is in our range.</summary>
+    public static bool IsOurs(int packetIdentifier) => packetIdentifier >= FirstPacketIdentifier;
+
+    /// <summary>The next identifier, marked as awaiting its PUBACK. Only the output's loop allocates.</summary>
+    internal ushort Allocate()
+    {
+        ref var state = ref _states[_next];
+        if (Volatile.Read(ref state) != Free)
+        {
+            // The window is never deeper than Capacity, and identifiers are freed in the order they were taken.
+            throw new InvalidOperationException("every packet identifier of the gateway's range is in flight");
+        }
+
+        Volatile.Write(ref state, Pending);
+        var identifier = (ushort)(FirstPacketIdentifier + _next);
+        _next = (_next + 1) % Capacity;
+        InUse = true;
+        return identifier;
+    }
+
+    /// <summary>
+    /// A PUBACK arrived: true when it is one of ours awaiting it (recorded with its reason code and, for a refusal, the
+    /// broker's reason string), false when it is MQTTnet's or unknown (it is then passed on to MQTTnet).
+    /// </summary>
+    internal bool TryAcknowledge(int packetIdentifier, byte reasonCode, string? reasonString = null)
+    {
+        if (!IsOurs(packetIdentifier))
+        {
+            return false;
+        }
+
+        ref var state = ref _states[packetIdentifier - FirstPacketIdentifier];
+        if (Volatile.Read(ref state) != Pending)
+        {
+            return false;
+        }
+
+        if (reasonString is not null)
+        {
+            _reasonStrings[packetIdentifier] = reasonString; // before the state: the loop reads it after seeing the state
+        }
+
+        return Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) == Pending;
+    }
+
+    /// <summary>
+    /// True when <paramref name="packetIdentifier"/> was acknowledged; hands over the reason code (MQTT 3.1.1: always 0)
+    /// and frees the identifier. False while it awaits its PUBACK.
+    /// </summary>
+    public bool TryTake(ushort packetIdentifier, out byte reasonCode) => TryTake(packetIdentifier, out reasonCode, out _);
+
+    /// <summary>
+    /// As <see cref="TryTake(ushort, out byte)"/>, with the broker's reason string of a refusal in
+    /// <paramref name="reasonString"/> when it sent one in the PUBACK (null otherwise).
+    /// </summary>
+    public bool TryTake(ushort packetIdentifier, out byte reasonCode, out string? reasonString)
+    {
+        ref var state = ref _states[packetIdentifier - FirstPacketIdentifier];
+        var current = Volatile.Read(ref state);
+        reasonString = null;
+        if ((current & Acknowledged) == 0)
+        {
+            reasonCode = 0;
+            return false;
+        }
+
+        reasonCode = (byte)current;
+        if (reasonCode >= 0x80)
+        {
+            _reasonStrings.TryRemove(packetIdentifier, out reasonString);
+        }
+
+        Volatile.Write(ref state, Free);
+        return true;
+    }
+}
