@@ -25,7 +25,7 @@ public sealed class TagPreviewTests
         ["machines"] = new JsonArray(new JsonObject { ["name"] = "m1", ["idealCycleMs"] = 50, ["alwaysRunning"] = true }),
     };
 
-    private static GatewayConfig Running(string format) => new()
+    private static GatewayConfig Running(MqttFormat format) => new()
     {
         Gateway = new GatewayIdentity { Id = "gw-test", Enterprise = "acme", Site = "lyon", Area = "assembly", Line = "line-1" },
         Mqtt = new MqttOptions { Format = format },
@@ -36,7 +36,7 @@ public sealed class TagPreviewTests
     [Fact]
     public async Task Preview_BothFormats_GivesTheUnsTopicAndPayload_AndTheSparkplugMetricAndDatatype_OfARealSample()
     {
-        var (samples, problems) = await TagPreview.RunAsync(s_document, Simulated(), Running("both"), BuiltInDrivers.Factories, Context(), CancellationToken.None);
+        var (samples, problems) = await TagPreview.RunAsync(s_document, Simulated(), Running(MqttFormat.Both), BuiltInDrivers.Factories, Context(), CancellationToken.None);
 
         Assert.Empty(problems);
         var counter = Assert.Single(samples, s => s.Tag == "total-count");
@@ -53,10 +53,10 @@ public sealed class TagPreviewTests
     [Fact]
     public async Task Preview_UnsOnly_HasNoSparkplugFields_AndAnInvalidDriverGivesItsProblemsWithJsonPaths()
     {
-        var (samples, _) = await TagPreview.RunAsync(s_document, Simulated(), Running("uns"), BuiltInDrivers.Factories, Context(), CancellationToken.None);
+        var (samples, _) = await TagPreview.RunAsync(s_document, Simulated(), Running(MqttFormat.Uns), BuiltInDrivers.Factories, Context(), CancellationToken.None);
         var bad = Simulated();
         bad["intervalMz"] = 5;
-        var (none, problems) = await TagPreview.RunAsync(s_document, bad, Running("uns"), BuiltInDrivers.Factories, Context(), CancellationToken.None);
+        var (none, problems) = await TagPreview.RunAsync(s_document, bad, Running(MqttFormat.Uns), BuiltInDrivers.Factories, Context(), CancellationToken.None);
 
         Assert.All(samples, s => Assert.Null(s.Metric));
         Assert.NotEmpty(samples);

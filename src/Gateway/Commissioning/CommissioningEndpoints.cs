@@ -47,7 +47,7 @@ internal static class CommissioningEndpoints
             {
                 hash,
                 path = saver.ConfigPath,
-                format = config.Value.Mqtt.Format,
+                format = TagPreview.Spelling(config.Value.Mqtt.Format),
                 driverTypes = BuiltInDrivers.Factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal),
                 document,
             });
@@ -99,7 +99,7 @@ internal static class CommissioningEndpoints
                 var (samples, problems) = await TagPreview.RunAsync(document, driver, config.Value, BuiltInDrivers.Factories, driverContext, ct);
                 return problems.Count > 0
                     ? Results.Json(new { error = "the driver is not valid", problems = problems.Select(p => new { path = p.Path, reason = p.Reason }) }, statusCode: StatusCodes.Status400BadRequest)
-                    : Results.Json(new { format = config.Value.Mqtt.Format, samples });
+                    : Results.Json(new { format = TagPreview.Spelling(config.Value.Mqtt.Format), samples });
             }));
     }
 

@@ -80,7 +80,7 @@ public static class TagPreview
             var name = names.GetValueOrDefault(tag.Key, tag.Path);
             string? topic = null, payload = null, metric = null, sparkplugTopic = null, datatype = null;
             var has = samples.TryGetValue(tag, out var sample);
-            if (format is "uns" or "both")
+            if (format is MqttFormat.Uns or MqttFormat.Both)
             {
                 topic = encoder.Topic(tag);
                 if (has)
@@ -91,7 +91,7 @@ public static class TagPreview
                 }
             }
 
-            if (format is "sparkplugb" or "both")
+            if (format is MqttFormat.SparkplugB or MqttFormat.Both)
             {
                 metric = tag.Path; // the device is the machine (in the topic)
                 sparkplugTopic = $"spBv1.0/{group}/DDATA/{node}/{tag.Machine}";
@@ -111,6 +111,14 @@ public static class TagPreview
 
         return result;
     }
+
+    /// <summary><c>mqtt.format</c> as the file spells it: <c>uns</c>, <c>sparkplugb</c> or <c>both</c>.</summary>
+    public static string Spelling(MqttFormat format) => format switch
+    {
+        MqttFormat.SparkplugB => "sparkplugb",
+        MqttFormat.Both => "both",
+        _ => "uns",
+    };
 
     /// <summary>Keeps the first sample of each tag; completes when every tag has one.</summary>
     private sealed class FirstSamples(int expected) : ISampleWriter
