@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Cli;
+using Gateway.Discovery;
 using Gateway.Drivers.Modbus;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.OpcUa;
@@ -9,7 +10,7 @@ namespace Gateway.Tests.Cli;
 /// <summary>Issue 16: the tags[] fragments of <c>--emit-tags</c>.</summary>
 public sealed class TagEmitterTests(NodeOpcUaServerFixture fixture) : IClassFixture<NodeOpcUaServerFixture>
 {
-    private static OpcUaCommands.TreeNode Node(string id, string name, string nodeClass, string? type = null, params OpcUaCommands.TreeNode[] children) =>
+    private static OpcUaBrowser.TreeNode Node(string id, string name, string nodeClass, string? type = null, params OpcUaBrowser.TreeNode[] children) =>
         new(id, name, nodeClass, type, [.. children]);
 
     [Fact]

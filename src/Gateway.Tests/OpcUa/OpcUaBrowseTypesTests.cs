@@ -1,4 +1,5 @@
 using Gateway.Cli;
+using Gateway.Discovery;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.OpcUa;
@@ -40,6 +41,6 @@ public sealed class OpcUaBrowseTypesTests(NodeOpcUaServerFixture fixture) : ICla
     [InlineData(-2, null, "[…]")]
     public void ArrayMark_ValueRankAndDimensions(int valueRank, uint[]? dimensions, string expected)
     {
-        Assert.Equal(expected, OpcUaCommands.ArrayMark(valueRank, dimensions));
+        Assert.Equal(expected, OpcUaBrowser.ArrayMark(valueRank, dimensions));
     }
 }

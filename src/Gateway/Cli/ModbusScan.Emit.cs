@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gateway.Discovery;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Gateway.Drivers;
+using Gateway.Discovery;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;
@@ -33,9 +34,6 @@ internal static partial class ModbusScan
         string? Serial = null,
         int Baud = 19200,
         string Parity = "even");
-
-    /// <summary>One table range, wire addresses, inclusive.</summary>
-    internal sealed record ScanRange(ModbusTable Table, int First, int Last);
 
     public static Command Create()
     {
@@ -100,7 +98,7 @@ internal static partial class ModbusScan
             var scans = new List<ScannedRange>();
             foreach (var range in ranges)
             {
-                scans.Add(await ReadRangeAsync(client, (byte)options.Unit, range, Math.Min(options.Block, range.Table.MaxReadCount()), timeout, cancellationToken));
+                scans.Add(await ModbusRangeReader.ReadRangeAsync(client, (byte)options.Unit, range, Math.Min(options.Block, range.Table.MaxReadCount()), timeout, cancellationToken));
             }
 
             if (options.EmitTags)
@@ -145,7 +143,7 @@ internal static partial class ModbusScan
         }
     }
 
-    private static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
+    internal static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
     {
         if (options.Serial is { } device)
         {
@@ -156,76 +154,6 @@ internal static partial class ModbusScan
         return options.RtuOverTcp
             ? new ModbusRtuTransport(new TcpSerialLine(host, port), $"{host}:{port}", 0, TimeProvider.System)
             : new ModbusTcpTransport(host, port, TimeProvider.System);
-    }
-
-    /// <summary>What a range held: the value at each address that answered (registers as ushort, bits as 0/1), and the holes.</summary>
-    internal sealed record ScannedRange(ScanRange Range, SortedDictionary<int, ushort> Values, List<(int First, int Last, ModbusExceptionCode Code)> Holes);
-
-    /// <summary>Reads a range in blocks; a block refused with exception 2 or 3 is split in halves down to single addresses.</summary>
-    internal static async Task<ScannedRange> ReadRangeAsync(ModbusClient client, byte unit, ScanRange range, int block, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var scanned = new ScannedRange(range, [], []);
-        for (var first = range.First; first <= range.Last; first += block)
-        {
-            await ReadBlockAsync(client, unit, range.Table, first, Math.Min(block, range.Last - first + 1), timeout, scanned, cancellationToken);
-        }
-
-        // Adjacent single holes become one line.
-        var holes = scanned.Holes.OrderBy(h => h.First).ToList();
-        scanned.Holes.Clear();
-        foreach (var hole in holes)
-        {
-            if (scanned.Holes.Count > 0 && scanned.Holes[^1].Last + 1 == hole.First && scanned.Holes[^1].Code == hole.Code)
-            {
-                scanned.Holes[^1] = (scanned.Holes[^1].First, hole.Last, hole.Code);
-            }
-            else
-            {
-                scanned.Holes.Add(hole);
-            }
-        }
-
-        return scanned;
-    }
-
-    private static async Task ReadBlockAsync(ModbusClient client, byte unit, ModbusTable table, int first, int count, TimeSpan timeout, ScannedRange scanned, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (table.IsBitTable())
-            {
-                var bits = await client.ReadBitsAsync(unit, table, (ushort)first, (ushort)count, timeout, cancellationToken);
-                for (var i = 0; i < bits.Length; i++)
-                {
-                    scanned.Values[first + i] = bits[i] ? (ushort)1 : (ushort)0;
-                }
-            }
-            else
-            {
-                var registers = await client.ReadRegistersAsync(unit, table, (ushort)first, (ushort)count, timeout, cancellationToken);
-                for (var i = 0; i < registers.Length; i++)
-                {
-                    scanned.Values[first + i] = registers[i];
-                }
-            }
-        }
-        catch (ModbusException ex) when (ex.Code is ModbusExceptionCode.IllegalDataAddress or ModbusExceptionCode.IllegalDataValue)
-        {
-            if (count == 1)
-            {
-                scanned.Holes.Add((first, first, ex.Code));
-                return;
-            }
-
-            var half = count / 2;
-            await ReadBlockAsync(client, unit, table, first, half, timeout, scanned, cancellationToken);
-            await ReadBlockAsync(client, unit, table, first + half, count - half, timeout, scanned, cancellationToken);
-        }
-        catch (ModbusException ex)
-        {
-            // Another refusal (illegal function: no such table; device failure): the whole block is a hole.
-            scanned.Holes.Add((first, first + count - 1, ex.Code));
-        }
     }
 
     /// <summary>Reads holding:0 of each unit id; an exception response counts as an answer (the unit exists).</summary>
@@ -308,7 +236,7 @@ internal static partial class ModbusScan
         var maxUnit = options.Serial is null ? 255 : ModbusLimits.MaxUnitId;
         if (options.Units is { } text)
         {
-            if (!TryRange(text, out var first, out var last) || first < 1 || last > maxUnit)
+            if (!ModbusRangeReader.TryRange(text, out var first, out var last) || first < 1 || last > maxUnit)
             {
                 return $"--units '{text}' must be FIRST-LAST between 1 and {maxUnit}";
             }
@@ -327,27 +255,6 @@ internal static partial class ModbusScan
             return $"--block must be at least 1, got {options.Block}";
         }
 
-        foreach (var item in options.Ranges.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var at = item.IndexOf(':', StringComparison.Ordinal);
-            if (at < 0 || !ModbusAddress.TryParseTable(item[..at], out var table) || !TryRange(item[(at + 1)..], out var first, out var last) || last > 65535)
-            {
-                return $"--ranges '{item}' must be TABLE:FIRST-LAST (TABLE holding, input, coil or discrete; addresses 0-65535)";
-            }
-
-            ranges.Add(new ScanRange(table, first, last));
-        }
-
-        return ranges.Count == 0 ? "--ranges is empty" : null;
-    }
-
-    private static bool TryRange(string text, out int first, out int last)
-    {
-        last = -1;
-        var dash = text.IndexOf('-', StringComparison.Ordinal);
-        var ok = int.TryParse(dash < 0 ? text : text[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out first);
-        last = first;
-        ok &= dash < 0 || int.TryParse(text[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out last);
-        return ok && last >= first;
+        return ModbusRangeReader.ParseRanges(options.Ranges, ranges) is { } rangeProblem ? "--ranges " + rangeProblem : null;
     }
 }

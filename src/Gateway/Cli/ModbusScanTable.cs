@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Gateway.Discovery;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;
@@ -11,7 +12,7 @@ internal static class ModbusScanTable
     /// Bits as <c>coil:3 = 1</c>; registers as <c>holding:183  0x41B0  u16=16816  i16=16816</c>, then, when the next
     /// address was read too, the pair from here as float32 and int32 in each word order.
     /// </summary>
-    public static async Task WriteAsync(ModbusScan.ScannedRange scan, IReadOnlyList<ModbusWordOrder> orders, TextWriter output)
+    public static async Task WriteAsync(ScannedRange scan, IReadOnlyList<ModbusWordOrder> orders, TextWriter output)
     {
         var table = ModbusAddress.TableName(scan.Range.Table);
         await output.WriteLineAsync($"# {table}:{scan.Range.First}-{scan.Range.Last}: {scan.Values.Count} read, {scan.Holes.Sum(h => h.Last - h.First + 1)} refused");

@@ -17,6 +17,18 @@ public sealed class HttpOptions
     /// only <c>/healthz</c> stays open. See Dashboard/DashboardAuth.cs.
     /// </summary>
     public string? PasswordFile { get; set; }
+
+    /// <summary>
+    /// File holding a second, viewer password (its first line); needs <see cref="PasswordFile"/>. A viewer logs in like
+    /// anyone and sees every page and API, but may change nothing: reloads, commissioning and drills answer 403.
+    /// </summary>
+    public string? ViewerPasswordFile { get; set; }
+
+    /// <summary>
+    /// Whether the commissioning page (<c>/commission</c>: discover, pick, preview and save tags) may be used. Default
+    /// true; false makes its API answer 403 for everyone (the dashboard stays read-only). See docs/commissioning.md.
+    /// </summary>
+    public bool Commissioning { get; set; } = true;
 }
 
 /// <summary>Listen URLs must be http(s) with a valid port; any non-loopback one needs a password file with a password.</summary>
@@ -44,6 +56,26 @@ public sealed class HttpRules : IConfigRule
             if (!loopback && http.PasswordFile is null)
             {
                 problems.Add(new ConfigProblem("http.urls", $"'{url}' is not a loopback address: set http.passwordFile to expose the dashboard beyond this machine"));
+            }
+        }
+
+        if (http.ViewerPasswordFile is { } viewerFile)
+        {
+            var before = problems.Count;
+            if (http.PasswordFile is null)
+            {
+                problems.Add(new ConfigProblem("http.viewerPasswordFile", "needs http.passwordFile (the editors' password)"));
+            }
+
+            ConfigFiles.CheckReadable(viewerFile, "http.viewerPasswordFile", problems);
+            if (problems.Count == before && string.IsNullOrEmpty(File.ReadLines(viewerFile).FirstOrDefault()))
+            {
+                problems.Add(new ConfigProblem("http.viewerPasswordFile", $"the first line of '{viewerFile}' (the password) is empty"));
+            }
+            else if (problems.Count == before && http.PasswordFile is { } editorFile && File.Exists(editorFile)
+                     && string.Equals(File.ReadLines(viewerFile).First(), File.ReadLines(editorFile).FirstOrDefault(), StringComparison.Ordinal))
+            {
+                problems.Add(new ConfigProblem("http.viewerPasswordFile", "the viewer password must differ from the dashboard password"));
             }
         }
 

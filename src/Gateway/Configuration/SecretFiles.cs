@@ -39,6 +39,7 @@ public static partial class SecretFiles
         Add("influx.passwordFile", config.Influx?.PasswordFile);
         Add("influx.tokenFile", config.Influx?.TokenFile);
         Add("http.passwordFile", config.Http.PasswordFile);
+        Add("http.viewerPasswordFile", config.Http.ViewerPasswordFile);
         if (root is not null)
         {
             // Driver settings live in their own sections (OPC UA's passwordFile), read by the driver's factory.

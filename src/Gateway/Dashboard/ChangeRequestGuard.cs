@@ -29,6 +29,11 @@ public static class ChangeRequestGuard
             return (StatusCodes.Status403Forbidden, "changes need the dashboard password (http.passwordFile) from a non-loopback client");
         }
 
+        if (DashboardAuth.IsViewer(context))
+        {
+            return (StatusCodes.Status403Forbidden, "a viewer login may not change anything: log in with the dashboard password (http.passwordFile)");
+        }
+
         var hasAuthorization = request.Headers.Authorization.Count > 0;
         if (!hasAuthorization && string.IsNullOrEmpty(request.Headers[HeaderName]))
         {

@@ -24,6 +24,9 @@ public sealed partial class DashboardAuth
 {
     public const string CookieName = "gateway_session";
 
+    /// <summary>The <see cref="HttpContext.Items"/> key holding the <see cref="DashboardRole"/> of an authenticated request.</summary>
+    public const string RoleItem = "gateway.role";
+
     /// <summary>How long a session lasts after login: one long shift.</summary>
     public static readonly TimeSpan SessionLifetime = TimeSpan.FromHours(12);
 
@@ -38,6 +41,7 @@ public sealed partial class DashboardAuth
     private const int MaxTrackedAddresses = 4096;
 
     private readonly byte[]? _passwordHash;
+    private readonly byte[]? _viewerHash;
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
     private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
@@ -51,8 +55,15 @@ public sealed partial class DashboardAuth
         {
             var password = ReadPassword(file);
             _passwordHash = SHA256.HashData(Encoding.UTF8.GetBytes(password));
+            if (config.Value.Http.ViewerPasswordFile is { } viewerFile)
+            {
+                _viewerHash = SHA256.HashData(Encoding.UTF8.GetBytes(ReadPassword(viewerFile)));
+            }
         }
     }
+
+    /// <summary>True when the request was authenticated with the viewer password (a viewer may change nothing).</summary>
+    public static bool IsViewer(HttpContext context) => context.Items[RoleItem] is DashboardRole.Viewer;
 
     /// <summary>True when a password file is configured.</summary>
     public bool Enabled => _passwordHash is not null;
@@ -70,10 +81,26 @@ public sealed partial class DashboardAuth
         return line;
     }
 
-    /// <summary>Compares in constant time (both sides hashed to 32 bytes first, so the length leaks nothing).</summary>
-    public bool CheckPassword(string? candidate) =>
-        _passwordHash is not null && candidate is not null
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(candidate)), _passwordHash);
+    /// <summary>True for the dashboard (editor) password only.</summary>
+    public bool CheckPassword(string? candidate) => Authenticate(candidate) == DashboardRole.Editor;
+
+    /// <summary>
+    /// The role a password opens: <see cref="DashboardRole.Editor"/> for <c>http.passwordFile</c>'s,
+    /// <see cref="DashboardRole.Viewer"/> for <c>http.viewerPasswordFile</c>'s, null for anything else. Compared in
+    /// constant time (both sides hashed to 32 bytes first, so the length leaks nothing; both hashes always compared).
+    /// </summary>
+    public DashboardRole? Authenticate(string? candidate)
+    {
+        if (_passwordHash is null || candidate is null)
+        {
+            return null;
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(candidate));
+        var editor = CryptographicOperations.FixedTimeEquals(hash, _passwordHash);
+        var viewer = _viewerHash is not null && CryptographicOperations.FixedTimeEquals(hash, _viewerHash);
+        return editor ? DashboardRole.Editor : viewer ? DashboardRole.Viewer : null;
+    }
 
     /// <summary>True while <paramref name="address"/> (or the gateway as a whole) is over its failed-login limit.</summary>
     public bool IsLockedOut(IPAddress? address, out TimeSpan retryAfter)
@@ -136,28 +163,31 @@ public sealed partial class DashboardAuth
         }
     }
 
-    /// <summary>A new session token: <c>expiry(unix s).nonce.mac</c>, base64url.</summary>
-    public string IssueSession()
+    /// <summary>A new session token: <c>expiry(unix s).nonce.mac</c>, base64url; the nonce's first letter is the role (signed with it).</summary>
+    public string IssueSession(DashboardRole role = DashboardRole.Editor)
     {
         var expiry = (_timeProvider.GetUtcNow() + SessionLifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var nonce = Base64Url(RandomNumberGenerator.GetBytes(16));
+        var nonce = (role == DashboardRole.Viewer ? "v" : "e") + Base64Url(RandomNumberGenerator.GetBytes(16));
         var payload = expiry + "." + nonce;
         return payload + "." + Base64Url(Mac(payload));
     }
 
     /// <summary>True for an unexpired session token signed with this process's key.</summary>
-    public bool ValidateSession(string? token)
+    public bool ValidateSession(string? token) => SessionRole(token) is not null;
+
+    /// <summary>The role of an unexpired session token signed with this process's key; null for any other token.</summary>
+    public DashboardRole? SessionRole(string? token)
     {
         if (string.IsNullOrEmpty(token) || token.Length > 200)
         {
-            return false;
+            return null;
         }
 
         var lastDot = token.LastIndexOf('.');
         var firstDot = token.IndexOf('.', StringComparison.Ordinal);
         if (firstDot <= 0 || lastDot <= firstDot)
         {
-            return false;
+            return null;
         }
 
         var payload = token[..lastDot];
@@ -168,16 +198,17 @@ public sealed partial class DashboardAuth
         }
         catch (FormatException)
         {
-            return false;
+            return null;
         }
 
         if (!CryptographicOperations.FixedTimeEquals(mac, Mac(payload)))
         {
-            return false;
+            return null;
         }
 
-        return long.TryParse(token.AsSpan(0, firstDot), NumberStyles.None, CultureInfo.InvariantCulture, out var expiry)
+        var valid = long.TryParse(token.AsSpan(0, firstDot), NumberStyles.None, CultureInfo.InvariantCulture, out var expiry)
             && _timeProvider.GetUtcNow().ToUnixTimeSeconds() < expiry;
+        return !valid ? null : token[firstDot + 1] == 'v' ? DashboardRole.Viewer : DashboardRole.Editor;
     }
 
     /// <summary>The session cookie: HttpOnly, SameSite=Strict, Secure over https, path /.</summary>
@@ -220,4 +251,11 @@ public sealed partial class DashboardAuth
         public FailureWindowState Add(DateTimeOffset now) =>
             Count == 0 || now - Start >= FailureWindow ? new FailureWindowState(now, 1) : this with { Count = Count + 1 };
     }
+}
+
+/// <summary>What a login may do: an editor changes the configuration (reload, commissioning, drills); a viewer only looks.</summary>
+public enum DashboardRole
+{
+    Editor,
+    Viewer,
 }

@@ -82,7 +82,7 @@ internal static partial class DashboardEndpoints
                 return Results.Redirect("/login?error=locked&next=" + Uri.EscapeDataString(next));
             }
 
-            if (!auth.CheckPassword(form["password"]))
+            if (auth.Authenticate(form["password"]) is not { } role)
             {
                 auth.RecordFailure(remote);
                 DashboardLog.LoginFailed(logger, remote?.ToString() ?? "?");
@@ -90,7 +90,7 @@ internal static partial class DashboardEndpoints
             }
 
             auth.RecordSuccess(remote);
-            context.Response.Cookies.Append(DashboardAuth.CookieName, auth.IssueSession(), DashboardAuth.CookieOptions(context.Request, DashboardAuth.SessionLifetime));
+            context.Response.Cookies.Append(DashboardAuth.CookieName, auth.IssueSession(role), DashboardAuth.CookieOptions(context.Request, DashboardAuth.SessionLifetime));
             DashboardLog.LoggedIn(logger, remote?.ToString() ?? "?");
             return Results.Redirect(next);
         }).DisableAntiforgery();
@@ -102,7 +102,7 @@ internal static partial class DashboardEndpoints
         }).DisableAntiforgery();
 
         // The page asks whether to show the logout button.
-        app.MapGet("/api/session", (IOptions<GatewayConfig> config) => Results.Json(new { loginRequired = auth.Enabled, gateway = config.Value.Gateway.Id }));
+        app.MapGet("/api/session", (HttpContext context, IOptions<GatewayConfig> config) => Results.Json(new { loginRequired = auth.Enabled, gateway = config.Value.Gateway.Id, viewer = DashboardAuth.IsViewer(context) }));
     }
 
     /// <summary>The login page, its assets and the liveness probe; everything else needs a session when a password is set.</summary>
@@ -114,8 +114,9 @@ internal static partial class DashboardEndpoints
 
     private static bool IsAuthenticated(HttpContext context, DashboardAuth auth, ILogger logger)
     {
-        if (auth.ValidateSession(context.Request.Cookies[DashboardAuth.CookieName]))
+        if (auth.SessionRole(context.Request.Cookies[DashboardAuth.CookieName]) is { } sessionRole)
         {
+            context.Items[DashboardAuth.RoleItem] = sessionRole;
             return true;
         }
 
@@ -132,8 +133,9 @@ internal static partial class DashboardEndpoints
             return false;
         }
 
-        if (auth.CheckPassword(header["Bearer ".Length..].Trim()))
+        if (auth.Authenticate(header["Bearer ".Length..].Trim()) is { } bearerRole)
         {
+            context.Items[DashboardAuth.RoleItem] = bearerRole;
             return true;
         }
 

@@ -49,6 +49,11 @@ internal static class DrillEndpoints
             return new DrillResult(false, 403, "drills from another machine need the dashboard password (http.passwordFile)");
         }
 
+        if (DashboardAuth.IsViewer(context))
+        {
+            return new DrillResult(false, 403, "a viewer login may not start drills: log in with the dashboard password");
+        }
+
         return SameOrigin.Allows(context.Request) ? null : new DrillResult(false, 403, "cross-site request refused: start drills from this gateway's dashboard or its CLI");
     }
 

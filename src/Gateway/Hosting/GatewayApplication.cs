@@ -1,4 +1,5 @@
 using Gateway.Buffering;
+using Gateway.Commissioning;
 using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Drills;
@@ -37,6 +38,7 @@ internal static class GatewayApplication
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         builder.Services.AddConfigReload(configPath, root);
+        builder.Services.AddCommissioning();
         var app = builder.Build();
         // Secret files others can read: one warning each at start (issue 13), naming the file and its key, never the content.
         SecretFiles.Warn(config, root, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration"));
@@ -44,6 +46,7 @@ internal static class GatewayApplication
         app.MapDrills();
         app.MapGatewayEndpoints();
         app.MapConfigReload();
+        app.MapCommissioning();
         try
         {
             await app.RunAsync(cancellationToken);

@@ -26,6 +26,7 @@ const I18N = {
     plantTime: "Plant time: every time on this page is in the plant's time zone",
     fillRate: "Fill", drainRate: "Drain", toEmpty: "Empty in", perSecond: "/s", waiting: "{n} samples waiting", oldestWaiting: "oldest {age}",
     emptyBuffer: "Empty: every sample delivered", notDraining: "not draining",
+    commission: "Commissioning",
     zoomHour: "Zoom: last hour", zoomShift: "Whole shift", plannedShort: "planned",
   },
   fr: {
@@ -50,6 +51,7 @@ const I18N = {
     plantTime: "Heure de l'usine : toutes les heures de cette page sont dans le fuseau de l'usine",
     fillRate: "Remplissage", drainRate: "Vidage", toEmpty: "Vide dans", perSecond: "/s", waiting: "{n} échantillons en attente", oldestWaiting: "le plus ancien : {age}",
     emptyBuffer: "Vide : tout est livré", notDraining: "ne se vide pas",
+    commission: "Mise en service",
     zoomHour: "Zoom : dernière heure", zoomShift: "Toute l'équipe", plannedShort: "planifié",
   },
 };
@@ -607,6 +609,7 @@ function start() {
   $("f-text").addEventListener("input", () => applyFilter());
   fetch("/api/session", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null).then((s) => {
     if (s && s.loginRequired) $("logout").hidden = false;
+    if (s && s.viewer) $("commission-link").hidden = true; // a viewer may change nothing
   }, () => {});
   applyLanguage();
   connect();

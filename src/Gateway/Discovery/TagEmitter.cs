@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Drivers.Modbus;
 
-namespace Gateway.Cli;
+namespace Gateway.Discovery;
 
 /// <summary>
 /// The <c>--emit-tags</c> output of the discovery verbs: a <c>tags[]</c> JSON fragment that check-config accepts
@@ -43,7 +43,7 @@ internal static class TagEmitter
     /// address the NodeId, path the browse names below the start node in lower case joined by '/', name the path
     /// with '.' for '/', type from the DataType (a type the gateway does not name is left out: the driver reads it as it comes).
     /// </summary>
-    public static List<JsonObject> OpcUa(OpcUaCommands.TreeNode root)
+    public static List<JsonObject> OpcUa(OpcUaBrowser.TreeNode root)
     {
         var tags = new List<JsonObject>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -90,7 +90,7 @@ internal static class TagEmitter
         return result.Length == 0 ? "node" : result;
     }
 
-    private static void Walk(OpcUaCommands.TreeNode node, List<string> path, bool parentIsVariable, List<JsonObject> tags, HashSet<string> names)
+    private static void Walk(OpcUaBrowser.TreeNode node, List<string> path, bool parentIsVariable, List<JsonObject> tags, HashSet<string> names)
     {
         var here = new List<string>(path) { Level(node.BrowseName) };
         var isVariable = node.NodeClass == "Variable";

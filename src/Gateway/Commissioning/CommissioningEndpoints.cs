@@ -1,0 +1,161 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Configuration;
+using Gateway.Dashboard;
+using Gateway.Drivers;
+using Gateway.Drivers.BuiltIn;
+using Gateway.Drivers.Modbus;
+using Gateway.Drivers.OpcUa.Transport;
+using Gateway.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Commissioning;
+
+/// <summary>
+/// The commissioning page (<c>/commission</c>) and its JSON API under <c>/api/commission</c>: the configuration
+/// document (secrets masked), discovery (OPC UA browse, Modbus scan), a preview of proposed tags, and the save.
+/// Every API call is a change, or a read towards the plant: it passes the editor rule (<see cref="Refusal"/>).
+/// </summary>
+internal static class CommissioningEndpoints
+{
+    public static IServiceCollection AddCommissioning(this IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var reloader = sp.GetRequiredService<ConfigReloader>();
+            return new ConfigSaver(reloader.ConfigPath, BuiltInDrivers.Factories, reloader.ReloadAsync, sp.GetRequiredService<ILogger<ConfigSaver>>());
+        });
+        return services;
+    }
+
+    public static void MapCommissioning(this WebApplication app)
+    {
+        var assets = app.Services.GetRequiredService<DashboardAssets>();
+        app.MapGet("/commission", (HttpContext context) => assets.Serve(context, "commission.html"));
+        var api = app.MapGroup("/api/commission").DisableAntiforgery();
+        api.AddEndpointFilter(async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var refusal = Refusal(context, context.RequestServices.GetRequiredService<DashboardAuth>(), context.RequestServices.GetRequiredService<IOptions<GatewayConfig>>().Value);
+            return refusal is { } r ? Results.Json(new { error = r.Reason }, statusCode: r.Status) : await next(invocation);
+        });
+
+        api.MapGet("/config", (ConfigSaver saver, IOptions<GatewayConfig> config) =>
+        {
+            var (document, hash) = saver.Read();
+            return Results.Json(new
+            {
+                hash,
+                path = saver.ConfigPath,
+                format = TagPreview.Spelling(config.Value.Mqtt.Format),
+                driverTypes = BuiltInDrivers.Factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal),
+                document,
+            });
+        });
+
+        api.MapPost("/save", async (HttpContext context, ConfigSaver saver, DashboardAuth auth) =>
+        {
+            var body = await BodyAsync(context);
+            if (body?["drivers"] is not JsonArray list || list.Any(d => d?["driver"] is not JsonObject))
+            {
+                return Results.Json(new { error = "give drivers: [{ index, driver }]" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var drivers = list.Select(d => new SubmittedDriver(d!["index"] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null, (JsonObject)d["driver"]!.DeepClone())).ToList();
+            var outcome = await saver.SaveAsync(drivers, (string?)body["hash"], ChangeRequestGuard.Describe(context, auth), context.RequestAborted);
+            var status = outcome.Result switch
+            {
+                SaveOutcome.Refused => StatusCodes.Status400BadRequest,
+                SaveOutcome.Conflict => StatusCodes.Status409Conflict,
+                _ when outcome.Reload is { Succeeded: false } => StatusCodes.Status500InternalServerError,
+                _ => StatusCodes.Status200OK,
+            };
+            return Results.Json(new
+            {
+                result = outcome.Result,
+                problems = outcome.Problems.Select(p => new { path = p.Path, reason = p.Reason }),
+                changes = outcome.Changes,
+                backup = outcome.Backup is null ? null : Path.GetFileName(outcome.Backup),
+                hash = outcome.Hash,
+                reload = outcome.Reload is null ? null : ReloadTriggers.Document(outcome.Reload),
+            }, statusCode: status);
+        });
+
+        api.MapPost("/opcua/browse", (HttpContext context, IOptions<GatewayConfig> config) =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.OpcUaChildrenAsync(driver, (string?)body["nodeId"], StateDirectory(config.Value), ct)));
+        api.MapPost("/opcua/folder", (HttpContext context, IOptions<GatewayConfig> config) =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.OpcUaFolderAsync(driver, (string?)body["nodeId"], StateDirectory(config.Value), ct)));
+        api.MapPost("/modbus/scan", (Func<HttpContext, Task<IResult>>)(context =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.ModbusScanAsync(driver, (string?)body["ranges"], body["unit"] is JsonValue u && u.TryGetValue<int>(out var unit) ? unit : null, ct))));
+
+        api.MapPost("/preview", (HttpContext context, ConfigSaver saver, IOptions<GatewayConfig> config, ILoggerFactory loggers) =>
+            DiscoverAsync(context, async (driver, _, ct) =>
+            {
+                var (document, _) = saver.Read();
+                var drivers = document["drivers"] as JsonArray;
+                var original = drivers?.OfType<JsonObject>().FirstOrDefault(d => (string?)d["name"] == (string?)driver["name"]);
+                ConfigSecrets.Restore(driver, original);
+                var driverContext = new DriverContext(TimeProvider.System, loggers, StateDirectory(config.Value));
+                var (samples, problems) = await TagPreview.RunAsync(document, driver, config.Value, BuiltInDrivers.Factories, driverContext, ct);
+                return problems.Count > 0
+                    ? Results.Json(new { error = "the driver is not valid", problems = problems.Select(p => new { path = p.Path, reason = p.Reason }) }, statusCode: StatusCodes.Status400BadRequest)
+                    : Results.Json(new { format = TagPreview.Spelling(config.Value.Mqtt.Format), samples });
+            }));
+    }
+
+    /// <summary>
+    /// Null when the request may commission; else the status and the reason. <c>http.commissioning: false</c> turns
+    /// the page's API off; otherwise the rule of a reload (<see cref="ChangeRequestGuard"/>: a login when
+    /// <c>http.passwordFile</c> is set, loopback only without one, the request header, same origin).
+    /// </summary>
+    internal static (int Status, string Reason)? Refusal(HttpContext context, DashboardAuth auth, GatewayConfig config)
+    {
+        if (!config.Http.Commissioning)
+        {
+            return (StatusCodes.Status403Forbidden, "commissioning is turned off on this gateway (http.commissioning: false)");
+        }
+
+        return ChangeRequestGuard.Check(context, auth);
+    }
+
+    private static string StateDirectory(GatewayConfig config) => Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!;
+
+    private static async Task<JsonObject?> BodyAsync(HttpContext context)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A discovery call: its body's <c>driver</c>, the work, and the PLC's failures as 502 with their message.</summary>
+    private static async Task<IResult> DiscoverAsync(HttpContext context, Func<JsonObject, JsonObject, CancellationToken, Task<object>> work)
+    {
+        var body = await BodyAsync(context);
+        if (body?["driver"] is not JsonObject driver)
+        {
+            return Results.Json(new { error = "give driver: { ... } (the driver being edited)" }, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        try
+        {
+            var result = await work((JsonObject)driver.DeepClone(), body, timeout.Token);
+            return result as IResult ?? Results.Json(result);
+        }
+        catch (ArgumentException ex)
+        {
+            return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (Exception ex) when (ex is UaException or ModbusException or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+                                       || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
+        {
+            return Results.Json(new { error = ex is OperationCanceledException ? "the PLC did not answer in time" : ex.Message }, statusCode: StatusCodes.Status502BadGateway);
+        }
+    }
+}
