@@ -31,7 +31,7 @@ public sealed class OwnPublishCutTests
         var config = new GatewayConfig
         {
             Gateway = new GatewayIdentity { Id = "gw1", Enterprise = "acme", Site = "lyon", Area = "assembly", Line = "line-1" },
-            Mqtt = new MqttOptions { Host = "127.0.0.1", Port = relay.Port, ProtocolVersion = protocolVersion == "5" ? MqttVersion.V5 : MqttVersion.V311, MaxInflight = 200, MaxReconnectDelayMs = 1000 },
+            Mqtt = new MqttOptions { Host = "127.0.0.1", Port = relay.Port, ProtocolVersion = protocolVersion, MaxInflight = 200, MaxReconnectDelayMs = 1000 },
         };
         var log = new InMemorySampleLog();
         var signal = new BufferSignal();
