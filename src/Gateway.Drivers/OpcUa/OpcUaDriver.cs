@@ -117,6 +117,7 @@ public sealed partial class OpcUaDriver : IDriver
         var pump = PumpAsync(writer, cancellationToken);
         var setUp = false;
         var resubscribe = false;
+        var reloadTypes = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -138,6 +139,15 @@ public sealed partial class OpcUaDriver : IDriver
                             if (newSession && await ReResolveNamespacesAsync(ct) && _settings.Acquisition == OpcUaAcquisition.Subscription)
                             {
                                 resubscribe = true;
+                            }
+
+                            reloadTypes |= newSession;
+                            if (reloadTypes)
+                            {
+                                // Another session may be another server (or a changed one): its DataType definitions
+                                // again (on the next attempt too when the connection drops half-way).
+                                await ReadSourceTypesAsync(ct);
+                                reloadTypes = false;
                             }
 
                             if (resubscribe)
@@ -493,15 +503,19 @@ public sealed partial class OpcUaDriver : IDriver
         var quality = QualityOf(value.StatusCode);
         var status = value.StatusCode.Code;
         string? undecodable = null;
-        if (quality != Quality.Bad && UndecodableStructure(value.Value) is { } typeId)
+        SampleValue? structure = null;
+        if (quality != Quality.Bad && UndecodableStructure(value.Value) is not null)
         {
-            // A structure this driver cannot decode is Bad with a reason, never its text with quality Good.
-            quality = Quality.Bad;
-            status = SampleStatus.BadDataEncodingUnsupported;
-            undecodable = $"{tag.Address.Text} holds a structure of encoding {typeId} that the gateway cannot decode (BadDataEncodingUnsupported)";
+            // Decoded with the server's DataTypeDefinition; one that cannot be is Bad with a reason, never its text with quality Good.
+            structure = DecodeStructure(tag, value.Value, out var structureStatus, out undecodable);
+            if (structure is null)
+            {
+                quality = Quality.Bad;
+                status = structureStatus;
+            }
         }
 
-        var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
+        var converted = quality == Quality.Bad ? SampleValue.None : structure ?? Convert(value.Value, tag.Config);
         lock (tag)
         {
             if ((onlyChanges && tag.LastQuality == quality && tag.LastValue == converted) || (onlyIfBad && tag.LastQuality != Quality.Bad))
@@ -521,7 +535,7 @@ public sealed partial class OpcUaDriver : IDriver
             if (!value.Value.IsNull)
             {
                 tag.LastType = value.Value.Type;
-                var sourceType = SourceTypeOf(value.Value, tag.Config);
+                var sourceType = structure is not null ? SourceType.Structure : SourceTypeOf(value.Value, tag.Config);
                 if (tag.Info.SourceType != sourceType || tag.Info.IsArray != (value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value)))
                 {
                     // Set before the sample leaves: the outputs read the tag's type with its first value.
