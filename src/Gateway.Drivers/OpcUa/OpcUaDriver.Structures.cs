@@ -38,6 +38,7 @@ public sealed partial class OpcUaDriver
             return;
         }
 
+        _layouts = new();
         _dataTypes = catalog;
         OpcUaLog.DataTypesLoaded(_logger, Name, catalog.StructureCount, dataTypes.Length);
         foreach (var tag in tags)
@@ -88,4 +89,10 @@ public sealed partial class OpcUaDriver
             return null;
         }
     }
+
+    private StructureLayout? LayoutOf(ExtensionObject value) =>
+        _dataTypes.ByEncoding(value.TypeId) is { } type ? _layouts.GetOrAdd(type, UaStructureLayouts.Of) : null;
+
+    // One layout per structure type of the session (the publish workers ask per value).
+    private System.Collections.Concurrent.ConcurrentDictionary<UaStructureType, StructureLayout> _layouts = new();
 }

@@ -57,6 +57,16 @@ public sealed partial class OpcUaDriver
             var tag = tags[i];
             lock (tag)
             {
+                if (type == SourceType.Structure && !isArray && catalog.StructureOf(tag.DataType!) is { } structure)
+                {
+                    // Its shape, for the outputs that publish a structure field by field (a changed definition is a changed type).
+                    var layout = DataTypes.UaStructureLayouts.Of(structure);
+                    if (!layout.Equals(tag.Info.Structure))
+                    {
+                        tag.Info.Structure = layout;
+                    }
+                }
+
                 if (tag.Info.SourceType == SourceType.Unknown)
                 {
                     tag.Info.IsArray = isArray;

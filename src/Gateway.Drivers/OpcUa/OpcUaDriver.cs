@@ -536,6 +536,12 @@ public sealed partial class OpcUaDriver : IDriver
             {
                 tag.LastType = value.Value.Type;
                 var sourceType = structure is not null ? SourceType.Structure : SourceTypeOf(value.Value, tag.Config);
+                if (structure is { Kind: SampleValueKind.Structure } && value.Value.Value is ExtensionObject decoded && LayoutOf(decoded) is { } layout && !layout.Equals(tag.Info.Structure))
+                {
+                    // A value of another structure type than the DataType said (or than before): its own layout.
+                    tag.Info.Structure = layout;
+                }
+
                 if (tag.Info.SourceType != sourceType || tag.Info.IsArray != (value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value)))
                 {
                     // Set before the sample leaves: the outputs read the tag's type with its first value.
