@@ -117,7 +117,6 @@ public sealed partial class OpcUaDriver : IDriver
         var pump = PumpAsync(writer, cancellationToken);
         var setUp = false;
         var resubscribe = false;
-        var reloadTypes = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -141,13 +140,12 @@ public sealed partial class OpcUaDriver : IDriver
                                 resubscribe = true;
                             }
 
-                            reloadTypes |= newSession;
-                            if (reloadTypes)
+                            if (newSession || !Equals(_client.SessionId, _typesSession))
                             {
                                 // Another session may be another server (or a changed one): its DataType definitions
-                                // again (on the next attempt too when the connection drops half-way).
+                                // again (on a later attempt too when the connection dropped half-way).
                                 await ReadSourceTypesAsync(ct);
-                                reloadTypes = false;
+                                _typesSession = _client.SessionId;
                             }
 
                             if (resubscribe)
@@ -200,10 +198,14 @@ public sealed partial class OpcUaDriver : IDriver
 
     private readonly List<UaSubscription> _subscriptionList = [];
 
+    // The session whose DataTypes were read (ReadSourceTypesAsync): another session reads them again.
+    private NodeId? _typesSession;
+
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
         await ReadSourceTypesAsync(cancellationToken);
+        _typesSession = _client.SessionId;
         if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;

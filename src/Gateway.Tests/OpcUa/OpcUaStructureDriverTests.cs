@@ -158,3 +158,44 @@ public sealed class OpcUaStructureDriverTests
         Assert.All(lines, l => Assert.Contains("DataTypeDictionary", l.Message, StringComparison.Ordinal));
     }
 }
+
+/// <summary>The driver against node-opcua's custom MotorData: decoded at connect, and again after the server restarts (a new session reads the definitions again).</summary>
+public sealed class OpcUaStructureDriverIntegrationTests
+{
+    [Fact]
+    public async Task Driver_CustomStructure_IsDecoded_AndStillAfterTheServerRestarts()
+    {
+        await using var server = await NodeOpcUaServer.StartAsync("--big", "10");
+        var (config, section) = DriverConfigs.Load($$"""
+            { "drivers": [ { "name": "ua", "type": "opcua", "machine": "m1", "endpointUrl": "{{server.Url}}",
+              "publishingIntervalMs": 100, "samplingIntervalMs": 100, "reconnectDelayMs": 200, "maxReconnectDelayMs": 1000, "keepAliveIntervalMs": 1000,
+              "tags": [ { "name": "motor", "address": "ns=1;s=Structures.Motor" } ] } ] }
+            """);
+        var log = new ListLoggerProvider();
+        await using var driver = (OpcUaDriver)new OpcUaDriverFactory().Create(config, section, new DriverContext(TimeProvider.System, LoggerFactory.Create(builder => builder.AddProvider(log))));
+        var writer = new CollectingWriter();
+        using var cts = new CancellationTokenSource();
+        var run = driver.RunAsync(writer, cts.Token);
+        static bool GoodMotor(Sample s) => s.Quality == Quality.Good && s.Value.Kind == SampleValueKind.Structure;
+
+        await OpcUaIntegrationTests.WaitUntilAsync(() => writer.Samples.Any(GoodMotor));
+        var firstCatalog = driver.DataTypeCatalog;
+        await server.KillAsync();
+        await OpcUaIntegrationTests.WaitUntilAsync(() => writer.Samples.Any(s => s.Quality == Quality.Bad));
+        var badAt = writer.Samples.Count;
+        await server.RestartAsync();
+        // The recreated subscription may deliver before the new session's definitions are read: wait for both.
+        await OpcUaIntegrationTests.WaitUntilAsync(() => writer.Samples.Skip(badAt).Any(GoodMotor) && !ReferenceEquals(firstCatalog, driver.DataTypeCatalog));
+        await cts.CancelAsync();
+        await run;
+
+        var motor = writer.Samples.Skip(badAt).First(GoodMotor).Value.AsStructure!;
+        Assert.Equal("MotorData", motor.TypeName);
+        Assert.Equal(-1234, motor["Torque"].AsInteger);
+        Assert.Equal(22.1f, motor["Profile"].AsArray![1].AsFloat);
+        Assert.Equal("{\"X\":1.5,\"Y\":-2.25}", motor["Position"].ToString());
+        Assert.Equal(2, driver.DataTypeCatalog.StructureCount); // MotorData and its nested Position
+        Assert.Equal("MotorData", driver.Tags[0].Structure!.TypeName);
+        Assert.Equal(2, log.Lines.Count(l => l.Message.Contains("2 structure DataTypes", StringComparison.Ordinal))); // read once per session, two sessions
+    }
+}
