@@ -47,6 +47,13 @@ public sealed class TagInfo : IEquatable<TagInfo>
     /// </summary>
     public bool IsArray { get; internal set; }
 
+    /// <summary>
+    /// The shape of a structure tag's values (<see cref="SourceType"/> Structure, not an array), set by a driver that
+    /// learns it from the source (an OPC UA DataTypeDefinition read at connect); null otherwise. Sparkplug publishes
+    /// one metric per leaf from it. Not part of the tag's identity.
+    /// </summary>
+    public StructureLayout? Structure { get; internal set; }
+
     /// <summary><c>machine/path</c>, unique within a gateway.</summary>
     public string Key { get; }
 

@@ -7,14 +7,15 @@ namespace Gateway.Drivers.OpcUa;
 public sealed partial class OpcUaDriver
 {
     /// <summary>
-    /// Reads each tag's DataType and ValueRank attributes once, before the subscription, so that the first Sparkplug
-    /// birth announces the right datatype (FloatArray, Int16 …) even for a tag whose first value comes late. A tag
-    /// whose source type is already known (from a previous connection) is skipped; a DataType outside the built-in
-    /// scalars leaves the type to the first value. A refused read changes nothing: the first values decide.
+    /// Reads each tag's DataType and ValueRank attributes once per session, before the subscription, so that the
+    /// first Sparkplug birth announces the right datatype (FloatArray, Int16 …) even for a tag whose first value comes
+    /// late, and loads the definitions of the DataTypes that are not built-in (<see cref="LoadDataTypesAsync"/>): a
+    /// structure tag is then known as one, an enumeration as Int32. A tag whose source type is already known (from a
+    /// previous connection) keeps it. A refused read changes nothing: the first values decide.
     /// </summary>
     private async Task ReadSourceTypesAsync(CancellationToken cancellationToken)
     {
-        var tags = _tags.Where(t => t.NodeId is not null && t.Info.SourceType == SourceType.Unknown).ToArray();
+        var tags = _tags.Where(t => t.NodeId is not null).ToArray();
         if (tags.Length == 0)
         {
             return;
@@ -39,7 +40,15 @@ public sealed partial class OpcUaDriver
 
         for (var i = 0; i < tags.Length; i++)
         {
-            var (type, isArray) = SourceTypeOf(values[2 * i].Value.Value as NodeId, values[(2 * i) + 1].Value.Value as int?);
+            tags[i].DataType = values[2 * i].Value.Value as NodeId;
+        }
+
+        await LoadDataTypesAsync(tags, cancellationToken);
+        var catalog = _dataTypes;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var valueRank = values[(2 * i) + 1].Value.Value as int?;
+            var (type, isArray) = SourceTypeOf(tags[i].DataType, valueRank, catalog);
             if (type == SourceType.Unknown)
             {
                 continue;
@@ -48,13 +57,54 @@ public sealed partial class OpcUaDriver
             var tag = tags[i];
             lock (tag)
             {
+                if (type == SourceType.Structure && !isArray && catalog.StructureOf(tag.DataType!) is { } structure)
+                {
+                    // Its shape, for the outputs that publish a structure field by field (a changed definition is a changed type).
+                    var layout = DataTypes.UaStructureLayouts.Of(structure);
+                    if (!layout.Equals(tag.Info.Structure))
+                    {
+                        tag.Info.Structure = layout;
+                    }
+                }
+
                 if (tag.Info.SourceType == SourceType.Unknown)
                 {
                     tag.Info.IsArray = isArray;
-                    tag.Info.SourceType = isArray ? type : SourceTypes.Published(type, tag.Config.Scale, tag.Config.Offset);
+                    tag.Info.SourceType = isArray || type == SourceType.Structure ? type : SourcePublished(type, tag.Config);
                 }
             }
         }
+    }
+
+    private static SourceType SourcePublished(SourceType type, TagConfig config) => SourceTypes.Published(type, config.Scale, config.Offset);
+
+    /// <summary>
+    /// The source type of a node whose DataType is not a built-in type: a structure the catalog decodes, an
+    /// enumeration (Int32), or a simple subtype of a built-in type (Duration: Double); otherwise as
+    /// <see cref="SourceTypeOf(NodeId?, int?)"/>.
+    /// </summary>
+    public static (SourceType Type, bool IsArray) SourceTypeOf(NodeId? dataType, int? valueRank, DataTypes.UaDataTypeCatalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        if (dataType is null || valueRank is not (1 or -1))
+        {
+            return (SourceType.Unknown, false);
+        }
+
+        if (catalog.StructureOf(dataType) is { Problem: null })
+        {
+            return (SourceType.Structure, valueRank == 1);
+        }
+
+        if (catalog.IsEnumeration(dataType))
+        {
+            return SourceTypeOf(new NodeId(0, (uint)BuiltInType.Int32), valueRank);
+        }
+
+        var builtIn = DataTypes.UaDataTypeCatalog.StandardBuiltInOf(dataType) ?? catalog.SimpleBuiltInOf(dataType);
+        return builtIn is { } b and not BuiltInType.ExtensionObject and not BuiltInType.Variant
+            ? SourceTypeOf(new NodeId(0, (uint)b), valueRank)
+            : (SourceType.Unknown, false);
     }
 
     /// <summary>

@@ -140,6 +140,14 @@ public sealed partial class OpcUaDriver : IDriver
                                 resubscribe = true;
                             }
 
+                            if (newSession || !Equals(_client.SessionId, _typesSession))
+                            {
+                                // Another session may be another server (or a changed one): its DataType definitions
+                                // again (on a later attempt too when the connection dropped half-way).
+                                await ReadSourceTypesAsync(ct);
+                                _typesSession = _client.SessionId;
+                            }
+
                             if (resubscribe)
                             {
                                 // The subscriptions were recreated with the old indexes: monitor the right nodes
@@ -190,10 +198,14 @@ public sealed partial class OpcUaDriver : IDriver
 
     private readonly List<UaSubscription> _subscriptionList = [];
 
+    // The session whose DataTypes were read (ReadSourceTypesAsync): another session reads them again.
+    private NodeId? _typesSession;
+
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
         await ResolveAsync(cancellationToken);
         await ReadSourceTypesAsync(cancellationToken);
+        _typesSession = _client.SessionId;
         if (_settings.Acquisition != OpcUaAcquisition.Subscription)
         {
             return;
@@ -493,15 +505,19 @@ public sealed partial class OpcUaDriver : IDriver
         var quality = QualityOf(value.StatusCode);
         var status = value.StatusCode.Code;
         string? undecodable = null;
-        if (quality != Quality.Bad && UndecodableStructure(value.Value) is { } typeId)
+        SampleValue? structure = null;
+        if (quality != Quality.Bad && UndecodableStructure(value.Value) is not null)
         {
-            // A structure this driver cannot decode is Bad with a reason, never its text with quality Good.
-            quality = Quality.Bad;
-            status = SampleStatus.BadDataEncodingUnsupported;
-            undecodable = $"{tag.Address.Text} holds a structure of encoding {typeId} that the gateway cannot decode (BadDataEncodingUnsupported)";
+            // Decoded with the server's DataTypeDefinition; one that cannot be is Bad with a reason, never its text with quality Good.
+            structure = DecodeStructure(tag, value.Value, out var structureStatus, out undecodable);
+            if (structure is null)
+            {
+                quality = Quality.Bad;
+                status = structureStatus;
+            }
         }
 
-        var converted = quality == Quality.Bad ? SampleValue.None : Convert(value.Value, tag.Config);
+        var converted = quality == Quality.Bad ? SampleValue.None : structure ?? Convert(value.Value, tag.Config);
         lock (tag)
         {
             if ((onlyChanges && tag.LastQuality == quality && tag.LastValue == converted) || (onlyIfBad && tag.LastQuality != Quality.Bad))
@@ -521,7 +537,13 @@ public sealed partial class OpcUaDriver : IDriver
             if (!value.Value.IsNull)
             {
                 tag.LastType = value.Value.Type;
-                var sourceType = SourceTypeOf(value.Value, tag.Config);
+                var sourceType = structure is not null ? SourceType.Structure : SourceTypeOf(value.Value, tag.Config);
+                if (structure is { Kind: SampleValueKind.Structure } && value.Value.Value is ExtensionObject decoded && LayoutOf(decoded) is { } layout && !layout.Equals(tag.Info.Structure))
+                {
+                    // A value of another structure type than the DataType said (or than before): its own layout.
+                    tag.Info.Structure = layout;
+                }
+
                 if (tag.Info.SourceType != sourceType || tag.Info.IsArray != (value.Value.IsArray && !OpcUaArrays.IsMatrix(value.Value)))
                 {
                     // Set before the sample leaves: the outputs read the tag's type with its first value.

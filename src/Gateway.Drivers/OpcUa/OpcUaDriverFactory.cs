@@ -210,6 +210,12 @@ public sealed class OpcUaTag(TagConfig config, TagInfo info, OpcUaAddress addres
     /// <summary>Resolved after connecting.</summary>
     public NodeId? NodeId { get; set; } = address.NodeId;
 
+    /// <summary>The node's DataType attribute, read at each new session; null before (or when refused).</summary>
+    public NodeId? DataType { get; set; }
+
+    /// <summary>The last structure problem logged for this tag (logged once, not per session).</summary>
+    public string? LoggedStructureProblem { get; set; }
+
     /// <summary>The built-in type of the last value, used to encode writes.</summary>
     public BuiltInType LastType { get; set; }
 

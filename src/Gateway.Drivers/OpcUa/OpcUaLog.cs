@@ -73,4 +73,10 @@ internal static partial class OpcUaLog
 
     [LoggerMessage(EventId = 4035, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: tag {Tag} ({Address}) is now {NodeId}: the server renumbered its namespaces")]
     public static partial void NamespaceMoved(ILogger logger, string driver, string tag, string address, string nodeId);
+
+    [LoggerMessage(EventId = 4038, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: read the DataTypeDefinitions of its tags' {Types} non-built-in DataTypes from the server: {Structures} structure DataTypes (nested ones included)")]
+    public static partial void DataTypesLoaded(ILogger logger, string driver, int structures, int types);
+
+    [LoggerMessage(EventId = 4039, Level = LogLevel.Warning, Message = "OPC UA driver {Driver}: could not read the DataType definitions: {Reason}; structure values stay Bad until the next session")]
+    public static partial void DataTypesFailed(ILogger logger, string driver, string reason);
 }

@@ -31,6 +31,16 @@ public sealed class OpcUaBrowseTypesTests(NodeOpcUaServerFixture fixture) : ICla
         Assert.Contains("1:ExtensionObject  Variable  Structure", stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Browse_StructuresFolder_MarksTheCustomStructureDataTypes()
+    {
+        var (exit, stdout, stderr) = await GatewayProcess.RunVerbAsync("opcua", "browse", fixture.Server.Url, "--node", "/Objects/1:Structures", "--depth", "1");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("ns=1;s=Structures.Motor  1:Motor  Variable  2:MotorData (structure)", stdout, StringComparison.Ordinal);
+        Assert.Contains("ns=1;s=Structures.Position  1:Position  Variable  2:Position (structure)", stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(-1, null, "")]
     [InlineData(1, null, "[]")]

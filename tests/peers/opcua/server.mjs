@@ -11,7 +11,7 @@
 // Endpoints: None, Basic256Sha256, Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss, in modes Sign and SignAndEncrypt.
 import path from "node:path";
 import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
-         MessageSecurityMode, RegisterServerMethod, StatusCodes, coerceNodeId, Range } from "node-opcua";
+         MessageSecurityMode, RegisterServerMethod, StatusCodes, coerceNodeId, Range, nodesets } from "node-opcua";
 
 const args = process.argv.slice(2);
 const port = Number(args[0] ?? 48400);
@@ -27,7 +27,10 @@ const pkiIndex = args.indexOf("--pki");
 
 const pki = pkiIndex >= 0 ? path.resolve(args[pkiIndex + 1]) : path.join(import.meta.dirname ?? ".", "pki-server");
 const server = new OPCUAServer({
-  port, host: "127.0.0.1", hostname: "127.0.0.1",
+  port,
+  // The standard nodeset, then structures.NodeSet2.xml (custom structure DataTypes in urn:iiot-gateway:test:structures,
+  // namespace 2: the server's own namespace stays 1).
+  nodeset_filename: [nodesets.standard, path.join(import.meta.dirname ?? ".", "structures.NodeSet2.xml")], host: "127.0.0.1", hostname: "127.0.0.1",
   alternateHostname: ["localhost", "127.0.0.1"],
   resourcePath: "/UA/TestPeer", registerServerMethod: RegisterServerMethod.HIDDEN,
   serverCertificateManager: new OPCUACertificateManager({ rootFolder: pki, automaticallyAcceptUnknownCertificate: autoAccept }),
@@ -156,12 +159,29 @@ arrayVariable("Int32x10", "Int32", 10, () => Int32Array.from([-5, 0, 2147483647,
 arrayVariable("Boolean8", "Boolean", 8, () => [true, false, true, true, false, false, false, true]);
 arrayVariable("String3", "String", 3, () => ["ABC", "", "étape 3"]);
 
+// Structures (issue 14): ns=1;s=Structures.Motor of the custom DataType MotorData (structures.NodeSet2.xml): Float,
+// Int16, String, Boolean, an enumeration, a nested Position, a Float array and an optional String (present). Speed
+// follows the tick (one step a second), the rest stays fixed. ns=1;s=Structures.Position is a plain Position.
+const structures = ns.addFolder(objects, { browseName: "Structures" });
+const structureNamespace = addressSpace.getNamespace("urn:iiot-gateway:test:structures");
+const motorType = addressSpace.findDataType("MotorData", structureNamespace.index);
+const positionType = addressSpace.findDataType("Position", structureNamespace.index);
+const motor = { speed: 0.5, torque: -1234, label: "Motor 1", running: true, mode: 2, position: { x: 1.5, y: -2.25 },
+  profile: [0.1, 22.1, -0.5], note: "checked" };
+ns.addVariable({ organizedBy: structures, nodeId: "s=Structures.Motor", browseName: "Motor", dataType: motorType,
+  minimumSamplingInterval: 100, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+  value: { get: () => new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(motorType, motor) }) } });
+ns.addVariable({ organizedBy: structures, nodeId: "s=Structures.Position", browseName: "Position", dataType: positionType,
+  minimumSamplingInterval: 100, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+  value: new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(positionType, { x: 3, y: 4 }) }) });
+
 let tick = 0;
 const timer = setInterval(() => {
   tick++;
   st.temp = 20 + 5 * Math.sin(tick / 10);
   if (tick % 10 === 0) profile[0] = tick / 10;
   if (tick % 10 === 0) st.parts++;
+  if (tick % 10 === 0) motor.speed = 0.5 + tick / 10;
   if (tick % 100 === 0) { st.running = !st.running; st.state = st.running ? "Running" : "Stopped"; }
 }, 100);
 

@@ -10,7 +10,14 @@ public sealed partial class UaClient
     public static readonly NodeId HierarchicalReferences = new(0, 33u);
 
     /// <summary>Every forward hierarchical reference of a node, following continuation points with BrowseNext.</summary>
-    public async Task<List<ReferenceDescription>> BrowseAsync(NodeId nodeId, CancellationToken cancellationToken)
+    public Task<List<ReferenceDescription>> BrowseAsync(NodeId nodeId, CancellationToken cancellationToken) =>
+        BrowseAsync(nodeId, HierarchicalReferences, BrowseDirection.Forward, cancellationToken);
+
+    /// <summary>
+    /// The references of a node of <paramref name="referenceType"/> (and its subtypes) in <paramref name="direction"/>
+    /// (HasSubtype inverse: a DataType's supertype; HasEncoding forward: its encodings), following continuation points.
+    /// </summary>
+    public async Task<List<ReferenceDescription>> BrowseAsync(NodeId nodeId, NodeId referenceType, BrowseDirection direction, CancellationToken cancellationToken)
     {
         var request = new BrowseRequest
         {
@@ -20,8 +27,8 @@ public sealed partial class UaClient
                 new BrowseDescription
                 {
                     NodeId = nodeId,
-                    BrowseDirection = BrowseDirection.Forward,
-                    ReferenceTypeId = HierarchicalReferences,
+                    BrowseDirection = direction,
+                    ReferenceTypeId = referenceType,
                     IncludeSubtypes = true,
                     ResultMask = 0x3F,
                 },

@@ -800,6 +800,8 @@ public static class UaTypeRegistry
         [820] = () => new StatusChangeNotification(),
         [886] = () => new Range(),
         [889] = () => new EUInformation(),
+        [StructureDefinition.EncodingId] = () => new StructureDefinition(),
+        [EnumDefinition.EncodingId] = () => new EnumDefinition(),
     };
 
     public static bool TryCreate(uint encodingId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEncodeable? instance)

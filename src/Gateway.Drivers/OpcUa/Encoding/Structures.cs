@@ -65,6 +65,9 @@ public static class AttributeIds
     public const uint ValueRank = 15;
     public const uint AccessLevel = 17;
     public const uint UserAccessLevel = 18;
+
+    /// <summary>A DataType's StructureDefinition or EnumDefinition (OPC 10000-3 §5.8.3; servers of 1.04 and later).</summary>
+    public const uint DataTypeDefinition = 23;
 }
 
 public sealed class ApplicationDescription : IEncodeable

@@ -37,6 +37,7 @@ public sealed partial class SparkplugSession
             state.Device.BadCount -= state.Bad ? 1 : 0;
             _tags.Remove(key);
             _aliasNames.TryRemove(state.Alias, out _);
+            ForgetLeaves(state);
             changed.Add(state.Device);
         }
 

@@ -49,6 +49,21 @@ public sealed partial class SparkplugSession
 
         public bool Bad { get; set; }
 
+        /// <summary>The aliases of a flattened structure's leaves by leaf path (<see cref="SparkplugSession.Announce"/>), for the process's life.</summary>
+        public Dictionary<string, ulong> LeafAliases { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The structure layout the device's last DBIRTH announced leaf by leaf; null when it announced one metric.</summary>
+        public StructureLayout? AnnouncedLayout { get; set; }
+
+        public ulong[]? AnnouncedLeafAliases { get; set; }
+
+        public DataType[]? AnnouncedLeafTypes { get; set; }
+
+        /// <summary>The structure value whose leaves went out last (live), for changed-leaves-only DDATA.</summary>
+        public SampleValue LastSent { get; set; }
+
+        public Quality LastSentQuality { get; set; }
+
         /// <summary>The held sample the device's birth carries; -1 for none.</summary>
         public long BirthSequence { get; set; } = -1;
     }

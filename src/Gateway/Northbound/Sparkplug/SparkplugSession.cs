@@ -197,8 +197,22 @@ public sealed partial class SparkplugSession
             return;
         }
 
+        if (LayoutOf(tag) is { } layout)
+        {
+            if (!layout.Equals(tag.AnnouncedLayout))
+            {
+                // A structure the last birth did not announce leaf by leaf, or whose definition changed: a new DBIRTH.
+                MakePending(device, immediate: true);
+                device.Held.Add(new Held(sample, sequence, historical));
+                return;
+            }
+
+            AppendStructure(device, tag, sample, sequence, historical, output);
+            return;
+        }
+
         var type = tag.TypeOf(sample.Value);
-        if (tag.Announced == DataType.Unknown || (type != DataType.Unknown && type != tag.Announced))
+        if (tag.Announced == DataType.Unknown || tag.AnnouncedLayout is not null || (type != DataType.Unknown && type != tag.Announced))
         {
             // A tag the last birth did not announce, or a value of another datatype than it announced: a new DBIRTH
             // (at Flush, so that the other new tags of this batch go in the same one).
@@ -375,6 +389,14 @@ public sealed partial class SparkplugSession
         _writer.Begin(now);
         foreach (var tag in device.Tags)
         {
+            if (LayoutOf(tag) is { } layout)
+            {
+                WriteStructureBirth(tag, layout, now);
+                continue;
+            }
+
+            tag.AnnouncedLayout = null;
+
             // Not read yet: the type its source has (the configured type), or Double when nothing says.
             var configured = SparkplugPayloadWriter.DataTypeOf(tag.Source);
             tag.Announced = tag.Known != DataType.Unknown ? tag.Known : configured != DataType.Unknown ? configured : DataType.Double;
@@ -428,9 +450,21 @@ public sealed partial class SparkplugSession
 
     private void AppendData(DeviceState device, TagState tag, in Sample sample, long sequence, bool historical, List<SparkplugMessage> output)
     {
-        var writer = device.Writer;
+        if (tag.AnnouncedLayout is not null)
+        {
+            AppendStructure(device, tag, sample, sequence, historical, output);
+            return;
+        }
+
         var timestamp = (ulong)sample.SourceTimestamp.ToUnixTimeMilliseconds();
-        var metric = new SparkplugPayloadWriter.DataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical, tag.TypeOf(sample.Value));
+        WriteDataMetric(device, new SparkplugPayloadWriter.DataMetric(tag.Alias, timestamp, sample.Value, sample.Quality, historical, tag.TypeOf(sample.Value)), output);
+        device.Data!.Carry(sequence);
+    }
+
+    /// <summary>One metric into the device's DDATA: a new DDATA first when it would go over the metric count or the broker's packet size.</summary>
+    private void WriteDataMetric(DeviceState device, in SparkplugPayloadWriter.DataMetric metric, List<SparkplugMessage> output)
+    {
+        var writer = device.Writer;
         if (device.Data is not null
             && (writer.MetricCount >= _options.MaxMetricsPerMessage
                 || (device.PayloadLimit != int.MaxValue && writer.Length + metric.Bytes + SparkplugPayloadWriter.SeqBytes > device.PayloadLimit)))
@@ -445,7 +479,6 @@ public sealed partial class SparkplugSession
         }
 
         writer.Write(metric);
-        device.Data.Carry(sequence);
     }
 
     private void FinishData(DeviceState device, List<SparkplugMessage> output)
