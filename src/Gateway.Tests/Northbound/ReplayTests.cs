@@ -51,6 +51,11 @@ public sealed class ReplayTests
 
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(90));
         await subscriber.WaitUntilAsync(m => UnsHistory.Unique(m.Select(x => x.Message)).Count >= buffered, TimeSpan.FromSeconds(30), $"{buffered} distinct samples");
+
+        // A sample the line made after the count settled (its last state change) is buffered and delivered too: count
+        // once more, now that the buffer is empty, and wait for that many.
+        buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
+        await subscriber.WaitUntilAsync(m => UnsHistory.Unique(m.Select(x => x.Message)).Count >= buffered, TimeSpan.FromSeconds(30), $"{buffered} distinct samples");
         var messages = subscriber.Snapshot;
 
         // The backlog came on the history topic, and only there: no live topic got a sample of the outage.

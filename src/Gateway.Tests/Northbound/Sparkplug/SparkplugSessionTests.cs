@@ -104,16 +104,23 @@ public sealed class SparkplugSessionTests : IDisposable
     }
 
     [Fact]
-    public void FirstDeviceBirth_WhenATagIsNeverRead_GoesOutAfterTheWaitWithTheOthersTyped()
+    public void FirstDeviceBirth_WhenATagWithoutAnyTypeIsNeverRead_GoesOutAfterTheLongerWaitWithTheOthersTyped()
     {
+        // temperature has no configured type and no value: announcing it after a second would be Double, then a
+        // second DBIRTH with its real type, so the birth waits the longer bound (a server still connecting).
         var session = Create(catalog: [s_speed, s_temperature]);
         Take();
         Add(session, s_speed, SampleValue.FromInteger(5));
         session.Flush(_out);
         Assert.Empty(_out);
-        Assert.Equal(TimeSpan.FromSeconds(1), session.NextDeadline);
+        Assert.Equal(TimeSpan.FromSeconds(10), session.NextDeadline);
 
         _time.Advance(TimeSpan.FromSeconds(1));
+        session.Flush(_out);
+        Assert.Empty(_out);
+        Assert.Equal(TimeSpan.FromSeconds(9), session.NextDeadline);
+
+        _time.Advance(TimeSpan.FromSeconds(9));
         session.Flush(_out);
         var (_, payload) = Assert.Single(Take());
         Assert.Equal((uint)DataType.Int64, Metric(payload, "speed").Datatype);

@@ -28,6 +28,14 @@ public sealed class SparkplugSessionOptions
     /// datatype rather than Double); past it the birth goes out with what is known. Default one second.
     /// </summary>
     public TimeSpan BirthWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The wait instead of <see cref="BirthWait"/> while a tag not read yet has no type at all (an OPC UA node whose
+    /// DataType the driver has not read: its server is still connecting). Announcing it would mean Double with a
+    /// null, then a second DBIRTH with its real type; a slow handshake on a busy box took more than a second.
+    /// A driver that cannot connect turns its tags Bad, which counts as read, so this rarely runs out. Default 10 s.
+    /// </summary>
+    public TimeSpan UntypedBirthWait { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -241,7 +249,7 @@ public sealed partial class SparkplugSession
         var now = _time.GetTimestamp();
         foreach (var device in _deviceList)
         {
-            if (device.Status == DeviceStatus.Pending && (force || device.Immediate || AllSeen(device) || _time.GetElapsedTime(device.PendingSince, now) >= _options.BirthWait))
+            if (device.Status == DeviceStatus.Pending && (force || device.Immediate || AllSeen(device) || _time.GetElapsedTime(device.PendingSince, now) >= WaitOf(device)))
             {
                 DeviceBirth(device, output);
             }
@@ -298,7 +306,7 @@ public sealed partial class SparkplugSession
             {
                 if (device.Status == DeviceStatus.Pending)
                 {
-                    var left = _options.BirthWait - _time.GetElapsedTime(device.PendingSince, now);
+                    var left = WaitOf(device) - _time.GetElapsedTime(device.PendingSince, now);
                     left = left < TimeSpan.Zero ? TimeSpan.Zero : left;
                     next = next is null || left < next ? left : next;
                 }
@@ -502,6 +510,20 @@ public sealed partial class SparkplugSession
         }
 
         device.Immediate |= immediate;
+    }
+
+    /// <summary>How long the first birth of <paramref name="device"/> may wait: longer while a tag unread has no type at all.</summary>
+    private TimeSpan WaitOf(DeviceState device)
+    {
+        foreach (var tag in device.Tags)
+        {
+            if (!tag.Seen && tag.Known == DataType.Unknown && SparkplugPayloadWriter.DataTypeOf(tag.Source) == DataType.Unknown && LayoutOf(tag) is null)
+            {
+                return _options.UntypedBirthWait > _options.BirthWait ? _options.UntypedBirthWait : _options.BirthWait;
+            }
+        }
+
+        return _options.BirthWait;
     }
 
     private static bool AllSeen(DeviceState device)
