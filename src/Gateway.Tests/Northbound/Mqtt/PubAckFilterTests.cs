@@ -141,41 +141,4 @@ public sealed class PubAckFilterTests
         var read = await ReadAllAsync(channel);
         Assert.Equal([.. MqttnetPubAck, .. UnknownInOurRange], read);
     }
-
-    private static byte[] OwnPubAck(ushort identifier) => [0x40, 2, (byte)(identifier >> 8), (byte)identifier];
-
-    [Fact]
-    public async Task WakeAfter_WakesOnceTheLowWaterMarkIsAcknowledged_NotOnEveryRead()
-    {
-        // Ten of ours in flight, PUBACKs one per read; the loop waits for room and asks for a wake-up after four.
-        var channel = new CoalescingChannel(new ScriptedChannel(Enumerable.Range(0, 10).Select(i => OwnPubAck((ushort)(PublishAcknowledgements.FirstPacketIdentifier + i)))), mqtt5: false);
-        var ids = Enumerable.Range(0, 10).Select(_ => channel.Acknowledgements.Allocate()).ToArray();
-        var wakes = new List<int>();
-        channel.Acknowledgements.Wake = () => wakes.Add(10 - channel.Acknowledgements.Outstanding);
-        channel.Acknowledgements.WakeAfter(4);
-
-        await ReadAllAsync(channel);
-
-        // Four acknowledged: a wake-up; the loop does not re-arm here, so each later read wakes it again (the count
-        // stays reached) until all are in; then none is left in flight.
-        Assert.Equal([4, 5, 6, 7, 8, 9, 10], wakes);
-        Assert.Equal(0, channel.Acknowledgements.Outstanding);
-        Assert.All(ids, id => Assert.True(channel.Acknowledgements.TryTake(id, out _)));
-    }
-
-    [Fact]
-    public async Task WakeAfter_MaxValue_WakesOnlyWhenTheLastInFlightIsAcknowledged()
-    {
-        // Nothing left to send: only the burst's last PUBACK wakes the loop (it then hands the delivered samples to the buffer).
-        var channel = new CoalescingChannel(new ScriptedChannel(Enumerable.Range(0, 6).Select(i => OwnPubAck((ushort)(PublishAcknowledgements.FirstPacketIdentifier + i)))), mqtt5: false);
-        var ids = Enumerable.Range(0, 6).Select(_ => channel.Acknowledgements.Allocate()).ToArray();
-        var wakes = new List<int>();
-        channel.Acknowledgements.Wake = () => wakes.Add(channel.Acknowledgements.Outstanding);
-        channel.Acknowledgements.WakeAfter(int.MaxValue);
-
-        await ReadAllAsync(channel);
-
-        Assert.Equal([0], wakes);
-        Assert.All(ids, id => Assert.True(channel.Acknowledgements.TryTake(id, out _)));
-    }
 }

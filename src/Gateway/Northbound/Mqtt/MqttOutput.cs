@@ -501,9 +501,7 @@ public sealed class MqttOutput : BackgroundService
                 }
 
                 // Wait for the next acknowledgement or new samples (the writer's wake-up), or the monitor's tick every
-                // second (stalls, a cut link): no timer per wait. Our own publications wake the loop in batches: a
-                // quarter of the window acknowledged while it waits for room, else only the burst's last PUBACK.
-                _channel?.Acknowledgements.WakeAfter(live.Count > 0 || history.Count > 0 || _window.Free <= reserve ? Math.Max(1, reserve) : int.MaxValue);
+                // second (stalls, a cut link): no timer per wait.
                 woken ??= wake.WaitAsync(session.Token);
                 if (_window.Oldest is { } oldest)
                 {

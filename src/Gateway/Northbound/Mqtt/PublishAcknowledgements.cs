@@ -27,32 +27,8 @@ public sealed class PublishAcknowledgements
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _reasonStrings = new();
     private int _next;
 
-    /// <summary>Wakes the output's loop: called by the read side after a read that acknowledged some of ours (as <see cref="WakeAfter"/> asked), and by the sender once the send buffer has room again after a refused publication.</summary>
+    /// <summary>Wakes the output's loop: called by the read side after a read that acknowledged some of ours, and by the sender once the send buffer has room again after a refused publication.</summary>
     public Action? Wake { get; set; }
-
-    private int _outstanding;
-    private int _acknowledgedSinceArmed;
-    private int _wakeAfter = 1;
-
-    /// <summary>
-    /// Asks for a wake-up only once <paramref name="acknowledgements"/> more of ours were acknowledged, or when none is
-    /// left in flight (whichever comes first). The output's loop arms it before each wait: a low-water mark while it
-    /// waits for room in its window (it then refills a quarter of it at once, not one or two per read), and
-    /// <see cref="int.MaxValue"/> when it has nothing to send (only the last PUBACK of a burst wakes it: it then hands
-    /// the delivered samples to the buffer).
-    /// </summary>
-    public void WakeAfter(int acknowledgements)
-    {
-        Volatile.Write(ref _wakeAfter, Math.Max(1, acknowledgements));
-        Interlocked.Exchange(ref _acknowledgedSinceArmed, 0);
-    }
-
-    /// <summary>How many of ours await their PUBACK.</summary>
-    public int Outstanding => Volatile.Read(ref _outstanding);
-
-    /// <summary>Whether the acknowledgements recorded since <see cref="WakeAfter"/> call for a wake-up (the read side asks after each read that acknowledged some).</summary>
-    internal bool ShouldWake() =>
-        Volatile.Read(ref _outstanding) == 0 || Volatile.Read(ref _acknowledgedSinceArmed) >= Volatile.Read(ref _wakeAfter);
 
     /// <summary>True once an identifier was allocated on this connection (the channel then guards the range).</summary>
     public bool InUse { get; private set; }
@@ -71,7 +47,6 @@ public sealed class PublishAcknowledgements
         }
 
         Volatile.Write(ref state, Pending);
-        Interlocked.Increment(ref _outstanding);
         var identifier = (ushort)(FirstPacketIdentifier + _next);
         _next = (_next + 1) % Capacity;
         InUse = true;
@@ -100,14 +75,7 @@ public sealed class PublishAcknowledgements
             _reasonStrings[packetIdentifier] = reasonString; // before the state: the loop reads it after seeing the state
         }
 
-        if (Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) != Pending)
-        {
-            return false;
-        }
-
-        Interlocked.Increment(ref _acknowledgedSinceArmed);
-        Interlocked.Decrement(ref _outstanding);
-        return true;
+        return Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) == Pending;
     }
 
     /// <summary>
