@@ -10,6 +10,44 @@ namespace Gateway.Tests.OpcUa;
 /// <summary>The session layer against a scripted server: exact request sequences, time driven by FakeTimeProvider.</summary>
 public sealed class UaClientScriptedTests
 {
+    /// <summary>
+    /// Holds the Publish requests that arrive before CreateMonitoredItems and answers them just after it. The client
+    /// publishes as soon as its subscription exists; a real server has no notification to send before the items are
+    /// created, while a script answering at once could name a handle the client does not know yet (and that message
+    /// would be dropped).
+    /// </summary>
+    private static Func<uint, IEncodeable, ScriptedUaServer, IEnumerable<byte[]>> PublishesAfterItems(Func<uint, IEncodeable, ScriptedUaServer, IEnumerable<byte[]>> inner)
+    {
+        var gate = new object();
+        var created = false;
+        var held = new List<(uint Id, IEncodeable Request)>();
+        return (id, request, s) =>
+        {
+            lock (gate)
+            {
+                if (request is PublishRequest && !created)
+                {
+                    held.Add((id, request));
+                    return [];
+                }
+
+                var replies = inner(id, request, s).ToList();
+                if (request is CreateMonitoredItemsRequest && !created)
+                {
+                    created = true;
+                    foreach (var (heldId, heldRequest) in held)
+                    {
+                        replies.AddRange(inner(heldId, heldRequest, s));
+                    }
+
+                    held.Clear();
+                }
+
+                return replies;
+            }
+        };
+    }
+
     private static IEnumerable<byte[]> Session(uint id, IEncodeable request, ScriptedUaServer s, Func<IEncodeable, UaResponse?>? extra = null)
     {
         UaResponse? response = request switch
@@ -53,7 +91,7 @@ public sealed class UaClientScriptedTests
         var acks = new ConcurrentQueue<uint[]>();
         var publishes = 0;
         var authentication = new ConcurrentQueue<NodeId>();
-        server.OnMessage = (id, request, s) => Session(id, request, s, r =>
+        server.OnMessage = PublishesAfterItems((id, request, s) => Session(id, request, s, r =>
         {
             authentication.Enqueue(((UaRequest)r).RequestHeader.AuthenticationToken);
             switch (r)
@@ -80,7 +118,7 @@ public sealed class UaClientScriptedTests
                 default:
                     return null;
             }
-        });
+        }));
         await using var client = new UaClient(new UaClientOptions { EndpointUrl = $"opc.tcp://127.0.0.1:{server.Port}", PublishRequests = 1 }, new FakeTimeProvider());
         await client.ConnectAsync(CancellationToken.None);
         var values = new ConcurrentQueue<object?>();
@@ -183,7 +221,7 @@ public sealed class UaClientScriptedTests
         await using var server = new ScriptedUaServer();
         var publishes = 0;
         uint firstRequestId = 0;
-        server.OnMessage = (id, request, s) =>
+        server.OnMessage = PublishesAfterItems((id, request, s) =>
         {
             if (request is not PublishRequest publish)
             {
@@ -219,7 +257,7 @@ public sealed class UaClientScriptedTests
                 default:
                     return [];
             }
-        };
+        });
         await using var client = new UaClient(new UaClientOptions { EndpointUrl = $"opc.tcp://127.0.0.1:{server.Port}", PublishRequests = 2 }, new FakeTimeProvider());
         await client.ConnectAsync(CancellationToken.None);
         var values = new ConcurrentQueue<object?>();
