@@ -53,7 +53,7 @@ public abstract class NodePeerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>npm ci</c> in <paramref name="directory"/> unless <paramref name="installed"/> (a path inside it) exists; one install at a time per folder.</summary>
-    protected static async Task EnsureInstalledAsync(string directory, string installed)
+    internal static async Task EnsureInstalledAsync(string directory, string installed)
     {
         var gate = s_installs.GetOrAdd(directory, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync();

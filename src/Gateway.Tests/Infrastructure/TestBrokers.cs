@@ -158,7 +158,6 @@ public abstract class TestBroker : IAsyncDisposable
 /// </summary>
 public sealed class AedesBroker : TestBroker
 {
-    private static readonly SemaphoreSlim s_install = new(1, 1);
     private Process? _process;
 
     public AedesBroker()
@@ -217,36 +216,8 @@ public sealed class AedesBroker : TestBroker
         _process = null;
     }
 
-    private static async Task EnsureInstalledAsync()
-    {
-        await s_install.WaitAsync();
-        try
-        {
-            var directory = PeerDirectory("aedes");
-            if (File.Exists(Path.Combine(directory, "node_modules", "aedes", "package.json")))
-            {
-                return;
-            }
-
-            using var npm = Process.Start(new ProcessStartInfo("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var output = npm.StandardOutput.ReadToEndAsync();
-            var error = npm.StandardError.ReadToEndAsync();
-            await npm.WaitForExitAsync();
-            if (npm.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"npm ci failed in {directory}: {await output}{await error}");
-            }
-        }
-        finally
-        {
-            s_install.Release();
-        }
-    }
+    private static Task EnsureInstalledAsync() =>
+        NodePeerProcess.EnsureInstalledAsync(PeerDirectory("aedes"), Path.Combine("node_modules", "aedes", "package.json"));
 }
 
 /// <summary>

@@ -30,27 +30,11 @@ public sealed class OpcUaStructureDriverTests
         ],
     };
 
-    /// <summary>The server: Read answers by attribute, Browse answers HasSubtype with Structure; the rest is a session.</summary>
+    /// <summary>The server: Read answers by attribute, Browse answers HasSubtype with Structure; the rest is <see cref="UaClientScriptedTests.Session"/>.</summary>
     private static IEnumerable<byte[]> Answer(uint id, IEncodeable request, ScriptedUaServer server, DataValue definition, byte[] body, ConcurrentQueue<uint> attributes)
     {
-        UaResponse? response = request switch
+        return UaClientScriptedTests.Session(id, request, server, r => r switch
         {
-            GetEndpointsRequest => new GetEndpointsResponse
-            {
-                Endpoints =
-                [
-                    new EndpointDescription
-                    {
-                        EndpointUrl = "opc.tcp://scripted:4840/Path",
-                        SecurityMode = MessageSecurityMode.None,
-                        SecurityPolicyUri = SecurityPolicies.None,
-                        UserIdentityTokens = [new UserTokenPolicy { PolicyId = "anonymous", TokenType = UserTokenType.Anonymous }],
-                    },
-                ],
-            },
-            CreateSessionRequest => new CreateSessionResponse { SessionId = new NodeId(1, 1u), AuthenticationToken = new NodeId(1, 99u), ServerNonce = new byte[32], RevisedSessionTimeout = 60000 },
-            ActivateSessionRequest => new ActivateSessionResponse { ServerNonce = new byte[32] },
-            CloseSessionRequest => new CloseSessionResponse(),
             BrowseRequest => new BrowseResponse
             {
                 Results = [new BrowseResult { References = [new ReferenceDescription { IsForward = false, NodeId = new ExpandedNodeId(new NodeId(0, 22u)), BrowseName = new QualifiedName(0, "Structure") }] }],
@@ -76,14 +60,7 @@ public sealed class OpcUaStructureDriverTests
                 }).ToArray(),
             },
             _ => null,
-        };
-        if (response is null)
-        {
-            return [];
-        }
-
-        response.ResponseHeader.RequestHandle = ((UaRequest)request).RequestHeader.RequestHandle;
-        return [server.Chunk("MSG", 'F', id, ScriptedUaServer.Encode(response))];
+        });
     }
 
     private static async Task<(List<Sample> Samples, ListLoggerProvider Log, TagInfo Tag, ConcurrentQueue<uint> Attributes)> RunAsync(DataValue definition, byte[] body, int reads)

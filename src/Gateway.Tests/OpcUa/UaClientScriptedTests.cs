@@ -48,7 +48,8 @@ public sealed class UaClientScriptedTests
         };
     }
 
-    private static IEnumerable<byte[]> Session(uint id, IEncodeable request, ScriptedUaServer s, Func<IEncodeable, UaResponse?>? extra = null)
+    /// <summary>A scripted session: endpoints, CreateSession, ActivateSession, CloseSession, then <paramref name="extra"/>; a Read it leaves unanswered reads 0 for every node.</summary>
+    internal static IEnumerable<byte[]> Session(uint id, IEncodeable request, ScriptedUaServer s, Func<IEncodeable, UaResponse?>? extra = null)
     {
         UaResponse? response = request switch
         {
