@@ -95,6 +95,40 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task DriverBatchThroughThePipeline_ReachesTheStream_EachTagAtItsLatestValue_SortedInTheFullFrame()
+    {
+        var writer = _pipeline.CreateWriter("press");
+        var now = _time.GetUtcNow();
+        // One batch of the driver: the feed takes its lock once for it (SamplePipeline.ObserveBatches).
+        await writer.WriteBatchAsync(
+            new[]
+            {
+                Sample.Good(_temperature, now, now, SampleValue.FromDouble(21.5)),
+                Sample.Good(_counter, now, now, SampleValue.FromInteger(7)),
+            },
+            CancellationToken.None);
+        await writer.WriteBatchAsync(new[] { Sample.Good(_counter, now, now, SampleValue.FromInteger(8)) }, CancellationToken.None);
+
+        var client = new StallableStream();
+        using var aborted = new CancellationTokenSource();
+        var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+        context.Response.Body = client;
+        var stream = _feed.StreamAsync(context);
+        await client.WaitForAsync(e => e.Contains("\"full\":true", StringComparison.Ordinal));
+
+        var full = client.Events.First(e => e.Contains("\"full\":true", StringComparison.Ordinal));
+        Assert.Equal([("press/temperature", 21.5), ("press/total-count", 8.0)], Tags(full));
+
+        await writer.WriteBatchAsync(new[] { Sample.Good(_temperature, now, now, SampleValue.FromDouble(22.5)) }, CancellationToken.None);
+        await TickUntilAsync(client, e => Tags(e).Any(t => t.Value == 22.5));
+        var delta = client.Events.Last(e => Tags(e).Any(t => t.Value == 22.5));
+        Assert.Equal([("press/temperature", 22.5)], Tags(delta));
+
+        await aborted.CancelAsync();
+        await stream.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Stream_SendsStatusAndOee_EveryHealthInterval_AndNothingWhenNothingChanged()
     {
         var client = new StallableStream();

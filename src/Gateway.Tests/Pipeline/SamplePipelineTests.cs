@@ -62,6 +62,57 @@ public sealed class SamplePipelineTests
     }
 
     [Fact]
+    public async Task ObserveBatches_SeesEachDriverBatchOnce_WithOnlyThePassingSamplesInOrder_AndInternalSamplesAlone()
+    {
+        using var metrics = new GatewayMetrics(_time);
+        var pipeline = new SamplePipeline(metrics);
+        var batches = new List<string>();
+        var single = new List<string>();
+        pipeline.ObserveBatches(samples => batches.Add(string.Join(",", samples.ToArray().Select(s => $"{s.Tag.Key}={s.Value}"))));
+        pipeline.Observe(s => single.Add($"{s.Tag.Key}={s.Value}"));
+        var writer = pipeline.CreateWriter("press");
+        var a = new TagInfo("press", "a");
+        var b = new TagInfo("press", "b");
+
+        await writer.WriteBatchAsync(new[] { Good(a, 1), Good(b, 1) }, CancellationToken.None);
+        await writer.WriteBatchAsync(new[] { Good(a, 1), Good(b, 2), Good(a, 3) }, CancellationToken.None);
+        await writer.WriteBatchAsync(new[] { Good(a, 3) }, CancellationToken.None); // filtered whole: no call
+        await pipeline.WriteInternalAsync(Good(new TagInfo("oee", "availability"), 90), CancellationToken.None);
+
+        Assert.Equal(["press/a=1,press/b=1", "press/b=2,press/a=3", "oee/availability=90"], batches);
+        Assert.Equal(["press/a=1", "press/b=1", "press/b=2", "press/a=3", "oee/availability=90"], single);
+    }
+
+    [Fact]
+    public async Task WriteBatchAsync_WhenTheChannelFillsMidBatch_ObserversSeeTheBatchOnce_AndTheReaderGetsItAllInOrder()
+    {
+        using var metrics = new GatewayMetrics(_time);
+        var pipeline = new SamplePipeline(metrics);
+        var observed = 0;
+        var calls = 0;
+        pipeline.ObserveBatches(samples => { observed += samples.Length; calls++; });
+        var writer = pipeline.CreateWriter("fast");
+        var tag = new TagInfo("m", "counter");
+        await writer.WriteBatchAsync(Enumerable.Range(0, SamplePipeline.Capacity - 10).Select(i => Good(tag, i)).ToArray(), CancellationToken.None);
+
+        // 10 places left: the batch of 50 (with repeats the filter drops) waits for the reader after its first 10.
+        var batch = Enumerable.Range(SamplePipeline.Capacity - 10, 40).SelectMany(i => new[] { Good(tag, i), Good(tag, i) }).ToArray();
+        var write = writer.WriteBatchAsync(batch, CancellationToken.None).AsTask();
+        Assert.False(write.IsCompleted);
+        var read = new List<long>();
+        while (read.Count < SamplePipeline.Capacity + 30)
+        {
+            read.Add((await pipeline.Reader.ReadAsync()).Value.AsInteger);
+        }
+
+        await write;
+        Assert.Equal(Enumerable.Range(0, SamplePipeline.Capacity + 30).Select(i => (long)i), read);
+        Assert.Equal(SamplePipeline.Capacity + 30, observed);
+        Assert.Equal(2, calls);
+        Assert.Contains("gateway_samples_filtered_total 40", metrics.RenderPrometheus(0), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReportPollOverrun_IsCountedPerDriverOnMetrics()
     {
         using var metrics = new GatewayMetrics(_time);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Gateway.Buffering;
@@ -30,7 +29,8 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Concurrent stream clients; more are answered 503 (a dashboard is a few screens, not a public site).</summary>
     public const int MaxClients = 32;
 
-    private readonly ConcurrentDictionary<TagInfo, Entry> _tags = new();
+    // Latest entry per tag, under _sequenceLock (written in place: no allocation per sample).
+    private readonly Dictionary<TagInfo, Entry> _tags = new();
     private readonly Lock _sequenceLock = new();
     private readonly IServiceProvider _services;
     private readonly IDriverCatalog _drivers;
@@ -70,18 +70,24 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Subscribes to the pipeline before the drivers start (hosted services start in registration order).</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _pipeline.Observe(Observe);
+        _pipeline.ObserveBatches(ObserveBatch);
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Called by the pipeline for every sample: one dictionary write under a short lock.</summary>
-    public void Observe(Sample sample)
+    /// <summary>One sample: a dictionary write under a short lock.</summary>
+    public void Observe(Sample sample) => ObserveBatch(new ReadOnlySpan<Sample>(in sample));
+
+    /// <summary>Called by the pipeline for every driver batch: the lock is taken once per batch, each entry written in place.</summary>
+    public void ObserveBatch(ReadOnlySpan<Sample> samples)
     {
         // The lock makes "sequence number N is visible" imply "every entry up to N is stored", so a frame
         // that reads the sequence first and then scans misses nothing.
         lock (_sequenceLock)
         {
-            _tags[sample.Tag] = new Entry(sample, ++_sequence);
+            foreach (ref readonly var sample in samples)
+            {
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tags, sample.Tag, out _) = new Entry(sample, ++_sequence);
+            }
         }
     }
 
@@ -242,10 +248,13 @@ public sealed partial class DashboardFeed : BackgroundService
             json.WriteBoolean("full"u8, full);
             json.WriteString("generatedAt"u8, _timeProvider.GetUtcNow());
             json.WriteStartArray("tags"u8);
-            // Enumerating the dictionary itself takes no lock (its Values property would lock every bucket).
-            var entries = full
-                ? _tags.Select(t => t.Value).Where(e => e.Sequence <= to).OrderBy(e => e.Sample.Tag.Key, StringComparer.Ordinal)
-                : _tags.Select(t => t.Value).Where(e => e.Sequence > from && e.Sequence <= to);
+            // The entries of the frame are copied under the lock (the drivers write in place), written outside it.
+            var entries = Entries(full ? long.MinValue : from, to);
+            if (full)
+            {
+                entries.Sort(static (a, b) => string.CompareOrdinal(a.Sample.Tag.Key, b.Sample.Tag.Key));
+            }
+
             foreach (var entry in entries)
             {
                 DashboardData.WriteTag(json, entry.Sample);
@@ -275,6 +284,24 @@ public sealed partial class DashboardFeed : BackgroundService
 
         output.Write("\n\n"u8);
         return new Frame(Interlocked.Increment(ref _frameVersion), output.WrittenSpan.ToArray());
+    }
+
+    /// <summary>The entries with from &lt; sequence ≤ to, copied under the lock.</summary>
+    private List<Entry> Entries(long from, long to)
+    {
+        lock (_sequenceLock)
+        {
+            var entries = new List<Entry>(from == long.MinValue ? _tags.Count : Math.Min(_tags.Count, 256));
+            foreach (var entry in _tags.Values)
+            {
+                if (entry.Sequence > from && entry.Sequence <= to)
+                {
+                    entries.Add(entry);
+                }
+            }
+
+            return entries;
+        }
     }
 
     private long CurrentSequence()

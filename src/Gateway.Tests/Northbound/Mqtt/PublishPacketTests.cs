@@ -101,4 +101,22 @@ public sealed class PublishPacketTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => PublishPacket.Write(new byte[64], "t", [], MqttQualityOfServiceLevel.AtLeastOnce, 0, true));
     }
+
+    [Theory]
+    [InlineData("lab/e/s/a/line1/m0/r17", 1, true)]
+    [InlineData("usine/presse-à-chaud/température", 1, false)]
+    [InlineData("spBv1.0/g/DDATA/n/d", 0, true)]
+    public void Write_WithTheTopicInUtf8_IsByteForByteTheStringForm(string topic, int qos, bool mqtt5)
+    {
+        var payload = "{\"value\":1}"u8.ToArray();
+        var level = (MqttQualityOfServiceLevel)qos;
+        var expected = Encode(topic, payload, level, qos == 0 ? (ushort)0 : (ushort)0x8123, mqtt5);
+        var utf8 = Encoding.UTF8.GetBytes(topic);
+        var size = PublishPacket.Size(utf8.Length, payload.Length, level, mqtt5, out _);
+        var buffer = new byte[size];
+
+        Assert.Equal(size, PublishPacket.Write(buffer, utf8, payload, level, qos == 0 ? (ushort)0 : (ushort)0x8123, mqtt5));
+        Assert.Equal(expected, buffer);
+        Assert.Equal(MqttnetEncode(topic, payload, level, qos == 0 ? (ushort)0 : (ushort)0x8123, mqtt5), buffer);
+    }
 }

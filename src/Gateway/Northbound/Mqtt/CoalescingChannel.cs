@@ -36,10 +36,11 @@ public sealed class CoalescingChannel : IMqttChannel
     private readonly PubAckFilter _filter;
     private readonly ArrayBufferWriter<byte> _deferred = new(1024);
     private readonly byte[] _readBuffer = new byte[ReadBufferSize];
-    private readonly SemaphoreSlim _sendSignal = new(0, 1);
+    private readonly LoopSignal _sendSignal = new();
     private readonly SemaphoreSlim _room = new(0, 1);
     private ArrayBufferWriter<byte> _pending = new(16 * 1024);
     private ArrayBufferWriter<byte> _sending = new(16 * 1024);
+    private byte[] _topicScratch = new byte[256];
     private int _readStart;
     private int _passEnd;
     private int _readEnd;
@@ -176,7 +177,10 @@ public sealed class CoalescingChannel : IMqttChannel
             throw new ArgumentOutOfRangeException(nameof(qualityOfService), "QoS 2 publications go through MQTTnet (PUBREC, PUBREL, PUBCOMP)");
         }
 
-        var size = PublishPacket.Size(topic, payload.Length, qualityOfService, _mqtt5, out _);
+        // The topic in UTF-8 once (it used to be counted twice and encoded once per packet).
+        ArgumentNullException.ThrowIfNull(topic);
+        var topicBytes = TopicBytes(topic);
+        var size = PublishPacket.Size(topicBytes.Length, payload.Length, qualityOfService, _mqtt5, out _);
         lock (_lock)
         {
             ThrowIfUnusable();
@@ -189,7 +193,7 @@ public sealed class CoalescingChannel : IMqttChannel
 
             packetIdentifier = qualityOfService == MqttQualityOfServiceLevel.AtMostOnce ? (ushort)0 : Acknowledgements.Allocate();
             var target = _outbound.AtBoundary ? _pending : _deferred;
-            PublishPacket.Write(target.GetSpan(size), topic, payload, qualityOfService, packetIdentifier, _mqtt5);
+            PublishPacket.Write(target.GetSpan(size), topicBytes, payload, qualityOfService, packetIdentifier, _mqtt5);
             target.Advance(size);
             if (target == _pending)
             {
@@ -198,6 +202,18 @@ public sealed class CoalescingChannel : IMqttChannel
 
             return true;
         }
+    }
+
+    /// <summary>The UTF-8 of <paramref name="topic"/> in a scratch array of the publishing thread (only one publishes).</summary>
+    private ReadOnlySpan<byte> TopicBytes(string topic)
+    {
+        var most = System.Text.Encoding.UTF8.GetMaxByteCount(topic.Length);
+        if (_topicScratch.Length < most)
+        {
+            _topicScratch = new byte[Math.Max(most, _topicScratch.Length * 2)];
+        }
+
+        return _topicScratch.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(topic, _topicScratch));
     }
 
     /// <summary>Copies MQTTnet's bytes to the send buffer, and the packets of ours that waited for its packet to end after it.</summary>
@@ -245,12 +261,14 @@ public sealed class CoalescingChannel : IMqttChannel
         if (_senderWaiting)
         {
             _senderWaiting = false;
-            _sendSignal.Release();
+            _sendSignal.Set();
         }
     }
 
     private async Task SendLoopAsync(CancellationToken cancellationToken)
     {
+        // A stop wakes the loop, which then sees the cancellation (one registration, not one per wait).
+        using var stopping = cancellationToken.Register(static signal => ((LoopSignal)signal!).Set(), _sendSignal);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -279,7 +297,7 @@ public sealed class CoalescingChannel : IMqttChannel
 
                 if (empty)
                 {
-                    await _sendSignal.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await _sendSignal.WaitAsync().ConfigureAwait(false);
                     continue;
                 }
 
@@ -344,7 +362,6 @@ public sealed class CoalescingChannel : IMqttChannel
 
         _stop?.Cancel();
         _inner.Dispose();
-        _sendSignal.Dispose();
         _room.Dispose();
     }
 }
