@@ -12,8 +12,8 @@ public sealed class LoopSignalTests
         signal.Set();
         signal.Set(); // a second Set before the wait adds nothing: one wake-up
 
-        Assert.True(signal.WaitAsync().IsCompleted);
-        Assert.False(signal.WaitAsync().IsCompleted);
+        Assert.True(CompletesAtOnce(signal.WaitAsync()));
+        Assert.False(CompletesAtOnce(signal.WaitAsync()));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class LoopSignalTests
 
         // The channel calls Set under its lock: the loop's continuation must not run there.
         Assert.False(ranInsideSet);
-        Assert.False(signal.WaitAsync().IsCompleted);
+        Assert.False(CompletesAtOnce(signal.WaitAsync()));
 
         async Task Loop()
         {
@@ -74,4 +74,6 @@ public sealed class LoopSignalTests
         await producer;
         Assert.Equal(Rounds, consumed);
     }
+
+    private static bool CompletesAtOnce(ValueTask wait) => wait.IsCompleted;
 }
