@@ -126,6 +126,9 @@ public sealed class UaDataTypeCatalog
     /// <summary>Why values of this DataType cannot be decoded; null when they can (or it is not one this catalog read).</summary>
     public string? ProblemOf(NodeId dataType) => _structures.TryGetValue(dataType, out var type) ? type.Problem : _problems.GetValueOrDefault(dataType);
 
+    /// <summary>The DataTypeDictionaries read to build this catalog (a server older than OPC UA 1.04), each as "node (size, reads)".</summary>
+    public IReadOnlyList<string> Dictionaries { get; internal set; } = [];
+
     /// <summary>The number of structure types known.</summary>
     public int StructureCount => _structures.Count;
 

@@ -60,7 +60,13 @@ public static class UaDataTypeLoader
             pending = next;
         }
 
-        return UaDataTypeCatalog.Build(infos.Values);
+        var catalog = UaDataTypeCatalog.Build(infos.Values);
+        if (dictionaries.Read.Count > 0)
+        {
+            catalog.Dictionaries = dictionaries.Read;
+        }
+
+        return catalog;
     }
 
     private static bool NeedsServer(NodeId dataType) => !dataType.IsNull && UaDataTypeCatalog.StandardBuiltInOf(dataType) is null;

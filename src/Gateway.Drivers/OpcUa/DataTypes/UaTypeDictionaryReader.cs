@@ -28,11 +28,11 @@ public sealed class UaTypeDictionaryReader(UaClient client)
     private readonly Dictionary<NodeId, Task<UaTypeDictionary>> _dictionaries = [];
     private uint? _maxByteStringLength;
 
-    /// <summary>The dictionaries read so far (each once).</summary>
-    public int DictionariesRead => _dictionaries.Count;
+    private readonly List<string> _read = [];
+    private int _valueReads;
 
-    /// <summary>The Read requests that fetched dictionary bytes (more than one per dictionary when chunked).</summary>
-    public int ValueReads { get; private set; }
+    /// <summary>The dictionaries read, each once: node, size and the Read requests it took (more than one when chunked).</summary>
+    public IReadOnlyList<string> Read => _read;
 
     /// <summary>
     /// The infos of <paramref name="dataType"/> (first) and the dictionary types it uses, with its Default Binary
@@ -79,8 +79,13 @@ public sealed class UaTypeDictionaryReader(UaClient client)
         return (UaTypeDictionaryMapping.Describe(dictionary, dictionaryName, dataType, name, encoding, dictionaryNode.ToString()), null);
     }
 
-    private async Task<UaTypeDictionary> ReadDictionaryAsync(NodeId node, CancellationToken cancellationToken) =>
-        UaTypeDictionary.Parse(await ReadBytesAsync(node, cancellationToken));
+    private async Task<UaTypeDictionary> ReadDictionaryAsync(NodeId node, CancellationToken cancellationToken)
+    {
+        var reads = _valueReads;
+        var bytes = await ReadBytesAsync(node, cancellationToken);
+        _read.Add($"{node} ({bytes.Length} bytes in {_valueReads - reads} reads)");
+        return UaTypeDictionary.Parse(bytes);
+    }
 
     /// <summary>The ByteString Value of <paramref name="node"/>: whole, or in chunks of the server's MaxByteStringLength.</summary>
     private async Task<byte[]> ReadBytesAsync(NodeId node, CancellationToken cancellationToken)
@@ -138,7 +143,7 @@ public sealed class UaTypeDictionaryReader(UaClient client)
 
     private async Task<DataValue> ReadAsync(NodeId node, string? indexRange, CancellationToken cancellationToken)
     {
-        ValueReads++;
+        _valueReads++;
         return (await client.ReadAsync([new ReadValueId { NodeId = node, AttributeId = AttributeIds.Value, IndexRange = indexRange }], cancellationToken))[0];
     }
 
