@@ -41,6 +41,11 @@ public sealed partial class OpcUaDriver
         _layouts = new();
         _dataTypes = catalog;
         OpcUaLog.DataTypesLoaded(_logger, Name, catalog.StructureCount, dataTypes.Length);
+        foreach (var dictionary in catalog.Dictionaries)
+        {
+            OpcUaLog.DictionaryRead(_logger, Name, dictionary);
+        }
+
         foreach (var tag in tags)
         {
             if (tag.DataType is { } dataType && catalog.ProblemOf(dataType) is { } problem && problem != tag.LoggedStructureProblem)

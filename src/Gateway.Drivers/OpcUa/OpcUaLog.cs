@@ -79,4 +79,7 @@ internal static partial class OpcUaLog
 
     [LoggerMessage(EventId = 4039, Level = LogLevel.Warning, Message = "OPC UA driver {Driver}: could not read the DataType definitions: {Reason}; structure values stay Bad until the next session")]
     public static partial void DataTypesFailed(ILogger logger, string driver, string reason);
+
+    [LoggerMessage(EventId = 4040, Level = LogLevel.Information, Message = "OPC UA driver {Driver}: structures described by the server's DataTypeDictionary {Dictionary} (no DataTypeDefinition attribute: a server older than OPC UA 1.04)")]
+    public static partial void DictionaryRead(ILogger logger, string driver, string dictionary);
 }

@@ -37,7 +37,8 @@ public sealed class OpcUaStructuresTests
             ["machine"] = "cell",
             ["tags"] = new JsonArray(
                 new JsonObject { ["name"] = "motor", ["address"] = "ns=1;s=Structures.Motor" },
-                new JsonObject { ["name"] = "position", ["address"] = "ns=1;s=Structures.Position" }),
+                new JsonObject { ["name"] = "position", ["address"] = "ns=1;s=Structures.Position" },
+                new JsonObject { ["name"] = "motors", ["address"] = "ns=1;s=Structures.Motors" }),
         });
         await using var gateway = new GatewayProcess(config.Write(), config.HttpPort);
         await gateway.StartAsync();
@@ -45,6 +46,7 @@ public sealed class OpcUaStructuresTests
         static bool IsGood(Received m) => m.Payload.Contains("\"quality\":\"Good\"", StringComparison.Ordinal);
         await collector.WaitUntilAsync(
             m => m.Count(x => x.Topic == $"{Line}/motor" && IsGood(x)) >= 2 && m.Any(x => x.Topic == $"{Line}/position" && IsGood(x))
+                 && m.Any(x => x.Topic == $"{Line}/motors" && IsGood(x))
                  && m.Any(x => x.Topic == DeviceBirth) && m.Any(x => x.Topic == DeviceData),
             TimeSpan.FromSeconds(40),
             "two Good UNS values of motor (its speed changes every second), one of position, the DBIRTH and a DDATA of cell");
@@ -68,6 +70,11 @@ public sealed class OpcUaStructuresTests
         Assert.Matches("^[0-9]+(\\.5)?$", speed); // 0.5 + n/10 at whole seconds: x.5 or a whole number, never 2.5000000001
         var position = JsonDocument.Parse(collector.Messages.First(x => x.Topic == $"{Line}/position" && IsGood(x)).Payload).RootElement.GetProperty("value");
         Assert.Equal("{\"X\":3,\"Y\":4}", position.GetRawText());
+        // An array of structures (MotorData[3]): a JSON array of objects; the second motor's optional Note absent.
+        var array = JsonDocument.Parse(collector.Messages.First(x => x.Topic == $"{Line}/motors" && IsGood(x)).Payload).RootElement.GetProperty("value");
+        Assert.Equal(["Motor 1", "Motor 2", "Motor 3"], array.EnumerateArray().Select(e => e.GetProperty("Label").GetString()));
+        Assert.Equal(JsonValueKind.Null, array[1].GetProperty("Note").ValueKind);
+        Assert.Equal("[]", array[2].GetProperty("Profile").GetRawText());
 
         // Sparkplug: one DBIRTH at start, one metric per leaf with its own datatype, then DDATA by alias.
         var decoded = await SparkplugTests.DecodeWithTahuAsync([.. collector.Messages.Where(x => x.Topic is DeviceBirth or DeviceData)]);
@@ -87,6 +94,7 @@ public sealed class OpcUaStructuresTests
             ["motor/Note"] = "String",
             ["position/X"] = "Float",
             ["position/Y"] = "Float",
+            ["motors"] = "String", // an array of structures: its JSON (docs/sparkplug.md)
         };
         Assert.Equal(expected.Keys.Order(), birth.Keys.Order());
         Assert.All(expected, e => Assert.Equal(e.Value, birth[e.Key].GetProperty("type").GetString()));
@@ -113,6 +121,11 @@ public sealed class OpcUaStructuresTests
         Assert.Equal([0.1f, 22.1f, -0.5f], First("motor/Profile").EnumerateArray().Select(e => (float)e.GetDouble()));
         Assert.Equal("checked", First("motor/Note").GetString());
         Assert.Equal(3f, (float)First("position/X").GetDouble());
+        // The same JSON as UNS (motor 0's Speed follows the tick: compared on the fixed motors).
+        var sparkplugArray = JsonDocument.Parse(First("motors").GetString()!).RootElement;
+        Assert.Equal(3, sparkplugArray.GetArrayLength());
+        Assert.Equal(array[1].GetRawText(), sparkplugArray[1].GetRawText());
+        Assert.Equal(array[2].GetRawText(), sparkplugArray[2].GetRawText());
 
         // DDATA carries the leaves that changed: the speed, by its alias.
         var speedAlias = birth["motor/Speed"].GetProperty("alias").ToString();

@@ -198,12 +198,13 @@ internal static class OpcUaCommands
         {
             var names = parseResult.GetValue(nodes)!;
             var ids = await ResolveAsync(client, names, ct);
+            var catalog = await OpcUaCliStructures.LoadAsync(client, ids, ct);
             var values = await client.ReadAsync(ids.Select(id => id ?? NodeId.Null).ToArray(), ct);
             var exit = ExitCodes.Success;
             for (var i = 0; i < names.Length; i++)
             {
                 var value = ids[i] is null ? new DataValue { StatusCode = new StatusCode(SampleStatus.BadNodeIdUnknown) } : values[i];
-                Console.WriteLine($"{names[i]} = {Format(value)}");
+                Console.WriteLine($"{names[i]} = {Format(value, catalog)}");
                 if (value.StatusCode.IsBad)
                 {
                     exit = ExitCodes.RuntimeFailure;
@@ -241,6 +242,8 @@ internal static class OpcUaCommands
                 }
             }
 
+            var catalog = await OpcUaCliStructures.LoadAsync(client, ids, ct);
+
             // Bounded: a terminal slower than the server drops the oldest changes rather than growing without limit.
             var changes = Channel.CreateBounded<(string Name, DataValue Value)>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
             var subscription = await client.CreateSubscriptionAsync(ms, (item, value) => changes.Writer.TryWrite(((string)item.Context!, value)), ct);
@@ -257,7 +260,7 @@ internal static class OpcUaCommands
             {
                 await foreach (var (name, value) in changes.Reader.ReadAllAsync(ct))
                 {
-                    Console.WriteLine($"{name} = {Format(value)}");
+                    Console.WriteLine($"{name} = {Format(value, catalog)}");
                     if (max > 0 && ++seen >= max)
                     {
                         break;
@@ -395,8 +398,10 @@ internal static class OpcUaCommands
         }
     }
 
-    internal static string Format(DataValue value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({TypeName(value.Value)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
+    internal static string Format(DataValue value, Drivers.OpcUa.DataTypes.UaDataTypeCatalog? catalog = null) =>
+        catalog is not null && OpcUaCliStructures.Format(value.Value, catalog) is { } structure
+            ? string.Create(CultureInfo.InvariantCulture, $"{structure.Value} ({structure.Type}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}")
+            : string.Create(CultureInfo.InvariantCulture, $"{value.Value} ({TypeName(value.Value)}) {value.StatusCode} source={Timestamp(value.SourceTimestamp)} server={Timestamp(value.ServerTimestamp)}");
 
     private static string TypeName(Variant value) =>
         value.Dimensions is { Length: > 0 } dimensions ? $"{value.Type}[{string.Join(",", dimensions)}]" : value.IsArray ? value.Type + "[]" : value.Type.ToString();

@@ -7,9 +7,13 @@
 //   --no-auto-accept       do not trust unknown client certificates (they land in PKI/rejected); use with --pki
 //   --pki DIR              the server's PKI folder (default pki-server beside this script; created on first start)
 //   --max-token-lifetime MS  longest security token lifetime granted (default 600000); clients asking less get less
+//   --legacy-structures    the custom DataTypes have no DataTypeDefinition (BadAttributeIdInvalid, a pre-1.04 server) and are
+//                          described by an OPC Binary DataTypeDictionary (legacy-dictionary.mjs)
+//   --max-byte-string-length N  ServerCapabilities.MaxByteStringLength (default node-opcua's 16 MB)
 // X.509 user certificates are accepted like client certificates (PKI/user), unless --no-auto-accept.
 // Endpoints: None, Basic256Sha256, Aes128_Sha256_RsaOaep and Aes256_Sha256_RsaPss, in modes Sign and SignAndEncrypt.
 import path from "node:path";
+import { serveLegacyStructures } from "./legacy-dictionary.mjs";
 import { OPCUAServer, OPCUACertificateManager, Variant, DataType, VariantArrayType, SecurityPolicy,
          MessageSecurityMode, RegisterServerMethod, StatusCodes, coerceNodeId, Range, nodesets } from "node-opcua";
 
@@ -24,6 +28,8 @@ const autoAccept = !args.includes("--no-auto-accept");
 const maxTokenLifetime = option("--max-token-lifetime", 600000);
 const maxSessions = option("--max-sessions", 100);
 const pkiIndex = args.indexOf("--pki");
+const legacyStructures = args.includes("--legacy-structures");
+const maxByteStringLength = option("--max-byte-string-length", 0);
 
 const pki = pkiIndex >= 0 ? path.resolve(args[pkiIndex + 1]) : path.join(import.meta.dirname ?? ".", "pki-server");
 const server = new OPCUAServer({
@@ -42,7 +48,7 @@ const server = new OPCUAServer({
   userManager: { isValidUser: (u, p) => u === "gwuser" && p === "gwpass" },
   buildInfo: { productName: "GatewayTestPeer", buildNumber: "1" },
   maxConnectionsPerEndpoint: Math.max(maxSessions * 2, 20),
-  serverCapabilities: { maxSessions, maxMonitoredItemsPerSubscription: 100000, maxMonitoredItems: 200000,
+  serverCapabilities: { maxSessions, ...(maxByteStringLength > 0 ? { maxByteStringLength } : {}), maxMonitoredItemsPerSubscription: 100000, maxMonitoredItems: 200000,
     operationLimits: { maxNodesPerRead, maxNodesPerBrowse: 100, maxMonitoredItemsPerCall: 1000 } },
   transportSettings: smallChunks ? {
     adjustTransportLimits: (hello) => ({ receiveBufferSize: 8192, sendBufferSize: 8192, maxMessageSize: 8192 * 4, maxChunkCount: 4 }),
@@ -174,6 +180,14 @@ ns.addVariable({ organizedBy: structures, nodeId: "s=Structures.Motor", browseNa
 ns.addVariable({ organizedBy: structures, nodeId: "s=Structures.Position", browseName: "Position", dataType: positionType,
   minimumSamplingInterval: 100, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
   value: new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(positionType, { x: 3, y: 4 }) }) });
+// ns=1;s=Structures.Motors: MotorData[3] (ValueRank 1, ArrayDimensions [3]); motor 0 is Structures.Motor, 1 and 2 fixed.
+const motors = [motor, { ...motor, speed: 2.5, label: "Motor 2", running: false, mode: 1, note: undefined },
+  { ...motor, speed: -1, torque: 7, label: "Motor 3", profile: [] }];
+ns.addVariable({ organizedBy: structures, nodeId: "s=Structures.Motors", browseName: "Motors", dataType: motorType,
+  valueRank: 1, arrayDimensions: [3], minimumSamplingInterval: 100, accessLevel: "CurrentRead", userAccessLevel: "CurrentRead",
+  value: { get: () => new Variant({ dataType: DataType.ExtensionObject, arrayType: VariantArrayType.Array,
+    value: motors.map(m => addressSpace.constructExtensionObject(motorType, m)) }) } });
+if (legacyStructures) serveLegacyStructures(addressSpace, ns, structureNamespace);
 
 let tick = 0;
 const timer = setInterval(() => {

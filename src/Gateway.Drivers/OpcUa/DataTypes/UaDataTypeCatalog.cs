@@ -9,7 +9,8 @@ namespace Gateway.Drivers.OpcUa.DataTypes;
 /// <param name="SuperType">Its supertype (HasSubtype inverse), for a DataType without a definition; null when not known.</param>
 /// <param name="EncodingId">Its Default Binary encoding (from the definition, or browsed by HasEncoding); null when none.</param>
 /// <param name="Problem">Why it cannot be used (no definition on an older server, …); null when it can.</param>
-public sealed record UaDataTypeInfo(NodeId DataTypeId, string Name, IEncodeable? Definition, NodeId? SuperType, NodeId? EncodingId, string? Problem);
+/// <param name="IsInline">A type of a DataTypeDictionary used only inside other structures (no DataType node, no encoding of its own).</param>
+public sealed record UaDataTypeInfo(NodeId DataTypeId, string Name, IEncodeable? Definition, NodeId? SuperType, NodeId? EncodingId, string? Problem, bool IsInline = false);
 
 /// <summary>
 /// The DataTypes of one session that are not built-in: structures resolved into <see cref="UaStructureType"/>s
@@ -89,7 +90,7 @@ public sealed class UaDataTypeCatalog
         {
             if (info.Definition is StructureDefinition definition)
             {
-                Resolve(_structures[info.DataTypeId], definition);
+                Resolve(_structures[info.DataTypeId], definition, info.IsInline);
             }
         }
     }
@@ -124,6 +125,9 @@ public sealed class UaDataTypeCatalog
 
     /// <summary>Why values of this DataType cannot be decoded; null when they can (or it is not one this catalog read).</summary>
     public string? ProblemOf(NodeId dataType) => _structures.TryGetValue(dataType, out var type) ? type.Problem : _problems.GetValueOrDefault(dataType);
+
+    /// <summary>The DataTypeDictionaries read to build this catalog (a server older than OPC UA 1.04), each as "node (size, reads)".</summary>
+    public IReadOnlyList<string> Dictionaries { get; internal set; } = [];
 
     /// <summary>The number of structure types known.</summary>
     public int StructureCount => _structures.Count;
@@ -175,7 +179,7 @@ public sealed class UaDataTypeCatalog
         return null;
     }
 
-    private void Resolve(UaStructureType type, StructureDefinition definition)
+    private void Resolve(UaStructureType type, StructureDefinition definition, bool isInline)
     {
         var fields = definition.Fields ?? [];
         var resolved = new UaFieldType[fields.Length];
@@ -212,7 +216,7 @@ public sealed class UaDataTypeCatalog
         }
 
         type.Fields = resolved;
-        if (type.EncodingId is null or { IsNull: true })
+        if (type.EncodingId is null or { IsNull: true } && !isInline)
         {
             type.Problem ??= $"the server names no Default Binary encoding for {type.Name}";
         }
