@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Gateway.Dashboard;
 
 /// <summary>
@@ -21,7 +19,7 @@ internal sealed class DashboardAssets
             using var copy = new MemoryStream();
             stream.CopyTo(copy);
             var bytes = copy.ToArray();
-            var etag = "\"" + Convert.ToHexString(SHA256.HashData(bytes), 0, 8) + "\"";
+            var etag = "\"" + Fnv1a64(bytes).ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "\"";
             _assets[name[Prefix.Length..]] = new Asset(bytes, ContentType(name), etag);
         }
     }
@@ -47,6 +45,21 @@ internal sealed class DashboardAssets
         }
 
         return Results.Bytes(asset.Bytes, asset.ContentType);
+    }
+
+    /// <summary>
+    /// FNV-1a, 64 bits: the ETag only has to change with the file. Not SHA-256: that loads OpenSSL (libcrypto, ~4 MB of
+    /// RSS) at start for nothing else (docs/performance.md, fifth round).
+    /// </summary>
+    internal static ulong Fnv1a64(ReadOnlySpan<byte> bytes)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        return hash;
     }
 
     private static string ContentType(string name) => Path.GetExtension(name) switch

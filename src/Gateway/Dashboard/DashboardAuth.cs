@@ -42,7 +42,9 @@ public sealed partial class DashboardAuth
 
     private readonly byte[]? _passwordHash;
     private readonly byte[]? _viewerHash;
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    // Made at the first sign-in or cookie check, not at start: RandomNumberGenerator loads OpenSSL (libcrypto, ~4 MB of
+    // RSS), which a gateway whose dashboard nobody signs in to never needs (docs/performance.md, fifth round).
+    private byte[]? _key;
     private readonly TimeProvider _timeProvider;
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, FailureWindowState> _failures = [];
@@ -222,7 +224,7 @@ public sealed partial class DashboardAuth
         IsEssential = true,
     };
 
-    private byte[] Mac(string payload) => HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(payload));
+    private byte[] Mac(string payload) => HMACSHA256.HashData(LazyInitializer.EnsureInitialized(ref _key, static () => RandomNumberGenerator.GetBytes(32)), Encoding.ASCII.GetBytes(payload));
 
     private static bool Over(FailureWindowState state, int limit, DateTimeOffset now, ref TimeSpan retryAfter)
     {
