@@ -5,6 +5,7 @@ using Gateway.Dashboard;
 using Gateway.Drivers;
 using Gateway.Drivers.BuiltIn;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.S7;
 using Gateway.Drivers.OpcUa.Transport;
 using Gateway.Hosting;
 using Microsoft.Extensions.Options;
@@ -88,6 +89,11 @@ internal static class CommissioningEndpoints
         api.MapPost("/modbus/scan", (Func<HttpContext, Task<IResult>>)(context =>
             DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.ModbusScanAsync(driver, (string?)body["ranges"], body["unit"] is JsonValue u && u.TryGetValue<int>(out var unit) ? unit : null, ct))));
 
+        api.MapPost("/modbus/units", (Func<HttpContext, Task<IResult>>)(context =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.ModbusUnitsAsync(driver, (string?)body["units"], Int(body, "timeoutMs"), ct))));
+        api.MapPost("/s7/scan", (Func<HttpContext, Task<IResult>>)(context =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.S7ScanAsync(driver, Int(body, "db"), Int(body, "start"), Int(body, "length"), ct))));
+
         api.MapPost("/preview", (HttpContext context, ConfigSaver saver, IOptions<GatewayConfig> config, ILoggerFactory loggers) =>
             DiscoverAsync(context, async (driver, _, ct) =>
             {
@@ -117,6 +123,8 @@ internal static class CommissioningEndpoints
 
         return ChangeRequestGuard.Check(context, auth);
     }
+
+    private static int? Int(JsonObject body, string key) => body[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
 
     private static string StateDirectory(GatewayConfig config) => Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!;
 
@@ -152,7 +160,7 @@ internal static class CommissioningEndpoints
         {
             return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
         }
-        catch (Exception ex) when (ex is UaException or ModbusException or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+        catch (Exception ex) when (ex is UaException or ModbusException or S7Exception or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
                                        || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
         {
             return Results.Json(new { error = ex is OperationCanceledException ? "the PLC did not answer in time" : ex.Message }, statusCode: StatusCodes.Status502BadGateway);
