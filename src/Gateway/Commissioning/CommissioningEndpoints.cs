@@ -94,6 +94,26 @@ internal static class CommissioningEndpoints
         api.MapPost("/s7/scan", (Func<HttpContext, Task<IResult>>)(context =>
             DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.S7ScanAsync(driver, Int(body, "db"), Int(body, "start"), Int(body, "length"), ct))));
 
+        api.MapPost("/opcua/certificate", (HttpContext context, IOptions<GatewayConfig> config) =>
+            DiscoverAsync(context, (driver, _, ct) => DiscoveryApi.OpcUaCertificatesAsync(driver, StateDirectory(config.Value), ct)));
+        api.MapPost("/opcua/trust", (HttpContext context, IOptions<GatewayConfig> config, DashboardAuth auth, ILoggerFactory loggers) =>
+            DiscoverAsync(context, async (driver, body, ct) =>
+            {
+                if ((string?)body["thumbprint"] is not { Length: > 0 } thumbprint)
+                {
+                    return Results.Json(new { error = "give thumbprint: the SHA-1 thumbprint of the certificate shown" }, statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                var trusted = await DiscoveryApi.OpcUaTrustAsync(driver, thumbprint, StateDirectory(config.Value), ct);
+                if (trusted is not var (certificate, path, url))
+                {
+                    return Results.Json(new { error = $"the server no longer offers the certificate {thumbprint}: fetch it again and check it" }, statusCode: StatusCodes.Status409Conflict);
+                }
+
+                CommissioningLog.ServerCertificateTrusted(loggers.CreateLogger("Gateway.Commissioning"), ChangeRequestGuard.Describe(context, auth), certificate.Subject, certificate.Thumbprint, url, path);
+                return Results.Json(new { trusted = Path.GetFileName(path), path, subject = certificate.Subject, thumbprint = certificate.Thumbprint });
+            }));
+
         api.MapPost("/preview", (HttpContext context, ConfigSaver saver, IOptions<GatewayConfig> config, ILoggerFactory loggers) =>
             DiscoverAsync(context, async (driver, _, ct) =>
             {
