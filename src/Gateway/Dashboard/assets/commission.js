@@ -21,6 +21,9 @@ const I18N = {
     "f.baud": "Baud", "f.parity": "Parity", "f.intervalMs": "Poll interval (ms)", "f.rack": "Rack", "f.slot": "Slot",
     "f.localTsap": "Local TSAP (LOGO!, S7-200 Smart)", "f.remoteTsap": "Remote TSAP", "f.pduSize": "PDU size",
     units: "Unit ids", findUnits: "Find the units", noUnit: "no unit answers", unitAnswers: "unit {unit}", scanUnit: "scan unit {unit}",
+    certificate: "Server certificate", fetchCertificate: "Show the server certificate", trust: "Trust this server certificate",
+    trusted: "trusted", notTrusted: "not trusted", trustedAs: "Trusted: {file}", subject: "Subject", issuer: "Issuer",
+    thumbprint: "SHA-1 thumbprint", validity: "Valid", endpoints: "Endpoints", appUri: "Application URI", noCertificate: "The server offers no secure endpoint (no certificate).",
     s7scan: "Read a data block", s7start: "Start byte", s7length: "Length (bytes)",
     s7Hint: "S7 is big-endian. Click the reading that looks right: it becomes a tag with the driver's address (DB1.DBD4).",
   },
@@ -42,6 +45,9 @@ const I18N = {
     "f.baud": "Bauds", "f.parity": "Parité", "f.intervalMs": "Période de scrutation (ms)", "f.rack": "Rack", "f.slot": "Emplacement",
     "f.localTsap": "TSAP local (LOGO!, S7-200 Smart)", "f.remoteTsap": "TSAP distant", "f.pduSize": "Taille de PDU",
     units: "N° d'esclaves", findUnits: "Trouver les esclaves", noUnit: "aucun esclave ne répond", unitAnswers: "esclave {unit}", scanUnit: "scanner l'esclave {unit}",
+    certificate: "Certificat du serveur", fetchCertificate: "Afficher le certificat du serveur", trust: "Faire confiance à ce certificat",
+    trusted: "approuvé", notTrusted: "non approuvé", trustedAs: "Approuvé : {file}", subject: "Sujet", issuer: "Émetteur",
+    thumbprint: "Empreinte SHA-1", validity: "Valide", endpoints: "Points d'accès", appUri: "URI d'application", noCertificate: "Le serveur n'offre aucun point d'accès sécurisé (pas de certificat).",
     s7scan: "Lire un bloc de données", s7start: "Octet de début", s7length: "Longueur (octets)",
     s7Hint: "Le S7 est gros-boutiste. Cliquez la lecture qui semble juste : elle devient une variable avec l'adresse du pilote (DB1.DBD4).",
   },
@@ -320,34 +326,6 @@ $("find-units").addEventListener("click", async () => {
       renderDrivers();
       $("scan").click();
     } })));
-});
-
-// ---------- S7 ----------
-const S7_COLUMNS = ["byte", "word", "int", "dword", "dint", "real", "string"];
-$("s7-scan").addEventListener("click", async () => {
-  const body = $("s7-table").tBodies[0];
-  body.replaceChildren(el("tr", {}, el("td", { textContent: t("loading") })));
-  const number = (id) => ($(id).value === "" ? undefined : Number($(id).value));
-  const { status, data } = await api("/s7/scan", { driver: state.current.driver, db: number("s7-db"), start: number("s7-start"), length: number("s7-length") });
-  if (status !== 200) { body.replaceChildren(); message(data.error); return; }
-  message("");
-  const pick = (r, label) => el("button", { type: "button", className: "pick", textContent: label, dataset: { type: r.type, address: r.address }, onclick: (e) => {
-    e.target.classList.add("picked");
-    const base = r.address.toLowerCase().replaceAll(".", "-");
-    addTag({ name: base, path: base, address: r.address, type: r.type });
-  } });
-  const rows = [el("tr", {}, el("th", { colSpan: 3 + S7_COLUMNS.length, textContent: `DB${data.db} ${data.start}-${data.start + data.length - 1} · PDU ${data.pduSize}` }))];
-  for (const row of data.rows) {
-    const bits = row.readings.filter((r) => r.type === "bool").reverse(); // bit 7 first, as the hex reads
-    const cells = [el("td", { textContent: String(row.offset) }), el("td", { textContent: row.hex }),
-      el("td", { className: "bits" }, ...bits.map((r) => pick(r, r.value === "true" ? "1" : "0")))];
-    for (const type of S7_COLUMNS) {
-      const r = row.readings.find((x) => x.type === type);
-      cells.push(el("td", {}, r ? pick(r, type === "string" ? `STRING[${r.address.split(".").pop()}] "${r.value}"` : `${type.toUpperCase()} ${r.value}`) : ""));
-    }
-    rows.push(el("tr", { dataset: { offset: String(row.offset) } }, ...cells));
-  }
-  body.replaceChildren(...rows);
 });
 
 // ---------- preview and save ----------
