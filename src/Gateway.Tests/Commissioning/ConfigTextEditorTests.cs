@@ -124,4 +124,85 @@ public sealed class ConfigTextEditorTests
         Assert.Throws<ArgumentException>(() => Apply(File, DriverEdit.Remove(1), DriverEdit.Replace(1, Driver("oven", "x"))));
         Assert.Throws<ArgumentOutOfRangeException>(() => Apply(File, DriverEdit.Remove(3)));
     }
+
+    private const string Tagged = """
+        {
+          "drivers": [
+            {
+              "name": "press",
+              "type": "modbus-tcp",
+              "host": "10.0.0.5", /* fixed IP */
+              // Speeds first.
+              "tags": [
+                { "name": "speed", "address": "holding:0", "type": "uint16" }, // rpm
+                // The oil, in tenths of a degree.
+                { "name": "oil",   "address": "holding:1", "scale": 0.1 },
+                { "name": "count", "address": "holding:2" }
+              ]
+            }
+          ]
+        }
+        """;
+
+    private static JsonObject TaggedDriver() => Drivers(Tagged)[0]!.AsObject().DeepClone().AsObject();
+
+    [Fact]
+    public void Replace_TagsAdded_DriverKeepsItsCommentsAndEveryOldTagByteForByte()
+    {
+        var driver = TaggedDriver();
+        driver["tags"]!.AsArray().Add(new JsonObject { ["name"] = "temp", ["address"] = "holding:10", ["type"] = "float32" });
+
+        var result = Apply(Tagged, DriverEdit.Replace(0, driver));
+
+        var kept = Tagged[..Tagged.IndexOf("{ \"name\": \"count\", \"address\": \"holding:2\" }", StringComparison.Ordinal)] + "{ \"name\": \"count\", \"address\": \"holding:2\" }";
+        Assert.StartsWith(kept, result, StringComparison.Ordinal); // header, /* fixed IP */, // Speeds first., the three tags and their comments
+        Assert.Equal(["speed", "oil", "count", "temp"], Drivers(result)[0]!["tags"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Contains(",\n        {\n          \"name\": \"temp\",", result, StringComparison.Ordinal); // at the tags' column
+        Assert.EndsWith("\n      ]\n    }\n  ]\n}", result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replace_OneTagChangedAnotherRemoved_OnlyThoseSpansChange_CommentsOfTheOthersStay()
+    {
+        var driver = TaggedDriver();
+        var tags = driver["tags"]!.AsArray();
+        tags[1]!["scale"] = 0.01;
+        tags.RemoveAt(2);
+
+        var result = Apply(Tagged, DriverEdit.Replace(0, driver));
+
+        Assert.Contains("\"host\": \"10.0.0.5\", /* fixed IP */", result, StringComparison.Ordinal);
+        Assert.Contains("{ \"name\": \"speed\", \"address\": \"holding:0\", \"type\": \"uint16\" }, // rpm", result, StringComparison.Ordinal);
+        Assert.Contains("// The oil, in tenths of a degree.", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("count", result, StringComparison.Ordinal);
+        var parsed = Drivers(result)[0]!["tags"]!.AsArray();
+        Assert.Equal(["speed", "oil"], parsed.Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Equal(0.01, parsed[1]!["scale"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void Replace_ADriverKeyChanged_TheDriverIsRewrittenWhole_ItsInnerCommentsGo()
+    {
+        var driver = TaggedDriver();
+        driver["host"] = "10.0.0.7";
+
+        var result = Apply(Tagged, DriverEdit.Replace(0, driver));
+
+        Assert.DoesNotContain("fixed IP", result, StringComparison.Ordinal);
+        Assert.Equal("10.0.0.7", Drivers(result)[0]!["host"]!.GetValue<string>());
+        Assert.Equal(3, Drivers(result)[0]!["tags"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Replace_FirstTagIntoAnEmptyOneLineTagsArray_StaysValidJson_TheLineKeepsItsKeys()
+    {
+        var oven = Driver("oven", "10.0.0.6");
+        oven["tags"]!.AsArray().Add(new JsonObject { ["name"] = "heat", ["address"] = "input:0" });
+
+        var result = Apply(File, DriverEdit.Replace(1, oven));
+
+        Assert.Contains("{ \"name\": \"oven\", \"type\": \"modbus-tcp\", \"host\": \"10.0.0.6\", \"tags\": [", result, StringComparison.Ordinal);
+        Assert.Equal("heat", Drivers(result)[1]!["tags"]![0]!["name"]!.GetValue<string>());
+        Assert.Contains("/* fixed IP */", result, StringComparison.Ordinal);
+    }
 }

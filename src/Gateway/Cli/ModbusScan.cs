@@ -156,32 +156,15 @@ internal static partial class ModbusScan
             : new ModbusTcpTransport(host, port, TimeProvider.System);
     }
 
-    /// <summary>Reads holding:0 of each unit id; an exception response counts as an answer (the unit exists).</summary>
+    /// <summary>Prints each unit id that answers (<see cref="ModbusUnitFinder"/>) as it is found, then the summary.</summary>
     private static async Task<int> FindUnitsAsync(ModbusClient client, int first, int last, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
     {
-        var answering = new List<int>();
-        for (var unit = first; unit <= last; unit++)
-        {
-            try
-            {
-                var value = await client.ReadRegistersAsync((byte)unit, ModbusTable.HoldingRegister, 0, 1, timeout, cancellationToken);
-                await output.WriteLineAsync($"unit {unit}: answers (holding:0 = {value[0]})");
-                answering.Add(unit);
-            }
-            catch (ModbusException ex)
-            {
-                await output.WriteLineAsync($"unit {unit}: answers with exception {(byte)ex.Code} ({ex.CodeName})");
-                answering.Add(unit);
-            }
-            catch (TimeoutException)
-            {
-                // No answer: no such unit (or it is off).
-            }
-        }
-
+        var answering = await ModbusUnitFinder.FindAsync(client, first, last, timeout, cancellationToken, answer => output.WriteLineAsync(answer.Exception is { } code
+            ? $"unit {answer.Unit}: answers with exception {(byte)code} ({ModbusException.Name((byte)code)})"
+            : $"unit {answer.Unit}: answers (holding:0 = {answer.Value})"));
         await output.WriteLineAsync(answering.Count == 0
             ? $"no unit answers between {first} and {last}"
-            : $"{answering.Count} unit(s) answer: {string.Join(", ", answering)}");
+            : $"{answering.Count} unit(s) answer: {string.Join(", ", answering.Select(a => a.Unit))}");
         return answering.Count == 0 ? ExitCodes.PeerUnreachable : ExitCodes.Success;
     }
 

@@ -5,6 +5,7 @@ using Gateway.Dashboard;
 using Gateway.Drivers;
 using Gateway.Drivers.BuiltIn;
 using Gateway.Drivers.Modbus;
+using Gateway.Drivers.S7;
 using Gateway.Drivers.OpcUa.Transport;
 using Gateway.Hosting;
 using Microsoft.Extensions.Options;
@@ -88,6 +89,31 @@ internal static class CommissioningEndpoints
         api.MapPost("/modbus/scan", (Func<HttpContext, Task<IResult>>)(context =>
             DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.ModbusScanAsync(driver, (string?)body["ranges"], body["unit"] is JsonValue u && u.TryGetValue<int>(out var unit) ? unit : null, ct))));
 
+        api.MapPost("/modbus/units", (Func<HttpContext, Task<IResult>>)(context =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.ModbusUnitsAsync(driver, (string?)body["units"], Int(body, "timeoutMs"), ct))));
+        api.MapPost("/s7/scan", (Func<HttpContext, Task<IResult>>)(context =>
+            DiscoverAsync(context, (driver, body, ct) => DiscoveryApi.S7ScanAsync(driver, Int(body, "db"), Int(body, "start"), Int(body, "length"), ct))));
+
+        api.MapPost("/opcua/certificate", (HttpContext context, IOptions<GatewayConfig> config) =>
+            DiscoverAsync(context, (driver, _, ct) => DiscoveryApi.OpcUaCertificatesAsync(driver, StateDirectory(config.Value), ct)));
+        api.MapPost("/opcua/trust", (HttpContext context, IOptions<GatewayConfig> config, DashboardAuth auth, ILoggerFactory loggers) =>
+            DiscoverAsync(context, async (driver, body, ct) =>
+            {
+                if ((string?)body["thumbprint"] is not { Length: > 0 } thumbprint)
+                {
+                    return Results.Json(new { error = "give thumbprint: the SHA-1 thumbprint of the certificate shown" }, statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                var trusted = await DiscoveryApi.OpcUaTrustAsync(driver, thumbprint, StateDirectory(config.Value), ct);
+                if (trusted is not var (certificate, path, url))
+                {
+                    return Results.Json(new { error = $"the server no longer offers the certificate {thumbprint}: fetch it again and check it" }, statusCode: StatusCodes.Status409Conflict);
+                }
+
+                CommissioningLog.ServerCertificateTrusted(loggers.CreateLogger("Gateway.Commissioning"), ChangeRequestGuard.Describe(context, auth), certificate.Subject, certificate.Thumbprint, url, path);
+                return Results.Json(new { trusted = Path.GetFileName(path), path, subject = certificate.Subject, thumbprint = certificate.Thumbprint });
+            }));
+
         api.MapPost("/preview", (HttpContext context, ConfigSaver saver, IOptions<GatewayConfig> config, ILoggerFactory loggers) =>
             DiscoverAsync(context, async (driver, _, ct) =>
             {
@@ -117,6 +143,8 @@ internal static class CommissioningEndpoints
 
         return ChangeRequestGuard.Check(context, auth);
     }
+
+    private static int? Int(JsonObject body, string key) => body[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
 
     private static string StateDirectory(GatewayConfig config) => Path.GetDirectoryName(Path.GetFullPath(config.Buffer.Path))!;
 
@@ -152,7 +180,7 @@ internal static class CommissioningEndpoints
         {
             return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
         }
-        catch (Exception ex) when (ex is UaException or ModbusException or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+        catch (Exception ex) when (ex is UaException or ModbusException or S7Exception or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
                                        || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
         {
             return Results.Json(new { error = ex is OperationCanceledException ? "the PLC did not answer in time" : ex.Message }, statusCode: StatusCodes.Status502BadGateway);

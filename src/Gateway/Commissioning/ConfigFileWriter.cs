@@ -6,7 +6,8 @@ namespace Gateway.Commissioning;
 /// Writes a configuration file atomically and keeps numbered backups: the new text goes to a temporary file in the
 /// same directory (same file system, so the rename is atomic; the original's permission bits), is flushed to disk
 /// (fsync), the current file is copied to <c>gateway.json.1</c> (the older backups shifted to <c>.2</c> ... and the
-/// oldest past <see cref="MaxBackups"/> deleted), and the temporary file is renamed over the original. A reader sees
+/// oldest past <see cref="MaxBackups"/> deleted), the temporary file is renamed over the original, and the directory
+/// is flushed (fsync) so that the rename survives a power loss. A reader sees
 /// either the old file or the new one, never a half-written one; a crash leaves at worst a stray temporary file.
 /// </summary>
 public static class ConfigFileWriter
@@ -41,7 +42,9 @@ public static class ConfigFileWriter
     /// Moves the current file to backup <c>.1</c> (by copy: the original stays in place until the rename) and renames
     /// <paramref name="temporary"/> over <paramref name="path"/>. Returns the backup's name, or null when there was no file.
     /// </summary>
-    public static string? Commit(string path, string temporary)
+    /// <paramref name="syncFailed"/> hears when the directory cannot be flushed (the new file is in place, but a power
+    /// loss now could bring back the old one); without it, that failure throws.
+    public static string? Commit(string path, string temporary, Action<IOException>? syncFailed = null)
     {
         string? backup = null;
         if (File.Exists(path))
@@ -52,6 +55,17 @@ public static class ConfigFileWriter
         }
 
         File.Move(temporary, path, overwrite: true);
+
+        // The rename (and the backups' names) reach the disk only when the directory is flushed too.
+        try
+        {
+            DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch (IOException ex) when (syncFailed is not null)
+        {
+            syncFailed(ex);
+        }
+
         return backup;
     }
 

@@ -113,7 +113,7 @@ public sealed partial class ConfigSaver : IDisposable
                     return new SaveOutcome(SaveOutcome.Refused, loaded.Problems, changes, null, hash, null);
                 }
 
-                backup = ConfigFileWriter.Commit(_path, temporary);
+                backup = ConfigFileWriter.Commit(_path, temporary, ex => LogDirectoryNotFlushed(_logger, _path, ex.Message));
             }
             finally
             {
@@ -198,6 +198,9 @@ public sealed partial class ConfigSaver : IDisposable
 
         return (edits, changes, problems);
     }
+
+    [LoggerMessage(EventId = 1763, Level = LogLevel.Warning, Message = "Config saved to {File}, but its directory could not be flushed to disk: a power loss now may bring back the previous file ({Reason})")]
+    private static partial void LogDirectoryNotFlushed(ILogger logger, string file, string reason);
 
     [LoggerMessage(EventId = 1760, Level = LogLevel.Information, Message = "Config saved from the commissioning page by {Origin} ({File}): {Changes}; previous file kept as {Backup}")]
     private static partial void LogSaved(ILogger logger, string origin, string file, string changes, string backup);

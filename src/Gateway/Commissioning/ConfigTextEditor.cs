@@ -24,7 +24,7 @@ public readonly record struct DriverEdit(int? Index, JsonObject? Driver)
 /// the edited objects is copied byte for byte. Offsets come from <see cref="Utf8JsonReader"/> (comments and trailing
 /// commas allowed, as the loader allows them).
 /// </summary>
-public static class ConfigTextEditor
+public static partial class ConfigTextEditor
 {
     private static readonly JsonReaderOptions s_reader = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -92,7 +92,6 @@ public static class ConfigTextEditor
         var text = utf8.AsSpan(bom);
         var layout = Locate(text);
         var newline = text.IndexOf("\r\n"u8) >= 0 ? "\r\n" : "\n";
-        var spans = new List<(int Start, int End, string Text)>();
         var appended = edits.Where(e => e.Index is null).Select(e => e.Driver ?? throw new ArgumentException("a new driver needs its object", nameof(edits))).ToList();
         var replaced = new Dictionary<int, JsonObject>();
         var removed = new SortedSet<int>();
@@ -120,6 +119,20 @@ public static class ConfigTextEditor
             }
         }
 
+        var spans = ArraySpans(text, layout, replaced, removed, appended, newline, tagLevel: true);
+        return [.. utf8[..bom], .. Splice(text, spans, 0, text.Length)];
+    }
+
+    /// <summary>
+    /// The spans that edit one array (<paramref name="layout"/>): replaced elements rewritten at their indentation
+    /// (with <paramref name="tagLevel"/>, a driver whose other keys are unchanged keeps its text and only its
+    /// <c>tags</c> are edited), removed ones cut with their comma and the comments above, new ones appended.
+    /// </summary>
+    private static List<(int Start, int End, string Text)> ArraySpans(
+        ReadOnlySpan<byte> text, DriversLayout layout, Dictionary<int, JsonObject> replaced, SortedSet<int> removed, List<JsonObject> appended, string newline, bool tagLevel)
+    {
+        var spans = new List<(int Start, int End, string Text)>();
+        var count = layout.Elements.Count;
         // A removed last driver with new ones to add: the first new one takes its place (no comma to mend).
         if (appended.Count > 0 && removed.Remove(count - 1))
         {
@@ -130,7 +143,7 @@ public static class ConfigTextEditor
         foreach (var (index, driver) in replaced)
         {
             var (start, end) = layout.Elements[index];
-            spans.Add((start, end, Indent(driver, Column(text, start), newline)));
+            spans.Add((start, end, (tagLevel ? TagLevelEdit(text, (start, end), driver, newline) : null) ?? Indent(driver, Column(text, start), newline)));
         }
 
         if (removed.Count == count && count > 0)
@@ -163,16 +176,22 @@ public static class ConfigTextEditor
             spans.Add(AppendSpan(text, layout, appended, newline));
         }
 
+        return spans;
+    }
+
+    /// <summary><paramref name="text"/> from <paramref name="from"/> to <paramref name="to"/> with the spans (absolute offsets, inside that range) replaced.</summary>
+    private static byte[] Splice(ReadOnlySpan<byte> text, List<(int Start, int End, string Text)> spans, int from, int to)
+    {
         // Apply from the end so that earlier offsets stay valid; overlapping spans mean two edits of one driver.
         spans.Sort((a, b) => b.Start.CompareTo(a.Start));
-        var result = new List<byte>(utf8.Length + 256);
-        var cursor = text.Length;
+        var result = new List<byte>(to - from + 256);
+        var cursor = to;
         var pieces = new List<byte[]>();
         foreach (var (start, end, replacement) in spans)
         {
             if (end > cursor)
             {
-                throw new ArgumentException("two edits touch the same driver", nameof(edits));
+                throw new ArgumentException("two edits touch the same driver", nameof(spans));
             }
 
             pieces.Add(text[end..cursor].ToArray());
@@ -180,8 +199,7 @@ public static class ConfigTextEditor
             cursor = start;
         }
 
-        pieces.Add(text[..cursor].ToArray());
-        pieces.Add(utf8[..bom]);
+        pieces.Add(text[from..cursor].ToArray());
         pieces.Reverse();
         foreach (var piece in pieces)
         {

@@ -20,7 +20,7 @@ namespace Gateway.Commissioning;
 /// node's children, an OPC UA folder's variables as proposed tags, a Modbus scan. Each opens its own connection to
 /// the PLC and closes it; the running drivers are not touched.
 /// </summary>
-internal static class DiscoveryApi
+internal static partial class DiscoveryApi
 {
     /// <summary>At most this many registers or bits per scan request (a scan is a burst of reads towards a PLC).</summary>
     public const int MaxScanAddresses = 4000;
@@ -76,14 +76,7 @@ internal static class DiscoveryApi
         }
 
         var unit = unitOverride ?? settings.UnitId;
-        var serial = string.Equals((string?)driver["type"], "modbus-rtu", StringComparison.Ordinal);
-        if (!serial && string.IsNullOrWhiteSpace(settings.Host))
-        {
-            throw new ArgumentException("host: give the PLC's address");
-        }
-
-        var options = new ModbusScan.ScanOptions(settings.Host, unit, TimeoutMs: settings.TimeoutMs, RtuOverTcp: settings.RtuOverTcp, Serial: serial ? settings.SerialPort : null, Baud: settings.Baud, Parity: settings.Parity);
-        await using var client = new ModbusClient(ModbusScan.CreateTransport(options, settings.Host ?? "", settings.Port));
+        await using var client = ModbusClientFor(driver, settings, unit, settings.TimeoutMs);
         var timeout = TimeSpan.FromMilliseconds(settings.TimeoutMs);
         var result = new List<object>();
         foreach (var range in ranges)
@@ -93,6 +86,53 @@ internal static class DiscoveryApi
         }
 
         return new { unit, ranges = result };
+    }
+
+    /// <summary>The unit ids that answer holding:0 on the driver's line or TCP gateway (<see cref="ModbusUnitFinder"/>).</summary>
+    public static async Task<object> ModbusUnitsAsync(JsonObject driver, string? unitsText, int? timeoutMs, CancellationToken ct)
+    {
+        var settings = BindModbus(driver);
+        var text = string.IsNullOrWhiteSpace(unitsText) ? "1-247" : unitsText.Trim();
+        if (!ModbusRangeReader.TryRange(text, out var first, out var last) || first < 1 || last > 247)
+        {
+            throw new ArgumentException($"units '{text}' must be FIRST-LAST between 1 and 247");
+        }
+
+        // A missing unit costs one timeout: the whole scan must end within the discovery call's time.
+        var timeout = timeoutMs ?? Math.Min(settings.TimeoutMs, DefaultUnitTimeoutMs);
+        if (timeout is < 10 or > 5000 || (long)(last - first + 1) * timeout > MaxUnitScanMs)
+        {
+            throw new ArgumentException($"timeoutMs {timeout} for {last - first + 1} unit ids: give 10 to 5000 ms and at most {MaxUnitScanMs / 1000} s in all (narrow the units or shorten the timeout)");
+        }
+
+        await using var client = ModbusClientFor(driver, settings, first, timeout);
+        var answers = await ModbusUnitFinder.FindAsync(client, first, last, TimeSpan.FromMilliseconds(timeout), ct);
+        return new
+        {
+            first,
+            last,
+            timeoutMs = timeout,
+            units = answers.Select(a => new { unit = a.Unit, value = a.Value, exception = a.Exception is { } c ? (byte?)c : null, reason = a.Exception is { } e ? ModbusException.Name((byte)e) : null }),
+        };
+    }
+
+    /// <summary>Per unit id of a unit scan, unless the call gives <c>timeoutMs</c>.</summary>
+    public const int DefaultUnitTimeoutMs = 300;
+
+    /// <summary>A unit scan asks at most for this long in all (the discovery call gives up after 60 s).</summary>
+    public const int MaxUnitScanMs = 50_000;
+
+    /// <summary>A client on the driver's TCP target, RTU-over-TCP converter or serial line, as <c>modbus scan</c> opens it.</summary>
+    private static ModbusClient ModbusClientFor(JsonObject driver, ModbusSettings settings, int unit, int timeoutMs)
+    {
+        var serial = string.Equals((string?)driver["type"], "modbus-rtu", StringComparison.Ordinal);
+        if (!serial && string.IsNullOrWhiteSpace(settings.Host))
+        {
+            throw new ArgumentException("host: give the PLC's address");
+        }
+
+        var options = new ModbusScan.ScanOptions(settings.Host, unit, TimeoutMs: timeoutMs, RtuOverTcp: settings.RtuOverTcp, Serial: serial ? settings.SerialPort : null, Baud: settings.Baud, Parity: settings.Parity);
+        return new ModbusClient(ModbusScan.CreateTransport(options, settings.Host ?? "", settings.Port));
     }
 
     private static object Rows(ScannedRange scan)

@@ -187,6 +187,30 @@ public sealed class CertificateStore
         }
     }
 
+    /// <summary>True when the certificate is in <c>trusted/</c>, itself or through a trusted CA (as <see cref="ValidateServerCertificate"/> checks it).</summary>
+    public bool IsTrustedCertificate(X509Certificate2 certificate) => IsTrusted(certificate);
+
+    /// <summary>
+    /// Writes a server certificate to <c>trusted/</c> (an operator's decision, such as the commissioning page's
+    /// "trust this server certificate") and removes its copy from <c>rejected/</c>; returns the file written.
+    /// </summary>
+    public string Trust(X509Certificate2 certificate)
+    {
+        Directory.CreateDirectory(TrustedDirectory);
+        var fileName = FileNameOf(certificate);
+        var trusted = Path.Combine(TrustedDirectory, fileName);
+        var temporary = trusted + ".tmp";
+        File.WriteAllBytes(temporary, certificate.RawData);
+        File.Move(temporary, trusted, overwrite: true);
+        var rejected = Path.Combine(RejectedDirectory, fileName);
+        if (File.Exists(rejected))
+        {
+            File.Delete(rejected);
+        }
+
+        return trusted;
+    }
+
     private bool IsTrusted(X509Certificate2 certificate)
     {
         var trusted = LoadAll(Path.Combine(Root, "trusted"));

@@ -19,6 +19,13 @@ const I18N = {
     "f.trustServerCertificate": "Server certificate", "f.username": "User", "f.passwordFile": "Password file", "f.machine": "Machine",
     "f.host": "Host", "f.port": "Port", "f.unitId": "Unit id", "f.rtuOverTcp": "RTU over TCP", "f.serialPort": "Serial port",
     "f.baud": "Baud", "f.parity": "Parity", "f.intervalMs": "Poll interval (ms)", "f.rack": "Rack", "f.slot": "Slot",
+    "f.localTsap": "Local TSAP (LOGO!, S7-200 Smart)", "f.remoteTsap": "Remote TSAP", "f.pduSize": "PDU size",
+    units: "Unit ids", findUnits: "Find the units", noUnit: "no unit answers", unitAnswers: "unit {unit}", scanUnit: "scan unit {unit}",
+    certificate: "Server certificate", fetchCertificate: "Show the server certificate", trust: "Trust this server certificate",
+    trusted: "trusted", notTrusted: "not trusted", trustedAs: "Trusted: {file}", subject: "Subject", issuer: "Issuer",
+    thumbprint: "SHA-1 thumbprint", validity: "Valid", endpoints: "Endpoints", appUri: "Application URI", noCertificate: "The server offers no secure endpoint (no certificate).",
+    s7scan: "Read a data block", s7start: "Start byte", s7length: "Length (bytes)",
+    s7Hint: "S7 is big-endian. Click the reading that looks right: it becomes a tag with the driver's address (DB1.DBD4).",
   },
   fr: {
     title: "Mise en service", back: "Retour au tableau de bord", drivers: "Pilotes", newName: "Nom", type: "Type", add: "Ajouter un pilote",
@@ -36,6 +43,13 @@ const I18N = {
     "f.trustServerCertificate": "Certificat du serveur", "f.username": "Utilisateur", "f.passwordFile": "Fichier du mot de passe", "f.machine": "Machine",
     "f.host": "Hôte", "f.port": "Port", "f.unitId": "N° d'esclave", "f.rtuOverTcp": "RTU sur TCP", "f.serialPort": "Port série",
     "f.baud": "Bauds", "f.parity": "Parité", "f.intervalMs": "Période de scrutation (ms)", "f.rack": "Rack", "f.slot": "Emplacement",
+    "f.localTsap": "TSAP local (LOGO!, S7-200 Smart)", "f.remoteTsap": "TSAP distant", "f.pduSize": "Taille de PDU",
+    units: "N° d'esclaves", findUnits: "Trouver les esclaves", noUnit: "aucun esclave ne répond", unitAnswers: "esclave {unit}", scanUnit: "scanner l'esclave {unit}",
+    certificate: "Certificat du serveur", fetchCertificate: "Afficher le certificat du serveur", trust: "Faire confiance à ce certificat",
+    trusted: "approuvé", notTrusted: "non approuvé", trustedAs: "Approuvé : {file}", subject: "Sujet", issuer: "Émetteur",
+    thumbprint: "Empreinte SHA-1", validity: "Valide", endpoints: "Points d'accès", appUri: "URI d'application", noCertificate: "Le serveur n'offre aucun point d'accès sécurisé (pas de certificat).",
+    s7scan: "Lire un bloc de données", s7start: "Octet de début", s7length: "Longueur (octets)",
+    s7Hint: "Le S7 est gros-boutiste. Cliquez la lecture qui semble juste : elle devient une variable avec l'adresse du pilote (DB1.DBD4).",
   },
 };
 
@@ -45,7 +59,7 @@ const FIELDS = {
     ["securityMode", ["", "Sign", "SignAndEncrypt"]], ["trustServerCertificate", ["trustList", "tofu"]], ["username", "text"], ["passwordFile", "text"], ["machine", "text"]],
   "modbus-tcp": [["host", "text"], ["port", "number"], ["unitId", "number"], ["rtuOverTcp", "checkbox"], ["intervalMs", "number"], ["machine", "text"]],
   "modbus-rtu": [["serialPort", "text"], ["baud", "number"], ["parity", ["even", "none", "odd"]], ["unitId", "number"], ["intervalMs", "number"], ["machine", "text"]],
-  s7: [["host", "text"], ["rack", "number"], ["slot", "number"], ["intervalMs", "number"], ["machine", "text"]],
+  s7: [["host", "text"], ["port", "number"], ["rack", "number"], ["slot", "number"], ["localTsap", "text"], ["remoteTsap", "text"], ["pduSize", "number"], ["intervalMs", "number"], ["machine", "text"]],
 };
 const ORDERS = ["ABCD", "CDAB", "BADC", "DCBA"];
 
@@ -134,6 +148,7 @@ $("add-form").addEventListener("submit", (event) => {
   if (type === "opcua") Object.assign(driver, { endpointUrl: "opc.tcp://", securityPolicy: "None" });
   if (type === "modbus-tcp") Object.assign(driver, { host: "", port: 502, unitId: 1 });
   if (type === "modbus-rtu") Object.assign(driver, { serialPort: "/dev/ttyUSB0", baud: 19200, parity: "even", unitId: 1 });
+  if (type === "s7") Object.assign(driver, { host: "", rack: 0, slot: 1 });
   driver.tags = [];
   const entry = { index: null, driver, original: "", deleted: false };
   state.drivers.push(entry);
@@ -167,6 +182,7 @@ function renderEditor() {
   }));
   $("opcua-pane").hidden = d.type !== "opcua";
   $("modbus-pane").hidden = !d.type.startsWith("modbus");
+  $("s7-pane").hidden = d.type !== "s7";
   renderTags();
 }
 
@@ -292,6 +308,24 @@ $("scan").addEventListener("click", async () => {
     }
   }
   body.replaceChildren(...rows);
+});
+
+$("find-units").addEventListener("click", async () => {
+  const out = $("unit-list");
+  out.replaceChildren(t("loading"));
+  const { status, data } = await api("/modbus/units", { driver: state.current.driver, units: $("units").value });
+  if (status !== 200) { out.replaceChildren(); message(data.error); return; }
+  message("");
+  if (!data.units.length) { out.replaceChildren(el("span", { className: "none", textContent: t("noUnit") })); return; }
+  // A click makes the unit the driver's unitId and scans it.
+  out.replaceChildren(...data.units.map((u) => el("button", { type: "button", className: "unit", dataset: { unit: String(u.unit) },
+    title: u.reason ? `exception ${u.exception} (${u.reason})` : `holding:0 = ${u.value}`, textContent: t("unitAnswers", { unit: u.unit }), onclick: () => {
+      state.current.driver.unitId = u.unit;
+      const field = document.querySelector("#fields input[data-key='unitId']");
+      if (field) field.value = String(u.unit);
+      renderDrivers();
+      $("scan").click();
+    } })));
 });
 
 // ---------- preview and save ----------
