@@ -7,6 +7,14 @@ namespace Gateway.Drivers;
 /// not accumulate. When a poll runs past the next due time, that next poll starts at once, is counted as an overrun,
 /// and the schedule restarts from now instead of bursting to catch up. Samples are still stamped from the wall clock
 /// (<see cref="TimeProvider.GetUtcNow"/>) by the driver. Not thread-safe: one instance per poll loop.
+/// <para>
+/// An <see cref="Aligned"/> schedule puts its due times on the multiples of its interval of the monotonic clock
+/// (Telegraf's <c>round_interval</c>, but on the monotonic clock): every loop of the same interval in the process then
+/// polls at the same instants, so that a second of ten devices is one burst (one group commit, one drain, a few
+/// coalesced sends) rather than ten, each waking the buffer writer, the output and the socket of its own. A poll
+/// that runs past the next due time skips to the next multiple (counted as an overrun) rather than drift off the
+/// common phase.
+/// </para>
 /// </summary>
 public sealed class PollSchedule
 {
@@ -16,6 +24,8 @@ public sealed class PollSchedule
     private long _due;
     private bool _paused;
     private bool _firstUncounted;
+    private bool _aligned;
+    private long _started;
 
     /// <param name="timeProvider">The clocks; only its monotonic clock and its timers are used.</param>
     /// <param name="interval">The poll interval; at least one tick.</param>
@@ -37,6 +47,23 @@ public sealed class PollSchedule
         }
     }
 
+    /// <summary>
+    /// A schedule whose due times are the multiples of <paramref name="interval"/> of the monotonic clock: loops of
+    /// the same interval (or of intervals that divide one another) tick together. The first due time is the next
+    /// multiple after now; a poll that runs past a due time skips to the next multiple after its end (one overrun;
+    /// for the first poll only when it took longer than an interval).
+    /// </summary>
+    /// <param name="timeProvider">The clocks; only its monotonic clock and its timers are used.</param>
+    /// <param name="interval">The poll interval; at least one tick.</param>
+    /// <param name="onOverrun">Called once per poll that could not start on time.</param>
+    public static PollSchedule Aligned(TimeProvider timeProvider, TimeSpan interval, Action? onOverrun = null)
+    {
+        var schedule = new PollSchedule(timeProvider, interval, onOverrun) { _aligned = true, _firstUncounted = true };
+        schedule._started = schedule._due;
+        schedule._due = schedule.BoundaryAfter(schedule._due) - schedule._intervalTimestampTicks;
+        return schedule;
+    }
+
     /// <summary>Polls that could not start on time since this schedule was created.</summary>
     public long Overruns { get; private set; }
 
@@ -47,6 +74,11 @@ public sealed class PollSchedule
     public TimeSpan Next()
     {
         var now = _timeProvider.GetTimestamp();
+        if (_aligned)
+        {
+            return NextAligned(now);
+        }
+
         if (_paused)
         {
             // Late on purpose (see Paused): poll again one interval from now, no overrun.
@@ -72,6 +104,41 @@ public sealed class PollSchedule
         return _timeProvider.GetElapsedTime(now, _due);
     }
 
+    private TimeSpan NextAligned(long now)
+    {
+        _due += _intervalTimestampTicks;
+        // The first poll starts off the phase: missing the first multiple is an overrun only when it took longer than
+        // an interval (a start just before a multiple is not an overload).
+        var uncounted = _paused || (_firstUncounted && now - _started <= _intervalTimestampTicks);
+        _firstUncounted = false;
+        _paused = false;
+        if (now > _due)
+        {
+            if (!uncounted)
+            {
+                Overruns++;
+                _onOverrun?.Invoke();
+            }
+
+            // Skip the missed due times: the next one is the next multiple after now, on the common phase.
+            _due = BoundaryAfter(now);
+        }
+
+        return _timeProvider.GetElapsedTime(now, _due);
+    }
+
+    /// <summary>The first multiple of the interval strictly after <paramref name="timestamp"/>.</summary>
+    private long BoundaryAfter(long timestamp)
+    {
+        var remainder = timestamp % _intervalTimestampTicks;
+        if (remainder < 0)
+        {
+            remainder += _intervalTimestampTicks;
+        }
+
+        return timestamp - remainder + _intervalTimestampTicks;
+    }
+
     /// <summary>Waits until the next poll is due (see <see cref="Next"/>).</summary>
     public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
@@ -83,7 +150,11 @@ public sealed class PollSchedule
     /// Restarts the schedule from now without counting an overrun: after a deliberate pause (a device backing off
     /// after failures) the late start is not an overload.
     /// </summary>
-    public void Restart() => _due = _timeProvider.GetTimestamp();
+    public void Restart()
+    {
+        var now = _timeProvider.GetTimestamp();
+        _due = _aligned ? BoundaryAfter(now) - _intervalTimestampTicks : now;
+    }
 
     /// <summary>
     /// Marks the poll in progress as paused on purpose (the retry policy waits out a backoff: call it from its

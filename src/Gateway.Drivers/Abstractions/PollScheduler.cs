@@ -123,8 +123,10 @@ internal sealed class PollUnitState
 
 /// <summary>
 /// Runs the poll loops of a polling driver, one per unit, in parallel: each polls on a fixed-rate schedule on the
-/// monotonic clock (<see cref="PollSchedule"/>: a step of the wall clock neither stops polling nor makes it burst; a
-/// poll that runs past the next due time is an overrun, told to the writer); a poll that fails with a timeout or an
+/// monotonic clock (<see cref="PollSchedule.Aligned"/>: a step of the wall clock neither stops polling nor makes it
+/// burst; the due times are the multiples of the interval, so that the units of every driver with the same interval
+/// poll together, one burst per interval for the buffer writer and the outputs; a poll that runs past the next due
+/// time is an overrun, told to the writer, and skips to the next multiple); a poll that fails with a timeout or an
 /// I/O error is retried forever with exponential backoff and jitter (<see cref="Backoff"/>), its tags turn Bad once,
 /// the failure is logged with the driver's name once and then summed up (<see cref="RateLimitedLog"/>), and the
 /// recovery is logged once. A poll that waited out a backoff is late on purpose: the schedule restarts from its end
@@ -207,7 +209,7 @@ internal sealed class PollScheduler<TUnit> : IDisposable
     private async Task LoopAsync(TUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         var state = unit.PollState;
-        var schedule = new PollSchedule(_timeProvider, state.Interval, writer.ReportPollOverrun);
+        var schedule = PollSchedule.Aligned(_timeProvider, state.Interval, writer.ReportPollOverrun);
         var pipeline = Backoff.Forever(
             _timeProvider,
             _backoffFirst,

@@ -104,12 +104,13 @@ public sealed class SimulatedDriver : IDriver, IPlcDrill
         await FlushAsync(writer, cancellationToken);
 
         // Run time and pace on the monotonic clock: a step of the wall clock neither stops the line nor makes it burst.
-        // Only the first sample is aligned on a multiple of the interval of the wall clock (the line is a function
-        // of the clock); the values are computed, and the samples stamped, from the wall clock.
+        // The due times are the multiples of the interval of the monotonic clock, as for every polling driver
+        // (PollSchedule.Aligned: loops of one interval tick together, one burst for the buffer and the outputs); the
+        // values are computed, and the samples stamped, from the wall clock.
         var started = _timeProvider.GetTimestamp();
         TimeSpan? stopAfter = _settings.StopAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
         var interval = TimeSpan.FromTicks(intervalTicks);
-        var schedule = new PollSchedule(_timeProvider, interval, writer.ReportPollOverrun, interval - TimeSpan.FromTicks(_timeProvider.GetUtcNow().UtcTicks % intervalTicks));
+        var schedule = PollSchedule.Aligned(_timeProvider, interval, writer.ReportPollOverrun);
         try
         {
             while (!cancellationToken.IsCancellationRequested)

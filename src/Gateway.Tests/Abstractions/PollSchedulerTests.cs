@@ -51,17 +51,45 @@ public sealed class PollSchedulerTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Run_WhenAPollRunsPastTheNextDueTime_CountsOneOverrunAndPollsAtOnceWithoutBursting()
+    public async Task Run_WhenAPollRunsPastTheNextDueTime_CountsOneOverrunAndSkipsToTheNextMultipleOfTheInterval()
     {
         _device.Script.Enqueue(Outcome.Slow(TimeSpan.FromMilliseconds(250)));
         Start();
 
-        // The slow poll ends at 250 ms, past the due time of 100 ms: the next poll starts at once, then the
-        // schedule restarts from there (one wait of a whole interval, not two polls to catch up).
+        // The slow poll ends at 250 ms, past the due times of 100 and 200 ms: the next poll waits for 300 ms, on the
+        // phase every loop of this interval shares (not at once, not a whole interval from its end).
         await _time.WaitForTimersAsync(1);
+        Assert.Equal(new[] { TimeSpan.FromMilliseconds(50) }, _time.DueTimes);
+        _time.Advance(TimeSpan.FromMilliseconds(50));
+        await _time.WaitForTimersAsync(2);
 
-        Assert.Equal(new[] { TimeSpan.Zero, TimeSpan.FromMilliseconds(250) }, _device.PollTimes);
-        Assert.Equal(new[] { s_interval }, _time.DueTimes);
+        Assert.Equal(new[] { TimeSpan.Zero, TimeSpan.FromMilliseconds(300) }, _device.PollTimes);
+        Assert.Equal(s_interval, _time.DueTimes[^1]);
+        Assert.Equal(1, _writer.Overruns);
+    }
+
+    [Fact]
+    public async Task Run_TwoUnitsOfOneInterval_PollTogetherAfterOneOfThemOverran()
+    {
+        _scheduler.Add(new Unit(_scheduler.NewUnitState("second", s_interval, [new("m", "c")], "failed attempts")));
+        _device.Script.Enqueue(Outcome.Slow(TimeSpan.FromMilliseconds(130)));
+        Start();
+
+        // The first loop's poll at 0 ran until 130 ms; the second one started then (its first poll at 130 ms).
+        await _time.WaitForTimersAsync(2);
+        Assert.Equal(new[] { TimeSpan.FromMilliseconds(70), TimeSpan.FromMilliseconds(70) }, _time.DueTimes);
+        _time.Advance(TimeSpan.FromMilliseconds(70));
+        for (var i = 0; i < 2; i++)
+        {
+            await _time.WaitForTimersAsync(4 + (2 * i));
+            _time.Advance(s_interval);
+        }
+
+        await _time.WaitForTimersAsync(8);
+
+        // Both poll at 200, 300 and 400 ms.
+        var times = _device.PollTimes.Order().ToList();
+        Assert.Equal(new[] { 0, 130, 200, 200, 300, 300, 400, 400 }, times.Select(t => (int)t.TotalMilliseconds));
         Assert.Equal(1, _writer.Overruns);
     }
 
@@ -114,9 +142,12 @@ public sealed class PollSchedulerTests : IAsyncDisposable
             await Eventually.TrueAsync(() => _device.PollTimes.Count == failures + 1, $"retry {failures}", TimeSpan.FromSeconds(10));
         }
 
-        // The poll that answered after the backoff is late on purpose: the schedule waits a whole interval, no overrun.
+        // The poll that answered after the backoff is late on purpose: the schedule waits for the next multiple of the
+        // interval (the phase every loop of this interval shares), no overrun.
         await _time.WaitForTimersAsync(6);
-        Assert.Equal(s_interval, _time.DueTimes[^1]);
+        var wait = _time.DueTimes[^1];
+        Assert.InRange(wait, TimeSpan.FromTicks(1), s_interval);
+        Assert.Equal(0, (_device.PollTimes[^1] + wait).Ticks % s_interval.Ticks);
         Assert.Equal(0, _writer.Overruns);
     }
 

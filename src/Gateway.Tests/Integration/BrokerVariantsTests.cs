@@ -54,8 +54,19 @@ public sealed class BrokerVariantsTests
             await broker.ReloadAsync();
 
             await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, s_long);
-            var buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
-            Assert.Equal(buffered, await gateway.MetricAsync($"gateway_samples_published_total{{sink=\"mqtt-{(format == "uns" ? "uns" : "sparkplug")}\"}}"));
+            // The line may still be producing (it stops after 10 s): a sample read between the two scrapes is
+            // published before the second one, so compare until both agree (a lost sample never lets them).
+            var published = $"gateway_samples_published_total{{sink=\"mqtt-{(format == "uns" ? "uns" : "sparkplug")}\"}}";
+            double buffered = 0, sent = 0;
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    buffered = await gateway.MetricAsync("gateway_samples_buffered_total");
+                    sent = await gateway.MetricAsync(published);
+                    return sent == buffered && buffered == await gateway.MetricAsync("gateway_samples_buffered_total");
+                },
+                () => $"published {sent} of {buffered} buffered samples",
+                s_long);
             if (format == "uns")
             {
                 // Every counter value, from the first to the last, reached the subscriber: none was dropped.

@@ -113,7 +113,7 @@ public sealed class CoalescingChannel : IMqttChannel
             }
 
             _passEnd = _filter.Filter(_readBuffer, _passEnd, _readEnd + received, out _readEnd, out var acknowledged);
-            if (acknowledged)
+            if (acknowledged && Acknowledgements.ShouldWake())
             {
                 Acknowledgements.Wake?.Invoke();
             }

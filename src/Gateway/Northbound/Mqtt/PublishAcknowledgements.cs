@@ -27,8 +27,42 @@ public sealed class PublishAcknowledgements
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _reasonStrings = new();
     private int _next;
 
-    /// <summary>Wakes the output's loop: called by the read side after a read that acknowledged some of ours, and by the sender once the send buffer has room again after a refused publication.</summary>
+    /// <summary>
+    /// Wakes the output's loop: called by the read side after a read that acknowledged some of ours when
+    /// <see cref="ShouldWake"/> says so (see <see cref="WakeAfter"/>), and by the sender once the send buffer has room
+    /// again after a refused publication.
+    /// </summary>
     public Action? Wake { get; set; }
+
+    // Counts since the connection started. Allocated and taken: the output's loop; acknowledged and refusals: the read
+    // side. Longs: at 100k messages a second an int wraps within a working day.
+    private long _allocated;
+    private long _acknowledged;
+    private long _taken;
+    private long _wakeAt;
+    private long _refusalsUntaken;
+
+    /// <summary>
+    /// Batches the read side's wake-ups: from now on a read that acknowledged some of ours wakes the loop only once
+    /// <paramref name="acknowledgements"/> more than the loop has taken are acknowledged, or none of ours is left in
+    /// flight, or a refusal is among those not taken yet (always reported at once, in whatever batch it came). The
+    /// output's loop arms it before each wait: a quarter of its window while it waits for room, and
+    /// <see cref="int.MaxValue"/> when it has nothing to send (the burst's last PUBACK wakes it). Until armed, every
+    /// read that acknowledged something wakes it. Counting from what the loop has taken, not from the arming, loses
+    /// nothing that arrived in between.
+    /// </summary>
+    public void WakeAfter(int acknowledgements) =>
+        Volatile.Write(ref _wakeAt, _taken + Math.Max(1, acknowledgements));
+
+    /// <summary>How many of ours await their PUBACK.</summary>
+    public long Outstanding => Volatile.Read(ref _allocated) - Volatile.Read(ref _acknowledged);
+
+    /// <summary>Whether the read side should wake the loop after a read that acknowledged some of ours (see <see cref="WakeAfter"/>).</summary>
+    internal bool ShouldWake()
+    {
+        var acknowledged = Volatile.Read(ref _acknowledged);
+        return Volatile.Read(ref _refusalsUntaken) > 0 || acknowledged >= Volatile.Read(ref _allocated) || acknowledged >= Volatile.Read(ref _wakeAt);
+    }
 
     /// <summary>True once an identifier was allocated on this connection (the channel then guards the range).</summary>
     public bool InUse { get; private set; }
@@ -47,6 +81,7 @@ public sealed class PublishAcknowledgements
         }
 
         Volatile.Write(ref state, Pending);
+        Interlocked.Increment(ref _allocated);
         var identifier = (ushort)(FirstPacketIdentifier + _next);
         _next = (_next + 1) % Capacity;
         InUse = true;
@@ -75,7 +110,18 @@ public sealed class PublishAcknowledgements
             _reasonStrings[packetIdentifier] = reasonString; // before the state: the loop reads it after seeing the state
         }
 
-        return Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) == Pending;
+        if (Interlocked.CompareExchange(ref state, Acknowledged | reasonCode, Pending) != Pending)
+        {
+            return false;
+        }
+
+        if (reasonCode >= 0x80)
+        {
+            Interlocked.Increment(ref _refusalsUntaken); // before the count: a read that sees the count sees the refusal
+        }
+
+        Interlocked.Increment(ref _acknowledged);
+        return true;
     }
 
     /// <summary>
@@ -103,8 +149,10 @@ public sealed class PublishAcknowledgements
         if (reasonCode >= 0x80)
         {
             _reasonStrings.TryRemove(packetIdentifier, out reasonString);
+            Interlocked.Decrement(ref _refusalsUntaken);
         }
 
+        _taken++;
         Volatile.Write(ref state, Free);
         return true;
     }
