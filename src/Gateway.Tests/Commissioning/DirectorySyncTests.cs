@@ -36,4 +36,19 @@ public sealed class DirectorySyncTests : IDisposable
         Assert.Equal("{ \"old\": 1 }", File.ReadAllText(backup!));
         Assert.False(File.Exists(temporary));
     }
+
+    [Fact]
+    public void Commit_FlushesTheFilesDirectory_AfterTheRename()
+    {
+        var path = Path.Combine(_directory, "gateway.json");
+        File.WriteAllText(path, "{ \"old\": 1 }");
+        var temporary = ConfigFileWriter.WriteTemporary(path, "{ \"new\": 2 }"u8.ToArray());
+        var flushed = new List<(string Directory, string Text)>();
+
+        ConfigFileWriter.Commit(path, temporary, syncFailed: null, flushDirectory: d => flushed.Add((d, File.ReadAllText(path))));
+
+        var (directory, text) = Assert.Single(flushed);
+        Assert.Equal(Path.GetFullPath(_directory), directory);
+        Assert.Equal("{ \"new\": 2 }", text); // flushed once the new file is in place, not before the rename
+    }
 }

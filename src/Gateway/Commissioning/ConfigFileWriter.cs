@@ -44,7 +44,11 @@ public static class ConfigFileWriter
     /// </summary>
     /// <paramref name="syncFailed"/> hears when the directory cannot be flushed (the new file is in place, but a power
     /// loss now could bring back the old one); without it, that failure throws.
-    public static string? Commit(string path, string temporary, Action<IOException>? syncFailed = null)
+    public static string? Commit(string path, string temporary, Action<IOException>? syncFailed = null) =>
+        Commit(path, temporary, syncFailed, DirectorySync.Flush);
+
+    /// <summary><see cref="Commit(string, string, Action{IOException}?)"/> with the directory flush given (tests watch it).</summary>
+    internal static string? Commit(string path, string temporary, Action<IOException>? syncFailed, Action<string> flushDirectory)
     {
         string? backup = null;
         if (File.Exists(path))
@@ -59,7 +63,7 @@ public static class ConfigFileWriter
         // The rename (and the backups' names) reach the disk only when the directory is flushed too.
         try
         {
-            DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            flushDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
         catch (IOException ex) when (syncFailed is not null)
         {
