@@ -17,33 +17,20 @@ namespace Gateway.Tests.Dashboard;
 public sealed class DashboardFeedIdleTests : IAsyncLifetime, IDisposable
 {
     private readonly TickCountingTime _time = new();
-    private readonly string _directory = Directory.CreateTempSubdirectory("gw-feed-idle-").FullName;
-    private readonly GatewayMetrics _metrics;
-    private readonly SampleBuffer _buffer;
-    private readonly ServiceProvider _services;
+    private readonly FeedUnderTest _harness;
     private readonly DashboardFeed _feed;
 
     public DashboardFeedIdleTests()
     {
-        _metrics = new GatewayMetrics(_time);
-        _buffer = new SampleBuffer(Path.Combine(_directory, "buffer.db"), 1 << 20, _metrics, NullLogger<SampleBuffer>.Instance);
-        _services = new ServiceCollection().AddSingleton<TimeProvider>(_time).BuildServiceProvider();
-        var config = new GatewayConfig { Gateway = new GatewayIdentity { Id = "gw", Enterprise = "e", Site = "s", Area = "a", Line = "l" } };
-        _feed = new DashboardFeed(_services, Options.Create(config), _metrics, _buffer, new SamplePipeline(_metrics), _time, new Lifetime(), NullLogger<DashboardFeed>.Instance);
+        _harness = new FeedUnderTest(_time);
+        _feed = _harness.Feed;
     }
 
     public Task InitializeAsync() => _feed.StartAsync(CancellationToken.None);
 
     public Task DisposeAsync() => _feed.StopAsync(CancellationToken.None);
 
-    public void Dispose()
-    {
-        _feed.Dispose();
-        _buffer.Dispose();
-        _services.Dispose();
-        _metrics.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _harness.Dispose();
 
     [Fact]
     public async Task Timer_TicksOnlyWhileAClientIsConnected()
@@ -131,18 +118,5 @@ public sealed class DashboardFeedIdleTests : IAsyncLifetime, IDisposable
         public void Dispose() => Inner.Dispose();
 
         public ValueTask DisposeAsync() => Inner.DisposeAsync();
-    }
-
-    private sealed class Lifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
-        }
     }
 }

@@ -19,37 +19,24 @@ namespace Gateway.Tests.Dashboard;
 public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
-    private readonly string _directory = Directory.CreateTempSubdirectory("gw-feed-").FullName;
-    private readonly GatewayMetrics _metrics;
-    private readonly SampleBuffer _buffer;
+    private readonly FeedUnderTest _harness;
     private readonly SamplePipeline _pipeline;
-    private readonly ServiceProvider _services;
     private readonly DashboardFeed _feed;
     private readonly TagInfo _counter = new("press", "total-count", "parts");
     private readonly TagInfo _temperature = new("press", "temperature", "degC");
 
     public DashboardFeedTests()
     {
-        _metrics = new GatewayMetrics(_time);
-        _buffer = new SampleBuffer(Path.Combine(_directory, "buffer.db"), 1 << 20, _metrics, NullLogger<SampleBuffer>.Instance);
-        _pipeline = new SamplePipeline(_metrics);
-        _services = new ServiceCollection().AddSingleton<TimeProvider>(_time).BuildServiceProvider();
-        var config = new GatewayConfig { Gateway = new GatewayIdentity { Id = "gw", Enterprise = "e", Site = "s", Area = "a", Line = "l" } };
-        _feed = new DashboardFeed(_services, Options.Create(config), _metrics, _buffer, _pipeline, _time, new Lifetime(), NullLogger<DashboardFeed>.Instance);
+        _harness = new FeedUnderTest(_time);
+        _pipeline = _harness.Pipeline;
+        _feed = _harness.Feed;
     }
 
     public Task InitializeAsync() => _feed.StartAsync(CancellationToken.None);
 
     public Task DisposeAsync() => _feed.StopAsync(CancellationToken.None);
 
-    public void Dispose()
-    {
-        _feed.Dispose();
-        _buffer.Dispose();
-        _services.Dispose();
-        _metrics.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _harness.Dispose();
 
     [Fact]
     public async Task SlowClient_GetsOneCoalescedDeltaWithTheLatestValues_NotEveryFrame()
@@ -313,19 +300,6 @@ public sealed class DashboardFeedTests : IAsyncLifetime, IDisposable
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             gate.SetResult();
             return gate;
-        }
-    }
-
-    private sealed class Lifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication()
-        {
         }
     }
 }
