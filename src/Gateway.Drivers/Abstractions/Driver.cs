@@ -29,6 +29,21 @@ public interface ISampleWriter
     void ReportPollOverrun()
     {
     }
+
+    /// <summary>
+    /// A poll of one unit starts: its samples follow, then <see cref="PollEnded"/>. The gateway's buffer writer
+    /// commits a burst once every poll under way has ended (no quiet-time timer), so a polling driver brackets each
+    /// poll; samples written outside a bracket (a subscription, a driver's own push) are committed once the
+    /// pipeline is quiet. The default ignores it.
+    /// </summary>
+    void PollStarted()
+    {
+    }
+
+    /// <summary>The poll <see cref="PollStarted"/> announced has ended: all its samples are written. The default ignores it.</summary>
+    void PollEnded()
+    {
+    }
 }
 
 /// <summary>The connection state a driver reports for health pages and metrics.</summary>

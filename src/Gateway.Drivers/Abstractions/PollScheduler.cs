@@ -236,7 +236,17 @@ internal sealed class PollScheduler<TUnit> : IDisposable
 
     private async ValueTask PollOnceAsync(TUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
-        await _device.PollOnceAsync(unit, writer, cancellationToken);
+        // The bracket tells the buffer writer when the burst of the units due together is complete.
+        writer.PollStarted();
+        try
+        {
+            await _device.PollOnceAsync(unit, writer, cancellationToken);
+        }
+        finally
+        {
+            writer.PollEnded();
+        }
+
         if (unit.PollState.Health.Answered())
         {
             _device.LogRecovered(unit);

@@ -178,6 +178,24 @@ public sealed class PollSchedulerTests : IAsyncDisposable
         _stop.Dispose();
     }
 
+    [Fact]
+    public async Task Run_BracketsEveryPoll_EvenOneThatFails_SoTheWriterKnowsWhenTheBurstEnded()
+    {
+        _device.Script.Enqueue(Outcome.Fail);
+        Start();
+
+        // The failed poll, its retry after the backoff, then the scheduled poll.
+        await _time.WaitForTimersAsync(1);
+        _time.Advance(_time.DueTimes[^1]);
+        await _time.WaitForTimersAsync(2);
+        _time.Advance(_time.DueTimes[^1]);
+        await _time.WaitForTimersAsync(3);
+
+        Assert.Equal(new[] { 1, 1, 1 }, _device.PollsUnderWayDuringPoll);
+        Assert.Equal(0, _writer.PollsUnderWay);
+        Assert.Equal(3, _writer.PollsEnded);
+    }
+
     private sealed class Unit(PollUnitState state) : IPollUnit
     {
         public PollUnitState PollState { get; } = state;
@@ -199,6 +217,9 @@ public sealed class PollSchedulerTests : IAsyncDisposable
 
         public List<TimeSpan> PollTimes { get; } = [];
 
+        /// <summary>The writer's polls under way, seen from inside each poll.</summary>
+        public List<int> PollsUnderWayDuringPoll { get; } = [];
+
         public int Failures { get; private set; }
 
         public int FailuresLogged { get; private set; }
@@ -212,6 +233,7 @@ public sealed class PollSchedulerTests : IAsyncDisposable
             lock (PollTimes)
             {
                 PollTimes.Add(time.GetElapsedTime(_start));
+                PollsUnderWayDuringPoll.Add(writer is SampleRecorder recorder ? recorder.PollsUnderWay : -1);
             }
 
             var outcome = Script.TryDequeue(out var next) ? next : Outcome.Slow(TimeSpan.Zero);

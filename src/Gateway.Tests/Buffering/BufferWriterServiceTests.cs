@@ -106,6 +106,88 @@ public sealed class BufferWriterServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Flush_APollsBurst_IsWrittenWhenItsLastPollEnds_WithoutTheClockMoving()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var driver = _pipeline.CreateWriter("press-plc");
+
+        // Two poll groups due together: the first one's samples are in while the second still reads.
+        driver.PollStarted();
+        driver.PollStarted();
+        await driver.WriteBatchAsync(Samples(0, 100), CancellationToken.None);
+        driver.PollEnded();
+
+        // Far past the quiet time, the burst is not over yet: nothing is written.
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        Assert.False(await _wake.WaitAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, _buffer.Count);
+
+        // The last poll ends: written at once, no timer on the fake clock needed.
+        await driver.WriteBatchAsync(Samples(100, 100), CancellationToken.None);
+        driver.PollEnded();
+
+        Assert.True(await _wake.WaitAsync(TimeSpan.FromSeconds(10)), "the end of the burst did not write it");
+        Assert.Equal(200, _buffer.Count);
+        var read = new List<BufferedSample>();
+        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Flush_ABurstThatNeverEnds_IsStillWrittenWithinTheFlushInterval()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var driver = _pipeline.CreateWriter("press-plc");
+        driver.PollStarted(); // a poll that hangs (a device that stopped answering mid-burst)
+        var start = _time.GetTimestamp();
+        await driver.WriteBatchAsync(Samples(0, 50), CancellationToken.None);
+
+        while (!await _wake.WaitAsync(TimeSpan.FromMilliseconds(50)))
+        {
+            Assert.True(_time.GetElapsedTime(start) <= TimeSpan.FromMilliseconds(200), "the writer never flushed");
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        // Not before the interval (the poll was still under way), and not much after it.
+        Assert.InRange(_time.GetElapsedTime(start), TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(150));
+        Assert.Equal(50, _buffer.Count);
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Flush_SamplesFromOutsideAPoll_WaitForTheQuietTime_EvenWhenNoPollIsUnderWay()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var driver = _pipeline.CreateWriter("opcua"); // a subscription: it never brackets its samples
+        await driver.WriteBatchAsync(Samples(0, 10), CancellationToken.None);
+
+        Assert.False(await _wake.WaitAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(0, _buffer.Count);
+
+        await AdvanceUntilWokenAsync();
+        Assert.Equal(10, _buffer.Count);
+        await _writer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Stop_WhileAPollIsUnderWay_WritesWhatIsInThePipeline()
+    {
+        await _writer.StartAsync(CancellationToken.None);
+        var driver = _pipeline.CreateWriter("press-plc");
+        driver.PollStarted();
+        await driver.WriteBatchAsync(Samples(0, 30), CancellationToken.None);
+        await Task.Delay(50); // let the writer's loop reach its wait for the burst's end
+
+        await _writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(30, _buffer.Count);
+    }
+
+    private Sample[] Samples(int from, int count) =>
+        [.. Enumerable.Range(from, count).Select(i => Sample.Good(new TagInfo("press", $"r{i}"), _time.GetUtcNow(), _time.GetUtcNow(), SampleValue.FromInteger(i)))];
+
+    [Fact]
     public async Task Stop_WritesWhatIsStillInThePipeline()
     {
         await _writer.StartAsync(CancellationToken.None);

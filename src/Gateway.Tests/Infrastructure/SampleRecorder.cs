@@ -26,6 +26,23 @@ public class SampleRecorder : ISampleWriter
 
     public void ReportPollOverrun() => Interlocked.Increment(ref _overruns);
 
+    private int _pollsUnderWay;
+    private int _pollsEnded;
+
+    /// <summary>Polls started and not yet ended (<see cref="ISampleWriter.PollStarted"/>).</summary>
+    public int PollsUnderWay => Volatile.Read(ref _pollsUnderWay);
+
+    /// <summary>Polls ended so far (<see cref="ISampleWriter.PollEnded"/>).</summary>
+    public int PollsEnded => Volatile.Read(ref _pollsEnded);
+
+    public void PollStarted() => Interlocked.Increment(ref _pollsUnderWay);
+
+    public void PollEnded()
+    {
+        Interlocked.Decrement(ref _pollsUnderWay);
+        Interlocked.Increment(ref _pollsEnded);
+    }
+
     /// <summary>Every sample so far, oldest first.</summary>
     public List<Sample> Snapshot()
     {

@@ -25,6 +25,22 @@ public sealed class GatewayMetricsTests
     }
 
     [Fact]
+    public void RenderPrometheus_DriverConnected_IsReadFromTheProbeAtTheScrape_UntilSetExplicitly()
+    {
+        using var metrics = new GatewayMetrics(new FakeTimeProvider());
+        var reachable = false;
+        var counters = metrics.Driver("press-plc");
+        counters.ConnectedFrom(() => reachable);
+
+        Assert.Contains("gateway_driver_connected{driver=\"press-plc\"} 0\n", metrics.RenderPrometheus(1024), StringComparison.Ordinal);
+        reachable = true; // no timer has run: the scrape asks the driver
+        Assert.Contains("gateway_driver_connected{driver=\"press-plc\"} 1\n", metrics.RenderPrometheus(1024), StringComparison.Ordinal);
+
+        counters.Connected = false; // the driver stopped: the probe is dropped
+        Assert.Contains("gateway_driver_connected{driver=\"press-plc\"} 0\n", metrics.RenderPrometheus(1024), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RenderPrometheus_PerSinkCounters_AreLabelled()
     {
         using var metrics = new GatewayMetrics(new FakeTimeProvider());

@@ -10,8 +10,10 @@ namespace Gateway.Buffering;
 
 /// <summary>
 /// Writes what the drivers put in the pipeline to the disk buffer, many samples per transaction (group commit): a
-/// batch is written once the pipeline has been quiet for <see cref="QuietTime"/> (a poll's burst of samples is over),
-/// and at the latest <c>buffer.flushIntervalMs</c> after its first sample arrived (a steady stream is written at that
+/// batch is written as soon as every poll under way has ended (the polling drivers bracket each poll, see
+/// <see cref="ISampleWriter.PollStarted"/>: the units due together end as one burst, and no timer is needed to see
+/// it), or, for samples that came from outside a poll (a subscription, the gateway itself), once the pipeline has
+/// been quiet for <see cref="QuietTime"/>; and at the latest <c>buffer.flushIntervalMs</c> after its first sample arrived (a steady stream is written at that
 /// interval, in large batches); two commits are at least a fiftieth of the interval apart (2 ms at the default 100 ms,
 /// at most 10 ms), which bounds the commits per second when many small polls arrive (in WAL mode with
 /// synchronous=NORMAL a commit is not an fsync: the card sees the pages at the kernel's write-back). So at 1000 tags at 1 Hz a sample reaches the disk, and the
@@ -42,6 +44,11 @@ public sealed class BufferWriterService(
     {
         var reader = pipeline.Reader;
         long? lastCommit = null;
+
+        // One timer for the cap on a batch's age while polls are under way, re-armed per batch (a Task.Delay per wait
+        // armed a new timer, and woke the timer thread, every 2 ms of a burst); the stop wakes the wait too.
+        using var ageCap = timeProvider.CreateTimer(static state => ((SamplePipeline)state!).WakeBatchWaiter(), pipeline, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var stopping = stoppingToken.UnsafeRegister(static state => ((SamplePipeline)state!).WakeBatchWaiter(), pipeline);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -52,7 +59,7 @@ public sealed class BufferWriterService(
                 }
 
                 var first = timeProvider.GetTimestamp();
-                await WaitForBatchAsync(reader, first, lastCommit, stoppingToken);
+                await WaitForBatchAsync(reader, first, lastCommit, ageCap, stoppingToken);
                 await FlushAsync(stoppingToken);
                 lastCommit = timeProvider.GetTimestamp();
             }
@@ -67,34 +74,71 @@ public sealed class BufferWriterService(
     }
 
     /// <summary>
-    /// Waits until the batch that began at <paramref name="first"/> is complete: the pipeline quiet for
-    /// <see cref="QuietTime"/> (nothing more arrived) or the batch one interval old, and the last commit at least the
-    /// spacing ago. The samples stay in the pipeline meanwhile (only the flush takes them, under its lock).
+    /// Waits until the batch that began at <paramref name="first"/> is complete: every poll under way ended (their
+    /// samples are all in the pipeline) and, if samples came from outside a poll, the pipeline quiet for
+    /// <see cref="QuietTime"/>; or the batch one interval old (a burst that never ends is still written within the
+    /// flush interval); and the last commit at least the spacing ago. The samples stay in the pipeline meanwhile
+    /// (only the flush takes them, under its lock).
     /// </summary>
-    private async Task WaitForBatchAsync(ChannelReader<Sample> reader, long first, long? lastCommit, CancellationToken stoppingToken)
+    private async Task WaitForBatchAsync(ChannelReader<Sample> reader, long first, long? lastCommit, ITimer cap, CancellationToken stoppingToken)
     {
         // The pipeline's channel is bounded, so it counts what it holds.
         var count = reader.Count;
-        while (timeProvider.GetElapsedTime(first) < _interval)
+        var armed = false;
+        try
         {
-            var left = _interval - timeProvider.GetElapsedTime(first);
-            await Task.Delay(left < QuietTime ? left : QuietTime, timeProvider, stoppingToken);
-            var now = reader.Count;
-            if (now == count)
+            while (true)
             {
-                break;
-            }
+                var left = _interval - timeProvider.GetElapsedTime(first);
+                if (left <= TimeSpan.Zero)
+                {
+                    break;
+                }
 
-            count = now;
+                if (pipeline.PollsUnderWay > 0)
+                {
+                    // Woken by the end of the last poll under way, or by the cap (or the stop): look again.
+                    if (!armed)
+                    {
+                        cap.Change(left, Timeout.InfiniteTimeSpan);
+                        armed = true;
+                    }
+
+                    await pipeline.WaitBurstEndAsync();
+                    stoppingToken.ThrowIfCancellationRequested();
+                    continue;
+                }
+
+                if (!pipeline.TakeUnbracketed())
+                {
+                    break; // every sample came from polls that have ended: the burst is complete
+                }
+
+                await Task.Delay(left < QuietTime ? left : QuietTime, timeProvider, stoppingToken);
+                var now = reader.Count;
+                if (now == count && pipeline.PollsUnderWay == 0)
+                {
+                    break;
+                }
+
+                count = now;
+            }
+        }
+        finally
+        {
+            if (armed)
+            {
+                cap.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
         }
 
         if (lastCommit is { } last)
         {
             var wait = _spacing - timeProvider.GetElapsedTime(last);
-            var cap = _interval - timeProvider.GetElapsedTime(first);
-            if (cap < wait)
+            var until = _interval - timeProvider.GetElapsedTime(first);
+            if (until < wait)
             {
-                wait = cap;
+                wait = until;
             }
 
             if (wait > TimeSpan.Zero)

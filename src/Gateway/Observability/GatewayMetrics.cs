@@ -246,7 +246,25 @@ public sealed class DriverCounters(string name)
 
     public long Errors => Volatile.Read(ref _errors);
 
-    public bool Connected { get; set; }
+    private volatile Func<bool>? _connectedProbe;
+    private volatile bool _connected;
+
+    /// <summary>Whether the driver's source is reachable: asked of the probe, if one is set, each time it is read.</summary>
+    public bool Connected
+    {
+        get => _connectedProbe is { } probe ? probe() : _connected;
+        set
+        {
+            _connectedProbe = null;
+            _connected = value;
+        }
+    }
+
+    /// <summary>
+    /// Reads <see cref="Connected"/> from <paramref name="probe"/> whenever it is asked (a scrape), instead of a timer
+    /// per driver copying the state every second; setting <see cref="Connected"/> removes the probe.
+    /// </summary>
+    public void ConnectedFrom(Func<bool> probe) => _connectedProbe = probe;
 
     public long PollOverruns => Volatile.Read(ref _pollOverruns);
 

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Gateway.Drivers;
+using Gateway.Northbound.Mqtt;
 using Gateway.Observability;
 
 namespace Gateway.Pipeline;
@@ -21,6 +22,15 @@ public sealed class SamplePipeline
 
     private readonly GatewayMetrics _metrics;
 
+    // The polls under way in every driver (ISampleWriter.PollStarted/PollEnded): the buffer writer commits a burst
+    // once the last of them has ended, woken by _burstEnded, instead of polling for a quiet pipeline.
+    private readonly LoopSignal _burstEnded = new();
+    private int _pollsUnderWay;
+
+    // 1 once a sample came from outside a poll (a subscription, the gateway itself) since the writer last looked:
+    // for those only a quiet pipeline tells that a burst is over.
+    private int _unbracketed;
+
     // Copy-on-write: observers register at start-up, every sample reads the array without a lock.
     private Action<Sample>[] _observers = [];
     private SampleBatchObserver[] _batchObservers = [];
@@ -28,6 +38,29 @@ public sealed class SamplePipeline
     public SamplePipeline(GatewayMetrics metrics) => _metrics = metrics;
 
     public ChannelReader<Sample> Reader => _channel.Reader;
+
+    /// <summary>The polls under way in every driver: their samples are not all in the pipeline yet.</summary>
+    internal int PollsUnderWay => Volatile.Read(ref _pollsUnderWay);
+
+    /// <summary>
+    /// Completes when the last poll under way has ended, or at once if one ended since the last wait, or after
+    /// <see cref="WakeBatchWaiter"/>. For the buffer writer's loop only (one waiter).
+    /// </summary>
+    internal ValueTask WaitBurstEndAsync() => _burstEnded.WaitAsync();
+
+    /// <summary>Wakes <see cref="WaitBurstEndAsync"/> (the writer's cap on a batch's age, its stop).</summary>
+    internal void WakeBatchWaiter() => _burstEnded.Set();
+
+    /// <summary>True when a sample came from outside a poll since the last call (which clears it).</summary>
+    internal bool TakeUnbracketed() => Volatile.Read(ref _unbracketed) != 0 && Interlocked.Exchange(ref _unbracketed, 0) != 0;
+
+    private void MarkUnbracketed()
+    {
+        if (Volatile.Read(ref _unbracketed) == 0)
+        {
+            Interlocked.Exchange(ref _unbracketed, 1);
+        }
+    }
 
     /// <summary>Called for every sample that passed the filters (live tag table, OEE). Must be quick.</summary>
     public void Observe(Action<Sample> observer)
@@ -88,8 +121,13 @@ public sealed class SamplePipeline
         }
     }
 
-    private ValueTask Enqueue(Sample sample, CancellationToken cancellationToken)
+    private ValueTask Enqueue(Sample sample, CancellationToken cancellationToken, bool inPoll = false)
     {
+        if (!inPoll)
+        {
+            MarkUnbracketed();
+        }
+
         Notify(sample);
         return _channel.Writer.TryWrite(sample) ? ValueTask.CompletedTask : _channel.Writer.WriteAsync(sample, cancellationToken);
     }
@@ -103,6 +141,22 @@ public sealed class SamplePipeline
         private readonly ChangeFilter _filter = new();
         private readonly Lock _lock = new();
         private Sample[] _passed = new Sample[128];
+        private int _polls;
+
+        public void PollStarted()
+        {
+            Interlocked.Increment(ref _polls);
+            Interlocked.Increment(ref pipeline._pollsUnderWay);
+        }
+
+        public void PollEnded()
+        {
+            Interlocked.Decrement(ref _polls);
+            if (Interlocked.Decrement(ref pipeline._pollsUnderWay) == 0)
+            {
+                pipeline._burstEnded.Set();
+            }
+        }
 
         public ValueTask WriteAsync(Sample sample, CancellationToken cancellationToken)
         {
@@ -119,7 +173,7 @@ public sealed class SamplePipeline
                 return ValueTask.CompletedTask;
             }
 
-            return pipeline.Enqueue(sample, cancellationToken);
+            return pipeline.Enqueue(sample, cancellationToken, inPoll: Volatile.Read(ref _polls) > 0);
         }
 
         public ValueTask WriteBatchAsync(ReadOnlyMemory<Sample> samples, CancellationToken cancellationToken)
@@ -130,6 +184,11 @@ public sealed class SamplePipeline
             }
 
             counters.AddRead(samples.Length);
+            if (Volatile.Read(ref _polls) == 0)
+            {
+                pipeline.MarkUnbracketed();
+            }
+
             var channel = pipeline._channel.Writer;
             int filtered;
             lock (_lock)
