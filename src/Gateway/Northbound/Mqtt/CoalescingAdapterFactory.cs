@@ -1,5 +1,6 @@
 using MQTTnet;
 using MQTTnet.Adapter;
+using MQTTnet.Channel;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
 using MQTTnet.Implementations;
@@ -15,6 +16,9 @@ public sealed class CoalescingAdapterFactory : IMqttClientAdapterFactory
 {
     private readonly MqttClientAdapterFactory _default = new();
 
+    /// <summary>Whether plain TCP connections use <see cref="BlockingTcpChannel"/> (true) or MQTTnet's own TCP channel.</summary>
+    public bool UseBlockingReceive { get; init; } = true;
+
     /// <summary>The channel of the latest connection attempt; null before the first, or for a WebSocket connection.</summary>
     public CoalescingChannel? Latest { get; private set; }
 
@@ -28,7 +32,10 @@ public sealed class CoalescingAdapterFactory : IMqttClientAdapterFactory
         }
 
         var formatter = new MqttPacketFormatterAdapter(options.ProtocolVersion, new MqttBufferWriter(options.WriterBufferSize, options.WriterBufferSizeMax));
-        var channel = new CoalescingChannel(new MqttTcpChannel(options), mqtt5: options.ProtocolVersion == MqttProtocolVersion.V500);
+        // Plain TCP: a socket kept blocking, received on the channel's own thread (BlockingTcpChannel); TLS: MQTTnet's channel.
+        var tcp = (MqttClientTcpOptions)options.ChannelOptions;
+        IMqttChannel inner = UseBlockingReceive && BlockingTcpChannel.Serves(tcp) ? new BlockingTcpChannel(tcp) : new MqttTcpChannel(options);
+        var channel = new CoalescingChannel(inner, mqtt5: options.ProtocolVersion == MqttProtocolVersion.V500);
         Latest = channel;
         return new MqttChannelAdapter(channel, formatter, logger)
         {

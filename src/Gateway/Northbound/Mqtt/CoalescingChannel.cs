@@ -21,6 +21,13 @@ namespace Gateway.Northbound.Mqtt;
 /// before MQTTnet sees it (<see cref="PubAckFilter"/>), recording them in <see cref="Acknowledgements"/>. MQTTnet keeps
 /// everything else: CONNECT, SUBSCRIBE, keep-alive, inbound messages, its own publications.
 /// </para>
+/// <para>
+/// Over a <see cref="BlockingTcpChannel"/> (plain TCP) the broker's bytes are received on a thread of this channel,
+/// blocked in the kernel until they come, and waiting for the PUBACKs owed when there are some (see
+/// <see cref="PublishAcknowledgements.Owed"/>): one wake-up per batch of PUBACKs, no socket event loop and no
+/// thread-pool hand-off per read. What is for MQTTnet is handed to its read loop through a small queue. Over TLS the
+/// reads are MQTTnet's own, as before.
+/// </para>
 /// </summary>
 public sealed class CoalescingChannel : IMqttChannel
 {
@@ -30,6 +37,15 @@ public sealed class CoalescingChannel : IMqttChannel
     private const int ReadBufferSize = 64 * 1024;
 
     private readonly IMqttChannel _inner;
+    private readonly BlockingTcpChannel? _blocking;
+    private readonly Lock _handOff = new();
+    private readonly ArrayBufferWriter<byte> _forMqttnet = new(1024);
+    private int _forMqttnetTaken;
+    private TaskCompletionSource? _mqttnetWaiting;
+    private bool _receiveEnded;
+    private Exception? _receiveFailure;
+    private Thread? _receiver;
+    private volatile bool _disconnectWritten;
     private readonly bool _mqtt5;
     private readonly Lock _lock = new();
     private readonly OutboundPacketTracker _outbound = new();
@@ -54,6 +70,7 @@ public sealed class CoalescingChannel : IMqttChannel
     public CoalescingChannel(IMqttChannel inner, bool mqtt5)
     {
         _inner = inner;
+        _blocking = inner as BlockingTcpChannel;
         _mqtt5 = mqtt5;
         _filter = new PubAckFilter(Acknowledgements);
     }
@@ -74,6 +91,11 @@ public sealed class CoalescingChannel : IMqttChannel
         await _inner.ConnectAsync(cancellationToken).ConfigureAwait(false);
         _stop = new CancellationTokenSource();
         _sender = SendLoopAsync(_stop.Token);
+        if (_blocking is not null)
+        {
+            _receiver = new Thread(ReceiveLoop, 256 * 1024) { IsBackground = true, Name = "MQTT receive" };
+            _receiver.Start();
+        }
     }
 
     public async Task DisconnectAsync(CancellationToken cancellationToken)
@@ -90,22 +112,14 @@ public sealed class CoalescingChannel : IMqttChannel
 
     public async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
     {
+        if (_blocking is not null)
+        {
+            return await ReadHandedOverAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+        }
+
         while (_readStart == _passEnd)
         {
-            if (_readStart == _readEnd)
-            {
-                _readStart = _passEnd = _readEnd = 0;
-            }
-            else if (_readBuffer.Length - _readEnd < 4096)
-            {
-                // Only the start of an undecided packet is left (at most 8 bytes), near the end of the buffer: down to
-                // the beginning, so that the next receive has the whole buffer after it.
-                var kept = _readEnd - _readStart;
-                Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, kept);
-                _readStart = _passEnd = 0;
-                _readEnd = kept;
-            }
-
+            MakeRoomToReceive();
             var received = await _inner.ReadAsync(_readBuffer, _readEnd, _readBuffer.Length - _readEnd, cancellationToken).ConfigureAwait(false);
             if (received == 0)
             {
@@ -123,6 +137,142 @@ public sealed class CoalescingChannel : IMqttChannel
         Buffer.BlockCopy(_readBuffer, _readStart, buffer, offset, taken);
         _readStart += taken;
         return taken;
+    }
+
+    /// <summary>Only the undecided start of a packet is left to keep: moves it down when the buffer's end is near.</summary>
+    private void MakeRoomToReceive()
+    {
+        if (_readStart == _readEnd)
+        {
+            _readStart = _passEnd = _readEnd = 0;
+        }
+        else if (_readBuffer.Length - _readEnd < 4096)
+        {
+            // Only the start of an undecided packet is left (at most 8 bytes), near the end of the buffer: down to
+            // the beginning, so that the next receive has the whole buffer after it.
+            var kept = _readEnd - _readStart;
+            Buffer.BlockCopy(_readBuffer, _readStart, _readBuffer, 0, kept);
+            _readStart = _passEnd = 0;
+            _readEnd = kept;
+        }
+    }
+
+    /// <summary>
+    /// The receiving thread over a <see cref="BlockingTcpChannel"/>: receives, takes out the PUBACKs of ours, wakes the
+    /// output's loop as <see cref="PublishAcknowledgements.ShouldWake"/> says, and hands the rest to MQTTnet's reads.
+    /// Ends when the broker closes the connection or the socket fails or is closed (MQTTnet's read then ends too).
+    /// </summary>
+    private void ReceiveLoop()
+    {
+        var blocking = _blocking!;
+        try
+        {
+            while (true)
+            {
+                MakeRoomToReceive();
+
+                // The PUBACKs owed are 4 bytes each at least; the start of one may be in the buffer already.
+                var atLeast = (int)Math.Min(Acknowledgements.Owed() * 4, 4096) - (_readEnd - _passEnd);
+                var received = blocking.Receive(_readBuffer.AsSpan(_readEnd), atLeast);
+                if (received < 0)
+                {
+                    continue; // the wait for the PUBACKs owed timed out with nothing received: ask again
+                }
+
+                if (received == 0)
+                {
+                    return; // the broker closed the connection
+                }
+
+                _passEnd = _filter.Filter(_readBuffer, _passEnd, _readEnd + received, out _readEnd, out var acknowledged);
+                if (acknowledged && Acknowledgements.ShouldWake())
+                {
+                    Acknowledgements.Wake?.Invoke();
+                }
+
+                if (_passEnd > _readStart)
+                {
+                    TaskCompletionSource? waiting;
+                    lock (_handOff)
+                    {
+                        _forMqttnet.Write(_readBuffer.AsSpan(_readStart, _passEnd - _readStart));
+                        waiting = _mqttnetWaiting;
+                        _mqttnetWaiting = null;
+                    }
+
+                    _readStart = _passEnd;
+                    waiting?.TrySetResult();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _receiveFailure = ex; // reported to MQTTnet's read, unless the channel was closed on purpose
+        }
+        finally
+        {
+            TaskCompletionSource? waiting;
+            lock (_handOff)
+            {
+                _receiveEnded = true;
+                waiting = _mqttnetWaiting;
+                _mqttnetWaiting = null;
+            }
+
+            waiting?.TrySetResult();
+        }
+    }
+
+    /// <summary>MQTTnet's read over a <see cref="BlockingTcpChannel"/>: what the receiving thread left for it.</summary>
+    private async Task<int> ReadHandedOverAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task waiting;
+            lock (_handOff)
+            {
+                var available = _forMqttnet.WrittenCount - _forMqttnetTaken;
+                if (available > 0)
+                {
+                    var taken = Math.Min(count, available);
+                    _forMqttnet.WrittenSpan.Slice(_forMqttnetTaken, taken).CopyTo(buffer.AsSpan(offset, taken));
+                    _forMqttnetTaken += taken;
+                    if (_forMqttnetTaken == _forMqttnet.WrittenCount)
+                    {
+                        _forMqttnet.ResetWrittenCount();
+                        _forMqttnetTaken = 0;
+                    }
+
+                    return taken;
+                }
+
+                if (_receiveEnded)
+                {
+                    if (_receiveFailure is { } failure && !_closed)
+                    {
+                        throw new IOException($"receiving from the broker failed: {failure.Message}", failure);
+                    }
+
+                    if (_disconnectWritten || _closed)
+                    {
+                        break; // a close after our DISCONNECT: see below
+                    }
+
+                    return 0; // the connection was closed
+                }
+
+                waiting = (_mqttnetWaiting ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            await waiting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // The broker closed the connection after MQTTnet's DISCONNECT, before MQTTnet stopped reading (the receiving
+        // thread sees the close at once): MQTTnet's own read would have been cancelled first, so a close it did not
+        // ask for is not reported (it would log a disconnection at every shutdown). Wait for that cancellation, a
+        // second at most.
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        return 0;
     }
 
     public async Task WriteAsync(ReadOnlySequence<byte> buffer, bool isEndOfPacket, CancellationToken cancellationToken)
@@ -221,6 +371,11 @@ public sealed class CoalescingChannel : IMqttChannel
     {
         while (bytes.Length > 0)
         {
+            if (_outbound.AtBoundary && bytes[0] == 0xE0)
+            {
+                _disconnectWritten = true; // MQTTnet ends the connection: the broker's close that follows is expected
+            }
+
             var taken = _outbound.Advance(bytes);
             if (Acknowledgements.InUse && PublishAcknowledgements.IsOurs(_outbound.IdentifierRead))
             {

@@ -64,6 +64,28 @@ public sealed class PublishAcknowledgements
         return Volatile.Read(ref _refusalsUntaken) > 0 || acknowledged >= Volatile.Read(ref _allocated) || acknowledged >= Volatile.Read(ref _wakeAt);
     }
 
+    /// <summary>Most PUBACKs the read side waits for in one receive (see <see cref="Owed"/>).</summary>
+    public const int MostOwedPerReceive = 32;
+
+    /// <summary>
+    /// How many PUBACKs of ours the read side may wait for before it looks at what came: those in flight, up to the
+    /// loop's wake-up mark when it is armed and still ahead (the loop waits for exactly those), at most
+    /// <see cref="MostOwedPerReceive"/> (so that the window is refilled while the rest are still coming); 0 while a
+    /// refusal is not taken yet or none is in flight (read whatever comes).
+    /// </summary>
+    internal long Owed()
+    {
+        var acknowledged = Volatile.Read(ref _acknowledged);
+        var outstanding = Volatile.Read(ref _allocated) - acknowledged;
+        if (outstanding <= 0 || Volatile.Read(ref _refusalsUntaken) > 0)
+        {
+            return 0;
+        }
+
+        var untilWake = Volatile.Read(ref _wakeAt) - acknowledged;
+        return Math.Min(Math.Min(outstanding, untilWake > 0 ? untilWake : outstanding), MostOwedPerReceive);
+    }
+
     /// <summary>True once an identifier was allocated on this connection (the channel then guards the range).</summary>
     public bool InUse { get; private set; }
 
