@@ -217,7 +217,7 @@ internal static partial class DiscoveryApi
     internal static OpcUaSettings BindOpcUa(JsonObject driver)
     {
         var settings = new OpcUaSettings();
-        Root(driver).Bind(settings);
+        ClosedChoice.Spelled(Root(driver), typeof(OpcUaSettings)).Bind(settings);
         return settings;
     }
 

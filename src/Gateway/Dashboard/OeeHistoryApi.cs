@@ -107,7 +107,7 @@ internal static partial class OeeHistoryApi
             node.Insert(0, "machine", entry.Machine);
             node.Insert(1, "complete", entry.Complete);
             node["topDowntimeReasons"] = JsonSerializer.SerializeToNode(entry.TopReasons, GatewayJsonContext.Relaxed.IReadOnlyListOeeDowntimeReason);
-            periods.Add(node);
+            periods.Add((JsonNode)node);
         }
 
         var document = new JsonObject
