@@ -175,6 +175,7 @@ public static class ClosedChoice
 
         [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Options and settings types live in the gateway's trimmer root assemblies (src/Gateway/Gateway.csproj): their public properties are kept.")]
         [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above.")]
+        [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "As above.")]
         private Type? ChildType(string key)
         {
             if (type is null)
