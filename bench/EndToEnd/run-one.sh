@@ -9,13 +9,21 @@
 # stops everything by PID.
 #   GW_DLL           required: <gateway checkout>/src/Gateway/bin/Release/net10.0/gateway.dll
 #                    (not GATEWAY_*: the gateway reads every GATEWAY_* variable as a config key)
+#   GW_BIN           instead of GW_DLL: a native executable run as it is (the native AOT publish,
+#                    `dotnet publish src/Gateway -c Release -r linux-x64 -p:PublishAot=true -o DIR`: DIR/gateway)
 #   MBSERVER_EVERY_REQUEST=1   mbserver advances its values on every request (see src/mbserver.c)
 #   KEEP_BUFFER=1    keep the run's buffer.db (deleted after the run otherwise; its size goes to run.txt)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=${BENCH_OUT:?set BENCH_OUT (bench.sh does)}
-: "${GW_DLL:?set GW_DLL to the Release build of the gateway: <checkout>/src/Gateway/bin/Release/net10.0/gateway.dll}"
-[ -f "$GW_DLL" ] || { echo "no $GW_DLL (build the gateway in Release first)" >&2; exit 2; }
+if [ -n "${GW_BIN:-}" ]; then
+  [ -x "$GW_BIN" ] || { echo "no executable $GW_BIN (publish the native AOT build first)" >&2; exit 2; }
+  GW_CMD=("$GW_BIN")
+else
+  : "${GW_DLL:?set GW_DLL to the Release build of the gateway: <checkout>/src/Gateway/bin/Release/net10.0/gateway.dll (or GW_BIN to a native one)}"
+  [ -f "$GW_DLL" ] || { echo "no $GW_DLL (build the gateway in Release first)" >&2; exit 2; }
+  GW_CMD=(dotnet "$GW_DLL")
+fi
 CONF=$(readlink -f "$1"); LABEL=$2; WARM=${3:-10}; WIN=${4:-60}
 OUT=$B/results/$LABEL
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -35,7 +43,7 @@ stop() {  # stop every process we started, by PID, newest first
 }
 trap stop EXIT
 
-dotnet "$GW_DLL" check-config "$CONF" > "$OUT/check-config.txt" 2>&1 || { cat "$OUT/check-config.txt" >&2; exit 2; }
+"${GW_CMD[@]}" check-config "$CONF" > "$OUT/check-config.txt" 2>&1 || { cat "$OUT/check-config.txt" >&2; exit 2; }
 cp "$CONF" "$OUT/gateway.json"
 $B/bin/mbserver 15502 "$OUT/mbserver.count" 2> "$OUT/mbserver.log" & MB=$!
 mosquitto -c $HERE/mosquitto.conf 2> "$OUT/mosquitto.log" & MQ=$!
@@ -43,7 +51,7 @@ sleep 0.5
 $B/bin/mqttcount 18850 "${SUB_TOPIC:-lab/#}" 1 "$OUT/mqtt.status" "$OUT/mqtt.timeline" 2> "$OUT/mqttcount.log" & MC=$!
 T0=$(date +%s.%N)
 GATEWAY_BUFFER__PATH="$OUT/buffer.db" GATEWAY_HTTP__URLS="http://127.0.0.1:$HTTP_PORT" \
-  dotnet "$GW_DLL" run --config "$CONF" > "$OUT/gateway.log" 2>&1 & GW=$!
+  "${GW_CMD[@]}" run --config "$CONF" > "$OUT/gateway.log" 2>&1 & GW=$!
 for i in $(seq 600); do grep -q "connected to MQTT broker" "$OUT/gateway.log" && break; sleep 0.1; done
 T1=$(date +%s.%N)
 echo "gateway pid $GW up (MQTT connected) after $(echo "$T1 - $T0" | bc) s; mbserver mode:" \

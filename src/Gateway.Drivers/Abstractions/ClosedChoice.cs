@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.ComponentModel;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
@@ -83,6 +84,8 @@ public abstract class ClosedChoiceConverter<TEnum> : TypeConverter, IClosedChoic
 public static class ClosedChoice
 {
     /// <summary>The converter of <typeparamref name="TEnum"/> (it must carry a <see cref="ClosedChoiceConverter{TEnum}"/>).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The closed-choice enums and their [TypeConverter] live in the gateway's trimmer root assemblies.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2087", Justification = "As above.")]
     public static ClosedChoiceConverter<TEnum> Of<TEnum>()
         where TEnum : struct, Enum =>
         TypeDescriptor.GetConverter(typeof(TEnum)) as ClosedChoiceConverter<TEnum>
@@ -96,7 +99,17 @@ public static class ClosedChoice
     /// its path (<see cref="Reason"/>) and left at its default instead of making the bind throw, so that a factory's
     /// <c>Validate</c> reports it with every other problem of the section.
     /// </summary>
-    public static T Bind<T>(IConfigurationSection section, string path, List<ConfigProblem> problems)
+    /// <remarks>
+    /// <paramref name="bind"/> is the caller's <c>(section, settings) => section.Bind(settings)</c>: written where
+    /// <typeparamref name="T"/> is known, so the configuration-binding source generator compiles it (a bind inside
+    /// this generic method would fall back to the reflection binder, which the native AOT build cannot run).
+    /// The properties of <typeparamref name="T"/> are read by reflection: the gateway's assemblies are trimmer roots
+    /// (src/Gateway/Gateway.csproj), so they are all there.
+    /// </remarks>
+    [UnconditionalSuppressMessage("Trimming", "IL2090", Justification = "Settings types live in Gateway.Drivers, a trimmer root assembly: their public properties are kept.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TypeDescriptor.GetConverter of an enum: the closed-choice converters are named by [TypeConverter] on enums of a trimmer root assembly.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "As above: enums of a trimmer root assembly.")]
+    public static T Bind<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(IConfigurationSection section, string path, List<ConfigProblem> problems, Action<IConfiguration, T> bind)
         where T : new()
     {
         List<string>? wrong = null;
@@ -116,12 +129,88 @@ public static class ClosedChoice
         var settings = new T();
         if (wrong is null)
         {
-            section.Bind(settings);
+            bind(Spelled(section, typeof(T)), settings);
             return settings;
         }
 
-        new WithoutKeys(section, wrong).Bind(settings);
+        bind(Spelled(new WithoutKeys(section, wrong), typeof(T)), settings);
         return settings;
+    }
+
+    /// <summary>
+    /// <paramref name="configuration"/> as the configuration binder should read it for a <paramref name="type"/>: every
+    /// closed choice among the properties of <paramref name="type"/> and of the objects and lists below it reads as its
+    /// member's name (<c>"3.1.1"</c> as <c>V311</c>), other values as they are. The binding source generator (used in
+    /// every build since the native AOT work) parses enums by member name and ignores <c>[TypeConverter]</c>; through
+    /// this view it binds the spellings the file has always used. A wrong spelling is left as written (the schema walker
+    /// and <see cref="Bind{T}"/> report it).
+    /// </summary>
+    public static IConfiguration Spelled(IConfiguration configuration, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] Type type) =>
+        new SpelledSection(configuration, type);
+
+    /// <summary>A configuration node seen with the CLR type it binds to (null: unknown, nothing translated below).</summary>
+    private sealed class SpelledSection(IConfiguration inner, Type? type) : IConfigurationSection
+    {
+        public string Key => (inner as IConfigurationSection)?.Key ?? "";
+
+        public string Path => (inner as IConfigurationSection)?.Path ?? "";
+
+        public string? Value
+        {
+            get => Translate((inner as IConfigurationSection)?.Value, type);
+            set => ((IConfigurationSection)inner).Value = value;
+        }
+
+        public string? this[string key]
+        {
+            get => Translate(inner[key], ChildType(key));
+            set => inner[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Select(child => (IConfigurationSection)new SpelledSection(child, ChildType(child.Key)));
+
+        public IConfigurationSection GetSection(string key) => new SpelledSection(inner.GetSection(key), ChildType(key));
+
+        public Microsoft.Extensions.Primitives.IChangeToken GetReloadToken() => inner.GetReloadToken();
+
+        [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Options and settings types live in the gateway's trimmer root assemblies (src/Gateway/Gateway.csproj): their public properties are kept.")]
+        [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above.")]
+        [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "As above.")]
+        private Type? ChildType(string key)
+        {
+            if (type is null)
+            {
+                return null;
+            }
+
+            if (type.IsArray)
+            {
+                return type.GetElementType();
+            }
+
+            if (type.IsGenericType && type.GetGenericTypeDefinition() is var definition
+                && (definition == typeof(List<>) || definition == typeof(IList<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IEnumerable<>) || definition == typeof(Dictionary<,>) || definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>)))
+            {
+                return type.GetGenericArguments()[^1];
+            }
+
+            var property = type.GetProperty(key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+            return property?.PropertyType;
+        }
+
+        [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TypeDescriptor.GetConverter of an enum of a trimmer root assembly: its [TypeConverter] is kept.")]
+        [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "As above.")]
+        private static string? Translate(string? value, Type? type)
+        {
+            var underlying = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+            if (value is null || underlying is null || !underlying.IsEnum || TypeDescriptor.GetConverter(underlying) is not { } converter || converter is not IClosedChoice choice
+                || !choice.Spellings.Contains(value, StringComparer.Ordinal))
+            {
+                return value;
+            }
+
+            return converter.ConvertFromInvariantString(value)?.ToString() ?? value;
+        }
     }
 
     /// <summary>A section without some of its keys (case-insensitive, as configuration keys are).</summary>

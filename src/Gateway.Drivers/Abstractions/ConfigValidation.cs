@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
@@ -16,6 +17,7 @@ public static class ConfigValidation
         return problems;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Options and settings types live in the gateway's trimmer root assemblies (src/Gateway/Gateway.csproj): their public properties are kept.")]
     private static void Walk(object target, string path, List<ConfigProblem> problems)
     {
         foreach (var property in target.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))

@@ -18,7 +18,7 @@ public sealed class OpcUaDriverFactory : IDriverFactory
     public IEnumerable<ConfigProblem> Validate(DriverConfig config, IConfigurationSection section, string path)
     {
         var problems = new List<ConfigProblem>();
-        var settings = ClosedChoice.Bind<OpcUaSettings>(section, path, problems);
+        var settings = ClosedChoice.Bind<OpcUaSettings>(section, path, problems, static (c, s) => c.Bind(s));
         problems.AddRange(ConfigValidation.Annotations(settings, path));
         if (!string.IsNullOrWhiteSpace(settings.EndpointUrl))
         {
@@ -185,7 +185,7 @@ public sealed class OpcUaDriverFactory : IDriverFactory
     private static OpcUaSettings Bind(IConfigurationSection section)
     {
         var settings = new OpcUaSettings();
-        section.Bind(settings);
+        ClosedChoice.Spelled(section, typeof(OpcUaSettings)).Bind(settings);
         return settings;
     }
 }

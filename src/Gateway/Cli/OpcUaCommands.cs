@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
+using Gateway.Dashboard;
 using Gateway.Discovery;
 using Gateway.Drivers;
 using Gateway.Drivers.OpcUa.Channel;
@@ -16,7 +17,6 @@ namespace Gateway.Cli;
 internal static class OpcUaCommands
 {
     // Names and string NodeIds are often not ASCII (°C, 温度): print them as they are, not as \uXXXX escapes.
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -175,7 +175,7 @@ internal static class OpcUaCommands
             }
             else if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(tree, s_json));
+                Console.WriteLine(JsonSerializer.Serialize(tree, GatewayJsonContext.Indented.TreeNode));
             }
             else
             {

@@ -38,20 +38,15 @@ internal static class CommissioningEndpoints
         {
             var context = invocation.HttpContext;
             var refusal = Refusal(context, context.RequestServices.GetRequiredService<DashboardAuth>(), context.RequestServices.GetRequiredService<IOptions<GatewayConfig>>().Value);
-            return refusal is { } r ? Results.Json(new { error = r.Reason }, statusCode: r.Status) : await next(invocation);
+            return refusal is { } r ? Results.Json(new ApiError(r.Reason), GatewayJsonContext.Default.ApiError, statusCode: r.Status) : await next(invocation);
         });
 
         api.MapGet("/config", (ConfigSaver saver, IOptions<GatewayConfig> config) =>
         {
             var (document, hash) = saver.Read();
-            return Results.Json(new
-            {
-                hash,
-                path = saver.ConfigPath,
-                format = TagPreview.Spelling(config.Value.Mqtt.Format),
-                driverTypes = BuiltInDrivers.Factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal),
-                document,
-            });
+            return Results.Json(
+                new ConfigDocument(hash, saver.ConfigPath, TagPreview.Spelling(config.Value.Mqtt.Format), BuiltInDrivers.Factories.SelectMany(f => f.Types).Order(StringComparer.Ordinal), document),
+                CommissioningJsonContext.Default.ConfigDocument);
         });
 
         api.MapPost("/save", async (HttpContext context, ConfigSaver saver, DashboardAuth auth) =>
@@ -59,7 +54,7 @@ internal static class CommissioningEndpoints
             var body = await BodyAsync(context);
             if (body?["drivers"] is not JsonArray list || list.Any(d => d?["driver"] is not JsonObject))
             {
-                return Results.Json(new { error = "give drivers: [{ index, driver }]" }, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(new ApiError("give drivers: [{ index, driver }]"), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
             }
 
             var drivers = list.Select(d => new SubmittedDriver(d!["index"] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null, (JsonObject)d["driver"]!.DeepClone())).ToList();
@@ -71,15 +66,16 @@ internal static class CommissioningEndpoints
                 _ when outcome.Reload is { Succeeded: false } => StatusCodes.Status500InternalServerError,
                 _ => StatusCodes.Status200OK,
             };
-            return Results.Json(new
-            {
-                result = outcome.Result,
-                problems = outcome.Problems.Select(p => new { path = p.Path, reason = p.Reason }),
-                changes = outcome.Changes,
-                backup = outcome.Backup is null ? null : Path.GetFileName(outcome.Backup),
-                hash = outcome.Hash,
-                reload = outcome.Reload is null ? null : ReloadTriggers.Document(outcome.Reload),
-            }, statusCode: status);
+            return Results.Json(
+                new SaveDocument(
+                    outcome.Result,
+                    outcome.Problems.Select(p => new ProblemDocument(p.Path, p.Reason)),
+                    outcome.Changes,
+                    outcome.Backup is null ? null : Path.GetFileName(outcome.Backup),
+                    outcome.Hash,
+                    outcome.Reload is null ? null : ReloadTriggers.Document(outcome.Reload)),
+                CommissioningJsonContext.Default.SaveDocument,
+                statusCode: status);
         });
 
         api.MapPost("/opcua/browse", (HttpContext context, IOptions<GatewayConfig> config) =>
@@ -101,17 +97,17 @@ internal static class CommissioningEndpoints
             {
                 if ((string?)body["thumbprint"] is not { Length: > 0 } thumbprint)
                 {
-                    return Results.Json(new { error = "give thumbprint: the SHA-1 thumbprint of the certificate shown" }, statusCode: StatusCodes.Status400BadRequest);
+                    return Results.Json(new ApiError("give thumbprint: the SHA-1 thumbprint of the certificate shown"), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
                 }
 
                 var trusted = await DiscoveryApi.OpcUaTrustAsync(driver, thumbprint, StateDirectory(config.Value), ct);
                 if (trusted is not var (certificate, path, url))
                 {
-                    return Results.Json(new { error = $"the server no longer offers the certificate {thumbprint}: fetch it again and check it" }, statusCode: StatusCodes.Status409Conflict);
+                    return Results.Json(new ApiError($"the server no longer offers the certificate {thumbprint}: fetch it again and check it"), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status409Conflict);
                 }
 
                 CommissioningLog.ServerCertificateTrusted(loggers.CreateLogger("Gateway.Commissioning"), ChangeRequestGuard.Describe(context, auth), certificate.Subject, certificate.Thumbprint, url, path);
-                return Results.Json(new { trusted = Path.GetFileName(path), path, subject = certificate.Subject, thumbprint = certificate.Thumbprint });
+                return Results.Json(new TrustDocument(Path.GetFileName(path), path, certificate.Subject, certificate.Thumbprint), CommissioningJsonContext.Default.TrustDocument);
             }));
 
         api.MapPost("/preview", (HttpContext context, ConfigSaver saver, IOptions<GatewayConfig> config, ILoggerFactory loggers) =>
@@ -124,8 +120,8 @@ internal static class CommissioningEndpoints
                 var driverContext = new DriverContext(TimeProvider.System, loggers, StateDirectory(config.Value));
                 var (samples, problems) = await TagPreview.RunAsync(document, driver, config.Value, BuiltInDrivers.Factories, driverContext, ct);
                 return problems.Count > 0
-                    ? Results.Json(new { error = "the driver is not valid", problems = problems.Select(p => new { path = p.Path, reason = p.Reason }) }, statusCode: StatusCodes.Status400BadRequest)
-                    : Results.Json(new { format = TagPreview.Spelling(config.Value.Mqtt.Format), samples });
+                    ? Results.Json(new PreviewRefusal("the driver is not valid", problems.Select(p => new ProblemDocument(p.Path, p.Reason))), CommissioningJsonContext.Default.PreviewRefusal, statusCode: StatusCodes.Status400BadRequest)
+                    : Results.Json(new PreviewDocument(TagPreview.Spelling(config.Value.Mqtt.Format), samples), CommissioningJsonContext.Default.PreviewDocument);
             }));
     }
 
@@ -161,12 +157,16 @@ internal static class CommissioningEndpoints
     }
 
     /// <summary>A discovery call: its body's <c>driver</c>, the work, and the PLC's failures as 502 with their message.</summary>
-    private static async Task<IResult> DiscoverAsync(HttpContext context, Func<JsonObject, JsonObject, CancellationToken, Task<object>> work)
+    private static Task<IResult> DiscoverAsync(HttpContext context, Func<JsonObject, JsonObject, CancellationToken, Task<JsonNode>> work) =>
+        DiscoverAsync(context, async (driver, body, ct) => (IResult)Results.Json(await work(driver, body, ct), CommissioningJsonContext.Default.JsonNode));
+
+    /// <summary>As above, for a call that makes its own answer.</summary>
+    private static async Task<IResult> DiscoverAsync(HttpContext context, Func<JsonObject, JsonObject, CancellationToken, Task<IResult>> work)
     {
         var body = await BodyAsync(context);
         if (body?["driver"] is not JsonObject driver)
         {
-            return Results.Json(new { error = "give driver: { ... } (the driver being edited)" }, statusCode: StatusCodes.Status400BadRequest);
+            return Results.Json(new ApiError("give driver: { ... } (the driver being edited)"), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -174,16 +174,16 @@ internal static class CommissioningEndpoints
         try
         {
             var result = await work((JsonObject)driver.DeepClone(), body, timeout.Token);
-            return result as IResult ?? Results.Json(result);
+            return result;
         }
         catch (ArgumentException ex)
         {
-            return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status400BadRequest);
+            return Results.Json(new ApiError(ex.Message), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
         }
         catch (Exception ex) when (ex is UaException or ModbusException or S7Exception or IOException or TimeoutException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
                                        || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
         {
-            return Results.Json(new { error = ex is OperationCanceledException ? "the PLC did not answer in time" : ex.Message }, statusCode: StatusCodes.Status502BadGateway);
+            return Results.Json(new ApiError(ex is OperationCanceledException ? "the PLC did not answer in time" : ex.Message), GatewayJsonContext.Default.ApiError, statusCode: StatusCodes.Status502BadGateway);
         }
     }
 }

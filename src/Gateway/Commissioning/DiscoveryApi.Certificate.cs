@@ -10,11 +10,11 @@ namespace Gateway.Commissioning;
 internal static partial class DiscoveryApi
 {
     /// <summary>The certificates of the driver's server (subject, SHA-1 thumbprint, validity, endpoints) and whether the driver's PKI already trusts them.</summary>
-    public static async Task<object> OpcUaCertificatesAsync(JsonObject driver, string stateDirectory, CancellationToken ct)
+    public static async Task<JsonNode> OpcUaCertificatesAsync(JsonObject driver, string stateDirectory, CancellationToken ct)
     {
         var (url, store, timeout) = CertificateTarget(driver, stateDirectory);
         var certificates = await OpcUaServerCertificate.FetchAsync(url, store, timeout, ct);
-        return new { endpointUrl = url, trustedDirectory = store.TrustedDirectory, certificates };
+        return CommissioningJsonContext.Node(new OpcUaCertificatesDocument(url, store.TrustedDirectory, certificates), CommissioningJsonContext.Default.OpcUaCertificatesDocument);
     }
 
     /// <summary>

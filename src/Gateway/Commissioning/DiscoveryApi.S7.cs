@@ -12,7 +12,7 @@ internal static partial class DiscoveryApi
     /// Reads <paramref name="length"/> bytes of DB <paramref name="db"/> from <paramref name="start"/> with the
     /// driver object's host, port, rack and slot (or TSAPs), PDU size and timeout, and answers the rows.
     /// </summary>
-    public static async Task<object> S7ScanAsync(JsonObject driver, int? db, int? start, int? length, CancellationToken ct)
+    public static async Task<JsonNode> S7ScanAsync(JsonObject driver, int? db, int? start, int? length, CancellationToken ct)
     {
         var settings = BindS7(driver);
         if (string.IsNullOrWhiteSpace(settings.Host))
@@ -35,7 +35,7 @@ internal static partial class DiscoveryApi
         var (local, remote) = Tsaps(settings);
         await using var client = new S7Client(new S7IsoTransport(settings.Host, settings.Port, local, remote), TimeProvider.System, settings.PduSize);
         var bytes = await S7DbReader.ReadAsync(client, db.Value, first, count, TimeSpan.FromMilliseconds(settings.TimeoutMs), ct);
-        return new { db, start = first, length = count, pduSize = client.PduSize, jobs = client.RequestCount, rows = S7DbReader.Rows(db.Value, first, bytes) };
+        return CommissioningJsonContext.Node(new S7ScanDocument(db, first, count, client.PduSize, client.RequestCount, S7DbReader.Rows(db.Value, first, bytes)), CommissioningJsonContext.Default.S7ScanDocument);
     }
 
     /// <summary>Our TSAP and the CPU's, as the driver takes them: <c>localTsap</c>/<c>remoteTsap</c>, or rack and slot (slot 1 when neither is given).</summary>

@@ -28,7 +28,7 @@ internal static partial class DiscoveryApi
     /// <summary>A folder selected whole: at most this many levels below it.</summary>
     public const int MaxFolderDepth = 6;
 
-    public static async Task<object> OpcUaChildrenAsync(JsonObject driver, string? nodeId, string stateDirectory, CancellationToken ct)
+    public static async Task<JsonNode> OpcUaChildrenAsync(JsonObject driver, string? nodeId, string stateDirectory, CancellationToken ct)
     {
         await using var client = new UaClient(OpcUaOptions(driver, stateDirectory));
         await client.ConnectAsync(ct);
@@ -36,7 +36,7 @@ internal static partial class DiscoveryApi
         {
             var start = await ResolveAsync(client, nodeId, ct);
             var children = await OpcUaBrowser.ChildrenAsync(client, start, ct);
-            return new { nodeId = start.ToString(), children };
+            return CommissioningJsonContext.Node(new OpcUaChildrenDocument(start.ToString(), children), CommissioningJsonContext.Default.OpcUaChildrenDocument);
         }
         finally
         {
@@ -44,7 +44,7 @@ internal static partial class DiscoveryApi
         }
     }
 
-    public static async Task<object> OpcUaFolderAsync(JsonObject driver, string? nodeId, string stateDirectory, CancellationToken ct)
+    public static async Task<JsonNode> OpcUaFolderAsync(JsonObject driver, string? nodeId, string stateDirectory, CancellationToken ct)
     {
         await using var client = new UaClient(OpcUaOptions(driver, stateDirectory));
         await client.ConnectAsync(ct);
@@ -52,7 +52,7 @@ internal static partial class DiscoveryApi
         {
             var start = await ResolveAsync(client, nodeId, ct);
             var tree = await OpcUaBrowser.BrowseTreeAsync(client, start, MaxFolderDepth, ct);
-            return new { nodeId = start.ToString(), tags = TagEmitter.OpcUa(tree) };
+            return CommissioningJsonContext.Node(new OpcUaFolderDocument(start.ToString(), TagEmitter.OpcUa(tree)), CommissioningJsonContext.Default.OpcUaFolderDocument);
         }
         finally
         {
@@ -61,7 +61,7 @@ internal static partial class DiscoveryApi
     }
 
     /// <summary>The scan table: each register as u16/i16 and each pair as float32/int32 in the four word orders.</summary>
-    public static async Task<object> ModbusScanAsync(JsonObject driver, string? rangesText, int? unitOverride, CancellationToken ct)
+    public static async Task<JsonNode> ModbusScanAsync(JsonObject driver, string? rangesText, int? unitOverride, CancellationToken ct)
     {
         var settings = BindModbus(driver);
         var ranges = new List<ScanRange>();
@@ -78,18 +78,18 @@ internal static partial class DiscoveryApi
         var unit = unitOverride ?? settings.UnitId;
         await using var client = ModbusClientFor(driver, settings, unit, settings.TimeoutMs);
         var timeout = TimeSpan.FromMilliseconds(settings.TimeoutMs);
-        var result = new List<object>();
+        var result = new List<ModbusScanRangeDocument>();
         foreach (var range in ranges)
         {
             var scanned = await ModbusRangeReader.ReadRangeAsync(client, (byte)unit, range, Math.Min(64, range.Table.MaxReadCount()), timeout, ct);
             result.Add(Rows(scanned));
         }
 
-        return new { unit, ranges = result };
+        return CommissioningJsonContext.Node(new ModbusScanDocument(unit, result), CommissioningJsonContext.Default.ModbusScanDocument);
     }
 
     /// <summary>The unit ids that answer holding:0 on the driver's line or TCP gateway (<see cref="ModbusUnitFinder"/>).</summary>
-    public static async Task<object> ModbusUnitsAsync(JsonObject driver, string? unitsText, int? timeoutMs, CancellationToken ct)
+    public static async Task<JsonNode> ModbusUnitsAsync(JsonObject driver, string? unitsText, int? timeoutMs, CancellationToken ct)
     {
         var settings = BindModbus(driver);
         var text = string.IsNullOrWhiteSpace(unitsText) ? "1-247" : unitsText.Trim();
@@ -107,13 +107,9 @@ internal static partial class DiscoveryApi
 
         await using var client = ModbusClientFor(driver, settings, first, timeout);
         var answers = await ModbusUnitFinder.FindAsync(client, first, last, TimeSpan.FromMilliseconds(timeout), ct);
-        return new
-        {
-            first,
-            last,
-            timeoutMs = timeout,
-            units = answers.Select(a => new { unit = a.Unit, value = a.Value, exception = a.Exception is { } c ? (byte?)c : null, reason = a.Exception is { } e ? ModbusException.Name((byte)e) : null }),
-        };
+        return CommissioningJsonContext.Node(
+            new ModbusUnitsDocument(first, last, timeout, answers.Select(a => new ModbusUnitDocument(a.Unit, a.Value, a.Exception is { } c ? (byte?)c : null, a.Exception is { } e ? ModbusException.Name((byte)e) : null))),
+            CommissioningJsonContext.Default.ModbusUnitsDocument);
     }
 
     /// <summary>Per unit id of a unit scan, unless the call gives <c>timeoutMs</c>.</summary>
@@ -135,7 +131,7 @@ internal static partial class DiscoveryApi
         return new ModbusClient(ModbusScan.CreateTransport(options, settings.Host ?? "", settings.Port));
     }
 
-    private static object Rows(ScannedRange scan)
+    private static ModbusScanRangeDocument Rows(ScannedRange scan)
     {
         var table = ModbusAddress.TableName(scan.Range.Table);
         var bits = scan.Range.Table.IsBitTable();
@@ -145,7 +141,7 @@ internal static partial class DiscoveryApi
         {
             if (bits)
             {
-                rows.Add(new { address, raw = value });
+                rows.Add(new ModbusBitRow(address, value));
                 continue;
             }
 
@@ -165,18 +161,10 @@ internal static partial class DiscoveryApi
                 }
             }
 
-            rows.Add(new { address, raw = value, hex = "0x" + value.ToString("X4", CultureInfo.InvariantCulture), u16 = value, i16 = (short)value, f32, i32 });
+            rows.Add(new ModbusRegisterRow(address, value, "0x" + value.ToString("X4", CultureInfo.InvariantCulture), value, (short)value, f32, i32));
         }
 
-        return new
-        {
-            table,
-            first = scan.Range.First,
-            last = scan.Range.Last,
-            bits,
-            rows,
-            holes = scan.Holes.Select(h => new { first = h.First, last = h.Last, code = (byte)h.Code, reason = h.Code.ToString() }),
-        };
+        return new ModbusScanRangeDocument(table, scan.Range.First, scan.Range.Last, bits, rows, scan.Holes.Select(h => new ModbusScanHole(h.First, h.Last, (byte)h.Code, h.Code.ToString())));
     }
 
     /// <summary>The client options of an opcua driver object, as the driver itself would connect.</summary>
@@ -229,7 +217,7 @@ internal static partial class DiscoveryApi
     internal static OpcUaSettings BindOpcUa(JsonObject driver)
     {
         var settings = new OpcUaSettings();
-        Root(driver).Bind(settings);
+        ClosedChoice.Spelled(Root(driver), typeof(OpcUaSettings)).Bind(settings);
         return settings;
     }
 

@@ -74,7 +74,7 @@ public static class ConfigLoader
 
         try
         {
-            config = root.Get<GatewayConfig>(o => o.ErrorOnUnknownConfiguration = false) ?? new GatewayConfig();
+            config = ClosedChoice.Spelled(root, typeof(GatewayConfig)).Get<GatewayConfig>(o => o.ErrorOnUnknownConfiguration = false) ?? new GatewayConfig();
         }
         catch (InvalidOperationException ex)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using Gateway.Drivers;
@@ -132,6 +133,8 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
         }
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TypeDescriptor.GetConverter of a scalar option type: the framework's intrinsic converters (numbers, bool, TimeSpan, enums) and the closed-choice converters of a trimmer root assembly.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "TypeDescriptor.GetConverter of a scalar option type: the framework's intrinsic converters (numbers, bool, TimeSpan, enums) and the closed-choice converters of a trimmer root assembly.")]
     private void CheckValue(IConfigurationSection section, Type type, string path)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
@@ -198,6 +201,8 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
     private static Dictionary<string, PropertyInfo> Properties(Type type, Type? extra = null) =>
         s_properties.GetOrAdd((type, extra), static key => Reflect(key.Type, key.Extra));
 
+    [UnconditionalSuppressMessage("Trimming", "IL2065", Justification = "Options types live in the gateway's trimmer root assemblies (src/Gateway/Gateway.csproj): their public properties are kept.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Options types live in the gateway's trimmer root assemblies (src/Gateway/Gateway.csproj): their public properties are kept.")]
     private static Dictionary<string, PropertyInfo> Reflect(Type type, Type? extra)
     {
         var result = new Dictionary<string, PropertyInfo>(StringComparer.OrdinalIgnoreCase);
@@ -215,6 +220,8 @@ internal sealed class SchemaWalker(List<ConfigProblem> problems, IReadOnlyList<I
         return result;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "TypeDescriptor.GetConverter of a scalar option type: the framework's intrinsic converters (numbers, bool, TimeSpan, enums) and the closed-choice converters of a trimmer root assembly.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "TypeDescriptor.GetConverter of a scalar option type: the framework's intrinsic converters (numbers, bool, TimeSpan, enums) and the closed-choice converters of a trimmer root assembly.")]
     private static string Describe(Type type) => type switch
     {
         _ when type == typeof(bool) => "true or false",

@@ -19,34 +19,25 @@ internal static class DashboardData
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>Health of the drivers, the buffer and the MQTT link (<c>/api/status</c>, stream event <c>status</c>).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) =>
+    public static StatusDocument Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider) =>
         Status(config, metrics, buffer, drivers, timeProvider, PlantTime.For(config.Oee), null);
 
     /// <summary>As above, with the plant's clock already resolved (the feed keeps one).</summary>
-    public static object Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlow? flow)
+    public static StatusDocument Status(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlow? flow)
     {
         var rates = flow?.Current() ?? new BufferFlowReading(0, 0, null);
         return StatusDocument(config, metrics, buffer, drivers, timeProvider, plant, rates);
     }
 
-    private static object StatusDocument(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlowReading rates) => new
-    {
-        generatedAt = timeProvider.GetUtcNow(),
-        timeZone = plant.TimeZone,
-        utcOffset = plant.UtcOffset(timeProvider.GetUtcNow()),
-        gateway = config.Gateway,
-        mqtt = new { connected = metrics.MqttConnected, broker = config.Mqtt.Host ?? "embedded", port = config.Mqtt.Port, published = metrics.SamplesPublished, failures = metrics.PublishFailures },
-        buffer = new { samples = buffer.Count, bytes = buffer.Bytes, maxBytes = buffer.MaxBytes, fill = buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, oldestSampleAgeSeconds = metrics.OldestSampleAge.TotalSeconds, dropped = metrics.SamplesDropped,
-            fillRatePerSecond = rates.FillPerSecond, drainRatePerSecond = rates.DrainPerSecond, minutesToEmpty = rates.MinutesToEmpty },
-        drivers = drivers.Drivers.Select(d => new
-        {
-            name = d.Name,
-            state = d.State.ToString(),
-            lastError = d.LastError,
-            tags = d.Tags.Count,
-            samplesRead = metrics.Driver(d.Name).SamplesRead,
-        }),
-    };
+    private static StatusDocument StatusDocument(GatewayConfig config, GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, TimeProvider timeProvider, PlantTime plant, BufferFlowReading rates) => new(
+        GeneratedAt: timeProvider.GetUtcNow(),
+        TimeZone: plant.TimeZone,
+        UtcOffset: plant.UtcOffset(timeProvider.GetUtcNow()),
+        Gateway: config.Gateway,
+        Mqtt: new StatusMqtt(metrics.MqttConnected, config.Mqtt.Host ?? "embedded", config.Mqtt.Port, metrics.SamplesPublished, metrics.PublishFailures),
+        Buffer: new StatusBuffer(buffer.Count, buffer.Bytes, buffer.MaxBytes, buffer.MaxBytes == 0 ? 0 : (double)buffer.Bytes / buffer.MaxBytes, metrics.OldestSampleAge.TotalSeconds, metrics.SamplesDropped,
+            rates.FillPerSecond, rates.DrainPerSecond, rates.MinutesToEmpty),
+        Drivers: drivers.Drivers.Select(d => new StatusDriver(d.Name, d.State.ToString(), d.LastError, d.Tags.Count, metrics.Driver(d.Name).SamplesRead)));
 
     /// <summary>The OEE of every machine (<c>/api/oee</c>, stream event <c>oee</c>); no machines without an <c>oee</c> section.</summary>
     public static OeeReport Oee(IServiceProvider services) =>
@@ -101,3 +92,12 @@ internal static class DashboardData
         return output.WrittenSpan.ToArray();
     }
 }
+
+/// <summary><c>/api/status</c> and the stream's <c>status</c> event (with <c>drill</c> added by the endpoint).</summary>
+internal sealed record StatusDocument(DateTimeOffset GeneratedAt, string TimeZone, string UtcOffset, GatewayIdentity Gateway, StatusMqtt Mqtt, StatusBuffer Buffer, IEnumerable<StatusDriver> Drivers);
+
+internal sealed record StatusMqtt(bool Connected, string Broker, int Port, long Published, long Failures);
+
+internal sealed record StatusBuffer(long Samples, long Bytes, long MaxBytes, double Fill, double OldestSampleAgeSeconds, long Dropped, double FillRatePerSecond, double DrainRatePerSecond, double? MinutesToEmpty);
+
+internal sealed record StatusDriver(string Name, string State, string? LastError, int Tags, long SamplesRead);

@@ -44,7 +44,7 @@ internal static partial class DashboardEndpoints
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
-                await context.Response.WriteAsJsonAsync(new { error = "login required" });
+                await context.Response.WriteAsJsonAsync(new ApiError("login required"), GatewayJsonContext.Default.ApiError);
                 return;
             }
 
@@ -102,7 +102,7 @@ internal static partial class DashboardEndpoints
         }).DisableAntiforgery();
 
         // The page asks whether to show the logout button.
-        app.MapGet("/api/session", (HttpContext context, IOptions<GatewayConfig> config) => Results.Json(new { loginRequired = auth.Enabled, gateway = config.Value.Gateway.Id, viewer = DashboardAuth.IsViewer(context) }));
+        app.MapGet("/api/session", (HttpContext context, IOptions<GatewayConfig> config) => Results.Json(new SessionDocument(auth.Enabled, config.Value.Gateway.Id, DashboardAuth.IsViewer(context)), GatewayJsonContext.Default.SessionDocument));
     }
 
     /// <summary>The login page, its assets and the liveness probe; everything else needs a session when a password is set.</summary>
@@ -167,3 +167,6 @@ internal static partial class DashboardLog
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Dashboard stream frame failed")]
     public static partial void FrameFailed(ILogger logger, Exception exception);
 }
+
+/// <summary><c>/api/session</c>: whether the page shows the logout button.</summary>
+internal sealed record SessionDocument(bool LoginRequired, string Gateway, bool Viewer);

@@ -307,17 +307,17 @@ public sealed partial class DashboardFeed : BackgroundService
     }
 
     private Frame BuildStatusFrame() =>
-        Event("status", DashboardData.Status(_config, _metrics, _buffer, _drivers, _timeProvider, _plantTime, _services.GetService<BufferFlow>()));
+        Event("status", DashboardData.Status(_config, _metrics, _buffer, _drivers, _timeProvider, _plantTime, _services.GetService<BufferFlow>()), GatewayJsonContext.Default.StatusDocument);
 
-    private Frame BuildOeeFrame() => Event("oee", DashboardData.Oee(_services));
+    private Frame BuildOeeFrame() => Event("oee", DashboardData.Oee(_services), GatewayJsonContext.Default.OeeReport);
 
-    private Frame Event(string name, object document)
+    private Frame Event<T>(string name, T document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
         var output = new ArrayBufferWriter<byte>(4096);
         output.Write(Encoding.ASCII.GetBytes($"event: {name}\ndata: "));
         using (var json = new Utf8JsonWriter(output))
         {
-            JsonSerializer.Serialize(json, document, document.GetType(), DashboardData.JsonOptions);
+            JsonSerializer.Serialize(json, document, typeInfo);
         }
 
         output.Write("\n\n"u8);

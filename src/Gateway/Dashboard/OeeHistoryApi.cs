@@ -103,11 +103,11 @@ internal static partial class OeeHistoryApi
         foreach (var entry in entries)
         {
             var period = entry.Period with { Start = plant.Local(entry.Period.Start), End = plant.Local(entry.Period.End) };
-            var node = JsonSerializer.SerializeToNode(period, s_json)!.AsObject();
+            var node = JsonSerializer.SerializeToNode(period, GatewayJsonContext.Relaxed.OeePeriod)!.AsObject();
             node.Insert(0, "machine", entry.Machine);
             node.Insert(1, "complete", entry.Complete);
-            node["topDowntimeReasons"] = JsonSerializer.SerializeToNode(entry.TopReasons, s_json);
-            periods.Add(node);
+            node["topDowntimeReasons"] = JsonSerializer.SerializeToNode(entry.TopReasons, GatewayJsonContext.Relaxed.IReadOnlyListOeeDowntimeReason);
+            periods.Add((JsonNode)node);
         }
 
         var document = new JsonObject
@@ -192,7 +192,7 @@ internal static partial class OeeHistoryApi
         value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
 
     private static HistoryAnswer Error(int status, string reason) =>
-        new(status, "application/json", JsonSerializer.Serialize(new { error = reason }, s_json), null);
+        new(status, "application/json", JsonSerializer.Serialize(new ApiError(reason), GatewayJsonContext.Relaxed.ApiError), null);
 
     [GeneratedRegex(@"(Z|[+-]\d{2}:?\d{2})$", RegexOptions.IgnoreCase)]
     private static partial Regex WithOffset();

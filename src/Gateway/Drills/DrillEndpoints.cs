@@ -20,7 +20,7 @@ internal static class DrillEndpoints
     {
         var auth = app.Services.GetRequiredService<DashboardAuth>();
         var drills = app.Services.GetRequiredService<TrainerDrills>();
-        app.MapGet("/api/drill", () => Results.Json(drills.Current(), DashboardData.JsonOptions));
+        app.MapGet("/api/drill", () => Results.Json(drills.Current(), GatewayJsonContext.Default.DrillState));
         app.MapPost("/api/drill/outage", (HttpContext context, int? seconds) =>
             Run(context, auth, drills, $"outage start {seconds ?? TrainerDrills.DefaultSeconds} s", origin => drills.StartOutage(seconds ?? TrainerDrills.DefaultSeconds, origin))).DisableAntiforgery();
         app.MapPost("/api/drill/outage/end", (HttpContext context) =>
@@ -65,6 +65,9 @@ internal static class DrillEndpoints
             !auth.Enabled ? "loopback" : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? "bearer" : "session");
         var result = Refusal(auth.Enabled, context) is { } refused ? drills.Refuse(origin, what, refused) : action(origin);
 
-        return Results.Json(new { ok = result.Ok, message = result.Message, drill = drills.Current() }, DashboardData.JsonOptions, statusCode: result.StatusCode);
+        return Results.Json(new DrillAnswer(result.Ok, result.Message, drills.Current()), GatewayJsonContext.Default.DrillAnswer, statusCode: result.StatusCode);
     }
 }
+
+/// <summary>The answer of a drill's start or end: the outcome and the drills running now.</summary>
+internal sealed record DrillAnswer(bool Ok, string Message, DrillState Drill);

@@ -16,12 +16,7 @@ internal static class Endpoints
     public static void MapGatewayEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", (GatewayMetrics metrics, IDriverCatalog drivers) =>
-            Results.Json(new
-            {
-                status = "ok",
-                mqttConnected = metrics.MqttConnected,
-                drivers = drivers.Drivers.Select(d => new { name = d.Name, state = d.State.ToString() }),
-            }));
+            Results.Json(new HealthDocument("ok", metrics.MqttConnected, drivers.Drivers.Select(d => new HealthDriver(d.Name, d.State.ToString()))), GatewayJsonContext.Default.HealthDocument));
 
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));
@@ -29,13 +24,13 @@ internal static class Endpoints
         // The drills running now ride along as "drill" (the same document as /api/drill).
         app.MapGet("/api/status", (GatewayMetrics metrics, SampleBuffer buffer, IDriverCatalog drivers, IOptions<GatewayConfig> options, TimeProvider timeProvider, IServiceProvider services) =>
         {
-            var status = JsonSerializer.SerializeToNode(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>()), DashboardData.JsonOptions)!.AsObject();
+            var status = JsonSerializer.SerializeToNode(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>()), GatewayJsonContext.Default.StatusDocument)!.AsObject();
             if (services.GetService<TrainerDrills>() is { } drills)
             {
-                status["drill"] = JsonSerializer.SerializeToNode(drills.Current(), DashboardData.JsonOptions);
+                status["drill"] = JsonSerializer.SerializeToNode(drills.Current(), GatewayJsonContext.Default.DrillState);
             }
 
-            return Results.Json(status, DashboardData.JsonOptions);
+            return Results.Json(status, GatewayJsonContext.Default.JsonObject);
         });
 
         // The tag shape is DashboardData.WriteTag's, shared with the dashboard's stream.
@@ -43,9 +38,14 @@ internal static class Endpoints
             Results.Bytes(DashboardData.TagsDocument(tags.Snapshot()), "application/json; charset=utf-8"));
 
         // The JSON shape is documented on OeeReport (Oee/OeeSnapshot.cs); without an oee section, no machines.
-        app.MapGet("/api/oee", (IServiceProvider services) => Results.Json(DashboardData.Oee(services)));
+        app.MapGet("/api/oee", (IServiceProvider services) => Results.Json(DashboardData.Oee(services), GatewayJsonContext.Default.OeeReport));
 
         // Hours, shifts, days or a total of the OEE history, JSON or CSV (Dashboard/OeeHistoryApi.cs).
         app.MapOeeHistory();
     }
 }
+
+/// <summary><c>/healthz</c>.</summary>
+internal sealed record HealthDocument(string Status, bool MqttConnected, IEnumerable<HealthDriver> Drivers);
+
+internal sealed record HealthDriver(string Name, string State);

@@ -34,6 +34,11 @@ internal static class GatewayApplication
 
         // The content root is the install folder (appsettings.json, static assets), not the working directory.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, CommissioningJsonContext.Default);
+        });
         builder.AddGatewaySystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);

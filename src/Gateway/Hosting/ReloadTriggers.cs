@@ -25,7 +25,7 @@ internal static class ReloadTriggers
         {
             if (ChangeRequestGuard.Check(context, auth) is { } refused)
             {
-                return Results.Json(new { error = refused.Reason }, statusCode: refused.Status);
+                return Results.Json(new ApiError(refused.Reason), GatewayJsonContext.Default.ApiError, statusCode: refused.Status);
             }
 
             var result = await reloader.ReloadAsync(ChangeRequestGuard.Describe(context, auth), context.RequestAborted);
@@ -35,21 +35,19 @@ internal static class ReloadTriggers
                 ConfigReloadResult.Failed => StatusCodes.Status500InternalServerError,
                 _ => StatusCodes.Status200OK,
             };
-            return Results.Json(Document(result), statusCode: status);
+            return Results.Json(Document(result), GatewayJsonContext.Default.ReloadDocument, statusCode: status);
         }).DisableAntiforgery();
     }
 
     /// <summary>The JSON answer (also what the dashboard shows after a save).</summary>
-    public static object Document(ConfigReloadResult result) => new
-    {
-        result = result.Result,
-        problems = result.Problems.Select(p => new { path = p.Path, reason = p.Reason }),
-        restarted = result.Restarted,
-        added = result.Added,
-        removed = result.Removed,
-        restartRequired = result.RestartRequired,
-        errors = result.Errors,
-    };
+    public static ReloadDocument Document(ConfigReloadResult result) => new(
+        result.Result,
+        result.Problems.Select(p => new ProblemDocument(p.Path, p.Reason)),
+        result.Restarted,
+        result.Added,
+        result.Removed,
+        result.RestartRequired,
+        result.Errors);
 
     /// <summary>SIGHUP reloads (instead of ending the process, the default for that signal).</summary>
     private sealed class SighupReload(ConfigReloader reloader, IHostApplicationLifetime lifetime) : IHostedService, IDisposable
@@ -92,3 +90,13 @@ internal static class ReloadTriggers
         }
     }
 }
+
+/// <summary>The answer of <c>POST /api/config/reload</c> (also what the dashboard shows after a save).</summary>
+internal sealed record ReloadDocument(
+    string Result,
+    IEnumerable<ProblemDocument> Problems,
+    IReadOnlyList<string> Restarted,
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<string> RestartRequired,
+    IReadOnlyList<string> Errors);

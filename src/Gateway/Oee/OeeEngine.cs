@@ -18,12 +18,6 @@ public sealed partial class OeeEngine
     /// </summary>
     public const string StateFileName = "oee-state.json";
 
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = false,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault,
-        Converters = { new JsonStringEnumConverter() },
-    };
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _timeProvider;
@@ -126,7 +120,7 @@ public sealed partial class OeeEngine
         {
             try
             {
-                saved = JsonSerializer.Deserialize<PersistedState>(File.ReadAllText(_stateFile), s_json);
+                saved = JsonSerializer.Deserialize(File.ReadAllText(_stateFile), OeeStateJsonContext.Default.PersistedState);
             }
             catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
             {
@@ -278,7 +272,7 @@ public sealed partial class OeeEngine
                 SavedAt = Now(),
                 Machines = _machines.ToDictionary(m => m.Name, m => m.State, StringComparer.Ordinal),
             };
-            json = JsonSerializer.Serialize(state, s_json);
+            json = JsonSerializer.Serialize(state, OeeStateJsonContext.Default.PersistedState);
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(_stateFile)!);
@@ -401,7 +395,7 @@ public sealed partial class OeeEngine
         return tag;
     }
 
-    private sealed class PersistedState
+    internal sealed class PersistedState
     {
         public int Version { get; set; }
 
@@ -410,6 +404,14 @@ public sealed partial class OeeEngine
         public Dictionary<string, MachineOeeState> Machines { get; set; } = new(StringComparer.Ordinal);
     }
 }
+
+/// <summary>
+/// The OEE engine's state file: enums by name, defaults left out (source-generated, as every JSON of the gateway:
+/// <see cref="Gateway.Dashboard.GatewayJsonContext"/>).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(OeeEngine.PersistedState))]
+internal sealed partial class OeeStateJsonContext : JsonSerializerContext;
 
 internal static partial class OeeLog
 {

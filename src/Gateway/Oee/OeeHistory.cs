@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Dashboard;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Oee;
@@ -25,7 +26,6 @@ public sealed class OeeHistory : IDisposable
     /// <summary>The write-ahead log's size after a checkpoint (it is checkpointed every 64 pages).</summary>
     public const int MaxLogBytes = 262_144 + 65_536;
 
-    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan s_pruneEvery = TimeSpan.FromHours(1);
 
     private readonly Lock _lock = new();
@@ -98,7 +98,7 @@ public sealed class OeeHistory : IDisposable
                     start.Value = entry.Period.Start.ToUnixTimeMilliseconds();
                     end.Value = entry.Period.End.ToUnixTimeMilliseconds();
                     complete.Value = entry.Complete ? 1 : 0;
-                    body.Value = JsonSerializer.Serialize(new Body(entry.Period, [.. entry.TopReasons.Select(Cut)]), s_json);
+                    body.Value = JsonSerializer.Serialize(new OeeHistoryBody(entry.Period, [.. entry.TopReasons.Select(Cut)]), GatewayJsonContext.Default.OeeHistoryBody);
                     command.ExecuteNonQuery();
                 }
 
@@ -134,7 +134,7 @@ public sealed class OeeHistory : IDisposable
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var body = JsonSerializer.Deserialize<Body>(reader.GetString(2), s_json)!;
+                var body = JsonSerializer.Deserialize(reader.GetString(2), GatewayJsonContext.Default.OeeHistoryBody)!;
                 result.Add(new OeeHistoryEntry(reader.GetString(0), kind, body.Period, body.Reasons, reader.GetInt64(1) != 0));
             }
 
@@ -185,5 +185,7 @@ public sealed class OeeHistory : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private sealed record Body(OeePeriod Period, List<OeeDowntimeReason> Reasons);
 }
+
+/// <summary>The JSON of one history row: the period and its top downtime reasons.</summary>
+internal sealed record OeeHistoryBody(OeePeriod Period, List<OeeDowntimeReason> Reasons);

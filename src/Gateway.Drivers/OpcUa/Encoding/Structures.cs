@@ -883,7 +883,11 @@ public sealed class Range : IEncodeable
 
     public override int GetHashCode() => HashCode.Combine(Low, High);
 
-    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(new { low = Low, high = High });
+    public override string ToString() => StructureJson.Write(json =>
+    {
+        json.WriteNumber("low", Low);
+        json.WriteNumber("high", High);
+    });
 }
 
 /// <summary>
@@ -923,13 +927,33 @@ public sealed class EUInformation : IEncodeable
 
     public override int GetHashCode() => HashCode.Combine(NamespaceUri, UnitId, DisplayName, Description);
 
-    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(new
+    public override string ToString() => StructureJson.Write(json =>
     {
-        namespaceUri = NamespaceUri,
-        unitId = UnitId,
-        displayName = DisplayName.Text,
-        description = Description.Text,
-    }, s_json);
+        json.WriteString("namespaceUri", NamespaceUri);
+        json.WriteNumber("unitId", UnitId);
+        json.WriteString("displayName", DisplayName.Text);
+        json.WriteString("description", Description.Text);
+    });
+}
 
-    private static readonly System.Text.Json.JsonSerializerOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+/// <summary>
+/// The JSON text of a structure's <c>ToString</c>, written with <see cref="System.Text.Json.Utf8JsonWriter"/> (no
+/// reflection: the native AOT build prints the same), relaxed escaping as before.
+/// </summary>
+internal static class StructureJson
+{
+    private static readonly System.Text.Json.JsonWriterOptions s_options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string Write(Action<System.Text.Json.Utf8JsonWriter> body)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var json = new System.Text.Json.Utf8JsonWriter(output, s_options))
+        {
+            json.WriteStartObject();
+            body(json);
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
+    }
 }

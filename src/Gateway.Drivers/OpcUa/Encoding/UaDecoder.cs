@@ -272,7 +272,7 @@ public ref struct UaDecoder
         Enter();
         if (length < 0)
         {
-            array = Array.CreateInstance(ClrType(type), 0);
+            array = NewArray(type, 0);
         }
         else
         {
@@ -281,7 +281,7 @@ public ref struct UaDecoder
                 throw new UaDecodingException($"Variant array of {length} elements but {Remaining} bytes left");
             }
 
-            array = Array.CreateInstance(ClrType(type), length);
+            array = NewArray(type, length);
             for (var i = 0; i < length; i++)
             {
                 array.SetValue(ReadScalar(type), i);
@@ -348,6 +348,39 @@ public ref struct UaDecoder
         BuiltInType.Variant => ReadVariant(),
         BuiltInType.DiagnosticInfo => ReadDiagnosticInfo(),
         _ => throw new UaDecodingException($"invalid built-in type {(byte)type}"),
+    };
+
+    /// <summary>
+    /// A new array of <see cref="ClrType"/> elements. Spelled out, not <c>Array.CreateInstance</c>: the native AOT
+    /// build has the code of these array types compiled in, not of an element type chosen at run time.
+    /// </summary>
+    public static Array NewArray(BuiltInType type, int length) => type switch
+    {
+        BuiltInType.Boolean => new bool[length],
+        BuiltInType.SByte => new sbyte[length],
+        BuiltInType.Byte => new byte[length],
+        BuiltInType.Int16 => new short[length],
+        BuiltInType.UInt16 => new ushort[length],
+        BuiltInType.Int32 => new int[length],
+        BuiltInType.UInt32 => new uint[length],
+        BuiltInType.Int64 => new long[length],
+        BuiltInType.UInt64 => new ulong[length],
+        BuiltInType.Float => new float[length],
+        BuiltInType.Double => new double[length],
+        BuiltInType.String or BuiltInType.XmlElement => new string[length],
+        BuiltInType.DateTime => new DateTime[length],
+        BuiltInType.Guid => new Guid[length],
+        BuiltInType.ByteString => new byte[length][],
+        BuiltInType.NodeId => new NodeId[length],
+        BuiltInType.ExpandedNodeId => new ExpandedNodeId[length],
+        BuiltInType.StatusCode => new StatusCode[length],
+        BuiltInType.QualifiedName => new QualifiedName[length],
+        BuiltInType.LocalizedText => new LocalizedText[length],
+        BuiltInType.ExtensionObject => new ExtensionObject[length],
+        BuiltInType.DataValue => new DataValue[length],
+        BuiltInType.Variant => new Variant[length],
+        BuiltInType.DiagnosticInfo => new DiagnosticInfo[length],
+        _ => new object[length],
     };
 
     /// <summary>The .NET type that holds one value of a built-in type.</summary>
