@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 using Gateway.Commissioning;
 using Gateway.Discovery;
 using Gateway.Drills;
-using Gateway.Hosting;
 using Gateway.Oee;
 
 namespace Gateway.Dashboard;
@@ -21,13 +20,11 @@ namespace Gateway.Dashboard;
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(JsonArray))]
 [JsonSerializable(typeof(ApiError))]
-[JsonSerializable(typeof(HealthDocument))]
 [JsonSerializable(typeof(StatusDocument))]
 [JsonSerializable(typeof(SessionDocument))]
 [JsonSerializable(typeof(OeeReport))]
 [JsonSerializable(typeof(DrillState))]
 [JsonSerializable(typeof(DrillAnswer))]
-[JsonSerializable(typeof(ReloadDocument))]
 [JsonSerializable(typeof(OeePeriod))]
 [JsonSerializable(typeof(IReadOnlyList<OeeDowntimeReason>))]
 [JsonSerializable(typeof(OeeHistoryBody))]

@@ -16,7 +16,7 @@ internal static class Endpoints
     public static void MapGatewayEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", (GatewayMetrics metrics, IDriverCatalog drivers) =>
-            Results.Json(new HealthDocument("ok", metrics.MqttConnected, drivers.Drivers.Select(d => new HealthDriver(d.Name, d.State.ToString()))), GatewayJsonContext.Default.HealthDocument));
+            Results.Json(new HealthDocument("ok", metrics.MqttConnected, drivers.Drivers.Select(d => new HealthDriver(d.Name, d.State.ToString()))), HostingJsonContext.Default.HealthDocument));
 
         app.MapGet("/metrics", (GatewayMetrics metrics, SampleBuffer buffer) =>
             Results.Text(metrics.RenderPrometheus(buffer.MaxBytes), "text/plain; version=0.0.4; charset=utf-8"));

@@ -35,7 +35,7 @@ internal static class ReloadTriggers
                 ConfigReloadResult.Failed => StatusCodes.Status500InternalServerError,
                 _ => StatusCodes.Status200OK,
             };
-            return Results.Json(Document(result), GatewayJsonContext.Default.ReloadDocument, statusCode: status);
+            return Results.Json(Document(result), HostingJsonContext.Default.ReloadDocument, statusCode: status);
         }).DisableAntiforgery();
     }
 
