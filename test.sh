@@ -4,7 +4,7 @@
 # qemu-user), builds,
 # runs the whole suite, and ends with one line: "N passed, N failed, N skipped". The native AOT build is published in
 # the background while the suite runs (from a copy of the tree: its build must not touch the bin/ the tests load),
-# then tests/aot/smoke.sh runs it; its checks count in that line. GATEWAY_TEST_AOT=0 leaves it out.
+# then tests/aot/smoke.sh and tests/aot/peers.sh run it; their checks count in that line. GATEWAY_TEST_AOT=0 leaves it out.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -71,14 +71,18 @@ if [ -n "$aot_pid" ]; then
     echo "AOT publish failed:"; grep -E "error|Error" "$results/aot-publish.log" | head -20
     failed=$((failed + 1))
   else
-    aot_line=$(bash tests/aot/smoke.sh "$results/aot/gateway" | tee "$results/aot-smoke.txt" | tail -1)
-    grep '^FAIL' "$results/aot-smoke.txt" || true
-    echo "AOT smoke test: $aot_line"
-    if [[ "$aot_line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-      passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
-    else
-      failed=$((failed + 1))
-    fi
+    # smoke.sh: the default config (simulated line, embedded broker, dashboard); peers.sh: OPC UA with security, S7
+    # and Sparkplug B against the real peers, and the CLI verbs.
+    for check in smoke peers; do
+      aot_line=$(bash "tests/aot/$check.sh" "$results/aot/gateway" | tee "$results/aot-$check.txt" | tail -1)
+      grep '^FAIL' "$results/aot-$check.txt" || true
+      echo "AOT $check test: $aot_line"
+      if [[ "$aot_line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+      else
+        failed=$((failed + 1))
+      fi
+    done
   fi
   set -e
 fi
