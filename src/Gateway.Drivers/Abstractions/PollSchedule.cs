@@ -13,7 +13,9 @@ namespace Gateway.Drivers;
 /// polls at the same instants, so that a second of ten devices is one burst (one group commit, one drain, a few
 /// coalesced sends) rather than ten, each waking the buffer writer, the output and the socket of its own. A poll
 /// that runs past the next due time skips to the next multiple (counted as an overrun) rather than drift off the
-/// common phase.
+/// common phase. A short poll that started late only because its timer fired late (timers fire up to a millisecond or
+/// two late; at a 1 ms interval that is most of them) is followed by the next one at once, on the same phase and not
+/// counted: waiting for the next multiple there halved the rate of a 1 ms loop (530 polls/s, measured).
 /// </para>
 /// </summary>
 public sealed class PollSchedule
@@ -26,6 +28,7 @@ public sealed class PollSchedule
     private bool _firstUncounted;
     private bool _aligned;
     private long _started;
+    private long? _pollStarted;
 
     /// <param name="timeProvider">The clocks; only its monotonic clock and its timers are used.</param>
     /// <param name="interval">The poll interval; at least one tick.</param>
@@ -114,6 +117,13 @@ public sealed class PollSchedule
         _paused = false;
         if (now > _due)
         {
+            // Started late by its timer, not long: the poll itself took less than an interval (known when the loop
+            // waits through WaitAsync) and no due time after this one has passed yet. Poll at once; the phase holds.
+            if (_pollStarted is { } started && now - started <= _intervalTimestampTicks && now - _due < _intervalTimestampTicks)
+            {
+                return TimeSpan.Zero;
+            }
+
             if (!uncounted)
             {
                 Overruns++;
@@ -139,11 +149,26 @@ public sealed class PollSchedule
         return timestamp - remainder + _intervalTimestampTicks;
     }
 
-    /// <summary>Waits until the next poll is due (see <see cref="Next"/>).</summary>
+    /// <summary>
+    /// Waits until the next poll is due (see <see cref="Next"/>), and notes when the wait ended: the start of the
+    /// next poll, which tells a poll that ran long from one whose timer fired late.
+    /// </summary>
     public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         var wait = Next();
-        return wait > TimeSpan.Zero ? new ValueTask(Task.Delay(wait, _timeProvider, cancellationToken)) : ValueTask.CompletedTask;
+        if (wait <= TimeSpan.Zero)
+        {
+            _pollStarted = _timeProvider.GetTimestamp();
+            return ValueTask.CompletedTask;
+        }
+
+        return WaitThenNoteStartAsync(wait, cancellationToken);
+    }
+
+    private async ValueTask WaitThenNoteStartAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        await Task.Delay(wait, _timeProvider, cancellationToken);
+        _pollStarted = _timeProvider.GetTimestamp();
     }
 
     /// <summary>
