@@ -231,6 +231,30 @@ public sealed class BlockingReceiveTests : IAsyncDisposable
         Assert.Equal(0, acknowledgements.Owed());
     }
 
+    [Fact]
+    public async Task WriteAsync_ToABrokerThatTakesNoByte_GivesTheConnectionUpWithAnIOException()
+    {
+        // A broker that keeps the connection open and stops reading: its receive window closes, then ours fills, and a
+        // blocking send would wait forever (MQTTnet's keep-alive cannot cancel it). The send timeout gives it up.
+        var channel = new BlockingTcpChannel(Options(), sendStall: TimeSpan.FromMilliseconds(200));
+        var accepting = _listener.AcceptSocketAsync();
+        await channel.ConnectAsync(CancellationToken.None);
+        _broker = await accepting;
+        var chunk = new System.Buffers.ReadOnlySequence<byte>(new byte[1 << 20]);
+
+        var writing = Task.Run(async () =>
+        {
+            for (var i = 0; i < 4096; i++) // 4 GiB at most: far beyond any socket buffer
+            {
+                await channel.WriteAsync(chunk, isEndOfPacket: true, CancellationToken.None);
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<IOException>(() => writing.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("took no byte", error.Message, StringComparison.Ordinal);
+        channel.Dispose();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _broker?.Dispose();

@@ -30,14 +30,17 @@ public sealed class BlockingTcpChannel : IMqttChannel
     private readonly Lock _sendLock = new();
     private Socket? _socket;
     private readonly int _lowWaterWaitMs;
+    private readonly int _sendStallMs;
     private int _lowWater = 1;
 
     /// <param name="options">MQTTnet's TCP options (<see cref="Serves"/> them).</param>
     /// <param name="lowWaterWait">How long a receive waiting for its minimum may wait (<see cref="DefaultLowWaterWait"/>).</param>
-    public BlockingTcpChannel(MqttClientTcpOptions options, TimeSpan? lowWaterWait = null)
+    /// <param name="sendStall">How long a send may wait for a broker that takes no byte (<see cref="DefaultSendStall"/>).</param>
+    public BlockingTcpChannel(MqttClientTcpOptions options, TimeSpan? lowWaterWait = null, TimeSpan? sendStall = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _lowWaterWaitMs = (int)Math.Max(1, (lowWaterWait ?? DefaultLowWaterWait).TotalMilliseconds);
+        _sendStallMs = (int)Math.Max(1, (sendStall ?? DefaultSendStall).TotalMilliseconds);
         _options = options;
         _remote = options.RemoteEndpoint ?? throw new ArgumentException("no broker endpoint", nameof(options));
     }
@@ -54,6 +57,14 @@ public sealed class BlockingTcpChannel : IMqttChannel
     /// packet for MQTTnet (a PINGRESP, an inbound message) can be held up behind PUBACKs that are late.
     /// </summary>
     public static readonly TimeSpan DefaultLowWaterWait = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long a send blocks on a broker that takes no byte (its receive window closed: a wedged or silent broker that
+    /// keeps the connection open) before the connection is given up (<c>SO_SNDTIMEO</c>): a blocking send cannot be
+    /// cancelled, and MQTTnet's keep-alive would queue behind it. What was not acknowledged stays in the buffer and is
+    /// sent again after the reconnect.
+    /// </summary>
+    public static readonly TimeSpan DefaultSendStall = TimeSpan.FromSeconds(10);
 
     public X509Certificate2 ClientCertificate => null!;
 
@@ -74,6 +85,7 @@ public sealed class BlockingTcpChannel : IMqttChannel
         try
         {
             socket.NoDelay = _options.NoDelay;
+            socket.SendTimeout = _sendStallMs;
             if (_options.LingerState is { } linger)
             {
                 socket.LingerState = linger;
@@ -184,7 +196,14 @@ public sealed class BlockingTcpChannel : IMqttChannel
                 var span = segment.Span;
                 while (span.Length > 0)
                 {
-                    span = span[socket.Send(span, SocketFlags.None)..];
+                    try
+                    {
+                        span = span[socket.Send(span, SocketFlags.None)..];
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                    {
+                        throw new IOException($"the broker took no byte for {_sendStallMs / 1000.0:0.#} s: connection given up", ex);
+                    }
                 }
             }
         }
