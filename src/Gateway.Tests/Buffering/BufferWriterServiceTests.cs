@@ -48,11 +48,8 @@ public sealed class BufferWriterServiceTests : IDisposable
 
         await AdvanceUntilWokenAsync();
 
-        Assert.Equal(500, _buffer.Count);
+        AssertBufferHoldsInOrder(500);
         Assert.Equal(500, _metrics.SamplesBuffered);
-        var read = new List<BufferedSample>();
-        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
-        Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
         await _writer.StopAsync(CancellationToken.None);
     }
 
@@ -127,10 +124,7 @@ public sealed class BufferWriterServiceTests : IDisposable
         driver.PollEnded();
 
         Assert.True(await _wake.WaitAsync(TimeSpan.FromSeconds(10)), "the end of the burst did not write it");
-        Assert.Equal(200, _buffer.Count);
-        var read = new List<BufferedSample>();
-        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
-        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
+        AssertBufferHoldsInOrder(200);
         await _writer.StopAsync(CancellationToken.None);
     }
 
@@ -270,5 +264,14 @@ public sealed class BufferWriterServiceTests : IDisposable
         _metrics.Dispose();
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>The buffer holds samples 0 .. count-1 exactly, in order.</summary>
+    private void AssertBufferHoldsInOrder(int count)
+    {
+        Assert.Equal(count, _buffer.Count);
+        var read = new List<BufferedSample>();
+        _buffer.Read(SampleBuffer.DefaultSink, 0, long.MaxValue, 1000, read);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), read.Select(r => r.Sample.Value.AsInteger));
     }
 }
