@@ -118,7 +118,7 @@ public sealed class PollSchedule
         if (now > _due)
         {
             // Started late by its timer, not long: the poll itself took less than an interval (known when the loop
-            // waits through WaitAsync) and no due time after this one has passed yet. Poll at once; the phase holds.
+            // calls PollStarting) and no due time after this one has passed yet. Poll at once; the phase holds.
             if (_pollStarted is { } started && now - started <= _intervalTimestampTicks && now - _due < _intervalTimestampTicks)
             {
                 return TimeSpan.Zero;
@@ -149,27 +149,19 @@ public sealed class PollSchedule
         return timestamp - remainder + _intervalTimestampTicks;
     }
 
-    /// <summary>
-    /// Waits until the next poll is due (see <see cref="Next"/>), and notes when the wait ended: the start of the
-    /// next poll, which tells a poll that ran long from one whose timer fired late.
-    /// </summary>
+    /// <summary>Waits until the next poll is due (see <see cref="Next"/>).</summary>
     public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         var wait = Next();
-        if (wait <= TimeSpan.Zero)
-        {
-            _pollStarted = _timeProvider.GetTimestamp();
-            return ValueTask.CompletedTask;
-        }
-
-        return WaitThenNoteStartAsync(wait, cancellationToken);
+        return wait > TimeSpan.Zero ? new ValueTask(Task.Delay(wait, _timeProvider, cancellationToken)) : ValueTask.CompletedTask;
     }
 
-    private async ValueTask WaitThenNoteStartAsync(TimeSpan wait, CancellationToken cancellationToken)
-    {
-        await Task.Delay(wait, _timeProvider, cancellationToken);
-        _pollStarted = _timeProvider.GetTimestamp();
-    }
+    /// <summary>
+    /// Notes that a poll starts now (call it when the wait is over): the next <see cref="Next"/> can then tell a poll
+    /// that ran long (skip to the next multiple, an overrun) from one whose timer fired late (the next poll at once).
+    /// Without it every late poll skips.
+    /// </summary>
+    public void PollStarting() => _pollStarted = _timeProvider.GetTimestamp();
 
     /// <summary>
     /// Restarts the schedule from now without counting an overrun: after a deliberate pause (a device backing off

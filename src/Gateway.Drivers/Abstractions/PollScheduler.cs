@@ -231,6 +231,7 @@ internal sealed class PollScheduler<TUnit> : IDisposable
             }
 
             await schedule.WaitAsync(cancellationToken);
+            schedule.PollStarting();
         }
     }
 

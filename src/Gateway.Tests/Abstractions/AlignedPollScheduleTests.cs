@@ -78,7 +78,7 @@ public sealed class AlignedPollScheduleTests
     }
 
     [Fact]
-    public async Task WaitAsync_AShortPollWhoseTimerFiredLate_IsFollowedAtOnceOnTheSamePhaseWithoutAnOverrun()
+    public async Task PollStarting_AShortPollWhoseTimerFiredLate_IsFollowedAtOnceOnTheSamePhaseWithoutAnOverrun()
     {
         var time = new FakeTimeProvider();
         var interval = TimeSpan.FromMilliseconds(1);
@@ -86,11 +86,13 @@ public sealed class AlignedPollScheduleTests
         var wait = schedule.WaitAsync(CancellationToken.None);      // due at 1 ms
         time.Advance(TimeSpan.FromMilliseconds(1.9));              // the timer fired 0.9 ms late
         await wait;
+        schedule.PollStarting();
         time.Advance(TimeSpan.FromMilliseconds(0.15));             // a 0.15 ms poll, ending past the 2 ms due time
 
         var next = schedule.WaitAsync(CancellationToken.None);
 
         Assert.True(next.IsCompletedSuccessfully);                  // the poll due at 2 ms runs at once
+        schedule.PollStarting();
         Assert.Equal(0, schedule.Overruns);
         time.Advance(TimeSpan.FromMilliseconds(0.15));             // it ended at 2.2 ms
         Assert.Equal(TimeSpan.FromMilliseconds(0.8), schedule.Next()); // then 3 ms: the phase held
@@ -98,13 +100,14 @@ public sealed class AlignedPollScheduleTests
     }
 
     [Fact]
-    public async Task WaitAsync_APollLongerThanTheInterval_StillSkipsToTheNextMultipleAndCountsAnOverrun()
+    public async Task PollStarting_APollLongerThanTheInterval_StillSkipsToTheNextMultipleAndCountsAnOverrun()
     {
         var time = new FakeTimeProvider();
         var schedule = PollSchedule.Aligned(time, TimeSpan.FromMilliseconds(10));
         var wait = schedule.WaitAsync(CancellationToken.None);      // due at 10 ms
         time.Advance(TimeSpan.FromMilliseconds(10));
         await wait;                                                 // on time
+        schedule.PollStarting();
         time.Advance(TimeSpan.FromMilliseconds(14));               // the poll took 14 ms, past the 20 ms due time
 
         var next = schedule.WaitAsync(CancellationToken.None);
