@@ -10,27 +10,12 @@
 # "FAIL <name>: <why>", then "N passed, N failed"; exit 0 when every check passed. Needs node, mosquitto,
 # mosquitto_sub, curl and python3 (./test.sh installs them and the peers' node_modules).
 set -uo pipefail
-GW=$(readlink -f "${1:?usage: peers.sh GATEWAY_EXECUTABLE}")
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 PEERS=$(cd "$HERE/../peers" && pwd)
-[ -x "$GW" ] || { echo "FAIL publish: no executable $GW"; echo "0 passed, 1 failed"; exit 1; }
-WORK=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port); MQTT=$(free_port); UA=$(free_port); S7=$(free_port)
 BASE=http://127.0.0.1:$HTTP
 URL=opc.tcp://127.0.0.1:$UA
-passed=0; failed=0; PIDS=()
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-wait_for() {  # wait_for FILE PATTERN SECONDS
-  for _ in $(seq $(($3 * 10))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1
-}
 
 # The peers: the OPC UA server on its own PKI folder (it accepts unknown client certificates by default), snap7, mosquitto.
 (cd "$PEERS/opcua" && exec node server.mjs "$UA" --pki "$WORK/pki-server") > "$WORK/opcua.log" 2>&1 & PIDS+=($!)
@@ -146,5 +131,4 @@ then ok sparkplug-decoded-by-tahu; else fail sparkplug-decoded-by-tahu "$(head -
 kill -TERM $GWPID; wait $GWPID; rc=$?
 if [ $rc -eq 0 ] && ! grep -qE '^(fail|crit):' "$WORK/gateway.log"; then ok clean-stop-peers; else fail clean-stop-peers "exit $rc; $(grep -m3 -A3 -E '^(fail|crit):' "$WORK/gateway.log")"; fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

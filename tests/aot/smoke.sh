@@ -6,23 +6,11 @@
 # loopback ports and asked. One line per check, "ok <name>" or "FAIL <name>: <why>", then "N passed, N failed".
 # Exit 0 when every check passed. Needs curl and mosquitto_sub (mosquitto-clients, installed by ./test.sh).
 set -uo pipefail
-GW=$(readlink -f "${1:?usage: smoke.sh GATEWAY_EXECUTABLE [CONFIG]}")
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/lib.sh"
 CONF=$(readlink -f "${2:-$HERE/../../config/gateway.json}")
-[ -x "$GW" ] || { echo "FAIL publish: no executable $GW"; echo "0 passed, 1 failed"; exit 1; }
-WORK=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port); MQTT=$(free_port)
 BASE=http://127.0.0.1:$HTTP
-passed=0; failed=0; PID=; SUB=
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-cleanup() {
-  for p in $SUB $PID; do kill -TERM "$p" 2>/dev/null; done
-  for p in $SUB $PID; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 # check-config: valid, and a wrong key refused with its JSON path (the schema walk reflects over the options types).
 if "$GW" check-config "$CONF" > "$WORK/check.txt" 2>&1; then ok check-config-valid; else fail check-config-valid "$(head -3 "$WORK/check.txt")"; fi
@@ -38,10 +26,10 @@ EOF
 if [ $rc -eq 2 ] && grep -q "^mqtt.portt: unknown key (did you mean 'port'?)" "$WORK/bad.txt"; then ok check-config-refuses; else fail check-config-refuses "exit $rc: $(head -3 "$WORK/bad.txt")"; fi
 
 cd "$WORK"
-GATEWAY_HTTP__URLS=$BASE GATEWAY_MQTT__PORT=$MQTT GATEWAY_BUFFER__PATH="$WORK/buffer.db" "$GW" run --config "$CONF" > "$WORK/gateway.log" 2>&1 & PID=$!
+GATEWAY_HTTP__URLS=$BASE GATEWAY_MQTT__PORT=$MQTT GATEWAY_BUFFER__PATH="$WORK/buffer.db" "$GW" run --config "$CONF" > "$WORK/gateway.log" 2>&1 & PID=$!; PIDS+=($PID)
 for _ in $(seq 300); do grep -q "connected to MQTT broker" "$WORK/gateway.log" && break; kill -0 $PID 2>/dev/null || break; sleep 0.1; done
 if grep -q "connected to MQTT broker" "$WORK/gateway.log"; then ok start; else fail start "$(grep -m3 -E '^(fail|crit)|Exception' "$WORK/gateway.log")"; fi
-mosquitto_sub -h 127.0.0.1 -p "$MQTT" -t '#' -q 1 -C 5 -W 20 -v > "$WORK/mqtt.txt" 2>&1 & SUB=$!
+mosquitto_sub -h 127.0.0.1 -p "$MQTT" -t '#' -q 1 -C 5 -W 20 -v > "$WORK/mqtt.txt" 2>&1 & SUB=$!; PIDS+=($SUB)
 for _ in $(seq 100); do curl -sf "$BASE/healthz" > /dev/null && break; sleep 0.1; done
 
 # get NAME PATH PATTERN: 200 and a body matching the extended regex.
@@ -65,14 +53,13 @@ if grep -q '^event: tags' "$WORK/stream.txt" && grep -q '^event: status' "$WORK/
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H "X-Gateway-Request: smoke" "$BASE/api/config/reload")
 if [ "$code" = 200 ] && grep -q '"result":"unchanged"' "$WORK/body"; then ok config-reload; else fail config-reload "HTTP $code: $(head -c 200 "$WORK/body")"; fi
 
-wait $SUB 2>/dev/null; SUB=
+wait $SUB 2>/dev/null
 if [ "$(grep -c '^acme/lyon/assembly/line-1/' "$WORK/mqtt.txt")" -ge 5 ] && grep -q '"quality":"Good"' "$WORK/mqtt.txt"; then ok mqtt-samples; else fail mqtt-samples "$(head -c 300 "$WORK/mqtt.txt")"; fi
 # /metrics counts what was published (samples acknowledged by the embedded broker).
 curl -s "$BASE/metrics" > "$WORK/metrics.txt"
 if awk '$1 ~ /^gateway_samples_published_total/ && $2 > 0 { found = 1 } END { exit !found }' "$WORK/metrics.txt"; then ok metrics; else fail metrics "$(grep -m2 samples_published "$WORK/metrics.txt")"; fi
 
-kill -TERM $PID; wait $PID; rc=$?; PID=
+kill -TERM $PID; wait $PID; rc=$?
 if [ $rc -eq 0 ] && ! grep -qE '^(fail|crit):' "$WORK/gateway.log"; then ok clean-run-and-stop; else fail clean-run-and-stop "exit $rc; $(grep -m3 -A3 -E '^(fail|crit):' "$WORK/gateway.log")"; fi
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

@@ -1,3 +1,4 @@
+using Gateway.Drivers.OpcUa.DataTypes;
 using Gateway.Drivers.OpcUa.Encoding;
 using Gateway.Drivers.OpcUa.Transport;
 
@@ -110,7 +111,7 @@ public sealed partial class OpcUaDriver
     /// <summary>
     /// The source type of a node from its DataType attribute (a built-in type's NodeId, ns=0;i=1 … i=13) and its
     /// ValueRank (1: a one-dimensional array; -1: a scalar; anything else, unknown). Matches what
-    /// <see cref="SourceTypeOf(Variant, TagConfig?)"/> gives for a value of that node (a scalar DateTime is text).
+    /// <see cref="UaVariantValues.SourceTypeOf(Variant, TagConfig?)"/> gives for a value of that node (a scalar DateTime is text).
     /// </summary>
     public static (SourceType Type, bool IsArray) SourceTypeOf(NodeId? dataType, int? valueRank)
     {
@@ -122,7 +123,7 @@ public sealed partial class OpcUaDriver
 
         var builtIn = (BuiltInType)dataType.Numeric;
         var isArray = valueRank == 1;
-        return (isArray ? OpcUaArrays.ElementTypeOf(builtIn) : SourceTypeOf(new Variant(builtIn, ScalarOf(builtIn))), isArray);
+        return (isArray ? OpcUaArrays.ElementTypeOf(builtIn) : UaVariantValues.SourceTypeOf(new Variant(builtIn, ScalarOf(builtIn))), isArray);
     }
 
     private static object ScalarOf(BuiltInType type) => type switch

@@ -2,54 +2,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Drivers.OpcUa;
 
-/// <summary>Log messages of the OPC UA stack and driver (event ids 4000-4099).</summary>
+/// <summary>Log messages of the OPC UA driver (event ids 4030-4099; the secure channel's are <c>ChannelLog</c>, 4000-4004, the client's <c>ClientLog</c>, 4005 and 4010-4029).</summary>
 internal static partial class OpcUaLog
 {
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Debug, Message = "Secure channel {ChannelId} opened to {Endpoint}, token {TokenId}, lifetime {LifetimeMs} ms, chunks up to {SendBufferSize} bytes")]
-    public static partial void ChannelOpened(ILogger logger, uint channelId, string endpoint, uint tokenId, uint lifetimeMs, uint sendBufferSize);
-
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Secure channel {ChannelId} token renewed: {TokenId}")]
-    public static partial void TokenRenewed(ILogger logger, uint channelId, uint tokenId);
-
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Secure channel {ChannelId} token renewal failed")]
-    public static partial void TokenRenewalFailed(ILogger logger, uint channelId, Exception exception);
-
-    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Secure channel {ChannelId} lost: {Reason}")]
-    public static partial void ChannelLost(ILogger logger, uint channelId, string reason);
-
-    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Discarded a message of request {RequestId}: {Reason}")]
-    public static partial void MessageDiscarded(ILogger logger, uint requestId, string reason);
-
-    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Trusted the server certificate on first use: {Path}")]
-    public static partial void ServerCertificateTrustedOnFirstUse(ILogger logger, string path);
-
-    [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Session {SessionId} activated on {Endpoint} ({Identity})")]
-    public static partial void SessionActivated(ILogger logger, string sessionId, string endpoint, string identity);
-
-    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Session {SessionId} re-activated on a new channel")]
-    public static partial void SessionReactivated(ILogger logger, string sessionId);
-
-    [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Session could not be re-activated ({Status}); creating a new one")]
-    public static partial void SessionRecreated(ILogger logger, string status);
-
-    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Keep-alive read of session {Session} failed: {Reason}")]
-    public static partial void KeepAliveFailed(ILogger logger, string session, string reason);
-
-    [LoggerMessage(EventId = 4020, Level = LogLevel.Debug, Message = "Publish backed off: {Status}, {Outstanding} requests outstanding")]
-    public static partial void PublishBackoff(ILogger logger, string status, int outstanding);
-
-    [LoggerMessage(EventId = 4021, Level = LogLevel.Warning, Message = "Publish of session {Session} failed: {Reason}")]
-    public static partial void PublishFailed(ILogger logger, string session, string reason);
-
-    [LoggerMessage(EventId = 4024, Level = LogLevel.Error, Message = "Session {Session}: a data-change handler failed; publishing goes on")]
-    public static partial void NotificationHandlerFailed(ILogger logger, string session, Exception exception);
-
-    [LoggerMessage(EventId = 4022, Level = LogLevel.Information, Message = "Subscription {SubscriptionId} transferred to the new session; republished {Count} messages")]
-    public static partial void SubscriptionTransferred(ILogger logger, uint subscriptionId, int count);
-
-    [LoggerMessage(EventId = 4023, Level = LogLevel.Information, Message = "Subscription {OldId} recreated as {NewId} with {Items} monitored items")]
-    public static partial void SubscriptionRecreated(ILogger logger, uint oldId, uint newId, int items);
-
     [LoggerMessage(EventId = 4030, Level = LogLevel.Information, Message = "OPC UA driver {Driver} connected to {Endpoint}: {Tags} tags, mode {Mode}")]
     public static partial void DriverConnected(ILogger logger, string driver, string endpoint, int tags, string mode);
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Architecture;
 
-/// <summary>The rules of docs/architecture.md that a compiler does not check: the layers, and one EventId per log line.</summary>
+/// <summary>The rules of docs/architecture.md that a compiler does not check: the layers, no dependency cycle between namespaces, and one EventId per log line.</summary>
 public sealed class ArchitectureTests
 {
     private static readonly Assembly[] s_assemblies = [typeof(Gateway.Configuration.GatewayConfig).Assembly, typeof(Gateway.Drivers.IDriver).Assembly];
@@ -68,6 +68,80 @@ public sealed class ArchitectureTests
         }
 
         Assert.True(violations.Count == 0, "lower layers using Gateway.Hosting (see docs/architecture.md):\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Namespaces_DependOnEachOtherWithoutCycle()
+    {
+        // Each namespace of both assemblies, with one example of each edge (which type uses which) for the message.
+        var edges = new Dictionary<string, SortedDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var type in s_assemblies.SelectMany(a => a.GetTypes()).Where(t => IsOurs(t.Namespace)))
+        {
+            foreach (var used in UsedTypes(type).Where(u => IsOurs(u.Namespace) && u.Namespace != type.Namespace))
+            {
+                if (!edges.TryGetValue(type.Namespace!, out var targets))
+                {
+                    edges[type.Namespace!] = targets = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                }
+
+                targets.TryAdd(used.Namespace!, $"{Outermost(type).Name} uses {Outermost(used).Name}");
+            }
+        }
+
+        Assert.True(edges.Count > 10, "the dependency graph was not read");
+        var cycle = FindCycle(edges.ToDictionary(e => e.Key, e => (IEnumerable<string>)e.Value.Keys, StringComparer.Ordinal));
+        Assert.True(cycle is null, cycle is null ? "" : "a dependency cycle between namespaces (docs/architecture.md):\n" +
+            string.Join("\n", cycle.Zip(cycle.Skip(1)).Select(p => $"{p.First} -> {p.Second} ({edges[p.First][p.Second]})")));
+    }
+
+    [Fact]
+    public void CycleCheck_FindsACycleAndOnlyACycle()
+    {
+        var acyclic = new Dictionary<string, IEnumerable<string>> { ["A"] = ["B", "C"], ["B"] = ["C"], ["C"] = [] };
+        var cyclic = new Dictionary<string, IEnumerable<string>> { ["A"] = ["B"], ["B"] = ["C"], ["C"] = ["D", "B"], ["D"] = [] };
+
+        Assert.Null(FindCycle(acyclic));
+        Assert.Equal(["B", "C", "B"], FindCycle(cyclic));
+    }
+
+    private static bool IsOurs(string? ns) => ns is not null && ns.StartsWith("Gateway.", StringComparison.Ordinal) && !ns.StartsWith("Gateway.Tests", StringComparison.Ordinal);
+
+    /// <summary>One cycle of the graph as its path (first node repeated at the end), or null when there is none.</summary>
+    private static List<string>? FindCycle(IReadOnlyDictionary<string, IEnumerable<string>> edges)
+    {
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // false: on the path, true: done
+        var path = new List<string>();
+        foreach (var start in edges.Keys.Order(StringComparer.Ordinal))
+        {
+            if (Visit(start) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+
+        List<string>? Visit(string node)
+        {
+            if (state.TryGetValue(node, out var done))
+            {
+                return done ? null : [.. path.Skip(path.IndexOf(node)), node];
+            }
+
+            state[node] = false;
+            path.Add(node);
+            foreach (var next in edges.TryGetValue(node, out var targets) ? targets : [])
+            {
+                if (Visit(next) is { } found)
+                {
+                    return found;
+                }
+            }
+
+            path.RemoveAt(path.Count - 1);
+            state[node] = true;
+            return null;
+        }
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Gateway.Commissioning;
-using Gateway.Hosting;
+using Gateway.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Tests.Commissioning;

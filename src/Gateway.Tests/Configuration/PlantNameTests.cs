@@ -6,6 +6,7 @@ using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Northbound;
 using Gateway.Northbound.Influx;
+using Gateway.Northbound.Uns;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Configuration;

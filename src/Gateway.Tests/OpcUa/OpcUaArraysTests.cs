@@ -1,4 +1,5 @@
 using Gateway.Drivers;
+using Gateway.Drivers.OpcUa.DataTypes;
 using Gateway.Drivers.OpcUa;
 using Gateway.Drivers.OpcUa.Encoding;
 
@@ -39,11 +40,11 @@ public sealed class OpcUaArraysTests
     {
         var matrix = new Variant(BuiltInType.Int32, new[] { 1, 2, 3, 4 }, [2, 2]);
 
-        Assert.Equal(SampleValueKind.String, OpcUaDriver.Convert(matrix).Kind);
-        Assert.Equal(SourceType.String, OpcUaDriver.SourceTypeOf(matrix));
+        Assert.Equal(SampleValueKind.String, UaVariantValues.Convert(matrix).Kind);
+        Assert.Equal(SourceType.String, UaVariantValues.SourceTypeOf(matrix));
         var scaled = new TagConfig { Scale = 10 };
-        Assert.Equal(SampleValue.FromArray(SampleArray.Of(new short[] { 1, 2 })), OpcUaDriver.Convert(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
-        Assert.Equal(SourceType.Int16, OpcUaDriver.SourceTypeOf(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
+        Assert.Equal(SampleValue.FromArray(SampleArray.Of(new short[] { 1, 2 })), UaVariantValues.Convert(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
+        Assert.Equal(SourceType.Int16, UaVariantValues.SourceTypeOf(new Variant(BuiltInType.Int16, new short[] { 1, 2 }), scaled));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 #pragma warning disable CA1861 // constant arrays in assertions read better inline
 using System.Collections.Concurrent;
 using Gateway.Drivers;
+using Gateway.Drivers.OpcUa.DataTypes;
 using Gateway.Drivers.OpcUa;
 using Gateway.Drivers.OpcUa.Encoding;
 using Microsoft.Extensions.Configuration;
@@ -117,19 +118,19 @@ public sealed class OpcUaDriverFactoryTests
     [Fact]
     public void Convert_BuiltInValues_BecomeTypedSampleValues()
     {
-        Assert.Equal(SampleValue.FromBoolean(true), OpcUaDriver.Convert(new Variant(BuiltInType.Boolean, true)));
-        Assert.Equal(SampleValue.FromInteger(-5), OpcUaDriver.Convert(new Variant(BuiltInType.SByte, (sbyte)-5)));
-        Assert.Equal(SampleValue.FromInteger(4000000000), OpcUaDriver.Convert(new Variant(BuiltInType.UInt32, 4000000000u)));
-        Assert.Equal(SampleValue.FromFloat(1.5f), OpcUaDriver.Convert(new Variant(BuiltInType.Float, 1.5f)));
-        Assert.Equal(SampleValue.FromString("x"), OpcUaDriver.Convert(new Variant(BuiltInType.String, "x")));
-        Assert.Equal(SampleValue.FromArray(SampleArray.Of([1, 2])), OpcUaDriver.Convert(new Variant(BuiltInType.Int32, new[] { 1, 2 })));
-        Assert.Equal(SampleValue.FromDouble(25.0), OpcUaDriver.Convert(new Variant(BuiltInType.Int16, (short)100), new TagConfig { Scale = 0.2, Offset = 5 }));
+        Assert.Equal(SampleValue.FromBoolean(true), UaVariantValues.Convert(new Variant(BuiltInType.Boolean, true)));
+        Assert.Equal(SampleValue.FromInteger(-5), UaVariantValues.Convert(new Variant(BuiltInType.SByte, (sbyte)-5)));
+        Assert.Equal(SampleValue.FromInteger(4000000000), UaVariantValues.Convert(new Variant(BuiltInType.UInt32, 4000000000u)));
+        Assert.Equal(SampleValue.FromFloat(1.5f), UaVariantValues.Convert(new Variant(BuiltInType.Float, 1.5f)));
+        Assert.Equal(SampleValue.FromString("x"), UaVariantValues.Convert(new Variant(BuiltInType.String, "x")));
+        Assert.Equal(SampleValue.FromArray(SampleArray.Of([1, 2])), UaVariantValues.Convert(new Variant(BuiltInType.Int32, new[] { 1, 2 })));
+        Assert.Equal(SampleValue.FromDouble(25.0), UaVariantValues.Convert(new Variant(BuiltInType.Int16, (short)100), new TagConfig { Scale = 0.2, Offset = 5 }));
     }
 
     [Fact]
     public void Convert_Float_KeepsTheFloat32Width()
     {
-        var value = OpcUaDriver.Convert(new Variant(BuiltInType.Float, 22.1f));
+        var value = UaVariantValues.Convert(new Variant(BuiltInType.Float, 22.1f));
 
         Assert.Equal(SampleValueKind.Float, value.Kind);
         Assert.Equal(22.1f, value.AsFloat);
@@ -139,8 +140,8 @@ public sealed class OpcUaDriverFactoryTests
     [Fact]
     public void Convert_UInt64_IsAnExactUnsignedInteger_AlsoAboveInt64Max()
     {
-        var max = OpcUaDriver.Convert(new Variant(BuiltInType.UInt64, ulong.MaxValue));
-        var small = OpcUaDriver.Convert(new Variant(BuiltInType.UInt64, 7UL));
+        var max = UaVariantValues.Convert(new Variant(BuiltInType.UInt64, ulong.MaxValue));
+        var small = UaVariantValues.Convert(new Variant(BuiltInType.UInt64, 7UL));
 
         Assert.Equal(SampleValue.FromUnsignedInteger(18446744073709551615UL), max);
         Assert.Equal(18446744073709551615UL, max.AsUnsignedInteger);
@@ -150,7 +151,7 @@ public sealed class OpcUaDriverFactoryTests
     [Fact]
     public void Convert_ScaledFloat_IsAComputedDouble()
     {
-        var value = OpcUaDriver.Convert(new Variant(BuiltInType.Float, 2.5f), new TagConfig { Scale = 2, Offset = 1 });
+        var value = UaVariantValues.Convert(new Variant(BuiltInType.Float, 2.5f), new TagConfig { Scale = 2, Offset = 1 });
 
         Assert.Equal(SampleValue.FromDouble(6.0), value);
     }
@@ -158,7 +159,7 @@ public sealed class OpcUaDriverFactoryTests
     [Fact]
     public void ToVariant_UnsignedIntegerAboveInt64Max_WritesTheExactUInt64()
     {
-        var variant = OpcUaDriver.ToVariant(SampleValue.FromUnsignedInteger(ulong.MaxValue - 1), BuiltInType.UInt64);
+        var variant = UaVariantValues.ToVariant(SampleValue.FromUnsignedInteger(ulong.MaxValue - 1), BuiltInType.UInt64);
 
         Assert.Equal(ulong.MaxValue - 1, variant.Value);
     }

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gateway.Cli;
 using Gateway.Drivers;
+using Gateway.Drivers.OpcUa.DataTypes;
 using Gateway.Drivers.OpcUa;
 using Gateway.Drivers.OpcUa.Channel;
 using Gateway.Drivers.OpcUa.Client;
@@ -454,6 +455,6 @@ public sealed class OpcUaVariantUnitTests
         var matrix = new Variant(BuiltInType.Int32, new[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
 
         Assert.Equal("[[1, 2, 3], [4, 5, 6]]", matrix.ToString());
-        Assert.Equal(SampleValue.FromString("[[1, 2, 3], [4, 5, 6]]"), OpcUaDriver.Convert(matrix));
+        Assert.Equal(SampleValue.FromString("[[1, 2, 3], [4, 5, 6]]"), UaVariantValues.Convert(matrix));
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Gateway.Drivers;
+using Gateway.Discovery;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;
@@ -156,18 +157,8 @@ internal static class ModbusCommands
         _ => "input registers",
     };
 
-    internal static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request)
-    {
-        if (options.Serial is not null)
-        {
-            var line = new SerialPortLine(options.Serial, options.Baud, ModbusDriverFactory.ParseParity(options.Parity));
-            return new ModbusRtuTransport(line, options.Serial, options.Baud, TimeProvider.System, bitsPerCharacter: line.BitsPerCharacter);
-        }
-
-        return options.RtuOverTcp
-            ? new ModbusRtuTransport(new TcpSerialLine(request.Host!, request.Port), $"{request.Host}:{request.Port}", 0, TimeProvider.System)
-            : new ModbusTcpTransport(request.Host!, request.Port, TimeProvider.System);
-    }
+    internal static IModbusTransport CreateTransport(ReadOptions options, ReadRequest request) =>
+        ModbusLink.Open(request.Host ?? "", request.Port, options.RtuOverTcp, options.Serial, options.Baud, options.Parity);
 
     /// <summary>A parsed read; <see cref="Start"/> is the wire address, <see cref="AddressBase"/> only changes what is printed.</summary>
     internal sealed record ReadRequest(string? Host, int Port, byte Unit, ModbusTable Table, ushort Start, int Count, ModbusValueFormat Format, int MaxPerRequest, int AddressBase)

@@ -14,7 +14,7 @@ namespace Gateway.Cli;
 /// </summary>
 internal static partial class ModbusScan
 {
-    public const string DefaultRanges = "holding:0-199,input:0-99,coil:0-63,discrete:0-63";
+    public const string DefaultRanges = ModbusLink.DefaultScanRanges;
 
     private static readonly ModbusWordOrder[] s_orders = [ModbusWordOrder.ABCD, ModbusWordOrder.CDAB, ModbusWordOrder.BADC, ModbusWordOrder.DCBA];
 
@@ -86,7 +86,7 @@ internal static partial class ModbusScan
             return ExitCodes.UsageOrConfiguration;
         }
 
-        await using var client = new ModbusClient(CreateTransport(options, host, port));
+        await using var client = new ModbusClient(ModbusLink.Open(host, port, options.RtuOverTcp, options.Serial, options.Baud, options.Parity));
         var timeout = TimeSpan.FromMilliseconds(options.TimeoutMs);
         try
         {
@@ -141,19 +141,6 @@ internal static partial class ModbusScan
             await error.WriteLineAsync($"modbus scan: {ex.Message}");
             return ExitCodes.PeerUnreachable;
         }
-    }
-
-    internal static IModbusTransport CreateTransport(ScanOptions options, string host, int port)
-    {
-        if (options.Serial is { } device)
-        {
-            var line = new SerialPortLine(device, options.Baud, ModbusDriverFactory.ParseParity(options.Parity));
-            return new ModbusRtuTransport(line, device, options.Baud, TimeProvider.System, bitsPerCharacter: line.BitsPerCharacter);
-        }
-
-        return options.RtuOverTcp
-            ? new ModbusRtuTransport(new TcpSerialLine(host, port), $"{host}:{port}", 0, TimeProvider.System)
-            : new ModbusTcpTransport(host, port, TimeProvider.System);
     }
 
     /// <summary>Prints each unit id that answers (<see cref="ModbusUnitFinder"/>) as it is found, then the summary.</summary>

@@ -175,7 +175,7 @@ internal static class OpcUaCommands
             }
             else if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(tree, GatewayJsonContext.Indented.TreeNode));
+                Console.WriteLine(JsonSerializer.Serialize(tree, CliJsonContext.Indented.TreeNode));
             }
             else
             {

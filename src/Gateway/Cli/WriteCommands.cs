@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Gateway.Configuration;
 using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 using Gateway.Drivers.OpcUa.Encoding;
@@ -124,7 +125,7 @@ internal static class WriteCommands
         Variant variant;
         try
         {
-            variant = Gateway.Drivers.OpcUa.OpcUaDriver.ToVariant(value, builtIn);
+            variant = Gateway.Drivers.OpcUa.DataTypes.UaVariantValues.ToVariant(value, builtIn);
         }
         catch (Exception ex) when (ex is ArgumentException or OverflowException or FormatException or InvalidCastException or NotSupportedException)
         {

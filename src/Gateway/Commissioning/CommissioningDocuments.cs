@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Gateway.Configuration;
 using Gateway.Dashboard;
 using Gateway.Discovery;
 
@@ -34,7 +35,7 @@ internal sealed partial class CommissioningJsonContext : JsonSerializerContext
 
 internal sealed record ConfigDocument(string Hash, string Path, string Format, IEnumerable<string> DriverTypes, JsonObject Document);
 
-internal sealed record SaveDocument(string Result, IEnumerable<ProblemDocument> Problems, IReadOnlyList<string> Changes, string? Backup, string Hash, Hosting.ReloadDocument? Reload);
+internal sealed record SaveDocument(string Result, IEnumerable<ProblemDocument> Problems, IReadOnlyList<string> Changes, string? Backup, string Hash, ReloadDocument? Reload);
 
 internal sealed record TrustDocument(string Trusted, string Path, string Subject, string Thumbprint);
 

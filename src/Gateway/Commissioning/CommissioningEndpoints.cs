@@ -7,7 +7,6 @@ using Gateway.Drivers.BuiltIn;
 using Gateway.Drivers.Modbus;
 using Gateway.Drivers.S7;
 using Gateway.Drivers.OpcUa.Transport;
-using Gateway.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Commissioning;
@@ -19,16 +18,6 @@ namespace Gateway.Commissioning;
 /// </summary>
 internal static class CommissioningEndpoints
 {
-    public static IServiceCollection AddCommissioning(this IServiceCollection services)
-    {
-        services.AddSingleton(sp =>
-        {
-            var reloader = sp.GetRequiredService<ConfigReloader>();
-            return new ConfigSaver(reloader.ConfigPath, BuiltInDrivers.Factories, reloader.ReloadAsync, sp.GetRequiredService<ILogger<ConfigSaver>>());
-        });
-        return services;
-    }
-
     public static void MapCommissioning(this WebApplication app)
     {
         var assets = app.Services.GetRequiredService<DashboardAssets>();
@@ -73,7 +62,7 @@ internal static class CommissioningEndpoints
                     outcome.Changes,
                     outcome.Backup is null ? null : Path.GetFileName(outcome.Backup),
                     outcome.Hash,
-                    outcome.Reload is null ? null : ReloadTriggers.Document(outcome.Reload)),
+                    outcome.Reload is null ? null : ReloadDocument.From(outcome.Reload)),
                 CommissioningJsonContext.Default.SaveDocument,
                 statusCode: status);
         });

@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Hosting;
 
 namespace Gateway.Commissioning;
 
@@ -48,7 +47,7 @@ public sealed partial class ConfigSaver : IDisposable
 
     /// <param name="path">The configuration file the gateway runs.</param>
     /// <param name="factories">The driver factories (check-config's).</param>
-    /// <param name="reload">The hot reload (<see cref="ConfigReloader.ReloadAsync"/>), given who asked.</param>
+    /// <param name="reload">The hot reload (the host's <c>ConfigReloader.ReloadAsync</c>), given who asked.</param>
     /// <param name="logger">Where the audit lines go.</param>
     public ConfigSaver(string path, IReadOnlyList<IDriverFactory> factories, Func<string, CancellationToken, Task<ConfigReloadResult>> reload, ILogger logger)
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Gateway.Cli;
 using Gateway.Configuration;
 using Gateway.Discovery;
 using Gateway.Drivers;
@@ -65,7 +64,7 @@ internal static partial class DiscoveryApi
     {
         var settings = BindModbus(driver);
         var ranges = new List<ScanRange>();
-        if (ModbusRangeReader.ParseRanges(rangesText ?? ModbusScan.DefaultRanges, ranges) is { } problem)
+        if (ModbusRangeReader.ParseRanges(rangesText ?? ModbusLink.DefaultScanRanges, ranges) is { } problem)
         {
             throw new ArgumentException("ranges " + problem);
         }
@@ -76,7 +75,7 @@ internal static partial class DiscoveryApi
         }
 
         var unit = unitOverride ?? settings.UnitId;
-        await using var client = ModbusClientFor(driver, settings, unit, settings.TimeoutMs);
+        await using var client = ModbusClientFor(driver, settings);
         var timeout = TimeSpan.FromMilliseconds(settings.TimeoutMs);
         var result = new List<ModbusScanRangeDocument>();
         foreach (var range in ranges)
@@ -105,7 +104,7 @@ internal static partial class DiscoveryApi
             throw new ArgumentException($"timeoutMs {timeout} for {last - first + 1} unit ids: give 10 to 5000 ms and at most {MaxUnitScanMs / 1000} s in all (narrow the units or shorten the timeout)");
         }
 
-        await using var client = ModbusClientFor(driver, settings, first, timeout);
+        await using var client = ModbusClientFor(driver, settings);
         var answers = await ModbusUnitFinder.FindAsync(client, first, last, TimeSpan.FromMilliseconds(timeout), ct);
         return CommissioningJsonContext.Node(
             new ModbusUnitsDocument(first, last, timeout, answers.Select(a => new ModbusUnitDocument(a.Unit, a.Value, a.Exception is { } c ? (byte?)c : null, a.Exception is { } e ? ModbusException.Name((byte)e) : null))),
@@ -119,7 +118,7 @@ internal static partial class DiscoveryApi
     public const int MaxUnitScanMs = 50_000;
 
     /// <summary>A client on the driver's TCP target, RTU-over-TCP converter or serial line, as <c>modbus scan</c> opens it.</summary>
-    private static ModbusClient ModbusClientFor(JsonObject driver, ModbusSettings settings, int unit, int timeoutMs)
+    private static ModbusClient ModbusClientFor(JsonObject driver, ModbusSettings settings)
     {
         var serial = string.Equals((string?)driver["type"], "modbus-rtu", StringComparison.Ordinal);
         if (!serial && string.IsNullOrWhiteSpace(settings.Host))
@@ -127,8 +126,7 @@ internal static partial class DiscoveryApi
             throw new ArgumentException("host: give the PLC's address");
         }
 
-        var options = new ModbusScan.ScanOptions(settings.Host, unit, TimeoutMs: timeoutMs, RtuOverTcp: settings.RtuOverTcp, Serial: serial ? settings.SerialPort : null, Baud: settings.Baud, Parity: settings.Parity);
-        return new ModbusClient(ModbusScan.CreateTransport(options, settings.Host ?? "", settings.Port));
+        return new ModbusClient(ModbusLink.Open(settings.Host ?? "", settings.Port, settings.RtuOverTcp, serial ? settings.SerialPort : null, settings.Baud, settings.Parity));
     }
 
     private static ModbusScanRangeDocument Rows(ScannedRange scan)

@@ -20,7 +20,7 @@ internal static class DrillEndpoints
     {
         var auth = app.Services.GetRequiredService<DashboardAuth>();
         var drills = app.Services.GetRequiredService<TrainerDrills>();
-        app.MapGet("/api/drill", () => Results.Json(drills.Current(), GatewayJsonContext.Default.DrillState));
+        app.MapGet("/api/drill", () => Results.Json(drills.Current(), DrillsJsonContext.Default.DrillState));
         app.MapPost("/api/drill/outage", (HttpContext context, int? seconds) =>
             Run(context, auth, drills, $"outage start {seconds ?? TrainerDrills.DefaultSeconds} s", origin => drills.StartOutage(seconds ?? TrainerDrills.DefaultSeconds, origin))).DisableAntiforgery();
         app.MapPost("/api/drill/outage/end", (HttpContext context) =>
@@ -65,7 +65,7 @@ internal static class DrillEndpoints
             !auth.Enabled ? "loopback" : context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? "bearer" : "session");
         var result = Refusal(auth.Enabled, context) is { } refused ? drills.Refuse(origin, what, refused) : action(origin);
 
-        return Results.Json(new DrillAnswer(result.Ok, result.Message, drills.Current()), GatewayJsonContext.Default.DrillAnswer, statusCode: result.StatusCode);
+        return Results.Json(new DrillAnswer(result.Ok, result.Message, drills.Current()), DrillsJsonContext.Default.DrillAnswer, statusCode: result.StatusCode);
     }
 }
 

@@ -27,7 +27,7 @@ internal static class Endpoints
             var status = JsonSerializer.SerializeToNode(DashboardData.Status(options.Value, metrics, buffer, drivers, timeProvider, Oee.PlantTime.For(options.Value.Oee), services.GetService<BufferFlow>()), GatewayJsonContext.Default.StatusDocument)!.AsObject();
             if (services.GetService<TrainerDrills>() is { } drills)
             {
-                status["drill"] = JsonSerializer.SerializeToNode(drills.Current(), GatewayJsonContext.Default.DrillState);
+                status["drill"] = JsonSerializer.SerializeToNode(drills.Current(), DrillsJsonContext.Default.DrillState);
             }
 
             return Results.Json(status, GatewayJsonContext.Default.JsonObject);

@@ -38,12 +38,12 @@ internal static class GatewayApplication
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default);
             o.SerializerOptions.TypeInfoResolverChain.Insert(1, CommissioningJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(2, DrillsJsonContext.Default);
         });
         builder.AddGatewaySystemd();
         builder.WebHost.UseUrls(config.Http.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.AddGateway(config, root);
         builder.Services.AddConfigReload(configPath, root);
-        builder.Services.AddCommissioning();
         var app = builder.Build();
         // Secret files others can read: one warning each at start (issue 13), naming the file and its key, never the content.
         SecretFiles.Warn(config, root, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Configuration"));

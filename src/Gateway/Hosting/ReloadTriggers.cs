@@ -1,17 +1,28 @@
 using System.Runtime.InteropServices;
+using Gateway.Commissioning;
+using Gateway.Configuration;
 using Gateway.Dashboard;
+using Gateway.Drivers.BuiltIn;
 
 namespace Gateway.Hosting;
 
-/// <summary>The triggers of a reload: SIGHUP (systemd's <c>ExecReload</c>) and <c>POST /api/config/reload</c>.</summary>
+/// <summary>
+/// The triggers of a reload: SIGHUP (systemd's <c>ExecReload</c>), <c>POST /api/config/reload</c>, and the save of
+/// the commissioning page (<see cref="ConfigSaver"/>, given the reload as a function).
+/// </summary>
 internal static class ReloadTriggers
 {
-    /// <summary>Registers the reloader, the driver supervisor's partner, and the SIGHUP handler.</summary>
+    /// <summary>Registers the reloader, the driver supervisor's partner, the SIGHUP handler and the commissioning save.</summary>
     public static IServiceCollection AddConfigReload(this IServiceCollection services, string configPath, IConfigurationRoot root)
     {
         var full = Path.GetFullPath(configPath);
         services.AddSingleton(sp => new ConfigReloader(full, root, sp.GetRequiredService<DriverSupervisor>(), sp.GetRequiredService<Observability.GatewayMetrics>(), sp.GetRequiredService<ILogger<ConfigReloader>>(), sp.GetService<Writes.WriteGate>()));
         services.AddHostedService<SighupReload>();
+        services.AddSingleton(sp =>
+        {
+            var reloader = sp.GetRequiredService<ConfigReloader>();
+            return new ConfigSaver(reloader.ConfigPath, BuiltInDrivers.Factories, reloader.ReloadAsync, sp.GetRequiredService<ILogger<ConfigSaver>>());
+        });
         return services;
     }
 
@@ -35,19 +46,9 @@ internal static class ReloadTriggers
                 ConfigReloadResult.Failed => StatusCodes.Status500InternalServerError,
                 _ => StatusCodes.Status200OK,
             };
-            return Results.Json(Document(result), HostingJsonContext.Default.ReloadDocument, statusCode: status);
+            return Results.Json(ReloadDocument.From(result), HostingJsonContext.Default.ReloadDocument, statusCode: status);
         }).DisableAntiforgery();
     }
-
-    /// <summary>The JSON answer (also what the dashboard shows after a save).</summary>
-    public static ReloadDocument Document(ConfigReloadResult result) => new(
-        result.Result,
-        result.Problems.Select(p => new ProblemDocument(p.Path, p.Reason)),
-        result.Restarted,
-        result.Added,
-        result.Removed,
-        result.RestartRequired,
-        result.Errors);
 
     /// <summary>SIGHUP reloads (instead of ending the process, the default for that signal).</summary>
     private sealed class SighupReload(ConfigReloader reloader, IHostApplicationLifetime lifetime) : IHostedService, IDisposable
@@ -90,13 +91,3 @@ internal static class ReloadTriggers
         }
     }
 }
-
-/// <summary>The answer of <c>POST /api/config/reload</c> (also what the dashboard shows after a save).</summary>
-internal sealed record ReloadDocument(
-    string Result,
-    IEnumerable<ProblemDocument> Problems,
-    IReadOnlyList<string> Restarted,
-    IReadOnlyList<string> Added,
-    IReadOnlyList<string> Removed,
-    IReadOnlyList<string> RestartRequired,
-    IReadOnlyList<string> Errors);

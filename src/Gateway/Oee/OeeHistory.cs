@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gateway.Dashboard;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 
 namespace Gateway.Oee;
@@ -98,7 +98,7 @@ public sealed class OeeHistory : IDisposable
                     start.Value = entry.Period.Start.ToUnixTimeMilliseconds();
                     end.Value = entry.Period.End.ToUnixTimeMilliseconds();
                     complete.Value = entry.Complete ? 1 : 0;
-                    body.Value = JsonSerializer.Serialize(new OeeHistoryBody(entry.Period, [.. entry.TopReasons.Select(Cut)]), GatewayJsonContext.Default.OeeHistoryBody);
+                    body.Value = JsonSerializer.Serialize(new OeeHistoryBody(entry.Period, [.. entry.TopReasons.Select(Cut)]), OeeHistoryJsonContext.Default.OeeHistoryBody);
                     command.ExecuteNonQuery();
                 }
 
@@ -134,7 +134,7 @@ public sealed class OeeHistory : IDisposable
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var body = JsonSerializer.Deserialize(reader.GetString(2), GatewayJsonContext.Default.OeeHistoryBody)!;
+                var body = JsonSerializer.Deserialize(reader.GetString(2), OeeHistoryJsonContext.Default.OeeHistoryBody)!;
                 result.Add(new OeeHistoryEntry(reader.GetString(0), kind, body.Period, body.Reasons, reader.GetInt64(1) != 0));
             }
 
@@ -189,3 +189,8 @@ public sealed class OeeHistory : IDisposable
 
 /// <summary>The JSON of one history row: the period and its top downtime reasons.</summary>
 internal sealed record OeeHistoryBody(OeePeriod Period, List<OeeDowntimeReason> Reasons);
+
+/// <summary>The JSON of the history rows, source-generated with the web defaults (camelCase).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(OeeHistoryBody))]
+internal sealed partial class OeeHistoryJsonContext : JsonSerializerContext;

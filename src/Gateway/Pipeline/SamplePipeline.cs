@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Gateway.Drivers;
-using Gateway.Northbound.Mqtt;
 using Gateway.Observability;
 
 namespace Gateway.Pipeline;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.Drivers;
 using Microsoft.Extensions.Logging;
 using MQTTnet;

@@ -90,7 +90,7 @@ public sealed class SecureChannel : IAsyncDisposable
         {
             channel._receiveLoop = Task.Run(channel.ReceiveLoopAsync, CancellationToken.None);
             await channel.OpenOrRenewAsync(renew: false, cancellationToken);
-            OpcUaLog.ChannelOpened(logger, channel.ChannelId, endpointUrl, channel._tokenId, channel.TokenLifetime, connection.SendBufferSize);
+            ChannelLog.ChannelOpened(logger, channel.ChannelId, endpointUrl, channel._tokenId, channel.TokenLifetime, connection.SendBufferSize);
             return channel;
         }
         catch
@@ -155,14 +155,14 @@ public sealed class SecureChannel : IAsyncDisposable
         try
         {
             await OpenOrRenewAsync(renew: true, _stop.Token);
-            OpcUaLog.TokenRenewed(_logger, ChannelId, _tokenId);
+            ChannelLog.TokenRenewed(_logger, ChannelId, _tokenId);
         }
         catch (Exception ex) when (ex is UaException or OperationCanceledException or ObjectDisposedException)
         {
             // A renewal cancelled by DisposeAsync fails while IsOpen is still true: no retry, no warning then.
             if (IsOpen && !_stop.IsCancellationRequested)
             {
-                OpcUaLog.TokenRenewalFailed(_logger, ChannelId, ex);
+                ChannelLog.TokenRenewalFailed(_logger, ChannelId, ex);
 
                 // The current token still has a quarter of its lifetime: try again in a second rather than let it
                 // expire (a renewal that timed out on a busy server used to be the last one, and the channel died).
@@ -331,7 +331,7 @@ public sealed class SecureChannel : IAsyncDisposable
         _renewTimer?.Dispose();
         if (cause is not null && _completion.Task.IsCompleted is false)
         {
-            OpcUaLog.ChannelLost(_logger, ChannelId, cause.Message);
+            ChannelLog.ChannelLost(_logger, ChannelId, cause.Message);
         }
 
         _completion.TrySetResult(cause);
@@ -477,7 +477,7 @@ public sealed class SecureChannel : IAsyncDisposable
                 catch (UaDecodingException ex)
                 {
                     // One undecodable message fails its own request, not the channel.
-                    OpcUaLog.MessageDiscarded(_logger, requestId, ex.Message);
+                    ChannelLog.MessageDiscarded(_logger, requestId, ex.Message);
                     error = new UaException(SampleStatus.BadDecodingError, "undecodable response: " + ex.Message, ex);
                 }
 
@@ -505,7 +505,7 @@ public sealed class SecureChannel : IAsyncDisposable
     {
         if (!_pending.TryGetValue(requestId, out var pending))
         {
-            OpcUaLog.MessageDiscarded(_logger, requestId, "no request waits for it (timed out or cancelled)");
+            ChannelLog.MessageDiscarded(_logger, requestId, "no request waits for it (timed out or cancelled)");
             return;
         }
 

@@ -60,7 +60,7 @@ public sealed partial class UaClient
             }
             catch (UaException ex)
             {
-                OpcUaLog.KeepAliveFailed(_logger, _options.SessionName, ex.Message);
+                ClientLog.KeepAliveFailed(_logger, _options.SessionName, ex.Message);
                 if (_channel is not { IsOpen: true } channel)
                 {
                     return;

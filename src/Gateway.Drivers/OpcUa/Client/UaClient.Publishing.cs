@@ -86,14 +86,14 @@ public sealed partial class UaClient
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // A failing data-change callback must not stop publishing for the other items.
-                        OpcUaLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
+                        ClientLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
                     }
                 }
                 catch (UaException ex) when (ex.StatusCode == SampleStatus.BadTooManyPublishRequests)
                 {
                     Requeue(acks);
                     var active = Volatile.Read(ref _activeWorkers);
-                    OpcUaLog.PublishBackoff(_logger, SampleStatus.Name(ex.StatusCode), active - 1);
+                    ClientLog.PublishBackoff(_logger, SampleStatus.Name(ex.StatusCode), active - 1);
                     if (active > 1)
                     {
                         return; // one fewer outstanding request (the finally block counts it)
@@ -132,7 +132,7 @@ public sealed partial class UaClient
                     }
 
                     // An expected condition (a server restarting closes the session first): one line, no stack trace.
-                    OpcUaLog.PublishFailed(_logger, _options.SessionName, ex.Message);
+                    ClientLog.PublishFailed(_logger, _options.SessionName, ex.Message);
                     await Task.Delay(TimeSpan.FromMilliseconds(500), _timeProvider, cancellationToken);
                 }
             }
@@ -249,7 +249,7 @@ public sealed partial class UaClient
                         {
                             // Per item: a throwing handler must not cost the message's other items, nor leave the
                             // sequence position behind (later messages would wait as if this one were missing).
-                            OpcUaLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
+                            ClientLog.NotificationHandlerFailed(_logger, _options.SessionName, ex);
                         }
                     }
                 }

@@ -52,7 +52,7 @@ public sealed partial class UaClient
 
         await ActivateAsync(cancellationToken);
         SessionsCreated++;
-        OpcUaLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserCertificate is not null ? "X.509 user" : _options.UserName is null ? "anonymous" : "user name");
+        ClientLog.SessionActivated(_logger, SessionId.ToString(), SessionEndpointUrl, _options.UserCertificate is not null ? "X.509 user" : _options.UserName is null ? "anonymous" : "user name");
     }
 
     /// <summary>The server proves it holds its key: it signs our certificate and nonce (OPC 10000-4 §5.6.2).</summary>

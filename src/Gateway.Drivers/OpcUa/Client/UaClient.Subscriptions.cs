@@ -209,7 +209,7 @@ public sealed partial class UaClient
             {
                 subscription.Transferred++;
                 var count = await RepublishMissingAsync(subscription, results[i].AvailableSequenceNumbers, cancellationToken);
-                OpcUaLog.SubscriptionTransferred(_logger, subscription.Id, count);
+                ClientLog.SubscriptionTransferred(_logger, subscription.Id, count);
                 continue;
             }
 
@@ -218,7 +218,7 @@ public sealed partial class UaClient
             await CreateOnServerAsync(subscription, cancellationToken);
             await CreateMonitoredItemsOnServerAsync(subscription, subscription.Items.Values.ToArray(), cancellationToken);
             subscription.Recreated++;
-            OpcUaLog.SubscriptionRecreated(_logger, oldId, subscription.Id, subscription.Items.Count);
+            ClientLog.SubscriptionRecreated(_logger, oldId, subscription.Id, subscription.Items.Count);
         }
 
         _restorePending = false;

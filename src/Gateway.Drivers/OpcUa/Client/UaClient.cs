@@ -206,7 +206,7 @@ public sealed partial class UaClient : IAsyncDisposable
         var trusted = store.ValidateServerCertificate(serverCertificate, _options.ServerCertificateTrust);
         if (trusted is not null)
         {
-            OpcUaLog.ServerCertificateTrustedOnFirstUse(_logger, trusted);
+            ClientLog.ServerCertificateTrustedOnFirstUse(_logger, trusted);
         }
 
         _certificate ??= store.LoadOrCreateApplicationCertificate(_options.ApplicationUri, _options.ApplicationName);
@@ -296,11 +296,11 @@ public sealed partial class UaClient : IAsyncDisposable
                 try
                 {
                     await ActivateAsync(cancellationToken);
-                    OpcUaLog.SessionReactivated(_logger, SessionId.ToString());
+                    ClientLog.SessionReactivated(_logger, SessionId.ToString());
                 }
                 catch (UaException ex) when (ex is not UaConnectionException)
                 {
-                    OpcUaLog.SessionRecreated(_logger, SampleStatus.Name(ex.StatusCode));
+                    ClientLog.SessionRecreated(_logger, SampleStatus.Name(ex.StatusCode));
                     newSession = true;
                 }
             }

@@ -204,7 +204,7 @@ public static class UaStructureDecoder
             return SampleValue.FromArray(OpcUaArrays.Convert(variant, item => ConvertVariant(new Variant(BuiltInType.ExtensionObject, item), byEncoding, depth)));
         }
 
-        return OpcUaDriver.Convert(variant);
+        return UaVariantValues.Convert(variant);
     }
 
     private static SampleValue ReadArray(ref UaDecoder d, UaFieldType field, Func<NodeId, UaStructureType?> byEncoding, int depth)

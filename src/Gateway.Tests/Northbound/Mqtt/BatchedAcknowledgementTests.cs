@@ -1,3 +1,4 @@
+using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Mqtt;
 
 namespace Gateway.Tests.Northbound.Mqtt;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Mqtt;
 using MQTTnet;
 using MQTTnet.Protocol;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Northbound.Delivery;
 using Gateway.Northbound.Mqtt;
 using MQTTnet.Protocol;
 

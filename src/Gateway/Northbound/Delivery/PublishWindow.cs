@@ -1,6 +1,5 @@
 using System.Buffers;
 using Gateway.Buffering;
-using Gateway.Northbound.Mqtt;
 using MQTTnet;
 
 namespace Gateway.Northbound.Delivery;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Pipeline;
+using Gateway.Northbound.Delivery;
 using MQTTnet.Channel;
 using MQTTnet.Protocol;
 

@@ -5,7 +5,7 @@ namespace Gateway.Northbound.Mqtt;
 /// payload): where each packet ends (fixed header byte, remaining length of 1 to 4 bytes, then that many bytes), so
 /// that the gateway's own packets go in only between two of MQTTnet's; and the packet identifier of each packet
 /// MQTTnet numbers itself (PUBLISH of QoS 1 or 2, SUBSCRIBE, UNSUBSCRIBE), so that the channel can check the two
-/// identifier ranges stay apart (<see cref="PublishAcknowledgements"/>).
+/// identifier ranges stay apart (<see cref="Delivery.PublishAcknowledgements"/>).
 /// </summary>
 public sealed class OutboundPacketTracker
 {

@@ -1,3 +1,5 @@
+using Gateway.Northbound.Delivery;
+
 namespace Gateway.Northbound.Mqtt;
 
 /// <summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Gateway.Drivers.OpcUa.Encoding;
 
-namespace Gateway.Drivers.OpcUa;
+namespace Gateway.Drivers.OpcUa.DataTypes;
 
 /// <summary>
 /// OPC UA Variant arrays as sample arrays: the numeric, boolean, string and DateTime built-in types keep their

@@ -1,13 +1,15 @@
 using System.Threading.Tasks.Sources;
 
-namespace Gateway.Northbound.Mqtt;
+namespace Gateway.Pipeline;
 
 /// <summary>
 /// An auto-reset wake-up for one waiting loop, reused without allocation: <see cref="Set"/> completes the pending
 /// <see cref="WaitAsync"/>, or, when the loop is not waiting, the next one at once. It replaces a
 /// <c>SemaphoreSlim.WaitAsync(token)</c>, which took a lock and allocated a node, a cancellation promise and a
-/// registration per wait (the send loop waits a few thousand times a second at full rate). The continuation runs on
-/// the thread pool, never inside <see cref="Set"/> (the setter holds the channel's lock).
+/// registration per wait (the MQTT send loop waits a few thousand times a second at full rate). The continuation runs
+/// on the thread pool, never inside <see cref="Set"/> (a setter may hold its own lock). Used by the pipeline (the end
+/// of a poll burst, <see cref="SamplePipeline"/>) and by the northbound (<c>CoalescingChannel</c>'s send loop); it
+/// lives here, the lower of the two layers.
 /// </summary>
 internal sealed class LoopSignal : IValueTaskSource
 {

@@ -61,7 +61,7 @@ public sealed class WriteRules : IConfigRule
                     problems.Add(new ConfigProblem(path + ".max", "must be a finite number"));
                 }
 
-                if (Gateway.Writes.TagWriteTypes.Parse(tag.Type) is Gateway.Writes.TagWriteType.Boolean or Gateway.Writes.TagWriteType.Text)
+                if (TagWriteTypes.Parse(tag.Type) is TagWriteType.Boolean or TagWriteType.Text)
                 {
                     problems.Add(new ConfigProblem(path + (tag.Min is null ? ".max" : ".min"), $"a range needs a numeric type, the tag is '{tag.Type}'"));
                 }

@@ -1,7 +1,7 @@
-namespace Gateway.Northbound.Mqtt;
+namespace Gateway.Northbound.Delivery;
 
 /// <summary>
-/// The packet identifiers of one connection's own QoS 1 publications (those <see cref="CoalescingChannel.TryPublish"/>
+/// The packet identifiers of one connection's own QoS 1 publications (those <c>CoalescingChannel.TryPublish</c>
 /// writes past MQTTnet) and their PUBACKs. The output's loop allocates and takes; the channel's read side acknowledges.
 /// <para>
 /// Identifiers: ours are <see cref="FirstPacketIdentifier"/> to 65,535, allocated in turn. MQTTnet numbers what it

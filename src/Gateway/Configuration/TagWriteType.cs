@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Gateway.Drivers;
 
-namespace Gateway.Writes;
+namespace Gateway.Configuration;
 
 /// <summary>The value kinds a write is checked against, from a tag's configured <c>type</c> (any driver's spelling).</summary>
 public enum TagWriteType

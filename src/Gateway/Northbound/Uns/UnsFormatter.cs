@@ -2,9 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Drivers;
-using Gateway.Northbound.Uns;
 
-namespace Gateway.Northbound;
+namespace Gateway.Northbound.Uns;
 
 /// <summary>
 /// Unified Namespace topics and JSON payloads (DESIGN.md):

@@ -1,6 +1,6 @@
-using Gateway.Northbound.Mqtt;
+using Gateway.Pipeline;
 
-namespace Gateway.Tests.Northbound.Mqtt;
+namespace Gateway.Tests.Pipeline;
 
 /// <summary>The send loop's wake-up: auto-reset, never lost, never doubled.</summary>
 public sealed class LoopSignalTests

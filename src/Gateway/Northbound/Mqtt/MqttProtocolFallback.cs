@@ -1,11 +1,10 @@
 using System.Runtime.ExceptionServices;
-using Gateway.Northbound.Mqtt;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Diagnostics.PacketInspection;
 using MQTTnet.Formatter;
 
-namespace Gateway.Northbound;
+namespace Gateway.Northbound.Mqtt;
 
 /// <summary>
 /// MQTT 5 first, 3.1.1 when the broker refuses 5. Brokers that speak only 3.1.1 refuse a v5 CONNECT in one of two ways:
