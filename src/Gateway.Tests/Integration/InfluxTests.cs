@@ -129,6 +129,9 @@ public sealed class InfluxTests
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v > 150, TimeSpan.FromSeconds(60));
         await influx.StartAsync();
         await influx.CreateDatabaseAsync("plant");
+        // All of the run must be in the buffer before "empty buffer" means "everything delivered" (else a sample read
+        // between the two metric reads below counts as buffered and not yet published).
+        await WaitForLogAsync(gateway, SimulatorStopped);
 
         await gateway.WaitMetricAsync("gateway_buffer_samples", v => v == 0, TimeSpan.FromSeconds(60));
 
