@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -56,7 +57,16 @@ public sealed class Mosquitto : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await PortAllocator.WaitForPortAsync(Port, TimeSpan.FromSeconds(10));
+        try
+        {
+            await PortAllocator.WaitForPortAsync(Port, TimeSpan.FromSeconds(10));
+        }
+        catch (SocketException ex)
+        {
+            // Say why: a broker that exited (its configuration, a certificate, the port) left its reason in its log.
+            var state = _process.HasExited ? $"exited with {_process.ExitCode}" : "still running";
+            throw new InvalidOperationException($"mosquitto on port {Port} did not listen within 10 s ({state}); its log:\n{Log}", ex);
+        }
     }
 
     /// <summary>SIGHUP: mosquitto reloads its configuration, password file and ACL file.</summary>
