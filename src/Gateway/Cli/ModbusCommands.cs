@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Gateway.Drivers;
 using Gateway.Discovery;
+using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;

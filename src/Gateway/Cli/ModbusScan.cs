@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Gateway.Drivers;
 using Gateway.Discovery;
+using Gateway.Drivers;
 using Gateway.Drivers.Modbus;
 
 namespace Gateway.Cli;
@@ -14,15 +14,13 @@ namespace Gateway.Cli;
 /// </summary>
 internal static partial class ModbusScan
 {
-    public const string DefaultRanges = ModbusLink.DefaultScanRanges;
-
     private static readonly ModbusWordOrder[] s_orders = [ModbusWordOrder.ABCD, ModbusWordOrder.CDAB, ModbusWordOrder.BADC, ModbusWordOrder.DCBA];
 
     /// <summary>What <c>modbus scan</c> was asked.</summary>
     internal sealed record ScanOptions(
         string? Target,
         int Unit = 1,
-        string Ranges = DefaultRanges,
+        string Ranges = ModbusLink.DefaultScanRanges,
         string? Units = null,
         int Block = 64,
         int TimeoutMs = 1000,
@@ -42,7 +40,7 @@ internal static partial class ModbusScan
         var baud = new Option<int>("--baud") { Description = "Serial speed in baud", DefaultValueFactory = _ => 19200 };
         var parity = new Option<string>("--parity") { Description = "Serial parity: none, even (default) or odd", DefaultValueFactory = _ => "even" };
         var unit = new Option<int>("--unit", "-u") { Description = "Unit id to scan", DefaultValueFactory = _ => 1 };
-        var ranges = new Option<string>("--ranges") { Description = "TABLE:FIRST-LAST,... with TABLE holding, input, coil, discrete (wire addresses)", DefaultValueFactory = _ => DefaultRanges };
+        var ranges = new Option<string>("--ranges") { Description = "TABLE:FIRST-LAST,... with TABLE holding, input, coil, discrete (wire addresses)", DefaultValueFactory = _ => ModbusLink.DefaultScanRanges };
         var units = new Option<string?>("--units") { Description = "Find the unit ids that answer, for example 1-247 (reads holding:0 of each; use a short --timeout)" };
         var block = new Option<int>("--block") { Description = "Registers or bits per request (1-125 registers, 1-2000 bits)", DefaultValueFactory = _ => 64 };
         var timeout = new Option<int>("--timeout") { Description = "Response timeout in milliseconds", DefaultValueFactory = _ => 1000 };

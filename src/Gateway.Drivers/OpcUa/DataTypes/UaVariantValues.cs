@@ -17,21 +17,13 @@ public static class UaVariantValues
     /// </summary>
     public static SourceType SourceTypeOf(Variant variant, TagConfig? config = null)
     {
+        // A scalar is published as an array element of its type would be, except DateTime (its text) and
+        // ExtensionObject (its text, when not decoded as a structure by the driver).
         var raw = variant.IsArray ? (OpcUaArrays.IsMatrix(variant) ? SourceType.String : OpcUaArrays.ElementTypeOf(variant.Type)) : variant.Type switch
         {
             BuiltInType.Null => SourceType.Unknown,
-            BuiltInType.Boolean => SourceType.Boolean,
-            BuiltInType.SByte => SourceType.Int8,
-            BuiltInType.Byte => SourceType.UInt8,
-            BuiltInType.Int16 => SourceType.Int16,
-            BuiltInType.UInt16 => SourceType.UInt16,
-            BuiltInType.Int32 => SourceType.Int32,
-            BuiltInType.UInt32 => SourceType.UInt32,
-            BuiltInType.Int64 => SourceType.Int64,
-            BuiltInType.UInt64 => SourceType.UInt64,
-            BuiltInType.Float => SourceType.Float,
-            BuiltInType.Double => SourceType.Double,
-            _ => SourceType.String,
+            BuiltInType.DateTime or BuiltInType.ExtensionObject => SourceType.String,
+            var scalar => OpcUaArrays.ElementTypeOf(scalar),
         };
         return config is null || variant.IsArray ? raw : SourceTypes.Published(raw, config.Scale, config.Offset);
     }
