@@ -197,12 +197,60 @@ public sealed class GatewayMetrics : IDisposable
         Metric(text, "gateway_sink_overloaded", "gauge", "1 while the drivers read faster than the output delivers and its backlog grows", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Overloaded ? 1.0 : 0.0)));
         Metric(text, "gateway_sink_stalled", "gauge", "1 while the output is connected, samples wait, and nothing has been acknowledged for a while", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", x.Stalled ? 1.0 : 0.0)));
         Metric(text, "gateway_sink_stalls_total", "counter", "Times each output stopped making progress although samples waited", _sinks.Values.Select(x => ($"sink=\"{x.Name}\"", (double)x.Stalls)));
+        ProcessMetrics(text);
         if (!_primaryHosts.IsEmpty)
         {
             Metric(text, "gateway_sparkplug_primary_host_online", "gauge", "1 while the Sparkplug primary host application says it is online (STATE); 0 holds the data in the buffer", _primaryHosts.Select(h => ($"host=\"{Escape(h.Key)}\"", h.Value ? 1.0 : 0.0)));
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The process's own cost, under the names Prometheus's client libraries use (resident memory, CPU time), and the
+    /// GC figures behind the memory: what a consultant watching a Pi's gateway asks first. The gen0 budget cap is the
+    /// one the GC applies (<see cref="GC.GetConfigurationVariables"/>), 0 when none is set: the native AOT build
+    /// carries it compiled in (Gateway.csproj), and a build that lost it shows 0 here.
+    /// </summary>
+    private static void ProcessMetrics(StringBuilder text)
+    {
+        Single(text, "process_resident_memory_bytes", "gauge", "Resident memory of the gateway process (VmRSS)", ResidentBytes());
+        Single(text, "process_cpu_seconds_total", "counter", "CPU time of the gateway process, user and system", Environment.CpuUsage.TotalTime.TotalSeconds);
+        var memory = GC.GetGCMemoryInfo();
+        Single(text, "gateway_gc_heap_bytes", "gauge", "Managed heap size after the last garbage collection", memory.HeapSizeBytes);
+        Single(text, "gateway_gc_committed_bytes", "gauge", "Memory the garbage collector had committed after its last collection", memory.TotalCommittedBytes);
+        Single(text, "gateway_gc_gen0_budget_max_bytes", "gauge", "The largest gen0 allocation budget the garbage collector applies (0: none, it follows the CPU's cache size)", Gen0MaxBudget);
+        Metric(text, "gateway_gc_collections_total", "counter", "Garbage collections by generation", [("generation=\"0\"", GC.CollectionCount(0)), ("generation=\"1\"", GC.CollectionCount(1)), ("generation=\"2\"", GC.CollectionCount(2))]);
+    }
+
+    /// <summary>The gen0 budget cap the GC read at start (<c>System.GC.Gen0MaxBudget</c>, <c>DOTNET_GCGen0MaxBudget</c>).</summary>
+    internal static long Gen0MaxBudget { get; } =
+        GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var value) ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>VmRSS from /proc/self/statm (resident pages, its second field); 0 where there is no procfs.</summary>
+    private static double ResidentBytes()
+    {
+        try
+        {
+            Span<byte> buffer = stackalloc byte[128];
+            using var statm = File.OpenHandle("/proc/self/statm");
+            var length = RandomAccess.Read(statm, buffer, 0);
+            var fields = buffer[..length];
+            var space = fields.IndexOf((byte)' ');
+            var rest = fields[(space + 1)..];
+            var end = rest.IndexOf((byte)' ');
+            return long.TryParse(end < 0 ? rest : rest[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var pages)
+                ? (double)pages * Environment.SystemPageSize
+                : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 
     private static void Single(StringBuilder text, string name, string type, string help, double value) =>
