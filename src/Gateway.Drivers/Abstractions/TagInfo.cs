@@ -20,7 +20,19 @@ public sealed class TagInfo : IEquatable<TagInfo>
         Deadband = deadband;
         Key = machine + "/" + path;
         _hashCode = StringComparer.Ordinal.GetHashCode(Key);
+        Index = s_indices.GetOrAdd(Key, static _ => Interlocked.Increment(ref s_nextIndex) - 1);
     }
+
+    // Every key this process has made a tag of, with its index: the tags of a reload or a preview keep their key's.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> s_indices = new(StringComparer.Ordinal);
+    private static int s_nextIndex;
+
+    /// <summary>
+    /// A small number for <see cref="Key"/>, the same for every <see cref="TagInfo"/> of that key in this process
+    /// (dense from 0: the tags of the configuration take the first ones): per-tag state kept by index
+    /// (<see cref="TagSlots{T}"/>) instead of in a dictionary hashed per sample.
+    /// </summary>
+    public int Index { get; }
 
     /// <summary>The machine (asset) the tag belongs to: one level of the ISA-95 hierarchy below the line.</summary>
     public string Machine { get; }

@@ -140,4 +140,46 @@ public sealed class SamplePipelineTests
         Assert.Equal(1, live.Count);
         Assert.Equal(999, Assert.Single(live.Snapshot()).Value.AsInteger);
     }
+
+    [Fact]
+    public void LiveTags_ARemovedTag_LeavesTheView_AndComesBackWithItsNextSample()
+    {
+        var live = new LiveTags();
+        var kept = new TagInfo("m", "kept");
+        var removed = new TagInfo("m", "removed");
+        live.Update(Good(kept, 1));
+        live.Update(Good(removed, 2));
+        live.Update(Good(removed, 3)); // the second update goes through the index cache
+
+        live.Remove([removed]);
+        Assert.Equal(["m/kept"], live.Snapshot().Select(s => s.Tag.Key));
+
+        // A reload brings the tag back as a new TagInfo of the same key: its samples show again, the latest one.
+        var back = new TagInfo("m", "removed");
+        live.Update(Good(back, 4));
+        live.Update(Good(back, 5));
+        Assert.Equal([1L, 5L], live.Snapshot().Select(s => s.Value.AsInteger));
+    }
+
+    [Fact]
+    public void LiveTags_ConcurrentUpdatesOfManyTags_KeepEachTagsLastSample()
+    {
+        var live = new LiveTags();
+        var tags = Enumerable.Range(0, 600).Select(i => new TagInfo("m", $"c{i}")).ToArray();
+
+        Parallel.For(0, 4, worker =>
+        {
+            for (var round = 0; round < 50; round++)
+            {
+                foreach (var tag in tags)
+                {
+                    live.Update(Good(tag, round * 10 + worker));
+                }
+            }
+        });
+
+        Assert.Equal(tags.Length, live.Count);
+        // Each tag's last sample is one of the last round's (490-493): nothing lost, nothing torn.
+        Assert.All(live.Snapshot(), s => Assert.InRange(s.Value.AsInteger, 490, 493));
+    }
 }

@@ -29,8 +29,8 @@ public sealed partial class DashboardFeed : BackgroundService
     /// <summary>Concurrent stream clients; more are answered 503 (a dashboard is a few screens, not a public site).</summary>
     public const int MaxClients = 32;
 
-    // Latest entry per tag, under _sequenceLock (written in place: no allocation per sample).
-    private readonly Dictionary<TagInfo, Entry> _tags = new();
+    // Latest entry per tag, under _sequenceLock (written in place by tag index: no allocation, no hashing per sample).
+    private readonly TagSlots<Entry> _tags = new();
     private readonly Lock _sequenceLock = new();
     private readonly IServiceProvider _services;
     private readonly IDriverCatalog _drivers;
@@ -76,7 +76,7 @@ public sealed partial class DashboardFeed : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>One sample: a dictionary write under a short lock.</summary>
+    /// <summary>One sample: a slot write under a short lock.</summary>
     public void Observe(Sample sample) => ObserveBatch(new ReadOnlySpan<Sample>(in sample));
 
     /// <summary>Called by the pipeline for every driver batch: the lock is taken once per batch, each entry written in place.</summary>
@@ -88,7 +88,7 @@ public sealed partial class DashboardFeed : BackgroundService
         {
             foreach (ref readonly var sample in samples)
             {
-                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_tags, sample.Tag, out _) = new Entry(sample, ++_sequence);
+                _tags.GetValueRefOrAddDefault(sample.Tag, out _) = new Entry(sample, ++_sequence);
             }
         }
     }

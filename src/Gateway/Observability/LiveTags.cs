@@ -5,23 +5,72 @@ namespace Gateway.Observability;
 
 /// <summary>The last sample of every tag, for the dashboard and /api/tags.</summary>
 /// <remarks>
-/// Called for every sample on the drivers' hot path: an update finds the tag's slot with a lock-free read and
-/// overwrites it in place, so the dictionary is written (and a node allocated) only the first time a tag is seen.
+/// Called for every sample on the drivers' hot path: an update finds the tag's slot by the tag's index with lock-free
+/// reads and overwrites it in place, so the dictionary is read only the first time a tag's sample comes, and written
+/// (a node allocated) only the first time a tag is seen.
 /// </remarks>
 public sealed class LiveTags
 {
     private readonly ConcurrentDictionary<TagInfo, Slot> _latest = new();
 
+    // The slots again by tag index (TagInfo.Index), in pages of 256, for the hot path: an update reads two arrays
+    // instead of hashing the tag (that lookup was 5 % of the gateway's CPU at 100k samples/s). Only a slot that is in
+    // _latest is put here, and a removal takes it out, both under _cacheLock: a cached slot is never an orphan.
+    private Slot?[]?[] _pages = [];
+    private readonly Lock _cacheLock = new();
+
     public void Update(Sample sample)
     {
-        if (_latest.TryGetValue(sample.Tag, out var slot))
+        var pages = Volatile.Read(ref _pages);
+        var index = sample.Tag.Index;
+        if ((uint)(index >> 8) < (uint)pages.Length && Volatile.Read(ref pages[index >> 8]) is { } page && Volatile.Read(ref page[index & 0xFF]) is { } cached)
         {
-            slot.Set(sample);
+            cached.Set(sample);
             return;
         }
 
-        // A slot is born holding its first sample, so a concurrent snapshot never sees an empty one.
-        _latest.GetOrAdd(sample.Tag, static (_, first) => new Slot(first), sample).Set(sample);
+        if (_latest.TryGetValue(sample.Tag, out var slot))
+        {
+            slot.Set(sample);
+        }
+        else
+        {
+            // A slot is born holding its first sample, so a concurrent snapshot never sees an empty one.
+            slot = _latest.GetOrAdd(sample.Tag, static (_, first) => new Slot(first), sample);
+            slot.Set(sample);
+        }
+
+        Cache(sample.Tag, slot);
+    }
+
+    private void Cache(TagInfo tag, Slot slot)
+    {
+        lock (_cacheLock)
+        {
+            if (!_latest.TryGetValue(tag, out var current) || !ReferenceEquals(current, slot))
+            {
+                return;
+            }
+
+            var number = tag.Index >> 8;
+            var pages = _pages;
+            if (number >= pages.Length)
+            {
+                var grown = new Slot?[]?[Math.Max(number + 1, pages.Length * 2)];
+                Array.Copy(pages, grown, pages.Length);
+                Volatile.Write(ref _pages, grown);
+                pages = grown;
+            }
+
+            var page = pages[number];
+            if (page is null)
+            {
+                page = new Slot?[256];
+                Volatile.Write(ref pages[number], page);
+            }
+
+            Volatile.Write(ref page[tag.Index & 0xFF], slot);
+        }
     }
 
     /// <summary>The last sample of every tag, sorted by tag key.</summary>
@@ -41,9 +90,17 @@ public sealed class LiveTags
     /// <summary>Forgets tags that no driver reads any more (a reload removed them): they leave the live view.</summary>
     public void Remove(IEnumerable<TagInfo> tags)
     {
-        foreach (var tag in tags)
+        lock (_cacheLock)
         {
-            _latest.TryRemove(tag, out _);
+            foreach (var tag in tags)
+            {
+                _latest.TryRemove(tag, out _);
+                var pages = _pages;
+                if ((tag.Index >> 8) < pages.Length && pages[tag.Index >> 8] is { } page)
+                {
+                    Volatile.Write(ref page[tag.Index & 0xFF], null);
+                }
+            }
         }
     }
 

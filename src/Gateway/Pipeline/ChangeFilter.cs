@@ -9,12 +9,13 @@ namespace Gateway.Pipeline;
 /// </summary>
 public sealed class ChangeFilter
 {
-    private readonly Dictionary<TagInfo, Last> _last = new(ReferenceEqualityComparer.Instance);
+    // By tag index, not hashed per sample (TagSlots).
+    private readonly TagSlots<Last> _last = new();
 
     /// <summary>True when the sample must go on; records it as the tag's last passed value.</summary>
     public bool ShouldPass(in Sample sample)
     {
-        ref var last = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_last, sample.Tag, out var exists);
+        ref var last = ref _last.GetValueRefOrAddDefault(sample.Tag, out var exists);
         if (!exists || last.Quality != sample.Quality || last.Value.Kind != sample.Value.Kind || Changed(last.Value, sample.Value, sample.Tag.Deadband))
         {
             last = new Last(sample.Value, sample.Quality);
