@@ -10,6 +10,14 @@ public sealed partial class SampleBuffer
 {
     private long TagId(TagInfo tag, SqliteTransaction transaction)
     {
+        // Every sample of a driver's tag carries the same TagInfo object: its id is found by the tag's index and that
+        // object, without hashing; another object of the key (a reload's, one read back) asks the dictionary.
+        ref var cached = ref _tagIdCache.GetValueRefOrAddDefault(tag, out _);
+        if (ReferenceEquals(cached.Tag, tag))
+        {
+            return cached.Id;
+        }
+
         if (!_tagIds.TryGetValue(tag, out var id))
         {
             using var command = _connection.CreateCommand();
@@ -23,6 +31,7 @@ public sealed partial class SampleBuffer
             _tagsById[id] = tag;
         }
 
+        cached = (tag, id);
         return id;
     }
 

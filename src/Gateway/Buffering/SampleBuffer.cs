@@ -45,6 +45,7 @@ public sealed partial class SampleBuffer : ISampleLog, IDisposable
     // caches its hash and compares references first, so the lookup per sample costs no string hashing.
     private readonly Dictionary<TagInfo, long> _tagIds = new(TagRowComparer.Instance);
     private readonly Dictionary<long, TagInfo> _tagsById = [];
+    private readonly TagSlots<(TagInfo? Tag, long Id)> _tagIdCache = new();
     private readonly BatchList _batches = new();
     private readonly string[] _sinks;
     private readonly Dictionary<string, SinkState> _sinkStates = new(StringComparer.Ordinal);

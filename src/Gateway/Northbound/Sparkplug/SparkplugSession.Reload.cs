@@ -23,8 +23,9 @@ public sealed partial class SparkplugSession
         }
 
         var changed = new HashSet<DeviceState>();
-        foreach (var (key, state) in _tags.ToList())
+        foreach (var state in _tags.Values.ToList())
         {
+            var key = state.Tag;
             if (wanted.TryGetValue(key, out var next) && next.Unit == state.Tag.Unit && next.SourceType == state.Source.SourceType)
             {
                 state.Source = next;
@@ -43,7 +44,7 @@ public sealed partial class SparkplugSession
 
         foreach (var tag in wanted.Keys)
         {
-            if (!_tags.ContainsKey(tag))
+            if (!_tags.TryGetValue(tag, out _))
             {
                 var state = TagOf(tag);
                 state.Source = tag;

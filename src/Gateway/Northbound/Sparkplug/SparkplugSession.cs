@@ -59,7 +59,8 @@ public sealed partial class SparkplugSession
     private readonly SparkplugSessionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Dictionary<TagInfo, TagState> _tags = [];
+    // By tag index (TagSlots: keyed like the tag's key, no hashing per sample).
+    private readonly TagSlots<TagState> _tags = new();
     private readonly Dictionary<string, DeviceState> _devices = new(StringComparer.Ordinal);
     private readonly List<DeviceState> _deviceList = [];
     private readonly ConcurrentDictionary<ulong, (string? Device, string Name)> _aliasNames = new();
@@ -562,8 +563,7 @@ public sealed partial class SparkplugSession
         }
     }
 
-    // Another TagInfo object of a known tag (samples read back from the buffer) finds the same state: TagInfo's
-    // equality is its key (its hash cached, the reference compared first).
+    // Another TagInfo object of a known tag (samples read back from the buffer) finds the same state: one index per key.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private TagState TagOf(TagInfo tag) => _tags.TryGetValue(tag, out var state) ? state : NewTag(tag);
 
@@ -582,7 +582,7 @@ public sealed partial class SparkplugSession
 
         var state = new TagState(tag, device, _nextAlias++);
         _aliasNames[state.Alias] = (tag.Machine, tag.Path);
-        _tags[tag] = state;
+        _tags.GetValueRefOrAddDefault(tag, out _) = state;
 
         // Kept sorted by path (births list the tags in that order): inserted in place, not sorted again per tag.
         var tags = device.Tags;
