@@ -23,7 +23,8 @@ public sealed class TagInfo : IEquatable<TagInfo>
         Index = s_indices.GetOrAdd(Key, static _ => Interlocked.Increment(ref s_nextIndex) - 1);
     }
 
-    // Every key this process has made a tag of, with its index: the tags of a reload or a preview keep their key's.
+    // Every key this process has made a tag of, with its index: the tags of a reload or a preview keep their key's. It
+    // grows with the distinct keys of the configurations run or checked (a few strings per tag), never per sample.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> s_indices = new(StringComparer.Ordinal);
     private static int s_nextIndex;
 
