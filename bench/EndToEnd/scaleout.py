@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scaleout.py <out dir> <gateway.dll> [processes=20] [window_s=60] [warm_s=20]
+"""scaleout.py <out dir> <gateway.dll | native gateway executable> [processes=20] [window_s=60] [warm_s=20]
 
 Issue 11 §8: N gateway processes on this machine, each reading 1000 tags at 1 Hz from one mbserver (values
 change every 100 ms, so every read is 1000 new samples) and publishing to one mosquitto. Reports, as JSON: the
@@ -50,7 +50,7 @@ try:
         port = free_port()
         env = dict(os.environ, GATEWAY_GATEWAY__ID=f"gw{i}", GATEWAY_GATEWAY__LINE=f"line{i}", GATEWAY_MQTT__CLIENTID=f"gw{i}",
                    GATEWAY_BUFFER__PATH=os.path.join(run, f"buffer{i}.db"), GATEWAY_HTTP__URLS=f"http://127.0.0.1:{port}")
-        gateways.append((start(["dotnet", dll, "run", "--config", config], f"gateway{i}.log", env=env), port))
+        gateways.append((start((["dotnet", dll] if dll.endswith(".dll") else [dll]) + ["run", "--config", config], f"gateway{i}.log", env=env), port))
         time.sleep(0.3)
     time.sleep(warm)
     c0 = [cpu(p.pid) for p, _ in gateways]; p0 = [published(port) for _, port in gateways]
