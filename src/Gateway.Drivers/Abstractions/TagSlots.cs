@@ -8,7 +8,9 @@ namespace Gateway.Drivers;
 /// lookups were 9 % of the gateway's CPU at 100k samples/s). Keyed like a dictionary with the tag's
 /// <see cref="TagInfo.Key"/> (two tags of one key share a slot). The slots come in pages of
 /// <see cref="PageSize"/>, made when a tag of the page is first set, so a consumer of a few tags with high indices
-/// holds a page, not an array as long as every index the process has given out. Not thread-safe: the owner serialises.
+/// holds a page, not an array as long as every index the process has given out. One writer at a time (the owner
+/// serialises); <see cref="TryGetValue"/> may run beside it without a lock and then sees a slot before or after the
+/// write, or being made (found, with the default value): a reader that may race a writer checks for the default.
 /// </summary>
 public sealed class TagSlots<T>
 {

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Gateway.Hosting;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Hosting;
 
@@ -45,10 +45,5 @@ public sealed class StartupTrimTests
         Assert.Equal(heap.Length, heap.Count(b => b == heap[0]) + heap.Count(b => b != heap[0])); // the heap is still there
     }
 
-    private static (long FileKb, long AnonKb) Resident()
-    {
-        var status = File.ReadAllLines("/proc/self/status");
-        long Field(string name) => long.Parse(status.Single(l => l.StartsWith(name, StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        return (Field("RssFile:"), Field("RssAnon:"));
-    }
+    private static (long FileKb, long AnonKb) Resident() => (ProcStatus.Kb("RssFile"), ProcStatus.Kb("RssAnon"));
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using Gateway.Observability;
+using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Observability;
@@ -64,7 +65,7 @@ public sealed class GatewayMetricsTests
         var text = metrics.RenderPrometheus(1024);
 
         // VmRSS of /proc/self/status (kB), read independently of statm: the two agree within what a scrape allocates.
-        var vmRss = long.Parse(File.ReadLines("/proc/self/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        var vmRss = ProcStatus.Kb("VmRSS") * 1024;
         var resident = Value(text, "process_resident_memory_bytes");
         Assert.InRange(resident, vmRss * 0.9, vmRss * 1.1);
         Assert.Contains("# TYPE process_resident_memory_bytes gauge\n", text, StringComparison.Ordinal);
