@@ -190,12 +190,7 @@ public sealed class BufferWriterService(
 
     private async Task FlushOnceAsync(CancellationToken cancellationToken)
     {
-        var reader = pipeline.Reader;
-        while (reader.TryRead(out var sample))
-        {
-            _batch.Add(sample);
-        }
-
+        pipeline.DrainTo(_batch);
         if (_batch.Count == 0)
         {
             return;

@@ -5,19 +5,16 @@ using Gateway.Observability;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// The bounded channel between the drivers and the buffer writer. Full mode is Wait: a driver that
-/// outruns the disk is slowed down rather than losing samples silently; the writer drains every flush.
+/// The bounded queue between the drivers and the buffer writer (<see cref="SampleQueue"/>: a driver's read goes in,
+/// and a flush comes out, as one copy under one lock). When it is full a driver waits: one that outruns the disk is
+/// slowed down rather than losing samples silently; the writer drains it on every flush.
 /// </summary>
 public sealed class SamplePipeline
 {
     public const int Capacity = 65_536;
 
-    private readonly Channel<Sample> _channel = Channel.CreateBounded<Sample>(new BoundedChannelOptions(Capacity)
-    {
-        FullMode = BoundedChannelFullMode.Wait,
-        SingleReader = true,
-        SingleWriter = false,
-    });
+    private readonly SampleQueue _queue = new(Capacity);
+    private readonly Lock _observersLock = new();
 
     private readonly GatewayMetrics _metrics;
 
@@ -36,7 +33,11 @@ public sealed class SamplePipeline
 
     public SamplePipeline(GatewayMetrics metrics) => _metrics = metrics;
 
-    public ChannelReader<Sample> Reader => _channel.Reader;
+    /// <summary>The queued samples, one at a time (the buffer writer takes them all at once: <see cref="DrainTo"/>).</summary>
+    public ChannelReader<Sample> Reader => _queue;
+
+    /// <summary>Moves every queued sample to the end of <paramref name="batch"/>, in order; returns how many.</summary>
+    internal int DrainTo(List<Sample> batch) => _queue.DrainTo(batch);
 
     /// <summary>The polls under way in every driver: their samples are not all in the pipeline yet.</summary>
     internal int PollsUnderWay => Volatile.Read(ref _pollsUnderWay);
@@ -64,7 +65,7 @@ public sealed class SamplePipeline
     /// <summary>Called for every sample that passed the filters (live tag table, OEE). Must be quick.</summary>
     public void Observe(Action<Sample> observer)
     {
-        lock (_channel)
+        lock (_observersLock)
         {
             _observers = [.. _observers, observer];
         }
@@ -77,7 +78,7 @@ public sealed class SamplePipeline
     /// </summary>
     public void ObserveBatches(SampleBatchObserver observer)
     {
-        lock (_channel)
+        lock (_observersLock)
         {
             _batchObservers = [.. _batchObservers, observer];
         }
@@ -89,7 +90,7 @@ public sealed class SamplePipeline
     /// <summary>Queues a sample produced inside the gateway (OEE results), unfiltered.</summary>
     public ValueTask WriteInternalAsync(Sample sample, CancellationToken cancellationToken) => Enqueue(sample, cancellationToken);
 
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete() => _queue.Complete();
 
     private void Notify(in Sample sample)
     {
@@ -128,7 +129,7 @@ public sealed class SamplePipeline
         }
 
         Notify(sample);
-        return _channel.Writer.TryWrite(sample) ? ValueTask.CompletedTask : _channel.Writer.WriteAsync(sample, cancellationToken);
+        return _queue.TryWrite(new ReadOnlySpan<Sample>(in sample)) == 1 ? ValueTask.CompletedTask : _queue.WriteAsync(new[] { sample }, cancellationToken);
     }
 
     /// <summary>
@@ -188,7 +189,6 @@ public sealed class SamplePipeline
                 pipeline.MarkUnbracketed();
             }
 
-            var channel = pipeline._channel.Writer;
             int filtered;
             lock (_lock)
             {
@@ -215,17 +215,15 @@ public sealed class SamplePipeline
                     pipeline.Notify(accepted);
                 }
 
-                for (var i = 0; i < accepted.Length; i++)
+                var queued = pipeline._queue.TryWrite(accepted);
+                if (queued < accepted.Length)
                 {
-                    if (!channel.TryWrite(accepted[i]))
-                    {
-                        // The channel is full (the disk is behind): wait outside the lock for the rest, in order.
-                        // Only this back-pressure path copies.
-                        AddFiltered(filtered);
-                        var rest = accepted[i..].ToArray();
-                        accepted.Clear(); // no reference kept to the batch's tags and strings
-                        return WriteSlowAsync(rest, cancellationToken);
-                    }
+                    // The queue is full (the disk is behind): wait outside the lock for the rest, in order. Only
+                    // this back-pressure path copies.
+                    AddFiltered(filtered);
+                    var rest = accepted[queued..].ToArray();
+                    accepted.Clear(); // no reference kept to the batch's tags and strings
+                    return pipeline._queue.WriteAsync(rest, cancellationToken);
                 }
 
                 accepted.Clear();
@@ -242,14 +240,6 @@ public sealed class SamplePipeline
             if (filtered > 0)
             {
                 pipeline._metrics.AddFiltered(filtered);
-            }
-        }
-
-        private async ValueTask WriteSlowAsync(Sample[] rest, CancellationToken cancellationToken)
-        {
-            foreach (var sample in rest)
-            {
-                await pipeline._channel.Writer.WriteAsync(sample, cancellationToken);
             }
         }
     }
