@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -223,7 +224,36 @@ internal sealed class PollScheduler<TUnit> : IDisposable
 
         while (!cancellationToken.IsCancellationRequested)
         {
-            await pipeline.ExecuteAsync(static (s, token) => s.Scheduler.PollOnceAsync(s.Unit, s.Writer, token), (Scheduler: this, Unit: unit, Writer: writer), cancellationToken);
+            // A poll that succeeds does not enter the retry pipeline (its context and strategies were two fifths of
+            // what each poll allocated); the first failure does, as its first attempt, so that the backoff, the Bad
+            // samples and the logs are exactly the pipeline's, and the retries go on in it until a poll succeeds.
+            Exception? failure = null;
+            try
+            {
+                await PollOnceAsync(unit, writer, cancellationToken);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException)
+            {
+                failure = ex;
+            }
+
+            if (failure is not null)
+            {
+                await pipeline.ExecuteAsync(
+                    static (s, token) =>
+                    {
+                        if (s.Failure.Value is { } first)
+                        {
+                            s.Failure.Value = null;
+                            return ValueTask.FromException(first);
+                        }
+
+                        return s.Scheduler.PollOnceAsync(s.Unit, s.Writer, token);
+                    },
+                    (Scheduler: this, Unit: unit, Writer: writer, Failure: new StrongBox<Exception?>(failure)),
+                    cancellationToken);
+            }
+
             state.FailureLog.Flush();
             foreach (var log in _driverLogs)
             {
@@ -235,6 +265,7 @@ internal sealed class PollScheduler<TUnit> : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PollOnceAsync(TUnit unit, ISampleWriter writer, CancellationToken cancellationToken)
     {
         // The bracket tells the buffer writer when the burst of the units due together is complete.
