@@ -43,6 +43,27 @@ public sealed class SampleQueueTests
     }
 
     [Fact]
+    public void TheRing_GrowsWhileWrapped_UpToTheCapacity_KeepingTheOrder()
+    {
+        var queue = new SampleQueue(1024);
+        var read = new List<Sample>();
+        Assert.Equal(200, queue.TryWrite(Samples(0, 200)));
+        for (var i = 0; i < 150; i++)
+        {
+            Assert.True(queue.TryRead(out var sample));
+            read.Add(sample);
+        }
+
+        Assert.Equal(200, queue.TryWrite(Samples(200, 200))); // wraps around the first ring
+        Assert.Equal(100, queue.TryWrite(Samples(400, 100))); // grows while wrapped
+        Assert.Equal(674, queue.TryWrite(Samples(500, 700))); // grows to the capacity, and no further
+        Assert.Equal(1024, queue.Count);
+
+        Assert.Equal(1024, queue.DrainTo(read));
+        Assert.Equal(Range(0, 1174), Values(read));
+    }
+
+    [Fact]
     public async Task WriteAsync_WhenFull_WaitsUntilHalfIsFree_ThenDeliversTheRestInOrder()
     {
         var queue = new SampleQueue(8);

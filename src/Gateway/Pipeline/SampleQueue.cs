@@ -9,12 +9,16 @@ namespace Gateway.Pipeline;
 /// (ten Modbus devices at 100 Hz) was a lock and a queue node per sample twice over; here a driver's read is one
 /// copy into a ring and the buffer writer's flush one copy out. When the ring is full a writer waits for room (the
 /// disk is behind: back-pressure, never loss) and resumes, in order, once the reader has emptied at least half of it.
-/// Readable as a <see cref="ChannelReader{T}"/> too, one sample at a time.
+/// Readable as a <see cref="ChannelReader{T}"/> too, one sample at a time. The ring starts small and doubles up to its
+/// capacity as bursts need it (a full ring is several megabytes the process would otherwise hold from the start).
 /// </summary>
 internal sealed class SampleQueue : ChannelReader<Sample>
 {
-    private readonly Sample[] _ring;
-    private readonly int _mask;
+    private const int InitialSize = 256;
+
+    private readonly int _capacity;
+    private Sample[] _ring;
+    private int _mask;
     private readonly Lock _lock = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _head;
@@ -35,11 +39,12 @@ internal sealed class SampleQueue : ChannelReader<Sample>
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a power of two");
         }
 
-        _ring = new Sample[capacity];
-        _mask = capacity - 1;
+        _capacity = capacity;
+        _ring = new Sample[Math.Min(capacity, InitialSize)];
+        _mask = _ring.Length - 1;
     }
 
-    public int Capacity => _ring.Length;
+    public int Capacity => _capacity;
 
     public override bool CanCount => true;
 
@@ -54,10 +59,15 @@ internal sealed class SampleQueue : ChannelReader<Sample>
         int written;
         lock (_lock)
         {
-            written = _completed ? 0 : Math.Min(samples.Length, _ring.Length - _count);
+            written = _completed ? 0 : Math.Min(samples.Length, _capacity - _count);
             if (written == 0)
             {
                 return 0;
+            }
+
+            if (_count + written > _ring.Length)
+            {
+                Grow(_count + written);
             }
 
             var tail = (_head + _count) & _mask;
@@ -95,7 +105,7 @@ internal sealed class SampleQueue : ChannelReader<Sample>
                     throw new ChannelClosedException();
                 }
 
-                if (_count < _ring.Length)
+                if (_count < _capacity)
                 {
                     continue; // the reader made room meanwhile
                 }
@@ -223,7 +233,7 @@ internal sealed class SampleQueue : ChannelReader<Sample>
     // Under _lock: the writers waiting for room are released once at least half of the ring is free, not per sample.
     private TaskCompletionSource? TakeRoom()
     {
-        if (_room is null || _count > _ring.Length / 2)
+        if (_room is null || _count > _capacity / 2)
         {
             return null;
         }
@@ -231,6 +241,25 @@ internal sealed class SampleQueue : ChannelReader<Sample>
         var room = _room;
         _room = null;
         return room;
+    }
+
+    // Under _lock: a ring of at least `needed` slots (a power of two, at most the capacity), the queued samples moved
+    // to its start in order.
+    private void Grow(int needed)
+    {
+        var size = _ring.Length;
+        while (size < needed)
+        {
+            size *= 2;
+        }
+
+        var ring = new Sample[Math.Min(size, _capacity)];
+        var first = Math.Min(_count, _ring.Length - _head);
+        _ring.AsSpan(_head, first).CopyTo(ring);
+        _ring.AsSpan(0, _count - first).CopyTo(ring.AsSpan(first));
+        _ring = ring;
+        _mask = ring.Length - 1;
+        _head = 0;
     }
 
     private void CompleteIfDone()
