@@ -29,6 +29,8 @@ public sealed class PollSchedule
     private bool _aligned;
     private long _started;
     private long? _pollStarted;
+    private AlignedTick? _tick;
+    private AlignedTick.Waiter? _waiter;
 
     /// <param name="timeProvider">The clocks; only its monotonic clock and its timers are used.</param>
     /// <param name="interval">The poll interval; at least one tick.</param>
@@ -149,11 +151,25 @@ public sealed class PollSchedule
         return timestamp - remainder + _intervalTimestampTicks;
     }
 
-    /// <summary>Waits until the next poll is due (see <see cref="Next"/>).</summary>
+    /// <summary>
+    /// Waits until the next poll is due (see <see cref="Next"/>). An aligned schedule waits on the tick its interval
+    /// shares with every aligned loop of the process (<see cref="AlignedTick"/>: one timer, not one per loop and poll).
+    /// </summary>
     public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         var wait = Next();
-        return wait > TimeSpan.Zero ? new ValueTask(Task.Delay(wait, _timeProvider, cancellationToken)) : ValueTask.CompletedTask;
+        if (wait <= TimeSpan.Zero)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (_aligned)
+        {
+            _tick ??= AlignedTick.For(_timeProvider, _intervalTimestampTicks);
+            return _tick.WaitUntilAsync(_due, _waiter ??= new AlignedTick.Waiter(), cancellationToken);
+        }
+
+        return new ValueTask(Task.Delay(wait, _timeProvider, cancellationToken));
     }
 
     /// <summary>

@@ -33,6 +33,12 @@ public sealed class PollSchedulerTests : IAsyncDisposable
 
     private Unit TheUnit => _scheduler.Units[0];
 
+    /// <summary>The tick the loops of <see cref="s_interval"/> share on this clock.</summary>
+    private AlignedTick Tick => AlignedTick.For(_time, s_interval.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
+
+    private Task BothWaitingAsync() =>
+        Eventually.TrueAsync(() => Tick.Waiting == 2, "both loops waiting for the tick", TimeSpan.FromSeconds(10), poll: TimeSpan.FromMilliseconds(2));
+
     [Fact]
     public async Task Run_PollsOnAFixedScheduleOfTheMonotonicClock()
     {
@@ -75,17 +81,19 @@ public sealed class PollSchedulerTests : IAsyncDisposable
         _device.Script.Enqueue(Outcome.Slow(TimeSpan.FromMilliseconds(130)));
         Start();
 
-        // The first loop's poll at 0 ran until 130 ms; the second one started then (its first poll at 130 ms).
-        await _time.WaitForTimersAsync(2);
-        Assert.Equal(new[] { TimeSpan.FromMilliseconds(70), TimeSpan.FromMilliseconds(70) }, _time.DueTimes);
+        // The first loop's poll at 0 ran until 130 ms; the second one started then (its first poll at 130 ms). Both
+        // wait for 200 ms on the one tick of their interval: one timer, armed by the first of them.
+        await BothWaitingAsync();
+        Assert.Equal(new[] { TimeSpan.FromMilliseconds(70) }, _time.DueTimes);
         _time.Advance(TimeSpan.FromMilliseconds(70));
         for (var i = 0; i < 2; i++)
         {
-            await _time.WaitForTimersAsync(4 + (2 * i));
+            await BothWaitingAsync();
             _time.Advance(s_interval);
         }
 
-        await _time.WaitForTimersAsync(8);
+        await BothWaitingAsync();
+        Assert.Equal(new[] { 70, 100, 100, 100 }, _time.DueTimes.Select(t => (int)t.TotalMilliseconds));
 
         // Both poll at 200, 300 and 400 ms.
         var times = _device.PollTimes.Order().ToList();
@@ -258,7 +266,7 @@ public sealed class PollSchedulerTests : IAsyncDisposable
         public void Disconnect() => Disconnects++;
     }
 
-    /// <summary>A fake clock that records the due time of every timer set on it (Task.Delay and Polly's delays set one each).</summary>
+    /// <summary>A fake clock that records the due time of every timer set on it (Polly's delays set one each, the aligned loops' shared tick one per arming).</summary>
     private sealed class TimerWatch : TimeProvider
     {
         private readonly FakeTimeProvider _fake = new();
@@ -289,13 +297,37 @@ public sealed class PollSchedulerTests : IAsyncDisposable
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             // Set first, then recorded: a test that sees the timer may advance the clock past it at once.
-            var timer = _fake.CreateTimer(callback, state, dueTime, period);
+            var timer = new Recorded(_fake.CreateTimer(callback, state, dueTime, period), this);
+            Record(dueTime);
+            return timer;
+        }
+
+        private void Record(TimeSpan dueTime)
+        {
+            if (dueTime == Timeout.InfiniteTimeSpan)
+            {
+                return; // created or changed to stopped: nothing is due
+            }
+
             lock (_dueTimes)
             {
                 _dueTimes.Add(dueTime);
             }
+        }
 
-            return timer;
+        /// <summary>A timer re-armed with <see cref="ITimer.Change"/> (the aligned loops' shared tick) counts as set again.</summary>
+        private sealed class Recorded(ITimer inner, TimerWatch watch) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                var changed = inner.Change(dueTime, period);
+                watch.Record(dueTime);
+                return changed;
+            }
+
+            public void Dispose() => inner.Dispose();
+
+            public ValueTask DisposeAsync() => inner.DisposeAsync();
         }
     }
 }
