@@ -33,8 +33,10 @@ internal sealed class AlignedTick
         _timeProvider = timeProvider;
         _interval = interval;
 
-        // The system's timers count whole milliseconds and may fire up to one early: a wait due that close is due.
-        _tolerance = Math.Min(interval / 2, timeProvider.TimestampFrequency / 1000);
+        // The system's timers count whole milliseconds (a shorter wait is no wait: Task.Delay's rule) and may fire up to
+        // one early: a wait due that close is due. A loop of 1 ms therefore polls back to back, as fast as its device
+        // answers, rather than every second or third millisecond of a timer that cannot do better.
+        _tolerance = timeProvider.TimestampFrequency / 1000;
         var restore = !ExecutionContext.IsFlowSuppressed();
         var flow = restore ? ExecutionContext.SuppressFlow() : default;
         try
@@ -114,12 +116,8 @@ internal sealed class AlignedTick
 
     private void Arm(long due, long now)
     {
-        // Rounded up to a whole millisecond: the system's timers truncate to one, and a timer armed for less than one
-        // fires at once (a tick would then spin through re-arms until its due time).
         _armedFor = due;
-        var wait = _timeProvider.GetElapsedTime(now, due);
-        var rounded = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
-        _timer.Change(rounded, Timeout.InfiniteTimeSpan);
+        _timer.Change(_timeProvider.GetElapsedTime(now, due), Timeout.InfiniteTimeSpan);
     }
 
     private void Fire()

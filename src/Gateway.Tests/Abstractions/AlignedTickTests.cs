@@ -47,7 +47,7 @@ public sealed class AlignedTickTests
 
         async Task LoopAsync(int i)
         {
-            await Tick.WaitUntilAsync(due, new AlignedTick.Waiter(), CancellationToken.None);
+            await Tick.WaitUntilAsync(due, new AlignedTick.Waiter(), CancellationToken.None).ConfigureAwait(false); // no test context: released inline, as in the gateway
             released.Add(i);
         }
     }
@@ -74,7 +74,7 @@ public sealed class AlignedTickTests
         {
             for (var due = first; due < first + (4 * interval); due += interval)
             {
-                await Tick.WaitUntilAsync(due, waiter, CancellationToken.None);
+                await Tick.WaitUntilAsync(due, waiter, CancellationToken.None).ConfigureAwait(false);
                 polls++;
             }
         }
