@@ -35,8 +35,9 @@ internal sealed class AlignedTick
 
         // The system's timers count whole milliseconds (a shorter wait is no wait: Task.Delay's rule) and may fire up to
         // one early: a wait due that close is due. A loop of 1 ms therefore polls back to back, as fast as its device
-        // answers, rather than every second or third millisecond of a timer that cannot do better.
-        _tolerance = timeProvider.TimestampFrequency / 1000;
+        // answers, rather than every second or third millisecond of a timer that cannot do better. Another clock (a
+        // test's fake one) fires its timers exactly: a wait is a wait however short.
+        _tolerance = ReferenceEquals(timeProvider, TimeProvider.System) ? timeProvider.TimestampFrequency / 1000 : 0;
         var restore = !ExecutionContext.IsFlowSuppressed();
         var flow = restore ? ExecutionContext.SuppressFlow() : default;
         try

@@ -1,5 +1,5 @@
 using Gateway.Drivers;
-using Microsoft.Extensions.Time.Testing;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Abstractions;
 
@@ -8,7 +8,7 @@ public sealed class AlignedTickTests
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromMilliseconds(100);
 
-    private readonly CountingClock _time = new();
+    private readonly TimerWatch _time = new();
 
     private long Ticks(TimeSpan span) => span.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
 
@@ -26,7 +26,7 @@ public sealed class AlignedTickTests
     {
         Assert.Same(Tick, AlignedTick.For(_time, Ticks(s_interval)));
         Assert.NotSame(Tick, AlignedTick.For(_time, Ticks(2 * s_interval)));
-        Assert.NotSame(Tick, AlignedTick.For(new CountingClock(), Ticks(s_interval)));
+        Assert.NotSame(Tick, AlignedTick.For(new TimerWatch(), Ticks(s_interval)));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class AlignedTickTests
         var released = new List<int>();
         var loops = Enumerable.Range(0, 10).Select(i => LoopAsync(i)).ToList();
         Assert.Equal(10, Tick.Waiting);
-        Assert.Equal(1, _time.Armings);
+        Assert.Single(_time.DueTimes);
 
         _time.Advance(_time.GetElapsedTime(_time.GetTimestamp(), due));
 
@@ -67,7 +67,7 @@ public sealed class AlignedTickTests
         }
 
         Assert.Equal(12, polls);
-        Assert.Equal(4, _time.Armings); // one per tick, by the first loop back; not one per loop and poll
+        Assert.Equal(4, _time.DueTimes.Count); // one per tick, by the first loop back; not one per loop and poll
         await Task.WhenAll(loops);
 
         async Task LoopAsync(AlignedTick.Waiter waiter)
@@ -88,13 +88,13 @@ public sealed class AlignedTickTests
         var later = soon + (2 * interval); // a loop that overran and skipped two multiples
         var early = Tick.WaitUntilAsync(soon, new AlignedTick.Waiter(), CancellationToken.None).AsTask();
         var late = Tick.WaitUntilAsync(later, new AlignedTick.Waiter(), CancellationToken.None).AsTask();
-        Assert.Equal(1, _time.Armings);
+        Assert.Single(_time.DueTimes);
 
         _time.Advance(_time.GetElapsedTime(_time.GetTimestamp(), soon));
         await early;
         Assert.False(late.IsCompleted);
-        Assert.Equal(2, _time.Armings);
-        Assert.Equal(2 * s_interval, _time.LastArming);
+        Assert.Equal(2, _time.DueTimes.Count);
+        Assert.Equal(2 * s_interval, _time.DueTimes[^1]);
 
         _time.Advance(2 * s_interval - TimeSpan.FromMilliseconds(5));
         Assert.False(late.IsCompleted);
@@ -124,52 +124,6 @@ public sealed class AlignedTickTests
     {
         var wait = Tick.WaitUntilAsync(_time.GetTimestamp(), new AlignedTick.Waiter(), CancellationToken.None);
         Assert.True(wait.IsCompletedSuccessfully);
-        Assert.Equal(0, _time.Armings);
-    }
-
-    /// <summary>A fake clock that counts the armings of its timers (creations and changes with a due time).</summary>
-    private sealed class CountingClock : TimeProvider
-    {
-        private readonly FakeTimeProvider _fake = new();
-
-        public int Armings { get; private set; }
-
-        public TimeSpan LastArming { get; private set; }
-
-        public void Advance(TimeSpan delta) => _fake.Advance(delta);
-
-        public override DateTimeOffset GetUtcNow() => _fake.GetUtcNow();
-
-        public override long GetTimestamp() => _fake.GetTimestamp();
-
-        public override long TimestampFrequency => _fake.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Count(dueTime);
-            return new Counted(_fake.CreateTimer(callback, state, dueTime, period), this);
-        }
-
-        private void Count(TimeSpan dueTime)
-        {
-            if (dueTime != Timeout.InfiniteTimeSpan)
-            {
-                Armings++;
-                LastArming = dueTime;
-            }
-        }
-
-        private sealed class Counted(ITimer inner, CountingClock clock) : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period)
-            {
-                clock.Count(dueTime);
-                return inner.Change(dueTime, period);
-            }
-
-            public void Dispose() => inner.Dispose();
-
-            public ValueTask DisposeAsync() => inner.DisposeAsync();
-        }
+        Assert.Empty(_time.DueTimes);
     }
 }
